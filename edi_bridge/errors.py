@@ -1,0 +1,182 @@
+"""The library's exceptions.
+
+Every error edi-bridge raises derives from :class:`EdiBridgeError`; adapters map
+their transport's exceptions into this tree at their boundary, so a backend can
+catch by meaning instead of by HTTP library::
+
+    EdiBridgeError
+    ├── ValidationError            bad input: names the field and the rule
+    ├── ConfigurationError         missing or contradictory settings
+    ├── IllegalTransition          a status change the lifecycle forbids
+    ├── NotFound                   an exchange (or other record) that does not exist
+    ├── IdempotencyConflict        same key, different document or counterparty
+    ├── ResendRefused              resend of a signed or in-flight exchange
+    ├── UnsupportedFeature         provider lacks a capability
+    ├── UnknownProvider            no adapter registered under that name
+    ├── SignatureError             signing failed or a CMS structure is malformed
+    ├── UnsafeInput                hostile XML, path traversal, oversize content
+    └── ProviderError              anything an operator or carrier answered
+        ├── TransientError         worth retrying: 5xx, timeouts, dropped connections
+        │   └── RateLimited        429, with ``retry_after`` seconds when given
+        ├── AuthError              401 after one re-authentication
+        ├── Forbidden              403
+        ├── PaymentRequired        402 (no API subscription)
+        ├── ProviderNotFound       404 at the operator
+        ├── Conflict               409 (duplicate, counterparty refuses, limits)
+        └── RejectedRequest        other 4xx: the operator refused the request
+
+Messages never carry secrets: adapters build them from status codes, error
+codes and operator text, never from request headers or bodies.
+"""
+
+from __future__ import annotations
+
+
+class EdiBridgeError(Exception):
+    """Base of every edi-bridge error."""
+
+
+class ValidationError(EdiBridgeError, ValueError):
+    """Input broke a rule; ``field`` names where, ``rule`` says what."""
+
+    def __init__(
+        self, field: str, rule: str, *, problems: list[tuple[str, str]] | None = None
+    ) -> None:
+        self.field = field
+        self.rule = rule
+        self.problems = problems or [(field, rule)]
+        super().__init__("; ".join(f"{f}: {r}" for f, r in self.problems))
+
+
+class ConfigurationError(EdiBridgeError):
+    """Settings are missing or contradict each other."""
+
+
+class IllegalTransition(EdiBridgeError):
+    """A status change that the lifecycle does not allow."""
+
+    def __init__(self, exchange_id: str, current: str, target: str) -> None:
+        self.exchange_id = exchange_id
+        self.current = current
+        self.target = target
+        super().__init__(f"exchange {exchange_id}: cannot go from {current!r} to {target!r}")
+
+
+class NotFound(EdiBridgeError, LookupError):
+    """A record that does not exist."""
+
+
+class IdempotencyConflict(EdiBridgeError):
+    """The idempotency key was used before for a different intent."""
+
+
+class ResendRefused(EdiBridgeError):
+    """Resend was asked for an exchange that must not be sent again."""
+
+
+class UnsupportedFeature(EdiBridgeError):
+    """The provider does not implement a feature that was asked of it."""
+
+    def __init__(self, provider: str, feature: str) -> None:
+        self.provider = provider
+        self.feature = feature
+        super().__init__(f"provider {provider!r} does not support {feature!r}")
+
+
+class UnknownProvider(EdiBridgeError, LookupError):
+    """No adapter is registered under the name."""
+
+
+class SignatureError(EdiBridgeError):
+    """Signing failed, or a signature structure could not be read."""
+
+
+class UnsafeInput(EdiBridgeError):
+    """Untrusted input was refused: entities, traversal, oversize, …"""
+
+
+class ProviderError(EdiBridgeError):
+    """An operator or carrier answered with an error (or did not answer)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.code = code
+        parts = [p for p in (provider, str(status) if status else "", code or "") if p]
+        prefix = f"[{' '.join(parts)}] " if parts else ""
+        super().__init__(f"{prefix}{message}")
+
+
+class TransientError(ProviderError):
+    """Worth retrying later: server errors, timeouts, dropped connections."""
+
+
+class RateLimited(TransientError):
+    """The operator asked us to slow down."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        provider: str = "",
+        status: int | None = 429,
+        code: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, provider=provider, status=status, code=code)
+
+
+class AuthError(ProviderError):
+    """Credentials refused, even after one re-authentication."""
+
+
+class Forbidden(ProviderError):
+    """The account may not do this."""
+
+
+class PaymentRequired(ProviderError):
+    """The account has no API subscription."""
+
+
+class ProviderNotFound(ProviderError):
+    """The operator does not know the object asked for."""
+
+
+class Conflict(ProviderError):
+    """Duplicate, refused by the counterparty, or over a limit."""
+
+
+class RejectedRequest(ProviderError):
+    """The operator refused the request as malformed or not allowed."""
+
+
+__all__ = [
+    "AuthError",
+    "ConfigurationError",
+    "Conflict",
+    "EdiBridgeError",
+    "Forbidden",
+    "IdempotencyConflict",
+    "IllegalTransition",
+    "NotFound",
+    "PaymentRequired",
+    "ProviderError",
+    "ProviderNotFound",
+    "RateLimited",
+    "RejectedRequest",
+    "ResendRefused",
+    "SignatureError",
+    "TransientError",
+    "UnknownProvider",
+    "UnsafeInput",
+    "UnsupportedFeature",
+    "ValidationError",
+]

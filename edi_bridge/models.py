@@ -1,0 +1,502 @@
+"""The public models: counterparty requisites, documents, exchanges, events.
+
+Models are pydantic v2 and frozen where they describe facts. Input from outside
+(JSON requisites, CLI options) is read through :func:`parse_counterparty` and
+friends, which turn pydantic's errors into :class:`~edi_bridge.errors.ValidationError`
+naming the field and the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+import mimetypes
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictStr
+
+from .errors import ValidationError
+from .requisites import (
+    OPERATOR_PREFIXES,
+    check_inn,
+    check_kpp,
+    check_ogrn,
+    check_ogrnip,
+)
+
+NonEmpty = Annotated[StrictStr, Field(min_length=1), pydantic.AfterValidator(str.strip)]
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+Text = Annotated[StrictStr, pydantic.AfterValidator(_nonblank)]
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
+
+
+def _phone(value: str) -> str:
+    if not _PHONE_RE.fullmatch(value.strip()):
+        raise ValueError("must be a phone number: digits, spaces, '+', '(', ')' or '-'")
+    return value.strip()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Signatory(_Strict):
+    """The person who signs for the counterparty, exactly as in its documents."""
+
+    full_name: Text
+    position: Text
+
+
+class Contact(_Strict):
+    name: Text
+    phone: Annotated[StrictStr, pydantic.AfterValidator(_phone)]
+    email: EmailStr
+
+
+class ClosingDocumentsAddress(_Strict):
+    email: EmailStr
+    postal_address: Text
+
+
+class EdiRoute(_Strict):
+    """A counterparty's box at one EDI operator."""
+
+    operator: Annotated[StrictStr, pydantic.AfterValidator(lambda v: _nonblank(v).lower())]
+    participant_id: Annotated[StrictStr, Field(min_length=4, max_length=46)]
+
+    @pydantic.model_validator(mode="after")
+    def _prefix_matches_operator(self) -> Self:
+        expected = OPERATOR_PREFIXES.get(self.operator)
+        prefix = self.participant_id[:3].upper()
+        if expected is not None and prefix != expected:
+            raise ValueError(
+                f"participant_id prefix {prefix!r} belongs to another operator; "
+                f"{self.operator} ids start with {expected!r}"
+            )
+        return self
+
+
+class Counterparty(_Strict):
+    """A client with its requisites and EDI routes."""
+
+    name: Text
+    inn: StrictStr
+    kpp: StrictStr | None = None
+    ogrn: StrictStr
+    vat_payer: StrictBool
+    signatory: Signatory
+    username: Text
+    contract_postal_address: Text
+    contact: Contact
+    closing_documents: ClosingDocumentsAddress
+    edi: list[EdiRoute] = Field(default_factory=list)
+
+    @pydantic.field_validator("inn")
+    @classmethod
+    def _inn(cls, v: str) -> str:
+        rule = check_inn(v)
+        if rule:
+            raise ValueError(rule)
+        return v
+
+    @pydantic.model_validator(mode="after")
+    def _kind_rules(self) -> Self:
+        if len(self.inn) == 10:
+            if not self.kpp:
+                raise _FieldError("kpp", "required for an organisation (10-digit INN)")
+            rule = check_kpp(self.kpp)
+            if rule:
+                raise _FieldError("kpp", rule)
+            rule = check_ogrn(self.ogrn)
+            if rule:
+                raise _FieldError("ogrn", rule)
+        else:
+            if self.kpp:
+                raise _FieldError("kpp", "a sole proprietor (12-digit INN) has no KPP")
+            rule = check_ogrnip(self.ogrn)
+            if rule:
+                raise _FieldError("ogrn", rule)
+        return self
+
+    @property
+    def is_organisation(self) -> bool:
+        return len(self.inn) == 10
+
+    @property
+    def key(self) -> str:
+        """A stable key: INN, and KPP for organisations."""
+        return f"{self.inn}-{self.kpp}" if self.kpp else self.inn
+
+    def route_for(self, operator: str) -> EdiRoute | None:
+        return next((r for r in self.edi if r.operator == operator), None)
+
+
+class _FieldError(ValueError):
+    """Raised inside model validators to point at a field other than the model."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+def _as_validation_error(exc: pydantic.ValidationError, root: str = "") -> ValidationError:
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _FieldError):
+            loc.append(ctx_error.field)
+            rule = ctx_error.rule
+        else:
+            rule = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                rule = "unknown field"
+            elif err["type"] == "missing":
+                rule = "required"
+        field = ".".join(([root] if root else []) + loc) or root or "input"
+        problems.append((field, rule))
+    return ValidationError(problems[0][0], problems[0][1], problems=problems)
+
+
+def parse_counterparty(data: Mapping[str, Any] | str | bytes) -> Counterparty:
+    """Read requisites from a mapping or JSON text; raises ValidationError."""
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise ValidationError("counterparty", f"not valid JSON ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise ValidationError("counterparty", "must be a JSON object")
+    try:
+        return Counterparty.model_validate(dict(data))
+    except pydantic.ValidationError as exc:
+        raise _as_validation_error(exc) from None
+
+
+def load_counterparty(path: str | Path) -> Counterparty:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError("counterparty", f"cannot read {path}: {exc.strerror}") from None
+    return parse_counterparty(text)
+
+
+class DocumentKind(enum.StrEnum):
+    CONTRACT = "contract"
+    SUPPLEMENTARY_AGREEMENT = "supplementary_agreement"
+    ACT = "act"
+    INVOICE = "invoice"
+    UPD = "upd"
+    OTHER = "other"
+
+
+_SAFE_NAME_RE = re.compile(r"[^/\\\x00]{1,255}")
+
+
+def check_file_name(name: str, field: str = "document.file_name") -> str:
+    """A bare file name: no directories, no NUL, no '.' or '..'."""
+    if not _SAFE_NAME_RE.fullmatch(name) or name in (".", ".."):
+        raise ValidationError(field, "must be a bare file name (no '/', '\\', NUL, '.' or '..')")
+    return name
+
+
+class Document(_Strict):
+    """One file with its kind, number, date and content hash.
+
+    Build one with :meth:`from_path` or :meth:`from_bytes`; they hash the
+    content (streaming from disk) and remember where it lives for the send.
+    """
+
+    kind: DocumentKind
+    number: Text
+    date: dt.date
+    file_name: StrictStr
+    media_type: StrictStr = "application/octet-stream"
+    sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Field(gt=0)]
+    price: Annotated[str | None, Field(pattern=r"^\d+(\.\d{1,2})?$")] = None
+
+    _path: Path | None = pydantic.PrivateAttr(default=None)
+    _data: bytes | None = pydantic.PrivateAttr(default=None)
+
+    @pydantic.field_validator("file_name")
+    @classmethod
+    def _file_name(cls, v: str) -> str:
+        if not _SAFE_NAME_RE.fullmatch(v) or v in (".", ".."):
+            raise ValueError("must be a bare file name (no '/', '\\', NUL, '.' or '..')")
+        return v
+
+    @classmethod
+    def _build(cls, **fields: Any) -> Document:
+        try:
+            return cls.model_validate(fields)
+        except pydantic.ValidationError as exc:
+            raise _as_validation_error(exc, "document") from None
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | Path,
+        *,
+        kind: DocumentKind | str = DocumentKind.CONTRACT,
+        number: str,
+        date: dt.date | str,
+        media_type: str | None = None,
+        price: str | None = None,
+    ) -> Document:
+        p = Path(path)
+        if not p.is_file():
+            raise ValidationError("document", f"no such file: {p}")
+        digest = hashlib.sha256()
+        size = 0
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        if size == 0:
+            raise ValidationError("document", "file is empty")
+        doc = cls._build(
+            kind=kind,
+            number=number,
+            date=date,
+            file_name=p.name,
+            media_type=media_type or mimetypes.guess_type(p.name)[0] or "application/octet-stream",
+            sha256=digest.hexdigest(),
+            size=size,
+            price=price,
+        )
+        doc._path = p
+        return doc
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        file_name: str,
+        kind: DocumentKind | str = DocumentKind.CONTRACT,
+        number: str,
+        date: dt.date | str,
+        media_type: str | None = None,
+        price: str | None = None,
+    ) -> Document:
+        if not data:
+            raise ValidationError("document", "content is empty")
+        doc = cls._build(
+            kind=kind,
+            number=number,
+            date=date,
+            file_name=file_name,
+            media_type=media_type
+            or mimetypes.guess_type(file_name)[0]
+            or "application/octet-stream",
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            price=price,
+        )
+        doc._data = data
+        return doc
+
+    @property
+    def source(self) -> Path | bytes | None:
+        """Where the content is, when this object was built from it."""
+        return self._path if self._path is not None else self._data
+
+
+class Channel(enum.StrEnum):
+    """How an exchange travels."""
+
+    EDI = "edi"
+    PAPER = "paper"
+    EMAIL = "email"
+
+
+class ExchangeStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    FAILED = "failed"
+
+
+S = ExchangeStatus
+EDI_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.QUEUED: frozenset({S.SENT, S.FAILED}),
+    # Operators may report the signature without a separate delivery notice,
+    # and a counterparty may revoke before signing.
+    S.SENT: frozenset({S.DELIVERED, S.SIGNED, S.REJECTED, S.REVOKED, S.FAILED}),
+    S.DELIVERED: frozenset({S.SIGNED, S.REJECTED, S.REVOKED}),
+    S.SIGNED: frozenset({S.REVOKED}),
+    S.REJECTED: frozenset(),
+    S.REVOKED: frozenset(),
+    # A failed send may be retried by hand (resend), which queues it again.
+    S.FAILED: frozenset({S.QUEUED}),
+}
+TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED})
+IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
+
+LIFECYCLES: dict[str, dict[str, frozenset[str]]] = {Channel.EDI: EDI_TRANSITIONS}
+"""Allowed transitions per channel; other channels register theirs here."""
+
+
+def allowed_transitions(channel: str, status: str) -> frozenset[str]:
+    return LIFECYCLES.get(channel, EDI_TRANSITIONS).get(status, frozenset())
+
+
+class HistoryEntry(BaseModel):
+    """One step in an exchange's life."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    at: dt.datetime
+    cause: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class SignatureRecord(BaseModel):
+    """A detached signature kept with an exchange."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str  # "ours" or "counterparty"
+    file_name: str
+    sha256: str
+    size: int
+    at: dt.datetime
+    verdict: dict[str, Any] | None = None
+
+
+class Exchange(BaseModel):
+    """One document travelling to one counterparty through one channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    idempotency_key: str
+    channel: Channel
+    provider: str
+    counterparty: Counterparty
+    document: Document
+    status: str
+    reason: str | None = None
+    provider_ref: dict[str, str] = Field(default_factory=dict)
+    previous_id: str | None = None
+    needs_attention: bool = False
+    last_error: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    history: list[HistoryEntry] = Field(default_factory=list)
+    signatures: list[SignatureRecord] = Field(default_factory=list)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def as_summary(self) -> dict[str, Any]:
+        """The JSON shape of ``edi-bridge status --json``."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "channel": self.channel.value,
+            "provider": self.provider,
+            "idempotency_key": self.idempotency_key,
+            "counterparty": {
+                "name": self.counterparty.name,
+                "inn": self.counterparty.inn,
+                "kpp": self.counterparty.kpp,
+            },
+            "document": self.document.model_dump(mode="json"),
+            "provider_ref": self.provider_ref,
+            "previous_id": self.previous_id,
+            "needs_attention": self.needs_attention,
+            "last_error": self.last_error,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "history": [
+                {
+                    "status": h.status,
+                    "at": h.at.isoformat(),
+                    "cause": h.cause,
+                    **({"detail": h.detail} if h.detail else {}),
+                }
+                for h in self.history
+            ],
+            "signatures": [s.model_dump(mode="json") for s in self.signatures],
+        }
+        if self.reason is not None:
+            data["reason"] = self.reason
+        return data
+
+
+class EventKind(enum.StrEnum):
+    """Normalized changes the backend reacts to."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    FAILED = "failed"
+    SIGNATURE_INVALID = "signature_invalid"
+
+
+class Event(BaseModel):
+    """A change recorded durably for the backend.
+
+    Callbacks are at-least-once: ``key`` is unique per change, so a backend
+    that sees the same key twice can ignore the second.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    key: str
+    kind: str
+    exchange_id: str
+    status: str
+    at: dt.datetime
+    reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+__all__ = [
+    "EDI_TRANSITIONS",
+    "IN_FLIGHT_STATUSES",
+    "LIFECYCLES",
+    "TERMINAL_STATUSES",
+    "Channel",
+    "ClosingDocumentsAddress",
+    "Contact",
+    "Counterparty",
+    "Document",
+    "DocumentKind",
+    "EdiRoute",
+    "Event",
+    "EventKind",
+    "Exchange",
+    "ExchangeStatus",
+    "HistoryEntry",
+    "Signatory",
+    "SignatureRecord",
+    "allowed_transitions",
+    "check_file_name",
+    "load_counterparty",
+    "parse_counterparty",
+]

@@ -1,0 +1,187 @@
+"""The provider interface every EDI operator adapter implements.
+
+An adapter is small: it turns a :class:`SendRequest` into the operator's
+message, reads the operator's change feed one page at a time as
+:class:`ProviderEvent` objects, and fetches files back. Everything else
+(idempotency bookkeeping, state, retries of whole sends, callbacks) lives in
+the provider-neutral :class:`~edi_bridge.workflow.Bridge`.
+
+Capabilities are declared on the class; asking an adapter for something it
+lacks raises :class:`~edi_bridge.errors.UnsupportedFeature` naming both.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from .errors import UnsupportedFeature
+from .models import Counterparty, Document
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from .signing import Signer
+
+
+class Capability(enum.StrEnum):
+    SEND = "send"
+    EVENTS = "events"
+    FETCH = "fetch"
+    ROUTES = "routes"  # look up a counterparty's boxes by INN/KPP
+    FIND_SENT = "find_sent"  # reconcile a send by idempotency key after a crash
+    SCENARIOS = "scenarios"  # plays the counterparty (mock and fakes)
+
+
+class ContentSource(abc.ABC):
+    """Document content that can be read more than once, in chunks."""
+
+    size: int
+
+    @abc.abstractmethod
+    def open(self) -> IO[bytes]: ...
+
+    def read_all(self) -> bytes:
+        with self.open() as fh:
+            return fh.read()
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        with self.open() as fh:
+            yield from iter(lambda: fh.read(size), b"")
+
+
+@dataclasses.dataclass(frozen=True)
+class SendRequest:
+    """Everything an adapter needs to send one document for signature."""
+
+    exchange_id: str
+    idempotency_key: str
+    counterparty: Counterparty
+    document: Document
+    content: ContentSource
+    signature: bytes  # our detached CMS (DER) over the content
+    scenario: str | None = None  # only for providers with Capability.SCENARIOS
+    options: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class SendResult:
+    """Where the operator put the document; ``ref`` keys are adapter-specific."""
+
+    ref: Mapping[str, str]
+    document_id: str  # the operator's id used to match later events
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class ProviderEventKind(enum.StrEnum):
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+
+
+@dataclasses.dataclass(frozen=True)
+class ProviderEvent:
+    """One normalized change reported by an operator."""
+
+    event_id: str  # unique at the operator: applying the same id twice is a no-op
+    kind: ProviderEventKind
+    document_id: str  # matches SendResult.document_id
+    at: dt.datetime
+    reason: str | None = None
+    signature: bytes | None = None  # the counterparty's detached CMS, when signed
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventPage:
+    """One page of the change feed; ``cursor`` resumes after this page."""
+
+    events: Sequence[ProviderEvent]
+    cursor: str | None
+    has_more: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class FetchedFile:
+    """A file fetched back from the operator."""
+
+    role: str  # "document", "our_signature", "counterparty_signature", "receipt"
+    file_name: str
+    content: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class ProviderContext:
+    """What the Bridge hands an adapter when it builds one."""
+
+    config: Mapping[str, str]
+    signer: Signer | None = None
+    engine: Engine | None = None  # the store's engine, for adapters that keep state (mock)
+    work_dir: Path | None = None
+
+
+class Provider(abc.ABC):
+    """Base of EDI operator adapters.
+
+    Subclasses set ``name`` and ``capabilities`` and override the methods of
+    the capabilities they declare. The defaults raise UnsupportedFeature.
+    """
+
+    name: ClassVar[str]
+    operator: ClassVar[str | None] = None  # the EdiRoute.operator this adapter serves
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+
+    def _unsupported(self, feature: Capability | str) -> UnsupportedFeature:
+        return UnsupportedFeature(self.name, str(feature))
+
+    def supports(self, feature: Capability) -> bool:
+        return feature in self.capabilities
+
+    @property
+    def cursor_scope(self) -> str:
+        """Names the event feed this instance reads (one per box)."""
+        return self.name
+
+    def send(self, request: SendRequest) -> SendResult:
+        raise self._unsupported(Capability.SEND)
+
+    def find_sent(self, request: SendRequest) -> SendResult | None:
+        """After a crash: did a send with this idempotency key reach the operator?"""
+        raise self._unsupported(Capability.FIND_SENT)
+
+    def poll(self, cursor: str | None) -> EventPage:
+        """Read the page of changes after ``cursor`` (``None``: from the start)."""
+        raise self._unsupported(Capability.EVENTS)
+
+    def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
+        raise self._unsupported(Capability.FETCH)
+
+    def can_receive(self, counterparty: Counterparty) -> bool:
+        """Whether the counterparty has a box here (Capability.ROUTES)."""
+        raise self._unsupported(Capability.ROUTES)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the default has none."""
+
+
+__all__ = [
+    "Capability",
+    "ContentSource",
+    "EventPage",
+    "FetchedFile",
+    "Provider",
+    "ProviderContext",
+    "ProviderEvent",
+    "ProviderEventKind",
+    "SendRequest",
+    "SendResult",
+]

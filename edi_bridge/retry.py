@@ -1,0 +1,53 @@
+"""Bounded, jittered retries of transient failures (tenacity), honouring Retry-After."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import tenacity
+
+from .errors import RateLimited, TransientError
+
+T = TypeVar("T")
+log = logging.getLogger("edi_bridge.retry")
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a transient failure."""
+
+    attempts: int = 4
+    base_delay: float = 0.2  # seconds; doubles each attempt, full jitter
+    max_delay: float = 10.0
+    max_retry_after: float = 60.0  # a longer Retry-After is not waited for
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return min(max(exc.retry_after, 0.0), self.max_retry_after)
+        jitter = tenacity.wait_random_exponential(multiplier=self.base_delay, max=self.max_delay)
+        return float(jitter(state))
+
+    def call(self, fn: Callable[[], T], *, what: str = "call") -> T:
+        """Run ``fn``; retry on TransientError up to ``attempts`` times in all."""
+
+        def _log(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.info("%s failed (attempt %d): %s; retrying", what, state.attempt_number, exc)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.attempts)),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(TransientError),
+            before_sleep=_log,
+            reraise=True,
+        )
+        return retrying(fn)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+__all__ = ["NO_RETRY", "RetryPolicy"]

@@ -1,0 +1,474 @@
+"""The durable record: exchanges, history, events for the backend, provider
+cursors, applied provider event ids, signatures and document content.
+
+:class:`Store` wraps a SQLAlchemy engine. SQLite (the default) runs in WAL mode
+with ``BEGIN IMMEDIATE`` transactions, so several CLI processes can share one
+file; every method that writes takes the caller's open connection, so one
+transaction can cover a state change, its history, its events and the cursor
+that produced it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import ConfigurationError, NotFound
+from ..models import (
+    Counterparty,
+    Document,
+    Event,
+    Exchange,
+    HistoryEntry,
+    SignatureRecord,
+)
+from . import schema
+from .migrations import migrate
+
+CHUNK = 1 << 20
+DEFAULT_DB = "edi-bridge.db"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def database_url(location: str | os.PathLike[str] | None = None) -> str:
+    """Turn ``--db`` / ``EDI_BRIDGE_DB`` (a path or a URL) into a SQLAlchemy URL."""
+    value = os.fspath(location) if location else os.environ.get("EDI_BRIDGE_DB") or DEFAULT_DB
+    if "://" in value:
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we support for PostgreSQL.
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().absolute())
+
+
+_WRITE = "edi_bridge.write"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's BEGIN below drive transactions instead of pysqlite's.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Write transactions take the lock up front: two processes that read
+        # then write would otherwise deadlock on the upgrade instead of
+        # waiting. Plain reads stay deferred so WAL lets them run alongside.
+        write = conn.info.pop(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class ContentReader(io.RawIOBase):
+    """Reads a blob chunk by chunk, one query per chunk."""
+
+    def __init__(self, engine: Engine, sha256: str) -> None:
+        self._engine = engine
+        self._sha = sha256
+        self._seq = 0
+        self._buf = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf and not self._eof:
+            with self._engine.connect() as conn:
+                data = conn.execute(
+                    sa.select(schema.blob_chunks.c.data).where(
+                        schema.blob_chunks.c.sha256 == self._sha,
+                        schema.blob_chunks.c.seq == self._seq,
+                    )
+                ).scalar_one_or_none()
+            if data is None:
+                self._eof = True
+            else:
+                self._buf = bytes(data)
+                self._seq += 1
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+class Store:
+    """Durable state behind a :class:`~edi_bridge.workflow.Bridge`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with self.engine.begin() as conn:
+            migrate(conn)
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str] | None = None) -> Store:
+        url = database_url(location)
+        if url.startswith("sqlite"):
+            db_path = url.removeprefix("sqlite:///")
+            if db_path and db_path != ":memory:":
+                parent = Path(db_path).parent
+                if not parent.is_dir():
+                    raise ConfigurationError(f"database directory does not exist: {parent}")
+            return cls(_sqlite_engine(url))
+        try:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        except (ImportError, sa.exc.ArgumentError) as exc:
+            raise ConfigurationError(
+                f"cannot open database {sa.engine.make_url(url).render_as_string()}: {exc}"
+            ) from None
+        return cls(engine)
+
+    def __repr__(self) -> str:
+        # render_as_string hides the password by default.
+        return f"<Store {self.engine.url.render_as_string()}>"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction (SQLite: ``BEGIN IMMEDIATE``)."""
+        with self.engine.connect() as conn:
+            conn.info[_WRITE] = True
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- content ---------------------------------------------------------
+
+    def put_blob(self, conn: Connection, source: Path | bytes | Iterable[bytes]) -> str:
+        """Store content (streamed from a path or chunks); returns its SHA-256.
+
+        Content already stored (same hash) is not written again.
+        """
+        if not isinstance(source, (Path, bytes)):
+            with tempfile.TemporaryFile() as spool:
+                for piece in source:
+                    spool.write(piece)
+                spool.seek(0)
+                return self._put_file(conn, spool)
+        if isinstance(source, bytes):
+            return self._put_file(conn, io.BytesIO(source))
+        with source.open("rb") as fh:
+            return self._put_file(conn, fh)
+
+    def _put_file(self, conn: Connection, fh: IO[bytes]) -> str:
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        sha = digest.hexdigest()
+        exists = conn.execute(
+            sa.select(schema.blobs.c.sha256).where(schema.blobs.c.sha256 == sha)
+        ).first()
+        if exists is None:
+            conn.execute(schema.blobs.insert().values(sha256=sha, size=size, created_at=utcnow()))
+            fh.seek(0)
+            for seq, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
+                conn.execute(schema.blob_chunks.insert().values(sha256=sha, seq=seq, data=chunk))
+        return sha
+
+    def open_blob(self, sha256: str) -> IO[bytes]:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
+            ).first()
+        if found is None:
+            raise NotFound(f"no content with SHA-256 {sha256}")
+        return io.BufferedReader(ContentReader(self.engine, sha256), CHUNK)
+
+    def blob_size(self, sha256: str) -> int:
+        with self.engine.connect() as conn:
+            size = conn.execute(
+                sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
+            ).scalar_one_or_none()
+        if size is None:
+            raise NotFound(f"no content with SHA-256 {sha256}")
+        return int(size)
+
+    # -- exchanges -------------------------------------------------------
+
+    def insert_exchange(self, conn: Connection, **values: Any) -> None:
+        conn.execute(schema.exchanges.insert().values(**values))
+
+    def update_exchange(self, conn: Connection, exchange_id: str, **values: Any) -> None:
+        values.setdefault("updated_at", utcnow())
+        conn.execute(
+            schema.exchanges.update().where(schema.exchanges.c.id == exchange_id).values(**values)
+        )
+
+    def exchange_row(
+        self, conn: Connection, exchange_id: str, *, for_update: bool = False
+    ) -> sa.Row[Any]:
+        query = sa.select(schema.exchanges).where(schema.exchanges.c.id == exchange_id)
+        if for_update and conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"no exchange {exchange_id!r}")
+        return row
+
+    def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
+        return conn.execute(
+            sa.select(schema.exchanges.c.id).where(schema.exchanges.c.idempotency_key == key)
+        ).scalar_one_or_none()
+
+    def exchange_id_for_document(
+        self, conn: Connection, provider: str, document_id: str
+    ) -> str | None:
+        return conn.execute(
+            sa.select(schema.exchanges.c.id).where(
+                schema.exchanges.c.provider == provider,
+                schema.exchanges.c.provider_document_id == document_id,
+            )
+        ).scalar_one_or_none()
+
+    def exchange_ids(
+        self,
+        conn: Connection,
+        *,
+        status: str | Sequence[str] | None = None,
+        provider: str | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        query = sa.select(schema.exchanges.c.id).order_by(
+            schema.exchanges.c.created_at, schema.exchanges.c.id
+        )
+        if isinstance(status, str):
+            query = query.where(schema.exchanges.c.status == status)
+        elif status is not None:
+            query = query.where(schema.exchanges.c.status.in_(list(status)))
+        if provider is not None:
+            query = query.where(schema.exchanges.c.provider == provider)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(conn.execute(query).scalars())
+
+    def add_history(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        status: str,
+        cause: str,
+        detail: dict[str, Any] | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
+        conn.execute(
+            schema.history.insert().values(
+                exchange_id=exchange_id,
+                status=status,
+                at=at or utcnow(),
+                cause=cause,
+                detail=detail or {},
+            )
+        )
+
+    def load_exchange(self, conn: Connection, exchange_id: str) -> Exchange:
+        row = self.exchange_row(conn, exchange_id)
+        hist = conn.execute(
+            sa.select(schema.history)
+            .where(schema.history.c.exchange_id == exchange_id)
+            .order_by(schema.history.c.id)
+        ).all()
+        sigs = conn.execute(
+            sa.select(schema.signatures)
+            .where(schema.signatures.c.exchange_id == exchange_id)
+            .order_by(schema.signatures.c.id)
+        ).all()
+        return Exchange(
+            id=row.id,
+            idempotency_key=row.idempotency_key,
+            channel=row.channel,
+            provider=row.provider,
+            counterparty=Counterparty.model_validate(row.counterparty),
+            document=Document.model_validate(row.document),
+            status=row.status,
+            reason=row.reason,
+            provider_ref=dict(row.provider_ref or {}),
+            previous_id=row.previous_id,
+            needs_attention=bool(row.needs_attention),
+            last_error=row.last_error,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            history=[
+                HistoryEntry(status=h.status, at=h.at, cause=h.cause, detail=h.detail or {})
+                for h in hist
+            ],
+            signatures=[
+                SignatureRecord(
+                    role=s.role,
+                    file_name=s.file_name,
+                    sha256=s.sha256,
+                    size=s.size,
+                    at=s.at,
+                    verdict=s.verdict,
+                )
+                for s in sigs
+            ],
+        )
+
+    # -- signatures ------------------------------------------------------
+
+    def add_signature(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        role: str,
+        file_name: str,
+        content: bytes,
+        verdict: dict[str, Any] | None = None,
+    ) -> bool:
+        """Keep a signature; returns False when the same one is already kept."""
+        sha = self.put_blob(conn, content)
+        exists = conn.execute(
+            sa.select(schema.signatures.c.id).where(
+                schema.signatures.c.exchange_id == exchange_id,
+                schema.signatures.c.role == role,
+                schema.signatures.c.sha256 == sha,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        conn.execute(
+            schema.signatures.insert().values(
+                exchange_id=exchange_id,
+                role=role,
+                file_name=file_name,
+                sha256=sha,
+                size=len(content),
+                at=utcnow(),
+                verdict=verdict,
+            )
+        )
+        return True
+
+    # -- backend events (outbox) ----------------------------------------
+
+    def add_event(
+        self,
+        conn: Connection,
+        *,
+        key: str,
+        kind: str,
+        exchange_id: str,
+        status: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record a change for the backend; a repeated key records nothing."""
+        exists = conn.execute(
+            sa.select(schema.events.c.seq).where(schema.events.c.key == key)
+        ).first()
+        if exists is not None:
+            return False
+        conn.execute(
+            schema.events.insert().values(
+                key=key,
+                kind=kind,
+                exchange_id=exchange_id,
+                status=status,
+                at=utcnow(),
+                reason=reason,
+                data=data or {},
+            )
+        )
+        return True
+
+    def events_after(
+        self, seq: int = 0, *, limit: int = 1000, undispatched: bool = False
+    ) -> list[Event]:
+        query = (
+            sa.select(schema.events)
+            .where(schema.events.c.seq > seq)
+            .order_by(schema.events.c.seq)
+            .limit(limit)
+        )
+        if undispatched:
+            query = query.where(schema.events.c.dispatched_at.is_(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Event(
+                seq=r.seq,
+                key=r.key,
+                kind=r.kind,
+                exchange_id=r.exchange_id,
+                status=r.status,
+                at=r.at,
+                reason=r.reason,
+                data=r.data or {},
+            )
+            for r in rows
+        ]
+
+    def mark_dispatched(self, seq: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                schema.events.update()
+                .where(schema.events.c.seq == seq)
+                .values(dispatched_at=utcnow())
+            )
+
+    # -- provider feeds --------------------------------------------------
+
+    def claim_provider_event(
+        self, conn: Connection, scope: str, event_id: str, exchange_id: str | None
+    ) -> bool:
+        """True the first time an event id is seen in a feed, False after."""
+        exists = conn.execute(
+            sa.select(schema.applied_events.c.event_id).where(
+                schema.applied_events.c.scope == scope,
+                schema.applied_events.c.event_id == event_id,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        conn.execute(
+            schema.applied_events.insert().values(
+                scope=scope, event_id=event_id, exchange_id=exchange_id, at=utcnow()
+            )
+        )
+        return True
+
+    def get_cursor(self, scope: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(schema.cursors.c.value).where(schema.cursors.c.scope == scope)
+            ).scalar_one_or_none()
+
+    def set_cursor(self, conn: Connection, scope: str, value: str | None) -> None:
+        updated = conn.execute(
+            schema.cursors.update()
+            .where(schema.cursors.c.scope == scope)
+            .values(value=value, updated_at=utcnow())
+        ).rowcount
+        if not updated:
+            conn.execute(
+                schema.cursors.insert().values(scope=scope, value=value, updated_at=utcnow())
+            )
+
+
+__all__ = ["DEFAULT_DB", "Store", "database_url", "utcnow"]

@@ -1,0 +1,57 @@
+"""Schema versions and the steps between them, run when a store is opened.
+
+A new database gets the current schema in one go and is stamped with the
+latest version; an existing one runs each step above its version, in order,
+inside one transaction. To change the schema: edit ``schema.py``, bump
+``SCHEMA_VERSION``, and add the step from the previous version here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import ConfigurationError
+from . import schema
+
+Step = Callable[[Connection], None]
+
+# version -> the step that brings a database from version-1 to it
+STEPS: dict[int, Step] = {}
+
+
+def current_version(conn: Connection) -> int | None:
+    if not sa.inspect(conn).has_table(schema.meta.name):
+        return None
+    row = conn.execute(
+        sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+    ).scalar_one_or_none()
+    return int(row) if row is not None else None
+
+
+def _stamp(conn: Connection, version: int) -> None:
+    updated = conn.execute(
+        schema.meta.update().where(schema.meta.c.key == "schema_version").values(value=str(version))
+    ).rowcount
+    if not updated:
+        conn.execute(schema.meta.insert().values(key="schema_version", value=str(version)))
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version found before."""
+    found = current_version(conn)
+    if found is None:
+        schema.metadata.create_all(conn)
+        _stamp(conn, schema.SCHEMA_VERSION)
+        return 0
+    if found > schema.SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"database schema version {found} is newer than this edi-bridge "
+            f"({schema.SCHEMA_VERSION}); upgrade edi-bridge"
+        )
+    for version in range(found + 1, schema.SCHEMA_VERSION + 1):
+        STEPS[version](conn)
+        _stamp(conn, version)
+    return found

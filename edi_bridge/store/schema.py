@@ -1,0 +1,155 @@
+"""The store's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+This module is the *current* schema. A new database is created from it and
+stamped with :data:`SCHEMA_VERSION`; an older database is brought up to date
+by the steps in :mod:`edi_bridge.store.migrations`. Change both together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Stores naive UTC, returns aware UTC, on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "edi_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+blobs = sa.Table(
+    "edi_blobs",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Content lives in 1 MiB chunks so large documents stream in and out of the
+# database on both engines without holding the whole file in memory.
+blob_chunks = sa.Table(
+    "edi_blob_chunks",
+    metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("edi_blobs.sha256"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+exchanges = sa.Table(
+    "edi_exchanges",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("idempotency_key", sa.String(256), nullable=False, unique=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("counterparty_key", sa.String(32), nullable=False, index=True),
+    sa.Column("counterparty", sa.JSON, nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("content_sha256", sa.String(64), sa.ForeignKey("edi_blobs.sha256"), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("reason", sa.Text),
+    sa.Column("provider_ref", sa.JSON, nullable=False),
+    sa.Column("provider_document_id", sa.String(256)),
+    sa.Column("scenario", sa.String(128)),
+    sa.Column("previous_id", sa.String(40)),
+    sa.Column("needs_attention", sa.Boolean, nullable=False, default=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Work claiming for concurrent workers: who holds the exchange, until when.
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.UniqueConstraint("provider", "provider_document_id", name="uq_edi_exchanges_provider_doc"),
+)
+
+history = sa.Table(
+    "edi_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("cause", sa.Text, nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index("ix_edi_history_exchange", "exchange_id", "id"),
+)
+
+# The durable record of changes for the backend (an outbox): callbacks are
+# dispatched from here after commit, and a backend that was down reads it.
+events = sa.Table(
+    "edi_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("dispatched_at", UTCDateTime),
+    sa.Index("ix_edi_events_pending", "dispatched_at", "seq"),
+)
+
+# Provider event ids already applied, per feed: the at-most-once guard.
+applied_events = sa.Table(
+    "edi_applied_events",
+    metadata,
+    sa.Column("scope", sa.String(256), primary_key=True),
+    sa.Column("event_id", sa.String(256), primary_key=True),
+    sa.Column("exchange_id", sa.String(40)),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+cursors = sa.Table(
+    "edi_cursors",
+    metadata,
+    sa.Column("scope", sa.String(256), primary_key=True),
+    sa.Column("value", sa.Text),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", UTCDateTime),
+)
+
+signatures = sa.Table(
+    "edi_signatures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("edi_blobs.sha256"), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("verdict", sa.JSON),
+    sa.UniqueConstraint("exchange_id", "role", "sha256", name="uq_edi_signatures"),
+)

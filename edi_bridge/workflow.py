@@ -1,0 +1,703 @@
+"""The facade a backend imports: :class:`Bridge`.
+
+A send is two short transactions around one provider call::
+
+    record (queued, content, our signature)  ->  provider.send  ->  record (sent, refs)
+
+If the process dies between the call and the second record, the exchange is
+still ``queued`` with ``attempts > 0``; the next dispatch asks the provider
+whether it already has the document (``find_sent``) before sending, and the
+provider's own idempotency (derived from our idempotency key) covers adapters
+that cannot be asked.
+
+Polling reads the provider's change feed a page at a time; each page's events,
+the exchanges they change, the backend events they cause and the cursor after
+the page commit in one transaction. An event id already applied in that feed
+changes nothing. Backend callbacks run after commit from the durable event
+record, so they are at-least-once: each carries a ``key`` unique to the change.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import hashlib
+import json
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.engine import Connection
+
+from . import config
+from .errors import (
+    ConfigurationError,
+    IdempotencyConflict,
+    IllegalTransition,
+    ProviderError,
+    ResendRefused,
+    TransientError,
+    UnknownProvider,
+    ValidationError,
+)
+from .fakes.scenario import parse_scenario
+from .models import (
+    IN_FLIGHT_STATUSES,
+    Channel,
+    Counterparty,
+    Document,
+    Event,
+    EventKind,
+    Exchange,
+    ExchangeStatus,
+    allowed_transitions,
+    check_file_name,
+)
+from .provider import (
+    Capability,
+    ContentSource,
+    EventPage,
+    Provider,
+    ProviderContext,
+    ProviderEvent,
+    ProviderEventKind,
+    SendRequest,
+    SendResult,
+)
+from .registry import Registry, default_registry
+from .retry import RetryPolicy
+from .signing import Signer, throwaway_signer
+from .store import Store, utcnow
+
+log = logging.getLogger("edi_bridge")
+Callback = Callable[[Event], None]
+SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
+"""Verifies a counterparty signature; returns a verdict with ``"ok": bool``."""
+
+DEFAULT_PROVIDER = "mock"
+MAX_PAGES_PER_POLL = 1000
+
+
+class _StoredContent(ContentSource):
+    def __init__(self, store: Store, sha256: str, size: int) -> None:
+        self._store = store
+        self._sha = sha256
+        self.size = size
+
+    def open(self) -> IO[bytes]:
+        return self._store.open_blob(self._sha)
+
+
+def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
+    """One intent = this document to this counterparty."""
+    raw = f"{counterparty.key}|{document.kind}|{document.number}|{document.sha256}"
+    return "auto-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class Bridge:
+    """Sends documents, applies provider events, keeps everything durable."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        registry: Registry | None = None,
+        signer: Signer | None = None,
+        settings: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        signature_check: SignatureCheck | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry or default_registry
+        self._signer = signer
+        self._settings = dict(settings or {})
+        self.retry = retry or RetryPolicy(attempts=3, base_delay=0.1, max_delay=2.0)
+        self.signature_check = signature_check
+        self._providers: dict[str, Provider] = {}
+        self._callbacks: dict[str, list[Callback]] = defaultdict(list)
+
+    @classmethod
+    def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
+        """Open (and migrate) the store at ``db`` or ``EDI_BRIDGE_DB``."""
+        return cls(Store.open(db), **kwargs)
+
+    def __enter__(self) -> Bridge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for provider in self._providers.values():
+            provider.close()
+        self._providers.clear()
+        self.store.close()
+
+    def __repr__(self) -> str:
+        return f"<Bridge {self.store!r}>"
+
+    # -- providers -------------------------------------------------------
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            log.warning("no signer configured: signing with a throwaway test certificate")
+            self._signer = throwaway_signer()
+        return self._signer
+
+    def provider(self, name: str) -> Provider:
+        """The adapter instance for ``name`` (built once per Bridge)."""
+        if name not in self._providers:
+            cls = self.registry.get(name)
+            context = ProviderContext(
+                config=config.section(name, self._settings),
+                signer=self._signer,
+                engine=self.store.engine,
+            )
+            self._providers[name] = cls(context)
+        return self._providers[name]
+
+    def route(self, counterparty: Counterparty, requested: str | None = None) -> tuple[str, str]:
+        """Choose the provider for a counterparty; returns (name, reason)."""
+        if requested:
+            self.registry.get(requested)  # raises UnknownProvider early
+            return requested, f"provider {requested!r} asked for by the caller"
+        installed = set(self.registry.names())
+        for route in counterparty.edi:
+            if route.operator in installed:
+                return route.operator, (
+                    f"counterparty's EDI route {route.operator} ({route.participant_id})"
+                )
+        if counterparty.edi:
+            operators = ", ".join(r.operator for r in counterparty.edi)
+            reason = f"no installed provider serves the counterparty's operators ({operators})"
+        else:
+            reason = "counterparty has no EDI route"
+        return DEFAULT_PROVIDER, f"{reason}; using {DEFAULT_PROVIDER!r}"
+
+    # -- callbacks and backend events --------------------------------------
+
+    def on(self, kind: str | EventKind, callback: Callback) -> None:
+        """Call ``callback(event)`` for each change of ``kind`` ("*" for all)."""
+        self._callbacks[str(kind)].append(callback)
+
+    def events(self, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Changes recorded after sequence number ``after`` (for a backend catching up)."""
+        return self.store.events_after(after, limit=limit)
+
+    def dispatch_events(self) -> int:
+        """Run callbacks for recorded changes not yet handed over; returns how many.
+
+        Without any callback registered nothing is marked, so a backend process
+        that registers callbacks later still receives every change.
+        """
+        if not self._callbacks:
+            return 0
+        done = 0
+        while True:
+            pending = self.store.events_after(0, limit=500, undispatched=True)
+            if not pending:
+                return done
+            for event in pending:
+                for cb in self._callbacks.get(event.kind, []) + self._callbacks.get("*", []):
+                    try:
+                        cb(event)
+                    except Exception:
+                        # Keep it pending: the next dispatch delivers it again.
+                        log.exception("callback failed for event %s", event.key)
+                        return done
+                self.store.mark_dispatched(event.seq)
+                done += 1
+
+    # -- transitions -----------------------------------------------------
+
+    def _transition(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        target: str,
+        cause: str,
+        *,
+        event_key: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> None:
+        row = self.store.exchange_row(conn, exchange_id, for_update=True)
+        if target not in allowed_transitions(row.channel, row.status):
+            raise IllegalTransition(exchange_id, row.status, target)
+        if reason is not None:
+            values["reason"] = reason
+        self.store.update_exchange(conn, exchange_id, status=target, **values)
+        self.store.add_history(conn, exchange_id, target, cause, detail)
+        self.store.add_event(
+            conn,
+            key=event_key or f"{exchange_id}:{target}:{secrets.token_hex(6)}",
+            kind=target,
+            exchange_id=exchange_id,
+            status=target,
+            reason=reason,
+            data=detail,
+        )
+
+    # -- sending ---------------------------------------------------------
+
+    def send(
+        self,
+        counterparty: Counterparty,
+        document: Document,
+        *,
+        idempotency_key: str | None = None,
+        provider: str | None = None,
+        scenario: str | None = None,
+        previous_id: str | None = None,
+    ) -> Exchange:
+        """Send ``document`` to ``counterparty`` for signature; idempotent per key.
+
+        The same key again returns the existing exchange (and finishes its
+        send if an earlier attempt was interrupted); the same key with a
+        different document or counterparty raises IdempotencyConflict.
+        """
+        if document.source is None:
+            raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
+        key = idempotency_key or default_idempotency_key(counterparty, document)
+        if not key.strip() or len(key) > 256:
+            raise ValidationError("idempotency_key", "must be 1 to 256 characters")
+        with self.store.transaction() as conn:
+            existing = self.store.exchange_id_for_key(conn, key)
+            if existing is not None:
+                found = self.store.load_exchange(conn, existing)
+        if existing is not None:
+            if (
+                found.document.sha256 != document.sha256
+                or found.counterparty.key != counterparty.key
+            ):
+                raise IdempotencyConflict(
+                    f"idempotency key {key!r} was used for exchange {existing} "
+                    "with a different document or counterparty"
+                )
+            if found.status == ExchangeStatus.QUEUED:
+                return self.dispatch(existing)
+            return found
+
+        name, why = self.route(counterparty, provider)
+        adapter = self.provider(name)  # configuration errors surface before anything is stored
+        if scenario is not None:
+            if not adapter.supports(Capability.SCENARIOS):
+                raise ValidationError("scenario", f"provider {name!r} does not play scenarios")
+            parse_scenario(scenario)  # raises ValidationError naming the rule
+        exchange_id = "ex_" + secrets.token_hex(8)
+        now = utcnow()
+        with self.store.transaction() as conn:
+            sha = self.store.put_blob(conn, _source(document))
+            self.store.insert_exchange(
+                conn,
+                id=exchange_id,
+                idempotency_key=key,
+                channel=Channel.EDI.value,
+                provider=name,
+                counterparty_key=counterparty.key,
+                counterparty=counterparty.model_dump(mode="json"),
+                document=document.model_dump(mode="json"),
+                content_sha256=sha,
+                status=ExchangeStatus.QUEUED.value,
+                provider_ref={},
+                scenario=scenario,
+                previous_id=previous_id,
+                needs_attention=False,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            self.store.add_history(
+                conn, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
+            )
+        return self.dispatch(exchange_id)
+
+    def _request(self, conn: Connection, exchange_id: str) -> SendRequest:
+        row = self.store.exchange_row(conn, exchange_id)
+        document = Document.model_validate(row.document)
+        content = _StoredContent(self.store, row.content_sha256, document.size)
+        ours = self.store.load_exchange(conn, exchange_id).signatures
+        mine = next((s for s in ours if s.role == "ours"), None)
+        if mine is not None:
+            # Reuse the first signature so a retried send has an identical body.
+            with self.store.open_blob(mine.sha256) as fh:
+                signature = fh.read()
+        else:
+            signature = self.signer.sign_stream(content.chunks())
+            self.store.add_signature(
+                conn, exchange_id, "ours", f"{document.file_name}.sig", signature
+            )
+        return SendRequest(
+            exchange_id=exchange_id,
+            idempotency_key=row.idempotency_key,
+            counterparty=Counterparty.model_validate(row.counterparty),
+            document=document,
+            content=content,
+            signature=signature,
+            scenario=row.scenario,
+        )
+
+    def dispatch(self, exchange_id: str) -> Exchange:
+        """Send a queued exchange to its provider (reconciling an earlier attempt)."""
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id, for_update=True)
+            if row.status != ExchangeStatus.QUEUED:
+                return self.store.load_exchange(conn, exchange_id)
+            request = self._request(conn, exchange_id)
+            attempts = row.attempts + 1
+            self.store.update_exchange(conn, exchange_id, attempts=attempts)
+            name = row.provider
+        adapter = self.provider(name)
+        try:
+            result: SendResult | None = None
+            if attempts > 1 and adapter.supports(Capability.FIND_SENT):
+                result = self.retry.call(
+                    lambda: adapter.find_sent(request), what=f"{name} reconcile {exchange_id}"
+                )
+                if result is not None:
+                    log.info("exchange %s was already at %s; reconciled", exchange_id, name)
+            if result is None:
+                result = self.retry.call(
+                    lambda: adapter.send(request), what=f"{name} send {exchange_id}"
+                )
+        except TransientError as exc:
+            with self.store.transaction() as conn:
+                self.store.update_exchange(conn, exchange_id, last_error=str(exc))
+                self.store.add_history(
+                    conn, exchange_id, ExchangeStatus.QUEUED, f"send attempt failed: {exc}"
+                )
+                return self.store.load_exchange(conn, exchange_id)
+        except ProviderError as exc:
+            with self.store.transaction() as conn:
+                self._transition(
+                    conn,
+                    exchange_id,
+                    ExchangeStatus.FAILED,
+                    f"{name} refused the send",
+                    event_key=f"{exchange_id}:failed:{attempts}",
+                    reason=str(exc),
+                    needs_attention=True,
+                    last_error=str(exc),
+                )
+                exchange = self.store.load_exchange(conn, exchange_id)
+            self.dispatch_events()
+            return exchange
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id, for_update=True)
+            if row.status == ExchangeStatus.QUEUED:
+                self._transition(
+                    conn,
+                    exchange_id,
+                    ExchangeStatus.SENT,
+                    f"accepted by {name}",
+                    event_key=f"{exchange_id}:sent",
+                    detail={"provider_ref": dict(result.ref)},
+                    provider_ref=dict(result.ref),
+                    provider_document_id=result.document_id,
+                    last_error=None,
+                )
+            exchange = self.store.load_exchange(conn, exchange_id)
+        self.dispatch_events()
+        return exchange
+
+    def dispatch_queued(self, limit: int = 100) -> list[Exchange]:
+        """Retry every queued exchange (interrupted or transiently failed sends)."""
+        with self.store.transaction() as conn:
+            ids = self.store.exchange_ids(conn, status=ExchangeStatus.QUEUED, limit=limit)
+        return [self.dispatch(i) for i in ids]
+
+    # -- polling ---------------------------------------------------------
+
+    def _providers_to_poll(self) -> list[str]:
+        with self.store.transaction() as conn:
+            ids = self.store.exchange_ids(
+                conn, status=[ExchangeStatus.SENT, ExchangeStatus.DELIVERED, ExchangeStatus.SIGNED]
+            )
+            names = {self.store.exchange_row(conn, i).provider for i in ids}
+        return sorted(names)
+
+    def poll(self, providers: Iterable[str] | None = None) -> list[Event]:
+        """Apply every pending provider event; returns the changes it recorded."""
+        before = self._last_event_seq()
+        for name in providers if providers is not None else self._providers_to_poll():
+            adapter = self.provider(name)
+            if not adapter.supports(Capability.EVENTS):
+                continue
+            self._poll_feed(name, adapter)
+        self.dispatch_events()
+        return self.store.events_after(before, limit=100_000)
+
+    def _last_event_seq(self) -> int:
+        latest = 0
+        while True:
+            page = self.store.events_after(latest, limit=10_000)
+            if not page:
+                return latest
+            latest = page[-1].seq
+
+    def _poll_feed(self, name: str, adapter: Provider) -> None:
+        scope = adapter.cursor_scope
+        cursor = self.store.get_cursor(scope)
+        for _ in range(MAX_PAGES_PER_POLL):
+            page = self.retry.call(_bind(adapter.poll, cursor), what=f"{name} poll")
+            with self.store.transaction() as conn:
+                for event in page.events:
+                    self._apply(conn, name, scope, event)
+                # Same transaction: the cursor never moves past unapplied events.
+                if page.cursor != cursor:
+                    self.store.set_cursor(conn, scope, page.cursor)
+            cursor = page.cursor
+            if not page.has_more or not page.events:
+                return
+        log.warning(
+            "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
+        )
+
+    def _apply(self, conn: Connection, name: str, scope: str, event: ProviderEvent) -> None:
+        exchange_id = self.store.exchange_id_for_document(conn, name, event.document_id)
+        if not self.store.claim_provider_event(conn, scope, event.event_id, exchange_id):
+            return  # already applied
+        if exchange_id is None:
+            log.debug("%s event %s is for a document we did not send", name, event.event_id)
+            return
+        row = self.store.exchange_row(conn, exchange_id, for_update=True)
+        target = {
+            ProviderEventKind.DELIVERED: ExchangeStatus.DELIVERED,
+            ProviderEventKind.SIGNED: ExchangeStatus.SIGNED,
+            ProviderEventKind.REJECTED: ExchangeStatus.REJECTED,
+            ProviderEventKind.REVOKED: ExchangeStatus.REVOKED,
+        }[event.kind]
+        detail: dict[str, Any] = {"provider_event_id": event.event_id}
+        values: dict[str, Any] = {}
+        if event.kind is ProviderEventKind.SIGNED:
+            if event.signature is None:
+                log.warning("%s reported a signature without its content", name)
+            else:
+                verdict = self._check_signature(conn, exchange_id, event.signature)
+                document = Document.model_validate(row.document)
+                self.store.add_signature(
+                    conn,
+                    exchange_id,
+                    "counterparty",
+                    f"{document.file_name}.counterparty.sig",
+                    event.signature,
+                    verdict=dict(verdict) if verdict is not None else None,
+                )
+                detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
+                if verdict is not None:
+                    detail["verdict"] = dict(verdict)
+                    if not verdict.get("ok", False):
+                        self.store.update_exchange(conn, exchange_id, needs_attention=True)
+                        self.store.add_history(
+                            conn,
+                            exchange_id,
+                            row.status,
+                            "counterparty signature not accepted",
+                            detail,
+                        )
+                        self.store.add_event(
+                            conn,
+                            key=f"{exchange_id}:{EventKind.SIGNATURE_INVALID}:{event.event_id}",
+                            kind=EventKind.SIGNATURE_INVALID,
+                            exchange_id=exchange_id,
+                            status=row.status,
+                            reason=str(verdict.get("reason") or verdict.get("status")),
+                            data=detail,
+                        )
+                        return
+        if target not in allowed_transitions(row.channel, row.status):
+            # Late or reordered news (delivered after signed): keep it, change nothing.
+            log.debug("exchange %s: %s ignored in status %s", exchange_id, target, row.status)
+            return
+        self._transition(
+            conn,
+            exchange_id,
+            target,
+            f"{name}: counterparty {target}"
+            if target != ExchangeStatus.DELIVERED
+            else f"{name}: delivered to the counterparty",
+            event_key=f"{exchange_id}:{target}:{event.event_id}",
+            reason=event.reason
+            if target in (ExchangeStatus.REJECTED, ExchangeStatus.REVOKED)
+            else None,
+            detail=detail,
+            **values,
+        )
+
+    def _check_signature(
+        self, conn: Connection, exchange_id: str, signature: bytes
+    ) -> Mapping[str, Any] | None:
+        if self.signature_check is None:
+            return None
+        exchange = self.store.load_exchange(conn, exchange_id)
+        return self.signature_check(exchange, signature)
+
+    # -- reading ---------------------------------------------------------
+
+    def status(self, exchange_id: str) -> Exchange:
+        with self.store.transaction() as conn:
+            return self.store.load_exchange(conn, exchange_id)
+
+    def history(self, exchange_id: str) -> list[Any]:
+        return list(self.status(exchange_id).history)
+
+    def list(self, status: str | None = None) -> list[Exchange]:
+        with self.store.transaction() as conn:
+            ids = self.store.exchange_ids(conn, status=status)
+            return [self.store.load_exchange(conn, i) for i in ids]
+
+    def content(self, exchange_id: str) -> IO[bytes]:
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id)
+        return self.store.open_blob(row.content_sha256)
+
+    def fetch(self, exchange_id: str, out_dir: str | Path) -> Path:
+        """Write the document, every signature and ``manifest.json`` into ``out_dir``.
+
+        Files the provider returns (receipts, its copy of the signatures) are
+        added under ``provider/`` when the adapter can fetch.
+        """
+        exchange = self.status(exchange_id)
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files: list[dict[str, Any]] = []
+
+        def write(rel: str, role: str, chunks: Iterable[bytes]) -> None:
+            parts = rel.split("/")
+            for part in parts:
+                check_file_name(part, "fetched file name")
+            target = out.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            size = 0
+            with target.open("wb") as fh:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fh.write(chunk)
+            files.append({"name": rel, "role": role, "sha256": digest.hexdigest(), "size": size})
+
+        with self.content(exchange_id) as fh:
+            write(exchange.document.file_name, "document", iter(lambda: fh.read(1 << 20), b""))
+        seen: set[str] = set()
+        for sig in exchange.signatures:
+            name = sig.file_name
+            if name in seen:
+                name = f"{sig.sha256[:8]}-{name}"
+            seen.add(name)
+            with self.store.open_blob(sig.sha256) as fh:
+                write(name, f"{sig.role}_signature", [fh.read()])
+        adapter = self.provider(exchange.provider)
+        if exchange.provider_ref and adapter.supports(Capability.FETCH):
+            for item in adapter.fetch(exchange.provider_ref):
+                write(f"provider/{item.file_name}", item.role, [item.content])
+        manifest = {
+            "exchange": exchange.id,
+            "status": exchange.status,
+            "provider": exchange.provider,
+            "document": exchange.document.model_dump(mode="json"),
+            "signatures": [s.model_dump(mode="json") for s in exchange.signatures],
+            "files": files,
+        }
+        path = out / "manifest.json"
+        path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        return path
+
+    # -- resend ----------------------------------------------------------
+
+    def resend(self, exchange_id: str, *, force: bool = False) -> Exchange:
+        """Send again by hand.
+
+        ``queued`` and ``failed`` exchanges are retried as they are (same
+        idempotency key: the provider still makes at most one document).
+        ``rejected`` and ``revoked`` ones need ``force`` and become a new
+        exchange linked to the old. ``signed`` and in-flight ones are refused.
+        """
+        exchange = self.status(exchange_id)
+        status = exchange.status
+        if status == ExchangeStatus.SIGNED:
+            raise ResendRefused(f"exchange {exchange_id} is signed; nothing to resend")
+        if status in IN_FLIGHT_STATUSES:
+            raise ResendRefused(
+                f"exchange {exchange_id} is {status} and waits for the counterparty; "
+                "resend would make a second document"
+            )
+        if status == ExchangeStatus.QUEUED:
+            return self.dispatch(exchange_id)
+        if status == ExchangeStatus.FAILED and not force:
+            with self.store.transaction() as conn:
+                self._transition(
+                    conn,
+                    exchange_id,
+                    ExchangeStatus.QUEUED,
+                    "resend requested",
+                    event_key=f"{exchange_id}:queued:{secrets.token_hex(4)}",
+                    reason=None,
+                    needs_attention=False,
+                )
+            return self.dispatch(exchange_id)
+        if not force:
+            raise ResendRefused(
+                f"exchange {exchange_id} is {status}; use force to send a new document"
+            )
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id)
+            blob = self.store.open_blob(row.content_sha256)
+        with blob:
+            document = Document.from_bytes(
+                blob.read(),
+                file_name=exchange.document.file_name,
+                kind=exchange.document.kind,
+                number=exchange.document.number,
+                date=exchange.document.date,
+                media_type=exchange.document.media_type,
+                price=exchange.document.price,
+            )
+        new = self.send(
+            exchange.counterparty,
+            document,
+            idempotency_key=f"{exchange.idempotency_key}#resend-{exchange_id}",
+            provider=exchange.provider,
+            scenario=row.scenario,
+            previous_id=exchange_id,
+        )
+        with self.store.transaction() as conn:
+            if not any(h.cause == f"resent as {new.id}" for h in exchange.history):
+                self.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
+        return new
+
+    def providers_info(self) -> builtins.list[dict[str, Any]]:
+        info: builtins.list[dict[str, Any]] = []
+        for name in self.registry.names():
+            try:
+                cls = self.registry.get(name)
+            except UnknownProvider as exc:
+                info.append({"name": name, "error": str(exc)})
+                continue
+            info.append(
+                {
+                    "name": name,
+                    "operator": cls.operator,
+                    "capabilities": sorted(str(c) for c in cls.capabilities),
+                }
+            )
+        return info
+
+
+def _bind(fn: Callable[[str | None], EventPage], cursor: str | None) -> Callable[[], EventPage]:
+    return functools.partial(fn, cursor)
+
+
+def _source(document: Document) -> Path | bytes:
+    source = document.source
+    if source is None:
+        raise ConfigurationError("document has no content")
+    return source
+
+
+__all__ = ["Bridge", "Callback", "SignatureCheck", "default_idempotency_key"]

@@ -1,0 +1,292 @@
+"""The mock provider: a real adapter whose operator lives in the database.
+
+It gives unique ids, records every document it receives, and plays the
+counterparty by the exchange's scenario (see :mod:`edi_bridge.fakes.scenario`).
+Its world is kept in ``mock_*`` tables of the Bridge's own database, so separate
+CLI processes (``send`` in one, ``poll`` in the next) see the same operator.
+
+One poll round advances the world once: when the caller has read every event
+already produced, the next ``poll`` lets each open document's counterparty
+take its next step. The counterparty signs with a throwaway certificate that
+carries its INN and OGRN, so signature checks against requisites pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from edi_bridge.errors import TransientError
+from edi_bridge.fakes.identities import counterparty_signer
+from edi_bridge.fakes.scenario import Play, parse_scenario
+from edi_bridge.models import Counterparty
+from edi_bridge.provider import (
+    Capability,
+    EventPage,
+    FetchedFile,
+    Provider,
+    ProviderContext,
+    ProviderEvent,
+    ProviderEventKind,
+    SendRequest,
+    SendResult,
+)
+from edi_bridge.store.schema import UTCDateTime
+
+PAGE_SIZE = 100
+
+metadata = sa.MetaData()
+messages = sa.Table(
+    "mock_messages",
+    metadata,
+    sa.Column("document_id", sa.String(40), primary_key=True),
+    sa.Column("idempotency_key", sa.String(256), nullable=False, unique=True),
+    sa.Column("scenario", sa.String(128), nullable=False),
+    sa.Column("polls", sa.Integer, nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False),
+    sa.Column("counterparty", sa.JSON, nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+    sa.Column("counterparty_signature", sa.LargeBinary),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+mock_events = sa.Table(
+    "mock_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("document_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+calls = sa.Table(
+    "mock_calls",
+    metadata,
+    sa.Column("idempotency_key", sa.String(256), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+_KIND = {
+    Play.DELIVERED: ProviderEventKind.DELIVERED,
+    Play.SIGNED: ProviderEventKind.SIGNED,
+    Play.REJECTED: ProviderEventKind.REJECTED,
+    Play.REVOKED: ProviderEventKind.REVOKED,
+}
+_created: set[str] = set()
+_created_lock = threading.Lock()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class MockProvider(Provider):
+    """Plays an EDI operator and the counterparty; for development and tests."""
+
+    name = "mock"
+    operator = "mock"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.SEND,
+            Capability.EVENTS,
+            Capability.FETCH,
+            Capability.FIND_SENT,
+            Capability.ROUTES,
+            Capability.SCENARIOS,
+        }
+    )
+
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
+        engine = context.engine
+        if engine is None:
+            engine = sa.create_engine("sqlite://")
+        self.engine: Engine = engine
+        self.default_scenario = str(parse_scenario(context.config.get("scenario")))
+        key = str(engine.url)
+        with _created_lock:
+            if key not in _created or key == "sqlite://":
+                metadata.create_all(engine)
+                _created.add(key)
+
+    def __repr__(self) -> str:
+        return "<MockProvider>"
+
+    # -- sending ---------------------------------------------------------
+
+    def _count_call(self, conn: Connection, key: str) -> int:
+        count = conn.execute(
+            sa.select(calls.c.count).where(calls.c.idempotency_key == key)
+        ).scalar_one_or_none()
+        if count is None:
+            conn.execute(calls.insert().values(idempotency_key=key, count=1))
+            return 1
+        conn.execute(calls.update().where(calls.c.idempotency_key == key).values(count=count + 1))
+        return int(count) + 1
+
+    def _existing(self, conn: Connection, key: str) -> SendResult | None:
+        doc_id = conn.execute(
+            sa.select(messages.c.document_id).where(messages.c.idempotency_key == key)
+        ).scalar_one_or_none()
+        if doc_id is None:
+            return None
+        return SendResult(ref={"document_id": doc_id}, document_id=doc_id)
+
+    def send(self, request: SendRequest) -> SendResult:
+        scenario = parse_scenario(request.scenario or self.default_scenario)
+        with self.engine.begin() as conn:
+            n = self._count_call(conn, request.idempotency_key)
+        if n <= scenario.failing_calls:
+            raise TransientError(
+                f"mock: injected transient failure {n} of {scenario.failing_calls}", provider="mock"
+            )
+        with self.engine.begin() as conn:
+            found = self._existing(conn, request.idempotency_key)
+            if found is not None:
+                return found  # idempotent: same key, same document at the operator
+            doc_id = "mock-" + secrets.token_hex(8)
+            conn.execute(
+                messages.insert().values(
+                    document_id=doc_id,
+                    idempotency_key=request.idempotency_key,
+                    scenario=str(scenario),
+                    polls=0,
+                    done=scenario.last_poll == 0,
+                    counterparty=request.counterparty.model_dump(mode="json"),
+                    file_name=request.document.file_name,
+                    content=request.content.read_all(),
+                    signature=request.signature,
+                    created_at=_now(),
+                )
+            )
+        return SendResult(ref={"document_id": doc_id}, document_id=doc_id)
+
+    def find_sent(self, request: SendRequest) -> SendResult | None:
+        with self.engine.begin() as conn:
+            return self._existing(conn, request.idempotency_key)
+
+    def can_receive(self, counterparty: Counterparty) -> bool:
+        return True
+
+    # -- the counterparty's moves ------------------------------------------
+
+    def _advance(self, conn: Connection) -> None:
+        rows = conn.execute(sa.select(messages).where(messages.c.done.is_(False))).all()
+        for row in rows:
+            scenario = parse_scenario(row.scenario)
+            poll = row.polls + 1
+            values: dict[str, Any] = {"polls": poll, "done": poll >= scenario.last_poll}
+            for play, reason in scenario.due(poll):
+                if play is Play.SIGNED:
+                    values["counterparty_signature"] = self._sign_as_counterparty(row)
+                conn.execute(
+                    mock_events.insert().values(
+                        event_id="mev-" + secrets.token_hex(8),
+                        document_id=row.document_id,
+                        kind=play.value,
+                        reason=reason,
+                        at=_now(),
+                    )
+                )
+            conn.execute(
+                messages.update().where(messages.c.document_id == row.document_id).values(**values)
+            )
+
+    @staticmethod
+    def _sign_as_counterparty(row: Any) -> bytes:
+        cp = Counterparty.model_validate(row.counterparty)
+        signer = counterparty_signer(
+            cp.inn, cp.ogrn, cp.name, cp.signatory.full_name, cp.signatory.position
+        )
+        return signer.sign(bytes(row.content))
+
+    def poll(self, cursor: str | None) -> EventPage:
+        after = int(cursor) if cursor else 0
+        with self.engine.begin() as conn:
+            pending = conn.execute(
+                sa.select(sa.func.count()).select_from(mock_events).where(mock_events.c.seq > after)
+            ).scalar_one()
+            if not pending:
+                self._advance(conn)
+            rows = conn.execute(
+                sa.select(mock_events, messages.c.counterparty_signature)
+                .join(messages, messages.c.document_id == mock_events.c.document_id)
+                .where(mock_events.c.seq > after)
+                .order_by(mock_events.c.seq)
+                .limit(PAGE_SIZE + 1)
+            ).all()
+        page = rows[:PAGE_SIZE]
+        events = [
+            ProviderEvent(
+                event_id=r.event_id,
+                kind=_KIND[Play(r.kind)],
+                document_id=r.document_id,
+                at=r.at,
+                reason=r.reason,
+                signature=bytes(r.counterparty_signature)
+                if r.kind == Play.SIGNED and r.counterparty_signature
+                else None,
+                raw={"seq": r.seq, "kind": r.kind},
+            )
+            for r in page
+        ]
+        next_cursor = str(page[-1].seq) if page else cursor
+        return EventPage(events=events, cursor=next_cursor, has_more=len(rows) > PAGE_SIZE)
+
+    # -- reading back ----------------------------------------------------
+
+    def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(messages).where(messages.c.document_id == ref["document_id"])
+            ).first()
+        if row is None:
+            return []
+        files = [
+            FetchedFile("document", row.file_name, bytes(row.content)),
+            FetchedFile("our_signature", f"{row.file_name}.sig", bytes(row.signature)),
+        ]
+        if row.counterparty_signature:
+            files.append(
+                FetchedFile(
+                    "counterparty_signature",
+                    f"{row.file_name}.counterparty.sig",
+                    bytes(row.counterparty_signature),
+                )
+            )
+        return files
+
+    # -- for tests and the contract suite ---------------------------------
+
+    def documents_for_key(self, idempotency_key: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(messages)
+                    .where(messages.c.idempotency_key == idempotency_key)
+                ).scalar_one()
+            )
+
+    def document_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar_one())
+
+    def content_sha256(self, document_id: str) -> str:
+        with self.engine.connect() as conn:
+            content = conn.execute(
+                sa.select(messages.c.content).where(messages.c.document_id == document_id)
+            ).scalar_one()
+        return hashlib.sha256(bytes(content)).hexdigest()
+
+
+__all__ = ["MockProvider"]
