@@ -591,11 +591,12 @@ class Bridge:
                 name = f"{sig.sha256[:8]}-{name}"
             seen.add(name)
             with self.store.open_blob(sig.sha256) as fh:
-                write(name, f"{sig.role}_signature", [fh.read()])
+                role = "our_signature" if sig.role == "ours" else f"{sig.role}_signature"
+                write(name, role, [fh.read()])
         adapter = self.provider(exchange.provider)
         if exchange.provider_ref and adapter.supports(Capability.FETCH):
             for item in adapter.fetch(exchange.provider_ref):
-                write(f"provider/{item.file_name}", item.role, [item.content])
+                write(f"provider/{item.file_name}", f"provider_{item.role}", [item.content])
         manifest = {
             "exchange": exchange.id,
             "status": exchange.status,

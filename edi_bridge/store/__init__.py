@@ -453,6 +453,10 @@ class Store:
         )
         return True
 
+    def cursor_scopes(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(schema.cursors.c.scope)).scalars())
+
     def get_cursor(self, scope: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(
