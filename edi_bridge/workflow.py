@@ -673,21 +673,26 @@ class Bridge:
         return new
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
-        info: builtins.list[dict[str, Any]] = []
-        for name in self.registry.names():
-            try:
-                cls = self.registry.get(name)
-            except UnknownProvider as exc:
-                info.append({"name": name, "error": str(exc)})
-                continue
-            info.append(
-                {
-                    "name": name,
-                    "operator": cls.operator,
-                    "capabilities": sorted(str(c) for c in cls.capabilities),
-                }
-            )
-        return info
+        return providers_info(self.registry)
+
+
+def providers_info(registry: Registry) -> list[dict[str, Any]]:
+    """Installed adapters, their operator and capabilities (no database needed)."""
+    info: list[dict[str, Any]] = []
+    for name in registry.names():
+        try:
+            cls = registry.get(name)
+        except UnknownProvider as exc:
+            info.append({"name": name, "error": str(exc)})
+            continue
+        info.append(
+            {
+                "name": name,
+                "operator": cls.operator,
+                "capabilities": sorted(str(c) for c in cls.capabilities),
+            }
+        )
+    return info
 
 
 def _bind(fn: Callable[[str | None], EventPage], cursor: str | None) -> Callable[[], EventPage]:
@@ -701,4 +706,4 @@ def _source(document: Document) -> Path | bytes:
     return source
 
 
-__all__ = ["Bridge", "Callback", "SignatureCheck", "default_idempotency_key"]
+__all__ = ["Bridge", "Callback", "SignatureCheck", "default_idempotency_key", "providers_info"]

@@ -1,0 +1,67 @@
+"""``edi-bridge mock serve NAME``: run an operator or carrier fake on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..fakes.scenario import SCENARIO_HELP, parse_scenario
+from ..fakes.server import FakeOptions, FakeServer, Faults, fake_names, load_fake
+from .common import handle_errors
+
+
+@click.group()
+def mock() -> None:
+    """Fakes of the operators and carriers, for development."""
+
+
+@mock.command("list")
+def list_fakes() -> None:
+    """Installed fakes."""
+    for name in fake_names():
+        click.echo(name)
+
+
+@mock.command()
+@click.argument("name")
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: any free one).")
+@click.option("--scenario", default="sign", show_default=True, help=SCENARIO_HELP)
+@click.option(
+    "--faults", "fault_spec", help="Injected faults, e.g. '500=0.1,429=0.05,timeout=0.02'."
+)
+@click.option("--seed", type=int, help="Seed for the fault dice (repeatable runs).")
+@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every request and answer (secrets masked) as JSON lines.",
+)
+@handle_errors
+def serve(
+    name: str,
+    port: int,
+    scenario: str,
+    fault_spec: str | None,
+    seed: int | None,
+    latency: float,
+    record: Path | None,
+) -> None:
+    """Serve the fake NAME on 127.0.0.1 until interrupted.
+
+    Prints the settings (environment variables) that point edi-bridge at it.
+    """
+    faults = Faults.parse(fault_spec, seed=seed, latency=latency)
+    fake = load_fake(name, FakeOptions(scenario=str(parse_scenario(scenario)), faults=faults))
+    server = FakeServer(fake, port=port, faults=faults, record=record)
+    click.echo(json.dumps({"url": server.url, "env": server.exports()}, indent=2))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+__all__ = ["mock"]

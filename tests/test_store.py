@@ -1,0 +1,111 @@
+"""The store: versioned schema, chunked content, cursors, PostgreSQL parity."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from edi_bridge import Bridge, ConfigurationError, Store
+from edi_bridge.store import database_url, migrations, schema
+from edi_bridge.testing import sample_contract, sample_counterparty
+
+
+def test_new_database_is_stamped_with_the_current_version(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.db")
+    with store.engine.connect() as conn:
+        assert migrations.current_version(conn) == schema.SCHEMA_VERSION
+    store.close()
+
+
+def test_newer_database_is_refused(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.db")
+    with store.transaction() as conn:
+        migrations._stamp(conn, schema.SCHEMA_VERSION + 1)
+    store.close()
+    with pytest.raises(ConfigurationError, match="newer"):
+        Store.open(tmp_path / "s.db")
+
+
+def test_upgrade_steps_run_in_order_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Store.open(tmp_path / "s.db").close()
+    ran: list[int] = []
+    nxt = schema.SCHEMA_VERSION + 1
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", nxt)
+    monkeypatch.setitem(migrations.STEPS, nxt, lambda conn: ran.append(nxt))
+    Store.open(tmp_path / "s.db").close()
+    Store.open(tmp_path / "s.db").close()
+    assert ran == [nxt]
+
+
+def test_database_location_from_flag_env_or_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EDI_BRIDGE_DB", raising=False)
+    assert database_url(None) == f"sqlite:///{tmp_path / 'edi-bridge.db'}"
+    monkeypatch.setenv("EDI_BRIDGE_DB", "/var/lib/x.db")
+    assert database_url(None) == "sqlite:////var/lib/x.db"
+    assert database_url("a.db") == f"sqlite:///{tmp_path / 'a.db'}"
+    assert database_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        Store.open(tmp_path / "nope" / "s.db")
+
+
+def test_content_is_stored_once_in_chunks(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.db")
+    data = os.urandom((1 << 20) * 2 + 17)
+    with store.transaction() as conn:
+        sha = store.put_blob(conn, data)
+        assert store.put_blob(conn, data) == sha
+    with store.engine.connect() as conn:
+        chunks = conn.execute(
+            sa.select(sa.func.count()).select_from(schema.blob_chunks)
+        ).scalar_one()
+    assert chunks == 3
+    with store.open_blob(sha) as fh:
+        assert fh.read() == data
+    store.close()
+
+
+def test_password_is_not_in_the_repr() -> None:
+    engine = sa.create_engine("postgresql+psycopg://edi:s3cret-pass@db.example/edi")
+    store = Store.__new__(Store)
+    store.engine = engine
+    assert "s3cret-pass" not in repr(store)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url = os.environ.get("EDI_BRIDGE_TEST_POSTGRES")
+    if not url:
+        pytest.skip("EDI_BRIDGE_TEST_POSTGRES is not set: no PostgreSQL to test against")
+    engine = sa.create_engine(database_url(url))
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at EDI_BRIDGE_TEST_POSTGRES is not reachable: {exc}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.mark.postgres
+def test_same_workflow_runs_on_postgresql(postgres_url: str) -> None:
+    engine = sa.create_engine(database_url(postgres_url))
+    with engine.begin() as conn:  # a clean slate for this test
+        schema.metadata.drop_all(conn)
+        conn.exec_driver_sql("DROP TABLE IF EXISTS mock_messages, mock_events, mock_calls")
+    engine.dispose()
+    with Bridge.open(postgres_url) as bridge:
+        ex = bridge.send(sample_counterparty("pg"), sample_contract())
+        bridge.poll()
+        assert bridge.status(ex.id).status == "signed"
+        assert bridge.send(sample_counterparty("pg"), sample_contract()).id == ex.id
