@@ -20,13 +20,18 @@ record, so they are at-least-once: each carries a ``key`` unique to the change.
 from __future__ import annotations
 
 import builtins
+import contextlib
+import datetime as dt
 import functools
 import hashlib
 import json
 import logging
+import os
 import secrets
+import socket
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -70,7 +75,8 @@ from .provider import (
 from .registry import Registry, default_registry
 from .retry import RetryPolicy
 from .signing import Signer, throwaway_signer
-from .store import Store, utcnow
+from .store import Store, leases, utcnow
+from .store.external import borrowed_connection
 
 log = logging.getLogger("edi_bridge")
 Callback = Callable[[Event], None]
@@ -79,6 +85,7 @@ SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
 
 DEFAULT_PROVIDER = "mock"
 MAX_PAGES_PER_POLL = 1000
+DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its retries
 
 
 class _StoredContent(ContentSource):
@@ -109,8 +116,13 @@ class Bridge:
         settings: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         signature_check: SignatureCheck | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self.store = store
+        # Identifies this Bridge's leases; unique per process and instance.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.lease_seconds = lease_seconds
+        self._providers_lock = threading.Lock()
         self.registry = registry or default_registry
         self._signer = signer
         self._settings = dict(settings or {})
@@ -150,6 +162,10 @@ class Bridge:
 
     def provider(self, name: str) -> Provider:
         """The adapter instance for ``name`` (built once per Bridge)."""
+        with self._providers_lock:
+            return self._build_provider(name)
+
+    def _build_provider(self, name: str) -> Provider:
         if name not in self._providers:
             cls = self.registry.get(name)
             context = ProviderContext(
@@ -261,26 +277,89 @@ class Bridge:
         send if an earlier attempt was interrupted); the same key with a
         different document or counterparty raises IdempotencyConflict.
         """
+        exchange = self._enqueue(
+            counterparty,
+            document,
+            key=idempotency_key,
+            provider=provider,
+            scenario=scenario,
+            previous_id=previous_id,
+            conn=None,
+            lease=True,
+        )
+        if exchange.status == ExchangeStatus.QUEUED:
+            return self.dispatch(exchange.id)
+        return exchange
+
+    def enqueue(
+        self,
+        counterparty: Counterparty,
+        document: Document,
+        *,
+        idempotency_key: str | None = None,
+        provider: str | None = None,
+        scenario: str | None = None,
+        connection: Any = None,
+    ) -> Exchange:
+        """Record a send as ``queued`` without calling the provider.
+
+        With ``connection`` (a SQLAlchemy Connection or a psycopg connection to
+        the same database, inside the backend's own transaction) the exchange
+        commits or rolls back with the backend's changes. A worker
+        (``edi-bridge worker``, :meth:`dispatch_queued`) sends it later.
+        """
+        if connection is None:
+            return self._enqueue(
+                counterparty,
+                document,
+                key=idempotency_key,
+                provider=provider,
+                scenario=scenario,
+                previous_id=None,
+                conn=None,
+                lease=False,
+            )
+        with borrowed_connection(connection) as conn:
+            return self._enqueue(
+                counterparty,
+                document,
+                key=idempotency_key,
+                provider=provider,
+                scenario=scenario,
+                previous_id=None,
+                conn=conn,
+                lease=False,
+            )
+
+    def _enqueue(
+        self,
+        counterparty: Counterparty,
+        document: Document,
+        *,
+        key: str | None,
+        provider: str | None,
+        scenario: str | None,
+        previous_id: str | None,
+        conn: Connection | None,
+        lease: bool,
+    ) -> Exchange:
         if document.source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
-        key = idempotency_key or default_idempotency_key(counterparty, document)
+        key = key or default_idempotency_key(counterparty, document)
         if not key.strip() or len(key) > 256:
             raise ValidationError("idempotency_key", "must be 1 to 256 characters")
-        with self.store.transaction() as conn:
-            existing = self.store.exchange_id_for_key(conn, key)
-            if existing is not None:
-                found = self.store.load_exchange(conn, existing)
-        if existing is not None:
+        with self._maybe_transaction(conn) as tx:
+            existing = self.store.exchange_id_for_key(tx, key)
+            found = self.store.load_exchange(tx, existing) if existing else None
+        if found is not None:
             if (
                 found.document.sha256 != document.sha256
                 or found.counterparty.key != counterparty.key
             ):
                 raise IdempotencyConflict(
-                    f"idempotency key {key!r} was used for exchange {existing} "
+                    f"idempotency key {key!r} was used for exchange {found.id} "
                     "with a different document or counterparty"
                 )
-            if found.status == ExchangeStatus.QUEUED:
-                return self.dispatch(existing)
             return found
 
         name, why = self.route(counterparty, provider)
@@ -291,10 +370,10 @@ class Bridge:
             parse_scenario(scenario)  # raises ValidationError naming the rule
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
-        with self.store.transaction() as conn:
-            sha = self.store.put_blob(conn, _source(document))
+        with self._maybe_transaction(conn) as tx:
+            sha = self.store.put_blob(tx, _source(document))
             self.store.insert_exchange(
-                conn,
+                tx,
                 id=exchange_id,
                 idempotency_key=key,
                 channel=Channel.EDI.value,
@@ -311,11 +390,22 @@ class Bridge:
                 attempts=0,
                 created_at=now,
                 updated_at=now,
+                # Sending right away: hold it so no worker picks it up meanwhile.
+                lease_owner=self.owner if lease else None,
+                lease_until=now + dt.timedelta(seconds=self.lease_seconds) if lease else None,
             )
             self.store.add_history(
-                conn, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
+                tx, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
             )
-        return self.dispatch(exchange_id)
+            return self.store.load_exchange(tx, exchange_id)
+
+    @contextlib.contextmanager
+    def _maybe_transaction(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.store.transaction() as tx:
+                yield tx
 
     def _request(self, conn: Connection, exchange_id: str) -> SendRequest:
         row = self.store.exchange_row(conn, exchange_id)
@@ -346,7 +436,10 @@ class Bridge:
         """Send a queued exchange to its provider (reconciling an earlier attempt)."""
         with self.store.transaction() as conn:
             row = self.store.exchange_row(conn, exchange_id, for_update=True)
-            if row.status != ExchangeStatus.QUEUED:
+            if row.status != ExchangeStatus.QUEUED or not leases.take_exchange(
+                conn, exchange_id, self.owner, self.lease_seconds
+            ):
+                # Sent already, or another live worker holds it.
                 return self.store.load_exchange(conn, exchange_id)
             request = self._request(conn, exchange_id)
             attempts = row.attempts + 1
@@ -367,7 +460,9 @@ class Bridge:
                 )
         except TransientError as exc:
             with self.store.transaction() as conn:
-                self.store.update_exchange(conn, exchange_id, last_error=str(exc))
+                self.store.update_exchange(
+                    conn, exchange_id, last_error=str(exc), lease_owner=None, lease_until=None
+                )
                 self.store.add_history(
                     conn, exchange_id, ExchangeStatus.QUEUED, f"send attempt failed: {exc}"
                 )
@@ -383,6 +478,8 @@ class Bridge:
                     reason=str(exc),
                     needs_attention=True,
                     last_error=str(exc),
+                    lease_owner=None,
+                    lease_until=None,
                 )
                 exchange = self.store.load_exchange(conn, exchange_id)
             self.dispatch_events()
@@ -400,16 +497,27 @@ class Bridge:
                     provider_ref=dict(result.ref),
                     provider_document_id=result.document_id,
                     last_error=None,
+                    lease_owner=None,
+                    lease_until=None,
                 )
             exchange = self.store.load_exchange(conn, exchange_id)
         self.dispatch_events()
         return exchange
 
-    def dispatch_queued(self, limit: int = 100) -> list[Exchange]:
-        """Retry every queued exchange (interrupted or transiently failed sends)."""
+    def claim_queued(self, limit: int = 100) -> builtins.list[str]:
+        """Lease up to ``limit`` queued exchanges that no live worker holds."""
         with self.store.transaction() as conn:
-            ids = self.store.exchange_ids(conn, status=ExchangeStatus.QUEUED, limit=limit)
-        return [self.dispatch(i) for i in ids]
+            return leases.claim_queued(conn, self.owner, self.lease_seconds, limit)
+
+    def release(self, exchange_ids: Iterable[str] | None = None) -> int:
+        """Give back leases this Bridge holds (all, or the given exchanges)."""
+        ids = None if exchange_ids is None else builtins.list(exchange_ids)
+        with self.store.transaction() as conn:
+            return leases.release_exchanges(conn, self.owner, ids)
+
+    def dispatch_queued(self, limit: int = 100) -> builtins.list[Exchange]:
+        """Send queued exchanges (new, interrupted or transiently failed) nobody holds."""
+        return [self.dispatch(i) for i in self.claim_queued(limit)]
 
     # -- polling ---------------------------------------------------------
 
@@ -433,19 +541,28 @@ class Bridge:
         return self.store.events_after(before, limit=100_000)
 
     def _last_event_seq(self) -> int:
-        latest = 0
-        while True:
-            page = self.store.events_after(latest, limit=10_000)
-            if not page:
-                return latest
-            latest = page[-1].seq
+        return self.store.last_event_seq()
 
     def _poll_feed(self, name: str, adapter: Provider) -> None:
         scope = adapter.cursor_scope
+        with self.store.transaction() as conn:
+            if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
+                log.debug("%s: feed %s is being read by another worker", name, scope)
+                return
+        try:
+            self._read_feed(name, adapter, scope)
+        finally:
+            with self.store.transaction() as conn:
+                leases.release_feed(conn, scope, self.owner)
+
+    def _read_feed(self, name: str, adapter: Provider, scope: str) -> None:
         cursor = self.store.get_cursor(scope)
         for _ in range(MAX_PAGES_PER_POLL):
             page = self.retry.call(_bind(adapter.poll, cursor), what=f"{name} poll")
             with self.store.transaction() as conn:
+                if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
+                    log.warning("%s: lost the lease on feed %s; stopping", name, scope)
+                    return
                 for event in page.events:
                     self._apply(conn, name, scope, event)
                 # Same transaction: the cursor never moves past unapplied events.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,29 +80,8 @@ def test_password_is_not_in_the_repr() -> None:
     assert "s3cret-pass" not in repr(store)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    url = os.environ.get("EDI_BRIDGE_TEST_POSTGRES")
-    if not url:
-        pytest.skip("EDI_BRIDGE_TEST_POSTGRES is not set: no PostgreSQL to test against")
-    engine = sa.create_engine(database_url(url))
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at EDI_BRIDGE_TEST_POSTGRES is not reachable: {exc}")
-    finally:
-        engine.dispose()
-    return url
-
-
 @pytest.mark.postgres
 def test_same_workflow_runs_on_postgresql(postgres_url: str) -> None:
-    engine = sa.create_engine(database_url(postgres_url))
-    with engine.begin() as conn:  # a clean slate for this test
-        schema.metadata.drop_all(conn)
-        conn.exec_driver_sql("DROP TABLE IF EXISTS mock_messages, mock_events, mock_calls")
-    engine.dispose()
     with Bridge.open(postgres_url) as bridge:
         ex = bridge.send(sample_counterparty("pg"), sample_contract())
         bridge.poll()

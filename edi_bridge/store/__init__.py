@@ -33,14 +33,11 @@ from ..models import (
     SignatureRecord,
 )
 from . import schema
+from .clock import utcnow
 from .migrations import migrate
 
 CHUNK = 1 << 20
 DEFAULT_DB = "edi-bridge.db"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def database_url(location: str | os.PathLike[str] | None = None) -> str:
@@ -54,7 +51,18 @@ def database_url(location: str | os.PathLike[str] | None = None) -> str:
     return "sqlite:///" + str(Path(value).expanduser().absolute())
 
 
-_WRITE = "edi_bridge.write"
+_READ = "edi_bridge.read"
+
+
+@contextlib.contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only (SQLite: a deferred transaction)."""
+    with engine.connect() as conn:
+        conn.info[_READ] = True
+        try:
+            yield conn
+        finally:
+            conn.info.pop(_READ, None)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -73,11 +81,12 @@ def _sqlite_engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Write transactions take the lock up front: two processes that read
-        # then write would otherwise deadlock on the upgrade instead of
-        # waiting. Plain reads stay deferred so WAL lets them run alongside.
-        write = conn.info.pop(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Transactions take the write lock up front: one that reads then
+        # writes would otherwise fail on the upgrade (SQLITE_BUSY, no waiting)
+        # when another writer is active. Reads that say so (read_connection)
+        # stay deferred, so WAL lets them run beside a writer.
+        read_only = conn.info.pop(_READ, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -97,7 +106,7 @@ class ContentReader(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         while not self._buf and not self._eof:
-            with self._engine.connect() as conn:
+            with read_connection(self._engine) as conn:
                 data = conn.execute(
                     sa.select(schema.blob_chunks.c.data).where(
                         schema.blob_chunks.c.sha256 == self._sha,
@@ -148,10 +157,8 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction (SQLite: ``BEGIN IMMEDIATE``)."""
-        with self.engine.connect() as conn:
-            conn.info[_WRITE] = True
-            with conn.begin():
-                yield conn
+        with self.engine.begin() as conn:
+            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
@@ -192,7 +199,7 @@ class Store:
         return sha
 
     def open_blob(self, sha256: str) -> IO[bytes]:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             found = conn.execute(
                 sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
             ).first()
@@ -201,7 +208,7 @@ class Store:
         return io.BufferedReader(ContentReader(self.engine, sha256), CHUNK)
 
     def blob_size(self, sha256: str) -> int:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             size = conn.execute(
                 sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
             ).scalar_one_or_none()
@@ -408,7 +415,7 @@ class Store:
         )
         if undispatched:
             query = query.where(schema.events.c.dispatched_at.is_(None))
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             rows = conn.execute(query).all()
         return [
             Event(
@@ -423,6 +430,10 @@ class Store:
             )
             for r in rows
         ]
+
+    def last_event_seq(self) -> int:
+        with read_connection(self.engine) as conn:
+            return int(conn.execute(sa.select(sa.func.max(schema.events.c.seq))).scalar() or 0)
 
     def mark_dispatched(self, seq: int) -> None:
         with self.transaction() as conn:
@@ -454,11 +465,11 @@ class Store:
         return True
 
     def cursor_scopes(self) -> list[str]:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return list(conn.execute(sa.select(schema.cursors.c.scope)).scalars())
 
     def get_cursor(self, scope: str) -> str | None:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             return conn.execute(
                 sa.select(schema.cursors.c.value).where(schema.cursors.c.scope == scope)
             ).scalar_one_or_none()

@@ -39,8 +39,18 @@ def _stamp(conn: Connection, version: int) -> None:
         conn.execute(schema.meta.insert().values(key="schema_version", value=str(version)))
 
 
+SCHEMA_LOCK = 0x6564_6962  # "edib": PostgreSQL advisory lock id for schema changes
+
+
+def schema_lock(conn: Connection) -> None:
+    """Serialize schema changes of workers that start at the same moment."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK})
+
+
 def migrate(conn: Connection) -> int:
     """Bring the database to SCHEMA_VERSION; returns the version found before."""
+    schema_lock(conn)
     found = current_version(conn)
     if found is None:
         schema.metadata.create_all(conn)

@@ -17,13 +17,14 @@ import datetime as dt
 import hashlib
 import secrets
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from edi_bridge.errors import TransientError
+from edi_bridge.errors import TransientError, ValidationError
 from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, parse_scenario
 from edi_bridge.models import Counterparty
@@ -38,6 +39,7 @@ from edi_bridge.provider import (
     SendRequest,
     SendResult,
 )
+from edi_bridge.store.migrations import schema_lock
 from edi_bridge.store.schema import UTCDateTime
 
 PAGE_SIZE = 100
@@ -85,6 +87,16 @@ _created: set[str] = set()
 _created_lock = threading.Lock()
 
 
+def _seconds(value: str, field: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValidationError(field, "must be a number of seconds") from None
+    if not 0 <= seconds <= 60:
+        raise ValidationError(field, "must be between 0 and 60 seconds")
+    return seconds
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -112,10 +124,13 @@ class MockProvider(Provider):
             engine = sa.create_engine("sqlite://")
         self.engine: Engine = engine
         self.default_scenario = str(parse_scenario(context.config.get("scenario")))
+        self.latency = _seconds(context.config.get("latency", "0"), "mock.latency")
         key = str(engine.url)
         with _created_lock:
             if key not in _created or key == "sqlite://":
-                metadata.create_all(engine)
+                with engine.begin() as conn:
+                    schema_lock(conn)
+                    metadata.create_all(conn)
                 _created.add(key)
 
     def __repr__(self) -> str:
@@ -143,6 +158,8 @@ class MockProvider(Provider):
 
     def send(self, request: SendRequest) -> SendResult:
         scenario = parse_scenario(request.scenario or self.default_scenario)
+        if self.latency:
+            time.sleep(self.latency)  # a network round trip, for throughput runs
         with self.engine.begin() as conn:
             n = self._count_call(conn, request.idempotency_key)
         if n <= scenario.failing_calls:

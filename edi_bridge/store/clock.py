@@ -1,0 +1,12 @@
+"""One clock for the store, always timezone-aware UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+__all__ = ["utcnow"]
