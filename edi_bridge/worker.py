@@ -119,7 +119,9 @@ class Worker:
                         self._poll()
                         polled = True
                         next_poll = time.monotonic() + self.poll_interval
-                    if until_idle and not in_flight and not claimed and polled:
+                    if until_idle and not in_flight and not claimed:
+                        if not polled:
+                            self._poll()  # apply what the sends caused before leaving
                         break
                     if in_flight:
                         done, _ = wait(
