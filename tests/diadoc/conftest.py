@@ -1,0 +1,62 @@
+"""Fixtures: a fake Diadoc on 127.0.0.1 and adapters/bridges pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from edi_bridge_providers.diadoc import DiadocProvider
+from edi_bridge_providers.diadoc.fake import DiadocFake
+
+from edi_bridge import Bridge
+from edi_bridge.fakes.server import FakeOptions, FakeServer, Faults
+from edi_bridge.provider import ProviderContext
+from edi_bridge.retry import RetryPolicy
+
+
+def settings_for(server: FakeServer, **extra: str) -> dict[str, str]:
+    """Explicit ``diadoc.*`` keys from the fake's exports (the environment is not read)."""
+    keys = {
+        "diadoc." + name.removeprefix("EDI_BRIDGE_DIADOC_").lower(): value
+        for name, value in server.exports().items()
+    }
+    keys["diadoc.timeout"] = "2"
+    keys.update({f"diadoc.{k}": v for k, v in extra.items()})
+    return keys
+
+
+@pytest.fixture
+def faults() -> Faults:
+    return Faults(seed=7, delay=2.5)
+
+
+@pytest.fixture
+def fake() -> DiadocFake:
+    return DiadocFake(FakeOptions(extra={"seed": "11"}))
+
+
+@pytest.fixture
+def server(fake: DiadocFake, faults: Faults) -> Iterator[FakeServer]:
+    with FakeServer(fake, faults=faults) as srv:
+        yield srv
+
+
+def make_adapter(server: FakeServer, **extra: str) -> DiadocProvider:
+    config = {k.removeprefix("diadoc."): v for k, v in settings_for(server, **extra).items()}
+    return DiadocProvider(ProviderContext(config=config))
+
+
+@pytest.fixture
+def adapter(server: FakeServer) -> Iterator[DiadocProvider]:
+    provider = make_adapter(server)
+    provider.client.http.retry = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
+    yield provider
+    provider.close()
+
+
+@pytest.fixture
+def bridge(server: FakeServer, tmp_path: Path) -> Iterator[Bridge]:
+    b = Bridge.open(tmp_path / "edi.db", settings=settings_for(server))
+    yield b
+    b.close()
