@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from edi_bridge_providers.diadoc import DiadocProvider
@@ -11,8 +13,12 @@ from edi_bridge_providers.diadoc.fake import DiadocFake
 
 from edi_bridge import Bridge
 from edi_bridge.fakes.server import FakeOptions, FakeServer, Faults
-from edi_bridge.provider import ProviderContext
+from edi_bridge.models import Document
+from edi_bridge.provider import ContentSource, ProviderContext, SendRequest
 from edi_bridge.retry import RetryPolicy
+from edi_bridge.signing import Signer, throwaway_signer
+from edi_bridge.testing import sample_counterparty
+from edi_bridge.testing.samples import sample_pdf
 
 
 def settings_for(server: FakeServer, **extra: str) -> dict[str, str]:
@@ -60,3 +66,45 @@ def bridge(server: FakeServer, tmp_path: Path) -> Iterator[Bridge]:
     b = Bridge.open(tmp_path / "edi.db", settings=settings_for(server))
     yield b
     b.close()
+
+
+class FileSource(ContentSource):
+    """Content read from a file, in chunks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size = path.stat().st_size
+
+    def open(self) -> IO[bytes]:
+        return self.path.open("rb")
+
+
+def send_request(
+    fake: DiadocFake,
+    tmp_path: Path,
+    key: str,
+    *,
+    content: bytes | None = None,
+    kind: str = "contract",
+    scenario: str = "sign",
+    signer: Signer | None = None,
+    price: str | None = None,
+) -> SendRequest:
+    """A SendRequest for a counterparty registered at the fake with ``scenario``."""
+    data = content if content is not None else sample_pdf(f"Contract {key}")
+    path = tmp_path / f"{key}.pdf"
+    path.write_bytes(data)
+    document = Document.from_path(
+        path, kind=kind, number=f"N-{key}", date=dt.date(2026, 3, 5), price=price
+    )
+    counterparty = sample_counterparty(f"cp-{scenario}")
+    fake.add_counterparty(counterparty, scenario)
+    source = FileSource(path)
+    return SendRequest(
+        exchange_id=f"ex-{key}",
+        idempotency_key=key,
+        counterparty=counterparty,
+        document=document,
+        content=source,
+        signature=(signer or throwaway_signer()).sign_stream(source.chunks()),
+    )

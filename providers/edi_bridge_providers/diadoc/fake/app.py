@@ -166,9 +166,9 @@ class DiadocApp:
             if form.get("client_secret") != self._oidc_secret:
                 return _json({"error": "invalid_client"}, 400)
         elif grant == "refresh_token":
-            known = form.get("refresh_token") in self._refresh_tokens
-            if not known and form.get("refresh_token") != self._oidc_secret:
+            if form.get("refresh_token") not in self._refresh_tokens:
                 return _json({"error": "invalid_grant"}, 400)
+            self._refresh_tokens.discard(form["refresh_token"])  # rotated: one use each
         else:
             return _json({"error": "unsupported_grant_type"}, 400)
         refresh = secrets.token_urlsafe(24)
