@@ -230,10 +230,11 @@ def normalize(
 def next_cursor(keys: Sequence[str], previous: str | None, full_page: bool) -> str | None:
     """Where to resume after a page whose events had IndexKeys ``keys``.
 
-    Normally the last key. When the page was full and ends with a run of
-    events sharing one IndexKey (a known Diadoc fault), resume *before* that
-    run: a server that reads ``afterIndexKey`` strictly would otherwise skip
-    the run's members on the next page. The repeats this causes are dropped by
+    After the last page of the feed: the last key. After a full page: the key
+    *before* the page's trailing run of equal keys (a run of one included),
+    because two events may share an IndexKey across a page boundary (a known
+    Diadoc fault) and a server reading ``afterIndexKey`` strictly would skip
+    the second. The next page then repeats that run; the repeats are dropped by
     event id. A page made only of one key must move on, or paging would stall.
     """
     if not keys:
