@@ -17,7 +17,7 @@ from edi_bridge.models import ExchangeStatus
 from edi_bridge.provider import ProviderEvent, ProviderEventKind
 from edi_bridge.testing import sample_contract, sample_counterparty
 
-from .conftest import make_adapter, send_request, settings_for
+from .conftest import send_request, settings_for
 
 
 def _drain(adapter: DiadocProvider, cursor: str | None = None) -> tuple[list[ProviderEvent], Any]:
@@ -152,7 +152,10 @@ def _no_loading(message_id: str, entity_id: str) -> bytes:
 
 
 def test_xml_signature_rejection_gives_the_reason_text() -> None:
-    xml = "<Файл><Документ><СвУведУточ><ТекстУведУточ>Неверная цена</ТекстУведУточ></СвУведУточ></Документ></Файл>"
+    xml = (
+        "<Файл><Документ><СвУведУточ><ТекстУведУточ>Неверная цена</ТекстУведУточ>"
+        "</СвУведУточ></Документ></Файл>"
+    )
     (event,) = normalize(
         _patch(*_attachment("XmlSignatureRejection", xml.encode())), OURS, _no_loading
     )

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.wrappers import Request, Response
 from edi_bridge_providers.diadoc import DiadocProvider, custom_document_id, operation_id
 from edi_bridge_providers.diadoc.fake import DiadocFake
+from werkzeug.wrappers import Request, Response
 
 from edi_bridge.errors import ProviderNotFound, RejectedRequest
 from edi_bridge.fakes.server import FakeServer, Faults
@@ -197,7 +197,8 @@ def test_fake_refuses_malformed_messages_like_the_api(
         adapter.client.post_message(body, "op-malformed")
     assert caught.value.status == 400
     assert message in str(caught.value)
-    assert caught.value.code and caught.value.code.startswith("DiadocApi.")
+    assert caught.value.code is not None
+    assert caught.value.code.startswith("DiadocApi.")
     assert fake.calls("/V3/PostMessage") == 1  # 4xx is never retried
     assert fake.message_count() == 0
 
