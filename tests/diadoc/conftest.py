@@ -108,3 +108,14 @@ def send_request(
         content=source,
         signature=(signer or throwaway_signer()).sign_stream(source.chunks()),
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow runs (200 contracts, 20 MB) only when asked for with ``-m slow``."""
+    if config.getoption("-m"):
+        return
+    keep = [item for item in items if "slow" not in item.keywords]
+    dropped = [item for item in items if "slow" in item.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
