@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.metadata
+import io
 import json
 import random
 import re
@@ -49,6 +50,7 @@ _SECRET_TEXT_RE = re.compile(
     re.IGNORECASE,
 )
 MASK = "***"
+_SECRET_PATH_RE = re.compile(r"auth|token|login|session", re.IGNORECASE)
 
 
 def mask_secrets(value: Any) -> Any:
@@ -185,6 +187,10 @@ class RecordMiddleware:
     ) -> Iterable[bytes]:
         request = Request(environ)
         body = request.get_data(cache=True)
+        # The app reads the body again: hand it a fresh stream of the same bytes.
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("wsgi.input_terminated", None)
         response = Response.from_app(self.app, environ, buffered=True)
         line = {
             "method": request.method,
@@ -194,6 +200,8 @@ class RecordMiddleware:
             "status": response.status_code,
             "response": _readable(response.get_data(), response.content_type),
         }
+        if _SECRET_PATH_RE.search(request.path) and isinstance(line["response"], str):
+            line["response"] = MASK  # a bare token answered by an auth endpoint
         with self._lock:
             self.sink.write(json.dumps(line, ensure_ascii=False) + "\n")
             self.sink.flush()

@@ -1,0 +1,25 @@
+"""Kontur.Diadoc: the adapter over the Diadoc HTTP API (JSON), and its fake.
+
+Configuration keys (section ``diadoc``, env ``EDI_BRIDGE_DIADOC_*``) are read by
+:class:`DiadocSettings`; the fake operator lives in :mod:`.fake`.
+"""
+
+from .adapter import DiadocProvider
+from .auth import Authenticator, OidcAuth, PasswordAuth
+from .client import DiadocClient
+from .errors import map_error
+from .messages import custom_document_id, operation_id
+from .settings import HOSTS, DiadocSettings
+
+__all__ = [
+    "HOSTS",
+    "Authenticator",
+    "DiadocClient",
+    "DiadocProvider",
+    "DiadocSettings",
+    "OidcAuth",
+    "PasswordAuth",
+    "custom_document_id",
+    "map_error",
+    "operation_id",
+]

@@ -1,0 +1,239 @@
+"""The Diadoc provider: sends for signature, reads the box feed, fetches files back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from edi_bridge.errors import ConfigurationError, ProviderError, ProviderNotFound
+from edi_bridge.models import Counterparty
+from edi_bridge.provider import (
+    Capability,
+    EventPage,
+    FetchedFile,
+    Provider,
+    ProviderContext,
+    ProviderEvent,
+    SendRequest,
+    SendResult,
+)
+
+from .client import EVENTS_PAGE, DiadocClient
+from .events import DELIVERY_TYPES, entity_content, next_cursor, normalize
+from .messages import build_message, custom_document_id, file_extension, operation_id
+from .settings import DiadocSettings
+
+MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
+
+
+class DiadocProvider(Provider):
+    """Kontur.Diadoc over its HTTP API (JSON)."""
+
+    name = "diadoc"
+    operator = "diadoc"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.SEND,
+            Capability.EVENTS,
+            Capability.FETCH,
+            Capability.ROUTES,
+            Capability.FIND_SENT,
+        }
+    )
+
+    def __init__(self, context: ProviderContext, *, client: DiadocClient | None = None) -> None:
+        super().__init__(context)
+        self.settings = client.settings if client else DiadocSettings.from_config(context.config)
+        self.client = client or DiadocClient(self.settings)
+        self._box_id = self.settings.box_id
+        self._routes: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<DiadocProvider {self.settings.base_url} box={self._box_id or '?'}>"
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- boxes -----------------------------------------------------------
+
+    @property
+    def box_id(self) -> str:
+        """Our box: configured, or the one box of our organization (GetMyOrganizations)."""
+        with self._lock:
+            if self._box_id is None:
+                self._box_id = self._discover_box()
+            return self._box_id
+
+    def _discover_box(self) -> str:
+        orgs = self.client.my_organizations()
+        if self.settings.inn:
+            orgs = [o for o in orgs if o.get("Inn") == self.settings.inn]
+        boxes = [str(b["BoxId"]) for o in orgs for b in o.get("Boxes") or [] if b.get("BoxId")]
+        if len(boxes) != 1:
+            found = ", ".join(boxes) or "none"
+            raise ConfigurationError(
+                f"diadoc: cannot choose our box (found: {found}); set diadoc.box_id "
+                "(EDI_BRIDGE_DIADOC_BOX_ID) or diadoc.inn"
+            )
+        return boxes[0]
+
+    @property
+    def cursor_scope(self) -> str:
+        return f"diadoc:{self.box_id}"
+
+    def recipient_box(self, counterparty: Counterparty) -> str | None:
+        """The counterparty's box by INN/KPP (GetOrganizationsByInnKpp), cached."""
+        key = counterparty.key
+        with self._lock:
+            if key in self._routes:
+                return self._routes[key]
+        box: str | None = None
+        for org in self.client.organizations_by_inn_kpp(counterparty.inn, counterparty.kpp):
+            boxes = [b for b in org.get("Boxes") or [] if b.get("BoxId")]
+            if boxes:
+                box = str(boxes[0]["BoxId"])
+                break
+        with self._lock:
+            self._routes[key] = box
+        return box
+
+    def can_receive(self, counterparty: Counterparty) -> bool:
+        return self.recipient_box(counterparty) is not None
+
+    # -- sending ---------------------------------------------------------
+
+    def send(self, request: SendRequest) -> SendResult:
+        to_box = self.recipient_box(request.counterparty)
+        if to_box is None:
+            cp = request.counterparty
+            raise ProviderNotFound(
+                f"no Diadoc box for INN {cp.inn}" + (f" KPP {cp.kpp}" if cp.kpp else ""),
+                provider="diadoc",
+            )
+        from_box = self.box_id
+        shelf_name: str | None = None
+        if request.content.size > self.settings.shelf_threshold:
+            shelf_name = self.client.shelf_upload(
+                request.content, file_extension(request.document.file_name)
+            )
+        message = build_message(
+            request,
+            from_box=from_box,
+            to_box=to_box,
+            contract_type=self.settings.contract_type,
+            name_on_shelf=shelf_name,
+        )
+        answer = self.client.post_message(message, operation_id(request.idempotency_key))
+        return self._result(answer, from_box, to_box)
+
+    @staticmethod
+    def _result(message: Mapping[str, Any], from_box: str, to_box: str) -> SendResult:
+        message_id = str(message.get("MessageId") or "")
+        documents = [
+            e
+            for e in message.get("Entities") or []
+            if e.get("EntityType") == "Attachment" and not e.get("ParentEntityId")
+        ]
+        if not message_id or not documents:
+            raise ProviderError("PostMessage answered without the document", provider="diadoc")
+        entity_id = str(documents[0]["EntityId"])
+        return SendResult(
+            ref={
+                "box_id": from_box,
+                "to_box_id": to_box,
+                "message_id": message_id,
+                "entity_id": entity_id,
+            },
+            document_id=f"{message_id}:{entity_id}",
+            raw={"MessageId": message_id, "EntityId": entity_id},
+        )
+
+    def find_sent(self, request: SendRequest) -> SendResult | None:
+        box = self.box_id
+        found = self.client.documents_by_custom_id(box, custom_document_id(request.idempotency_key))
+        for doc in found:
+            message_id, entity_id = doc.get("MessageId"), doc.get("EntityId")
+            if message_id and entity_id:
+                return SendResult(
+                    ref={
+                        "box_id": box,
+                        "to_box_id": str(doc.get("CounteragentBoxId") or ""),
+                        "message_id": str(message_id),
+                        "entity_id": str(entity_id),
+                    },
+                    document_id=f"{message_id}:{entity_id}",
+                    raw={"MessageId": message_id, "EntityId": entity_id},
+                )
+        return None
+
+    # -- events ----------------------------------------------------------
+
+    def poll(self, cursor: str | None) -> EventPage:
+        """Read pages of 100 until one has news for us or the feed is exhausted."""
+        box = self.box_id
+
+        def load(message_id: str, entity_id: str) -> bytes:
+            return self.client.entity_content(box, message_id, entity_id)
+
+        events: list[ProviderEvent] = []
+        full = False
+        for _ in range(MAX_PAGES_PER_CALL):
+            data = self.client.new_events(box, cursor, EVENTS_PAGE)
+            batch = [e for e in data.get("Events") or [] if isinstance(e, Mapping)]
+            full = len(batch) >= EVENTS_PAGE
+            for box_event in batch:
+                events.extend(normalize(box_event, box, load))
+            keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
+            cursor = next_cursor(keys, cursor, full)
+            if events or not full:
+                break
+        return EventPage(events=events, cursor=cursor, has_more=full)
+
+    # -- fetching --------------------------------------------------------
+
+    def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
+        box = ref.get("box_id") or self.box_id
+        message_id, entity_id = ref["message_id"], ref["entity_id"]
+        message = self.client.get_message(box, message_id, original_signature=True)
+        entities = [e for e in message.get("Entities") or [] if isinstance(e, Mapping)]
+        document = next((e for e in entities if e.get("EntityId") == entity_id), None)
+        if document is None:
+            raise ProviderNotFound(
+                f"message {message_id} has no entity {entity_id}", provider="diadoc"
+            )
+        name = str(document.get("FileName") or f"{entity_id}.bin")
+
+        def content(entity: Mapping[str, Any]) -> bytes:
+            found = entity_content(entity)
+            if found is None:
+                found = self.client.entity_content(box, message_id, str(entity["EntityId"]))
+            return found
+
+        files = [FetchedFile("document", name, content(document))]
+        receipts = 0
+        for entity in entities:
+            if entity.get("ParentEntityId") != entity_id:
+                continue
+            if entity.get("EntityType") == "Signature":
+                if entity.get("SignerBoxId") == box:
+                    files.append(FetchedFile("our_signature", f"{name}.sig", content(entity)))
+                else:
+                    files.append(
+                        FetchedFile(
+                            "counterparty_signature", f"{name}.counterparty.sig", content(entity)
+                        )
+                    )
+            elif entity.get("AttachmentType") in DELIVERY_TYPES:
+                receipts += 1
+                ext = entity.get("FileName") and file_extension(str(entity["FileName"]))
+                files.append(
+                    FetchedFile(
+                        "receipt", f"{name}.receipt-{receipts}{ext or '.xml'}", content(entity)
+                    )
+                )
+        return files
+
+
+__all__ = ["DiadocProvider"]

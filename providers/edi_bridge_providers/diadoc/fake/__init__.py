@@ -1,0 +1,160 @@
+"""A fake Diadoc for development and tests: ``edi-bridge mock serve diadoc``.
+
+Build one with :func:`create_fake` (the ``edi_bridge.fakes`` entry point) and
+serve it with :class:`edi_bridge.fakes.server.FakeServer`. Options in
+``FakeOptions.extra``: ``api_client_id``, ``login``, ``password``,
+``oidc_client_id``, ``oidc_client_secret``, ``our_inn``, ``our_kpp``,
+``duplicate_events`` and ``duplicate_index_keys`` (probabilities of the two
+known feed faults), ``seed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from edi_bridge.errors import ValidationError
+from edi_bridge.fakes.scenario import parse_scenario
+from edi_bridge.fakes.server import FakeOptions
+from edi_bridge.models import Counterparty
+
+from ..messages import custom_document_id
+from .app import DiadocApp
+from .world import Org, World
+
+DEFAULTS = {
+    "api_client_id": "edi-bridge-dev",
+    "login": "dev@example.ru",
+    "password": "fake-diadoc-password",
+    "oidc_client_id": "edi-bridge",
+    "oidc_client_secret": "fake-oidc-secret",
+    "our_inn": "7707083893",
+    "our_kpp": "773601001",
+    "our_name": "ООО «Поставщик»",
+}
+
+
+def _rate(extra: dict[str, str], key: str) -> float:
+    try:
+        value = float(extra.get(key) or 0)
+    except ValueError:
+        raise ValidationError(key, "must be a probability between 0 and 1") from None
+    if not 0 <= value <= 1:
+        raise ValidationError(key, "must be a probability between 0 and 1")
+    return value
+
+
+class DiadocFake:
+    """The fake operator: a WSGI app plus helpers for tests and the CLI."""
+
+    name = "diadoc"
+
+    def __init__(self, options: FakeOptions | None = None) -> None:
+        options = options or FakeOptions()
+        extra = {**DEFAULTS, **dict(options.extra)}
+        self.settings = extra
+        seed = extra.get("seed")
+        our = Org(inn=extra["our_inn"], kpp=extra["our_kpp"] or None, name=extra["our_name"])
+        self.world = World(
+            our,
+            default_scenario=str(parse_scenario(options.scenario)),
+            duplicate_events=_rate(extra, "duplicate_events"),
+            duplicate_index_keys=_rate(extra, "duplicate_index_keys"),
+            seed=int(seed) if seed else None,
+        )
+        self.app = DiadocApp(
+            self.world,
+            api_client_id=extra["api_client_id"],
+            login=extra["login"],
+            password=extra["password"],
+            oidc_client_id=extra["oidc_client_id"],
+            oidc_client_secret=extra["oidc_client_secret"],
+        )
+
+    def __repr__(self) -> str:
+        return f"<DiadocFake box={self.our_box_id}>"
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        return self.app(environ, start_response)
+
+    @property
+    def our_box_id(self) -> str:
+        return self.world.our_org.box_id
+
+    def exports(self, base_url: str) -> dict[str, str]:
+        return {
+            "EDI_BRIDGE_DIADOC_BASE_URL": base_url,
+            "EDI_BRIDGE_DIADOC_AUTH": "password",
+            "EDI_BRIDGE_DIADOC_API_CLIENT_ID": self.settings["api_client_id"],
+            "EDI_BRIDGE_DIADOC_LOGIN": self.settings["login"],
+            "EDI_BRIDGE_DIADOC_PASSWORD": self.settings["password"],
+            "EDI_BRIDGE_DIADOC_BOX_ID": self.our_box_id,
+        }
+
+    def oidc_settings(self, base_url: str) -> dict[str, str]:
+        """Config keys for the OIDC flow against this fake."""
+        return {
+            "diadoc.base_url": base_url,
+            "diadoc.auth": "oidc",
+            "diadoc.token_url": base_url + "/connect/token",
+            "diadoc.client_id": self.settings["oidc_client_id"],
+            "diadoc.client_secret": self.settings["oidc_client_secret"],
+            "diadoc.box_id": self.our_box_id,
+        }
+
+    # -- steering ----------------------------------------------------------
+
+    def add_counterparty(
+        self, counterparty: Counterparty, scenario: str | None = None, *, has_box: bool = True
+    ) -> str:
+        """Register a counterparty (its requisites sign its signatures); returns its box id."""
+        org = Org(
+            inn=counterparty.inn,
+            kpp=counterparty.kpp,
+            name=counterparty.name,
+            ogrn=counterparty.ogrn,
+            full_name=counterparty.signatory.full_name,
+            position=counterparty.signatory.position,
+            scenario=str(parse_scenario(scenario)) if scenario else None,
+            has_box=has_box,
+        )
+        with self.world.lock:
+            self.world.add_org(org)
+        return org.box_id
+
+    def expire_tokens(self) -> None:
+        with self.world.lock:
+            self.world.tokens.clear()
+
+    def fail_after_commit(self, times: int = 1) -> None:
+        """The next ``times`` new messages are stored but answered with a 500."""
+        with self.world.lock:
+            self.world.fail_after_commit += times
+
+    @property
+    def authentications(self) -> int:
+        return self.world.authentications
+
+    def message_count(self) -> int:
+        with self.world.lock:
+            return len(self.world.messages)
+
+    def documents_for_key(self, idempotency_key: str) -> int:
+        """How many documents the fake holds for a send's idempotency key."""
+        with self.world.lock:
+            key = (self.our_box_id, custom_document_id(idempotency_key))
+            return len(self.world.custom_ids.get(key, []))
+
+    def calls(self, path: str) -> int:
+        with self.world.lock:
+            return self.world.calls.get(path, 0)
+
+
+def create_fake(options: FakeOptions) -> DiadocFake:
+    """Entry point of the ``edi_bridge.fakes`` group."""
+    return DiadocFake(options)
+
+
+__all__ = ["DiadocFake", "create_fake"]

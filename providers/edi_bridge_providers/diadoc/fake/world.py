@@ -1,0 +1,295 @@
+"""The fake Diadoc's world: organizations and boxes, messages, box feeds, the shelf.
+
+Everything is kept in memory behind one lock. The counterparty of each sent
+document moves by its scenario (see :mod:`edi_bridge.fakes.scenario`) when our
+box's feed is read to its end, the way the mock advances on a poll round.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import random
+import secrets
+import threading
+import uuid
+from typing import Any
+from xml.sax.saxutils import escape
+
+from edi_bridge.fakes.identities import counterparty_signer
+from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
+from edi_bridge.requisites import check_inn
+
+from ..events import datetime_to_ticks
+
+INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
+_NS = uuid.UUID("6f1c9a3e-2b4d-4c8e-9a51-3d2f7e6b8c10")
+
+
+def _now_ticks() -> int:
+    return datetime_to_ticks(dt.datetime.now(dt.UTC))
+
+
+@dataclasses.dataclass
+class Org:
+    inn: str
+    kpp: str | None
+    name: str
+    ogrn: str | None = None
+    full_name: str | None = None
+    position: str | None = None
+    scenario: str | None = None
+    has_box: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.inn}-{self.kpp or ''}"
+
+    @property
+    def org_id(self) -> str:
+        return str(uuid.uuid5(_NS, "org:" + self.key))
+
+    @property
+    def box_id(self) -> str:
+        return uuid.uuid5(_NS, "box:" + self.key).hex + "@diadoc.ru"
+
+    def as_json(self) -> dict[str, Any]:
+        boxes = (
+            [{"BoxId": self.box_id, "BoxIdGuid": self.box_id.split("@")[0], "Title": self.name}]
+            if self.has_box
+            else []
+        )
+        return {
+            "OrgId": self.org_id,
+            "Inn": self.inn,
+            "Kpp": self.kpp or "",
+            "FullName": self.name,
+            "ShortName": self.name,
+            "Boxes": boxes,
+            "FnsParticipantId": f"2BM-{self.inn}-{self.kpp or ''}-{self.org_id[:8]}",
+            "IsRoaming": False,
+        }
+
+
+@dataclasses.dataclass
+class SentDocument:
+    """One document we sent, with the counterparty's progress on it."""
+
+    message_id: str
+    entity_id: str
+    from_box: str
+    to_box: str
+    recipient: Org
+    content: bytes
+    file_name: str
+    scenario: Scenario
+    polls: int = 0
+    done: bool = False
+
+
+class World:
+    """All state of one fake Diadoc."""
+
+    def __init__(
+        self,
+        our_org: Org,
+        *,
+        default_scenario: str = "sign",
+        duplicate_events: float = 0.0,
+        duplicate_index_keys: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.our_org = our_org
+        self.default_scenario = str(parse_scenario(default_scenario))
+        self.duplicate_events = duplicate_events
+        self.duplicate_index_keys = duplicate_index_keys
+        self.rng = random.Random(seed)
+        self.orgs: dict[str, Org] = {our_org.key: our_org}
+        self.tokens: set[str] = set()
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.contents: dict[tuple[str, str], bytes] = {}
+        self.operations: dict[tuple[str, str], str] = {}
+        self.custom_ids: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self.feeds: dict[str, list[dict[str, Any]]] = {}
+        self.documents: dict[str, SentDocument] = {}
+        self.shelf: dict[str, dict[int, bytes]] = {}
+        self.shelf_done: dict[str, bytes] = {}
+        self.calls: dict[str, int] = {}
+        self.counter = 0
+        self.authentications = 0
+        self.fail_after_commit = 0
+
+    # -- organizations -----------------------------------------------------
+
+    def box_owner(self, box_id: str) -> Org | None:
+        return next((o for o in self.orgs.values() if o.has_box and o.box_id == box_id), None)
+
+    def find_orgs(self, inn: str, kpp: str | None) -> list[Org]:
+        found = [o for o in self.orgs.values() if o.inn == inn and (not kpp or o.kpp == kpp)]
+        if not found and check_inn(inn) is None:
+            # Any organization with a valid INN is on Diadoc unless told otherwise.
+            org = Org(inn=inn, kpp=kpp if len(inn) == 10 else None, name=f"Организация {inn}")
+            self.orgs[org.key] = org
+            found = [org]
+        return found
+
+    def add_org(self, org: Org) -> Org:
+        self.orgs[org.key] = org
+        return org
+
+    # -- feeds -------------------------------------------------------------
+
+    def _index_key(self, box_id: str) -> str:
+        feed = self.feeds.get(box_id) or []
+        if feed and self.rng.random() < self.duplicate_index_keys:
+            return str(feed[-1]["IndexKey"])  # the known fault: a repeated IndexKey
+        self.counter += 1
+        # Real keys contain '+', which must be URL-encoded by clients.
+        return f"{self.counter:012d}+{secrets.token_hex(3)}"
+
+    def add_event(self, box_ids: list[str], *, message: Any = None, patch: Any = None) -> None:
+        for box_id in box_ids:
+            event: dict[str, Any] = {
+                "EventId": str(uuid.uuid4()),
+                "IndexKey": self._index_key(box_id),
+                "Timestamp": {"Ticks": _now_ticks()},
+            }
+            if message is not None:
+                event["Message"] = message
+            if patch is not None:
+                event["Patch"] = patch
+            self.feeds.setdefault(box_id, []).append(event)
+
+    def page(self, box_id: str, after: str | None, limit: int) -> tuple[list[Any], int] | None:
+        """Events after ``after`` (None: unknown key); moves counterparties at the end."""
+        feed = self.feeds.setdefault(box_id, [])
+        start = 0
+        if after:
+            # Position after the *first* event with this key: an equal key that
+            # follows shows up again on the next page, as users report.
+            index = next((i for i, e in enumerate(feed) if e["IndexKey"] == after), None)
+            if index is None:
+                return None
+            start = index + 1
+        if start >= len(feed):
+            self.advance(box_id)
+        events = list(feed[start : start + limit])
+        if self.duplicate_events and events:
+            out: list[Any] = []
+            for event in events:
+                out.append(event)
+                if self.rng.random() < self.duplicate_events:
+                    out.append(event)  # the known fault: the same EventId twice
+            events = out[:limit]
+        return events, max(0, len(feed) - start)
+
+    # -- entities ----------------------------------------------------------
+
+    def entity(
+        self,
+        message_id: str,
+        *,
+        entity_type: str,
+        content: bytes,
+        parent: str | None = None,
+        attachment_type: str | None = None,
+        file_name: str | None = None,
+        signer_box: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        entity_id = str(uuid.uuid4())
+        self.contents[(message_id, entity_id)] = content
+        body: dict[str, Any] = {
+            "EntityType": entity_type,
+            "EntityId": entity_id,
+            "Content": {"Size": len(content)},
+            "RawCreationDate": _now_ticks(),
+        }
+        if len(content) <= INLINE_CONTENT_LIMIT:
+            body["Content"]["Data"] = base64.b64encode(content).decode("ascii")
+        if parent:
+            body["ParentEntityId"] = parent
+        if attachment_type:
+            body["AttachmentType"] = attachment_type
+        if file_name:
+            body["FileName"] = file_name
+        if signer_box:
+            body["SignerBoxId"] = signer_box
+        body.update(extra or {})
+        return body
+
+    # -- the counterparty ----------------------------------------------------
+
+    def advance(self, box_id: str) -> None:
+        for doc in list(self.documents.values()):
+            if doc.from_box != box_id or doc.done:
+                continue
+            doc.polls += 1
+            doc.done = doc.polls >= doc.scenario.last_poll
+            for play, reason in doc.scenario.due(doc.polls):
+                self.play(doc, play, reason)
+
+    def _signed_attachment(
+        self, doc: SentDocument, attachment_type: str, file_name: str, content: bytes
+    ) -> list[dict[str, Any]]:
+        attachment = self.entity(
+            doc.message_id,
+            entity_type="Attachment",
+            content=content,
+            parent=doc.entity_id,
+            attachment_type=attachment_type,
+            file_name=file_name,
+        )
+        signature = self.entity(
+            doc.message_id,
+            entity_type="Signature",
+            content=self.signer(doc.recipient).sign(content),
+            parent=attachment["EntityId"],
+            signer_box=doc.to_box,
+        )
+        return [attachment, signature]
+
+    @staticmethod
+    def signer(org: Org) -> Any:
+        return counterparty_signer(org.inn, org.ogrn, org.name, org.full_name, org.position)
+
+    def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
+        if play is Play.DELIVERED:
+            xml = _fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
+            entities = self._signed_attachment(doc, "Receipt", "receipt.xml", xml)
+        elif play is Play.SIGNED:
+            entities = [
+                self.entity(
+                    doc.message_id,
+                    entity_type="Signature",
+                    content=self.signer(doc.recipient).sign(doc.content),
+                    parent=doc.entity_id,
+                    signer_box=doc.to_box,
+                )
+            ]
+        elif play is Play.REJECTED:
+            xml = _fns_xml("УведУточ", "СвУведУточ", {"ТекстУведУточ": reason or ""})
+            entities = self._signed_attachment(doc, "XmlSignatureRejection", "rejection.xml", xml)
+        else:
+            xml = _fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
+            entities = self._signed_attachment(doc, "RevocationRequest", "revocation.xml", xml)
+        message = self.messages[doc.message_id]
+        message["Entities"].extend(entities)
+        ticks = _now_ticks()
+        message["LastPatchTimestampTicks"] = ticks
+        patch = {"MessageId": doc.message_id, "TimestampTicks": ticks, "Entities": entities}
+        self.add_event([doc.from_box, doc.to_box], patch=patch)
+
+
+def _fns_xml(kind: str, section: str, fields: dict[str, str]) -> bytes:
+    """A small document in the FNS style (the fake's stand-in for the real formats)."""
+    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items())
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><Файл ИдФайл="DP_{kind}_{uuid.uuid4().hex}">'
+        f"<Документ><{section}>{inner}</{section}></Документ></Файл>"
+    ).encode()
+
+
+__all__ = ["INLINE_CONTENT_LIMIT", "Org", "SentDocument", "World"]

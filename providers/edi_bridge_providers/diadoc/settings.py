@@ -1,0 +1,132 @@
+"""Diadoc settings, read from the ``diadoc`` config section.
+
+Every key has an environment variable ``EDI_BRIDGE_DIADOC_<KEY>`` (see
+:mod:`edi_bridge.config`). Secrets (password, client secret, refresh token)
+never appear in the repr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from edi_bridge.config import env_name, flag
+from edi_bridge.errors import ConfigurationError
+
+HOSTS = {
+    "production": "https://diadoc-api.kontur.ru",
+    "staging": "https://diadoc-api-staging.kontur.ru",
+}
+SHELF_THRESHOLD = 500 * 1024  # bodies above this go through the shelf
+PART_SIZE = 3 * 1024 * 1024  # shelf part size (Diadoc's documented 3 MB)
+SECRET_KEYS = ("password", "client_secret", "refresh_token")
+
+
+def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
+    raw = cfg.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"diadoc.{key} ({env_name('diadoc.' + key)}) must be a number, got {raw!r}"
+        ) from None
+    if value <= 0:
+        raise ConfigurationError(f"diadoc.{key} must be positive")
+    return value
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class DiadocSettings:
+    base_url: str
+    auth: str  # "password" or "oidc"
+    api_client_id: str | None = None
+    login: str | None = None
+    password: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    scope: str | None = None
+    box_id: str | None = None
+    inn: str | None = None
+    rate: float = 100.0
+    max_connections: int = 4
+    timeout: float = 60.0
+    tls_verify: bool | str = True
+    contract_type: str = "Договор"
+    shelf_threshold: int = SHELF_THRESHOLD
+    part_size: int = PART_SIZE
+
+    def __repr__(self) -> str:
+        shown = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name in SECRET_KEYS and value:
+                value = "***"
+            shown.append(f"{field.name}={value!r}")
+        return f"DiadocSettings({', '.join(shown)})"
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, str]) -> DiadocSettings:
+        """Build from a config section; raises ConfigurationError naming the key."""
+
+        def get(key: str) -> str | None:
+            value = cfg.get(key)
+            return value.strip() if value and value.strip() else None
+
+        base_url = get("base_url")
+        host = (get("host") or "production").lower()
+        if base_url is None:
+            if host not in HOSTS:
+                raise ConfigurationError(
+                    f"diadoc.host ({env_name('diadoc.host')}) must be one of "
+                    f"{', '.join(HOSTS)} (or set diadoc.base_url), got {host!r}"
+                )
+            base_url = HOSTS[host]
+        auth = get("auth") or ("oidc" if get("client_id") and not get("login") else "password")
+        auth = auth.lower()
+        if auth == "password":
+            missing = [k for k in ("api_client_id", "login", "password") if not get(k)]
+        elif auth == "oidc":
+            missing = [k for k in ("token_url", "client_id") if not get(k)]
+            if not get("client_secret") and not get("refresh_token"):
+                missing.append("client_secret or refresh_token")
+        else:
+            raise ConfigurationError(f"diadoc.auth must be 'password' or 'oidc', got {auth!r}")
+        if missing:
+            names = ", ".join(f"diadoc.{k} ({env_name('diadoc.' + k.split()[0])})" for k in missing)
+            raise ConfigurationError(f"diadoc: {auth} authentication needs {names}")
+        verify_raw = get("tls_verify")
+        verify: bool | str = True
+        if verify_raw is not None:
+            lowered = verify_raw.lower()
+            if lowered in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+                verify = flag(verify_raw, True)
+            else:
+                verify = verify_raw  # a CA bundle path
+        return cls(
+            base_url=base_url.rstrip("/"),
+            auth=auth,
+            api_client_id=get("api_client_id"),
+            login=get("login"),
+            password=get("password"),
+            token_url=get("token_url"),
+            client_id=get("client_id"),
+            client_secret=get("client_secret"),
+            refresh_token=get("refresh_token"),
+            scope=get("scope"),
+            box_id=get("box_id"),
+            inn=get("inn"),
+            rate=_number(cfg, "rate", 100.0),
+            max_connections=int(_number(cfg, "max_connections", 4)),
+            timeout=_number(cfg, "timeout", 60.0),
+            tls_verify=verify,
+            contract_type=get("contract_type") or "Договор",
+            shelf_threshold=int(_number(cfg, "shelf_threshold", SHELF_THRESHOLD)),
+            part_size=int(_number(cfg, "part_size", PART_SIZE)),
+        )
+
+
+__all__ = ["HOSTS", "PART_SIZE", "SHELF_THRESHOLD", "DiadocSettings"]

@@ -1,0 +1,140 @@
+"""Authentication against the fake: DiadocAuth tokens, OIDC bearers, secrets masked."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import requests
+from edi_bridge_providers.diadoc import DiadocSettings
+from edi_bridge_providers.diadoc.fake import DiadocFake
+
+from edi_bridge.errors import AuthError
+from edi_bridge.fakes.server import FakeServer
+
+from .conftest import make_adapter, send_request
+
+
+def test_expired_token_costs_one_reauthentication_and_no_failed_send(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path
+) -> None:
+    adapter = make_adapter(server)
+    adapter.send(send_request(fake, tmp_path, "auth-1"))
+    assert fake.authentications == 1
+    fake.expire_tokens()  # the token dies mid-run
+    adapter.send(send_request(fake, tmp_path, "auth-2"))
+    assert fake.authentications == 2
+    assert fake.message_count() == 2
+    assert adapter.client.auth.logins == 2
+
+
+def test_token_is_reused_between_calls(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path
+) -> None:
+    adapter = make_adapter(server)
+    for n in range(3):
+        adapter.send(send_request(fake, tmp_path, f"reuse-{n}"))
+    assert fake.calls("/V3/Authenticate") == 1
+
+
+def test_wrong_password_is_an_auth_error_without_the_password(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path
+) -> None:
+    adapter = make_adapter(server, password="not-the-password-123")
+    with pytest.raises(AuthError) as caught:
+        adapter.send(send_request(fake, tmp_path, "bad-password"))
+    assert caught.value.status == 401
+    assert caught.value.code == "DiadocApi.InvalidCredentials"
+    assert "not-the-password-123" not in str(caught.value)
+    assert fake.message_count() == 0
+
+
+def test_a_second_401_is_not_retried_forever(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path
+) -> None:
+    adapter = make_adapter(server)
+    adapter.client.auth.header(adapter.client.http)
+    # Every token the fake hands out dies at once: re-authenticate once, then give up.
+    original = fake.app._new_token
+
+    def dead_token() -> str:
+        token = original()
+        fake.world.tokens.discard(token)
+        return token
+
+    fake.app._new_token = dead_token  # type: ignore[method-assign]
+    fake.expire_tokens()
+    with pytest.raises(AuthError):
+        adapter.client.my_organizations()
+    assert fake.calls("/GetMyOrganizations") == 2
+
+
+def test_oidc_client_credentials_flow(fake: DiadocFake, server: FakeServer, tmp_path: Path) -> None:
+    config = {k.removeprefix("diadoc."): v for k, v in fake.oidc_settings(server.url).items()}
+    adapter = make_adapter(server, **config)
+    adapter.client.settings = DiadocSettings.from_config(config)
+    assert adapter.settings.auth == "oidc"
+    adapter.send(send_request(fake, tmp_path, "oidc-1"))
+    assert fake.calls("/connect/token") == 1
+    assert fake.calls("/V3/Authenticate") == 0
+    fake.expire_tokens()
+    adapter.send(send_request(fake, tmp_path, "oidc-2"))
+    assert fake.calls("/connect/token") == 2
+    assert fake.message_count() == 2
+
+
+def test_oidc_refresh_token_flow_rotates_the_refresh_token(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path
+) -> None:
+    first = requests.post(
+        server.url + "/connect/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": fake.settings["oidc_client_id"],
+            "client_secret": fake.settings["oidc_client_secret"],
+        },
+        timeout=5,
+    ).json()
+    config = {k.removeprefix("diadoc."): v for k, v in fake.oidc_settings(server.url).items()}
+    del config["client_secret"]
+    config["refresh_token"] = first["refresh_token"]
+    adapter = make_adapter(server, **config)
+    adapter.send(send_request(fake, tmp_path, "refresh-1"))
+    fake.expire_tokens()
+    # The fake accepts each refresh token once: this works only with the rotated one.
+    adapter.send(send_request(fake, tmp_path, "refresh-2"))
+    assert fake.message_count() == 2
+
+
+def test_secrets_stay_out_of_reprs_logs_and_recordings(
+    fake: DiadocFake, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = io.StringIO()
+    password = fake.settings["password"]
+    with FakeServer(fake, record=sink) as server:
+        adapter = make_adapter(server)
+        with caplog.at_level(logging.DEBUG):
+            adapter.send(send_request(fake, tmp_path, "secret-1"))
+            fake.expire_tokens()
+            adapter.send(send_request(fake, tmp_path, "secret-2"))
+        token = adapter.client.auth._token
+        assert token
+        shown = " ".join(
+            [repr(adapter), repr(adapter.settings), repr(adapter.client), repr(adapter.client.auth)]
+        )
+        assert password not in shown
+        assert token not in shown
+        assert "***" in repr(adapter.settings)
+        assert password not in caplog.text
+        assert token not in caplog.text
+    recorded = sink.getvalue()
+    assert recorded.count("\n") >= 5
+    assert password not in recorded
+    assert token not in recorded
+    auth_line = next(
+        json.loads(line) for line in recorded.splitlines() if "/V3/Authenticate" in line
+    )
+    assert auth_line["request"]["password"] == "***"
