@@ -357,7 +357,12 @@ class PaperDesk:
                 exchange = self.store.load_exchange(conn, exchange_id)
                 if exchange.channel != Channel.PAPER:
                     continue
-                scans = [h for h in exchange.history if h.status == S.SCAN_RECEIVED]
+                # The transition's entry (it carries the scan), not later notes.
+                scans = [
+                    h
+                    for h in exchange.history
+                    if h.status == S.SCAN_RECEIVED and "scan_sha256" in h.detail
+                ]
                 if not scans:
                     continue
                 scanned = scans[-1].at

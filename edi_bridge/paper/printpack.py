@@ -54,6 +54,10 @@ def _register_fonts() -> None:
     for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf")):
         if name not in registered:
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
+    # So that <b> in paragraphs picks the bold face.
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
 
 
 def postal_index(address: str) -> str | None:
