@@ -35,7 +35,9 @@ def _failing_cleanly(fn: F) -> F:
             return fn(*args, **kwargs)
         except EdiBridgeError as exc:
             text = str(exc).strip()
-            click.echo(f"edi-bridge: {text.splitlines()[0] if text else type(exc).__name__}", err=True)
+            click.echo(
+                f"edi-bridge: {text.splitlines()[0] if text else type(exc).__name__}", err=True
+            )
             sys.exit(1)
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""

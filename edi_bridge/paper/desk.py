@@ -440,7 +440,9 @@ class PaperDesk:
             previous_id=exchange_id,
         )
         with self.store.transaction() as conn:
-            self.store.add_history(conn, exchange_id, old.status, f"{why}; sent on paper as {new.id}")
+            self.store.add_history(
+                conn, exchange_id, old.status, f"{why}; sent on paper as {new.id}"
+            )
         return new
 
     def poll(self, names: Iterable[str] | None = None) -> None:

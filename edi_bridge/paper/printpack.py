@@ -177,7 +177,9 @@ def build_print_pack(
     _, pypdf = _libraries()
     is_pdf = content.startswith(b"%PDF-")
     writer = pypdf.PdfWriter()
-    for page in pypdf.PdfReader(io.BytesIO(_cover_and_label(exchange, sender or PackSender(), is_pdf))).pages:
+    for page in pypdf.PdfReader(
+        io.BytesIO(_cover_and_label(exchange, sender or PackSender(), is_pdf))
+    ).pages:
         writer.add_page(page)
     if is_pdf:
         try:

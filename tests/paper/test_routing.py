@@ -152,8 +152,9 @@ def test_silent_edi_exchange_falls_back_after_n_days(tmp_path: Path) -> None:
         edi = bridge.send(
             _with_route("mock", "MOK-1234"), sample_contract("R-11"), scenario="silent"
         )
+        assert edi.status == ExchangeStatus.SENT
         assert bridge.paper.apply_fallbacks() == []  # not yet
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=11)
         made = bridge.paper.apply_fallbacks(now=later)
-        assert len(made) == 1
+        assert [e.previous_id for e in made] == [edi.id]
         assert "no answer by EDI for 10 days" in (made[0].reason or "")

@@ -163,7 +163,9 @@ class CdekCarrier(Carrier):
                     self._token = str(body["access_token"])
                     lifetime = float(body.get("expires_in") or 3600)
                 except (ValueError, KeyError, TypeError):
-                    raise ProviderError("token answer without access_token", provider="cdek") from None
+                    raise ProviderError(
+                        "token answer without access_token", provider="cdek"
+                    ) from None
                 self._expires = time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN)
             return self._token
 

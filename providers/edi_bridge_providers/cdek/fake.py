@@ -44,7 +44,9 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def _errors(code: str, message: str, status: int) -> Response:
-    return _json({"requests": [{"state": "INVALID", "errors": [{"code": code, "message": message}]}]}, status)
+    return _json(
+        {"requests": [{"state": "INVALID", "errors": [{"code": code, "message": message}]}]}, status
+    )
 
 
 class CdekFake:
@@ -55,7 +57,7 @@ class CdekFake:
         scenario: ShipmentScenario,
         *,
         client_id: str = "fake-client",
-        client_secret: str = "fake-secret",
+        client_secret: str = "fake-secret",  # noqa: S107 - the fake's own test credential
         token_lifetime: int = 3600,
     ) -> None:
         self.scenario = scenario
@@ -100,7 +102,10 @@ class CdekFake:
         form = request.form
         if form.get("grant_type") != "client_credentials":
             return _json({"error": "unsupported_grant_type"}, 400)
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
             return _json({"error": "invalid_client", "error_description": "Bad credentials"}, 401)
         token = secrets.token_urlsafe(24)
         with self._lock:
@@ -122,7 +127,11 @@ class CdekFake:
         with self._lock:
             order_uuid, first, queries = self._orders.get(
                 number,
-                (str(uuid.uuid4()), dt.datetime.now(MSK).replace(microsecond=0) - dt.timedelta(days=2), 0),
+                (
+                    str(uuid.uuid4()),
+                    dt.datetime.now(MSK).replace(microsecond=0) - dt.timedelta(days=2),
+                    0,
+                ),
             )
             queries += 1
             self._orders[number] = (order_uuid, first, queries)
@@ -133,7 +142,9 @@ class CdekFake:
                 {
                     "code": code,
                     "name": name,
-                    "date_time": (first + dt.timedelta(hours=6 * n)).strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "date_time": (first + dt.timedelta(hours=6 * n)).strftime(
+                        "%Y-%m-%dT%H:%M:%S%z"
+                    ),
                     "city": "Москва",
                 }
             )

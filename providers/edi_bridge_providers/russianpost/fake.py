@@ -52,7 +52,7 @@ class RussianPostFake:
         scenario: ShipmentScenario,
         *,
         login: str = "fake-login",
-        password: str = "fake-password",
+        password: str = "fake-password",  # noqa: S107 - the fake's own test credential
     ) -> None:
         self.scenario = scenario
         self.login = login
@@ -97,9 +97,7 @@ class RussianPostFake:
         if call is None or call.tag != _q(NS, "getOperationHistory"):
             return _fault("Sender", "unknown operation", None, None)
         login = call.findtext(f"{_q(DATA_NS, 'AuthorizationHeader')}/{_q(DATA_NS, 'login')}")
-        password = call.findtext(
-            f"{_q(DATA_NS, 'AuthorizationHeader')}/{_q(DATA_NS, 'password')}"
-        )
+        password = call.findtext(f"{_q(DATA_NS, 'AuthorizationHeader')}/{_q(DATA_NS, 'password')}")
         if login != self.login or password != self.password:
             return _fault(
                 "Sender",
