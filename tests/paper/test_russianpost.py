@@ -189,3 +189,14 @@ def test_bridge_poll_with_paper_exchanges_keeps_working(bridge: Bridge) -> None:
     bridge.paper.dispatch(exchange.id, "courier", "A-1")
     bridge.paper.mark(exchange.id, "delivered")
     assert bridge.poll() == []  # no carrier asked, no provider named "courier" looked up
+
+
+def test_password_never_reaches_the_logs(
+    rp_server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    _carrier(rp_server).track(RP_BARCODE)
+    assert "password>***<" in caplog.text  # the envelope was logged, masked
+    assert "fake-password" not in caplog.text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edi_bridge.errors import ValidationError
 from edi_bridge.paper.tracking import (
@@ -75,3 +77,21 @@ def test_courier_waybills_are_free_form_but_bounded() -> None:
         check_free_form(" ")
     with pytest.raises(ValidationError):
         check_free_form("x" * 65)
+
+
+@given(st.text(alphabet="0123456789", min_size=13, max_size=13), st.integers(1, 9))
+def test_any_domestic_barcode_with_its_check_digit_passes_and_a_wrong_one_fails(
+    first13: str, shift: int
+) -> None:
+    good = first13 + str(domestic_check_digit(first13))
+    bad = first13 + str((domestic_check_digit(first13) + shift) % 10)
+    assert russian_post_rule(good) is None
+    assert russian_post_rule(bad) is not None
+
+
+@given(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2),
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+)
+def test_any_s10_identifier_with_its_check_digit_passes(prefix: str, serial: str) -> None:
+    assert russian_post_rule(f"{prefix}{serial}{s10_check_digit(serial)}RU") is None
