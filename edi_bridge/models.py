@@ -333,6 +333,12 @@ class ExchangeStatus(enum.StrEnum):
     REJECTED = "rejected"
     REVOKED = "revoked"
     FAILED = "failed"
+    # The paper route (see PAPER_TRANSITIONS); DELIVERED and SIGNED are shared.
+    PREPARED = "prepared"
+    DISPATCHED = "dispatched"
+    SCAN_RECEIVED = "scan_received"
+    RETURNED = "returned"
+    LOST = "lost"
 
 
 S = ExchangeStatus
@@ -351,7 +357,25 @@ EDI_TRANSITIONS: dict[str, frozenset[str]] = {
 TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED})
 IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
 
-LIFECYCLES: dict[str, dict[str, frozenset[str]]] = {Channel.EDI: EDI_TRANSITIONS}
+PAPER_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Two printed copies wait to be posted.
+    S.PREPARED: frozenset({S.DISPATCHED}),
+    # Carriers may never report the delivery, and a client may scan, or even
+    # post the originals back, before the tracking catches up.
+    S.DISPATCHED: frozenset({S.DELIVERED, S.SCAN_RECEIVED, S.SIGNED, S.RETURNED, S.LOST}),
+    S.DELIVERED: frozenset({S.SCAN_RECEIVED, S.SIGNED}),
+    # The scan allows temporary activation; the originals conclude the contract.
+    S.SCAN_RECEIVED: frozenset({S.SIGNED}),
+    S.SIGNED: frozenset(),
+    # Needs attention: post it again (a new tracking number).
+    S.RETURNED: frozenset({S.DISPATCHED}),
+    S.LOST: frozenset({S.DISPATCHED}),
+}
+
+LIFECYCLES: dict[str, dict[str, frozenset[str]]] = {
+    Channel.EDI: EDI_TRANSITIONS,
+    Channel.PAPER: PAPER_TRANSITIONS,
+}
 """Allowed transitions per channel; other channels register theirs here."""
 
 
@@ -455,6 +479,13 @@ class EventKind(enum.StrEnum):
     REVOKED = "revoked"
     FAILED = "failed"
     SIGNATURE_INVALID = "signature_invalid"
+    # The paper route: one kind per paper status, plus the overdue originals.
+    PREPARED = "prepared"
+    DISPATCHED = "dispatched"
+    SCAN_RECEIVED = "scan_received"  # temporary activation is allowed
+    RETURNED = "returned"
+    LOST = "lost"
+    ORIGINALS_OVERDUE = "originals_overdue"
 
 
 class Event(BaseModel):
@@ -480,6 +511,7 @@ __all__ = [
     "EDI_TRANSITIONS",
     "IN_FLIGHT_STATUSES",
     "LIFECYCLES",
+    "PAPER_TRANSITIONS",
     "TERMINAL_STATUSES",
     "Channel",
     "ClosingDocumentsAddress",

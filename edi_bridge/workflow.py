@@ -33,7 +33,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
@@ -77,6 +77,9 @@ from .retry import RetryPolicy
 from .signing import Signer, throwaway_signer
 from .store import Store, leases, utcnow
 from .store.external import borrowed_connection
+
+if TYPE_CHECKING:
+    from .paper import PaperDesk, RoutingPolicy
 
 log = logging.getLogger("edi_bridge")
 Callback = Callable[[Event], None]
@@ -143,6 +146,8 @@ class Bridge:
         self.close()
 
     def close(self) -> None:
+        if "paper" in self.__dict__:
+            self.paper.close()
         for provider in self._providers.values():
             provider.close()
         self._providers.clear()
@@ -175,6 +180,20 @@ class Bridge:
             )
             self._providers[name] = cls(context)
         return self._providers[name]
+
+    @functools.cached_property
+    def routing(self) -> RoutingPolicy:
+        """EDI or paper (``paper.*`` settings); assign to replace."""
+        from .paper import RoutingPolicy
+
+        return RoutingPolicy.from_settings(self._settings)
+
+    @functools.cached_property
+    def paper(self) -> PaperDesk:
+        """The paper route: print pack, dispatch, tracking, scans, originals."""
+        from .paper import PaperDesk
+
+        return PaperDesk(self, settings=self._settings, policy=self.routing)
 
     def route(self, counterparty: Counterparty, requested: str | None = None) -> tuple[str, str]:
         """Choose the provider for a counterparty; returns (name, reason)."""
@@ -362,7 +381,20 @@ class Bridge:
                 )
             return found
 
-        name, why = self.route(counterparty, provider)
+        decision = self.routing.decide(
+            counterparty, provider, registry=self.registry, adapter=self.provider
+        )
+        if decision.channel == Channel.PAPER:
+            if scenario is not None:
+                raise ValidationError("scenario", "the paper route plays no scenarios")
+            return self.paper.prepare(
+                counterparty,
+                document,
+                idempotency_key=key,
+                reason=decision.reason,
+                previous_id=previous_id,
+            )
+        name, why = decision.provider, decision.reason
         adapter = self.provider(name)  # configuration errors surface before anything is stored
         if scenario is not None:
             if not adapter.supports(Capability.SCENARIOS):
@@ -526,17 +558,22 @@ class Bridge:
             ids = self.store.exchange_ids(
                 conn, status=[ExchangeStatus.SENT, ExchangeStatus.DELIVERED, ExchangeStatus.SIGNED]
             )
-            names = {self.store.exchange_row(conn, i).provider for i in ids}
+            rows = [self.store.exchange_row(conn, i) for i in ids]
+            names = {r.provider for r in rows if r.channel == Channel.EDI}
         return sorted(names)
 
     def poll(self, providers: Iterable[str] | None = None) -> list[Event]:
         """Apply every pending provider event; returns the changes it recorded."""
         before = self._last_event_seq()
-        for name in providers if providers is not None else self._providers_to_poll():
+        wanted = list(providers) if providers is not None else None
+        for name in wanted if wanted is not None else self._providers_to_poll():
+            if wanted is not None and name in self.paper.carriers.names():
+                continue  # a carrier: tracked by the paper desk below
             adapter = self.provider(name)
             if not adapter.supports(Capability.EVENTS):
                 continue
             self._poll_feed(name, adapter)
+        self.paper.poll(wanted)  # carrier tracking, overdue originals, fallbacks
         self.dispatch_events()
         return self.store.events_after(before, limit=100_000)
 
@@ -710,8 +747,8 @@ class Bridge:
             with self.store.open_blob(sig.sha256) as fh:
                 role = "our_signature" if sig.role == "ours" else f"{sig.role}_signature"
                 write(name, role, [fh.read()])
-        adapter = self.provider(exchange.provider)
-        if exchange.provider_ref and adapter.supports(Capability.FETCH):
+        adapter = self.provider(exchange.provider) if exchange.channel == Channel.EDI else None
+        if exchange.provider_ref and adapter and adapter.supports(Capability.FETCH):
             for item in adapter.fetch(exchange.provider_ref):
                 write(f"provider/{item.file_name}", f"provider_{item.role}", [item.content])
         manifest = {

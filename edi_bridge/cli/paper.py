@@ -1,0 +1,176 @@
+"""``edi-bridge paper …``: the paper route by hand.
+
+``send`` chooses paper by itself (or with ``--provider paper``); these
+commands move a paper exchange on: print the pack, record the dispatch,
+the scan and the originals, or a courier's progress. ``edi-bridge poll``
+asks the carriers about dispatched shipments.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import EdiBridgeError
+from ..models import Exchange
+from ..paper.desk import MANUAL_STATUSES
+from ..workflow import Bridge
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _failing_cleanly(fn: F) -> F:
+    """Library errors become one line on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EdiBridgeError as exc:
+            text = str(exc).strip()
+            click.echo(
+                f"edi-bridge: {text.splitlines()[0] if text else type(exc).__name__}", err=True
+            )
+            sys.exit(1)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"edi-bridge: {exc.strerror or exc}{where}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _bridge() -> Iterator[Bridge]:
+    # The root group's --db (when there is one); else EDI_BRIDGE_DB or the default.
+    ctx = click.get_current_context()
+    db = ctx.find_root().params.get("db")
+    with Bridge.open(db) as bridge:
+        yield bridge
+
+
+def _report(exchange: Exchange, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "id": exchange.id,
+                    "status": exchange.status,
+                    "provider_ref": exchange.provider_ref,
+                    "needs_attention": exchange.needs_attention,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        click.echo(f"{exchange.id} {exchange.status}")
+
+
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print {id, status} as JSON.")
+
+
+@click.group()
+def paper() -> None:
+    """The paper route: print pack, dispatch, scan, originals."""
+
+
+@paper.command("print")
+@click.argument("exchange_id")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write.",
+)
+@_failing_cleanly
+def print_(exchange_id: str, out: Path) -> None:
+    """Write the print pack: cover letter, address label, two copies."""
+    with _bridge() as bridge:
+        path = bridge.paper.print_pack(exchange_id, out)
+    click.echo(str(path))
+
+
+@paper.command()
+@click.argument("exchange_id")
+@click.option("--carrier", required=True, help="russianpost, cdek, courier, …")
+@click.option("--tracking", required=True, help="The tracking number (checked).")
+@_json_option
+@_failing_cleanly
+def dispatch(exchange_id: str, carrier: str, tracking: str, as_json: bool) -> None:
+    """Record that the copies were posted with CARRIER under TRACKING."""
+    with _bridge() as bridge:
+        exchange = bridge.paper.dispatch(exchange_id, carrier, tracking)
+    _report(exchange, as_json)
+
+
+@paper.command("scan-received")
+@click.argument("exchange_id")
+@click.option(
+    "--file",
+    "file_",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The scan of the copy signed by the client.",
+)
+@_json_option
+@_failing_cleanly
+def scan_received(exchange_id: str, file_: Path, as_json: bool) -> None:
+    """Record the scan: the backend may activate the account temporarily."""
+    with _bridge() as bridge:
+        exchange = bridge.paper.scan_received(exchange_id, file_.read_bytes(), file_.name)
+    _report(exchange, as_json)
+
+
+@paper.command("originals-received")
+@click.argument("exchange_id")
+@click.option(
+    "--file",
+    "file_",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A scan of the returned original, to keep (optional).",
+)
+@_json_option
+@_failing_cleanly
+def originals_received(exchange_id: str, file_: Path | None, as_json: bool) -> None:
+    """Record the signed original: the contract is concluded (signed)."""
+    with _bridge() as bridge:
+        exchange = bridge.paper.originals_received(
+            exchange_id,
+            file_.read_bytes() if file_ else None,
+            file_.name if file_ else None,
+        )
+    _report(exchange, as_json)
+
+
+@paper.command()
+@click.argument("exchange_id")
+@click.argument("status", type=click.Choice([str(s) for s in MANUAL_STATUSES]))
+@click.option("--note", help="Why, for the history.")
+@_json_option
+@_failing_cleanly
+def mark(exchange_id: str, status: str, note: str | None, as_json: bool) -> None:
+    """Set a shipment's status by hand (a courier's delivery, a lost letter)."""
+    with _bridge() as bridge:
+        exchange = bridge.paper.mark(exchange_id, status, note)
+    _report(exchange, as_json)
+
+
+@paper.command()
+@click.option("--carrier", "carriers", multiple=True, help="Only these carriers.")
+@_failing_cleanly
+def track(carriers: tuple[str, ...]) -> None:
+    """Ask the carriers about dispatched shipments now (``poll`` does it too)."""
+    with _bridge() as bridge:
+        applied = bridge.paper.track(list(carriers) or None)
+        overdue = bridge.paper.check_overdue()
+    click.echo(f"{applied} tracking records applied, {overdue} overdue originals")
+
+
+__all__ = ["paper"]

@@ -1,0 +1,463 @@
+"""The paper route as a tracked exchange: :class:`PaperDesk` (``bridge.paper``).
+
+A paper exchange lives in the same table as EDI ones (``channel = "paper"``)
+and changes status only through the Bridge's transitions, so history, backend
+events and callbacks work as for EDI::
+
+    prepared -> dispatched -> delivered -> scan_received -> signed
+                      \\-> returned | lost  (needs attention; dispatch again)
+
+Carrier tracking is read per shipment; each carrier operation is applied at
+most once (its id is claimed in the same transaction that applies it), so a
+repeated poll changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from .. import config
+from ..errors import (
+    NotFound,
+    ProviderNotFound,
+    UnknownProvider,
+    ValidationError,
+)
+from ..models import (
+    Channel,
+    Counterparty,
+    Document,
+    EventKind,
+    Exchange,
+    ExchangeStatus,
+    allowed_transitions,
+    check_file_name,
+)
+from ..store import utcnow
+from .carrier import Carrier, CarrierContext, CarrierRegistry, ShipmentStatus, TrackingRecord
+from .routing import PAPER, RoutingPolicy
+
+if TYPE_CHECKING:
+    from ..workflow import Bridge
+
+log = logging.getLogger("edi_bridge.paper")
+S = ExchangeStatus
+DEFAULT_ORIGINALS_DEADLINE_DAYS = 30
+_FROM_SHIPMENT = {
+    ShipmentStatus.DELIVERED: S.DELIVERED,
+    ShipmentStatus.RETURNED: S.RETURNED,
+    ShipmentStatus.LOST: S.LOST,
+}
+MANUAL_STATUSES = (S.DELIVERED, S.RETURNED, S.LOST)
+
+
+class PaperDesk:
+    """Prepares, dispatches and tracks paper exchanges of one Bridge."""
+
+    def __init__(
+        self,
+        bridge: Bridge,
+        *,
+        settings: Mapping[str, str] | None = None,
+        carriers: CarrierRegistry | None = None,
+        policy: RoutingPolicy | None = None,
+    ) -> None:
+        from .carrier import default_carriers
+
+        self.bridge = bridge
+        self.store = bridge.store
+        self._settings = dict(settings or {})
+        self.carriers = carriers or default_carriers
+        self.policy = policy or RoutingPolicy.from_settings(self._settings)
+        values = config.section(PAPER, self._settings)
+        days = values.get("originals_deadline_days") or str(DEFAULT_ORIGINALS_DEADLINE_DAYS)
+        if not days.isdigit() or int(days) < 1:
+            raise ValidationError("paper.originals_deadline_days", "must be a whole number >= 1")
+        self.originals_deadline = dt.timedelta(days=int(days))
+        self.sender_name = values.get("sender_name")
+        self.sender_address = values.get("sender_address")
+        self.scan_email = values.get("scan_email")
+        self._instances: dict[str, Carrier] = {}
+
+    def close(self) -> None:
+        for carrier in self._instances.values():
+            carrier.close()
+        self._instances.clear()
+
+    def carrier(self, name: str) -> Carrier:
+        """The carrier adapter for ``name`` (built once per desk)."""
+        if name not in self._instances:
+            try:
+                cls = self.carriers.get(name)
+            except UnknownProvider as exc:
+                raise ValidationError("carrier", str(exc)) from None
+            context = CarrierContext(
+                config=config.section(name, self._settings), retry=self.bridge.retry
+            )
+            self._instances[name] = cls(context)
+        return self._instances[name]
+
+    # -- preparing -------------------------------------------------------
+
+    def prepare(
+        self,
+        counterparty: Counterparty,
+        document: Document,
+        *,
+        idempotency_key: str,
+        reason: str,
+        previous_id: str | None = None,
+    ) -> Exchange:
+        """Record a paper exchange in ``prepared`` (two copies to print)."""
+        source = document.source
+        if source is None:
+            raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
+        exchange_id = "ex_" + secrets.token_hex(8)
+        now = utcnow()
+        with self.store.transaction() as conn:
+            sha = self.store.put_blob(conn, source)
+            self.store.insert_exchange(
+                conn,
+                id=exchange_id,
+                idempotency_key=idempotency_key,
+                channel=Channel.PAPER.value,
+                provider=PAPER,
+                counterparty_key=counterparty.key,
+                counterparty=counterparty.model_dump(mode="json"),
+                document=document.model_dump(mode="json"),
+                content_sha256=sha,
+                status=S.PREPARED.value,
+                reason=reason,
+                provider_ref={},
+                previous_id=previous_id,
+                needs_attention=False,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            self.store.add_history(
+                conn, exchange_id, S.PREPARED, f"send requested; routed to paper: {reason}"
+            )
+            self.store.add_event(
+                conn,
+                key=f"{exchange_id}:prepared",
+                kind=EventKind.PREPARED,
+                exchange_id=exchange_id,
+                status=S.PREPARED,
+                reason=reason,
+            )
+            exchange = self.store.load_exchange(conn, exchange_id)
+        self.bridge.dispatch_events()
+        return exchange
+
+    def _paper_row(self, conn: Connection, exchange_id: str) -> Any:
+        row = self.store.exchange_row(conn, exchange_id, for_update=True)
+        if row.channel != Channel.PAPER:
+            raise ValidationError("exchange_id", f"{exchange_id} is not a paper exchange")
+        return row
+
+    def print_pack(self, exchange_id: str, out: str | Path) -> Path:
+        """Write the print pack PDF (cover letter, label, two copies) to ``out``."""
+        from .printpack import PackSender, build_print_pack
+
+        with self.store.transaction() as conn:
+            self._paper_row(conn, exchange_id)
+            exchange = self.store.load_exchange(conn, exchange_id)
+        with self.bridge.content(exchange_id) as fh:
+            content = fh.read()
+        sender = PackSender(
+            name=self.sender_name, address=self.sender_address, scan_email=self.scan_email
+        )
+        path = Path(out)
+        pages = build_print_pack(exchange, content, path, sender=sender)
+        with self.store.transaction() as conn:
+            self.store.add_history(
+                conn, exchange_id, exchange.status, f"print pack made ({pages} pages)"
+            )
+        return path
+
+    # -- posting and tracking ----------------------------------------------
+
+    def dispatch(self, exchange_id: str, carrier: str, tracking: str) -> Exchange:
+        """Record that the copies left with ``carrier`` under ``tracking``."""
+        adapter = self.carrier(carrier)
+        number = adapter.check_tracking(tracking)
+        with self.store.transaction() as conn:
+            self._paper_row(conn, exchange_id)
+            other = self.store.exchange_id_for_document(conn, carrier, number)
+            if other is not None and other != exchange_id:
+                raise ValidationError("tracking", f"{number} is already used for {other}")
+            ref = {"carrier": carrier, "tracking": number}
+            self.bridge._transition(
+                conn,
+                exchange_id,
+                S.DISPATCHED,
+                f"dispatched with {carrier}, tracking {number}",
+                event_key=f"{exchange_id}:dispatched:{carrier}:{number}",
+                detail=dict(ref),
+                provider=carrier,
+                provider_document_id=number,
+                provider_ref=ref,
+                needs_attention=False,
+            )
+            exchange = self.store.load_exchange(conn, exchange_id)
+        self.bridge.dispatch_events()
+        return exchange
+
+    def track(self, carriers: Iterable[str] | None = None) -> int:
+        """Ask the carriers about every dispatched shipment; returns records applied."""
+        wanted = set(carriers) if carriers is not None else None
+        with self.store.transaction() as conn:
+            shipments = []
+            for exchange_id in self.store.exchange_ids(conn, status=S.DISPATCHED):
+                row = self.store.exchange_row(conn, exchange_id)
+                if row.channel == Channel.PAPER and (wanted is None or row.provider in wanted):
+                    shipments.append((exchange_id, row.provider, row.provider_document_id))
+        applied = 0
+        for exchange_id, name, number in shipments:
+            adapter = self.carrier(name)
+            if not adapter.tracks:
+                continue
+            try:
+                records = adapter.track(number)
+            except ProviderNotFound as exc:
+                log.info("%s does not know %s yet: %s", name, number, exc)
+                continue
+            with self.store.transaction() as conn:
+                for record in sorted(records, key=lambda r: r.at):
+                    applied += self._apply(conn, exchange_id, name, record)
+        self.bridge.dispatch_events()
+        return applied
+
+    def _apply(self, conn: Connection, exchange_id: str, name: str, record: TrackingRecord) -> int:
+        if not self.store.claim_provider_event(
+            conn, f"carrier:{name}", record.record_id, exchange_id
+        ):
+            return 0  # already applied
+        row = self.store.exchange_row(conn, exchange_id, for_update=True)
+        where = f" ({record.place})" if record.place else ""
+        cause = f"{name}: {record.description}{where}"
+        detail = {
+            "carrier": name,
+            "record_id": record.record_id,
+            "shipment_status": str(record.status),
+            "operation": record.description,
+            "at": record.at.isoformat(),
+            **({"place": record.place} if record.place else {}),
+        }
+        target = _FROM_SHIPMENT.get(record.status)
+        if target is None or target not in allowed_transitions(row.channel, row.status):
+            # Progress news, or late news (delivered to the sender after a
+            # return): keep it in the history, change nothing.
+            self.store.add_history(conn, exchange_id, row.status, cause, detail)
+            return 1
+        trouble = target in (S.RETURNED, S.LOST)
+        self.bridge._transition(
+            conn,
+            exchange_id,
+            target,
+            cause,
+            event_key=f"{exchange_id}:{target}:{record.record_id}",
+            reason=cause if trouble else None,
+            detail=detail,
+            needs_attention=trouble or bool(row.needs_attention),
+        )
+        return 1
+
+    def mark(self, exchange_id: str, status: str, note: str | None = None) -> Exchange:
+        """Set a shipment's status by hand (couriers, or a carrier that is silent)."""
+        if status not in MANUAL_STATUSES:
+            allowed = ", ".join(MANUAL_STATUSES)
+            raise ValidationError("status", f"must be one of {allowed}")
+        target = S(status)
+        trouble = target in (S.RETURNED, S.LOST)
+        cause = f"set by hand: {note}" if note else "set by hand"
+        with self.store.transaction() as conn:
+            self._paper_row(conn, exchange_id)
+            self.bridge._transition(
+                conn,
+                exchange_id,
+                target,
+                cause,
+                event_key=f"{exchange_id}:{target}:manual:{secrets.token_hex(4)}",
+                reason=cause if trouble else None,
+                detail={"by_hand": True, **({"note": note} if note else {})},
+                needs_attention=trouble,
+            )
+            exchange = self.store.load_exchange(conn, exchange_id)
+        self.bridge.dispatch_events()
+        return exchange
+
+    # -- the client's answer -----------------------------------------------
+
+    def scan_received(self, exchange_id: str, content: bytes, file_name: str) -> Exchange:
+        """A scan of the copy signed by the client: temporary activation is allowed."""
+        check_file_name(file_name, "file")
+        if not content:
+            raise ValidationError("file", "is empty")
+        now = utcnow()
+        due = (now + self.originals_deadline).date().isoformat()
+        with self.store.transaction() as conn:
+            self._paper_row(conn, exchange_id)
+            sha = self.store.put_blob(conn, content)
+            self.bridge._transition(
+                conn,
+                exchange_id,
+                S.SCAN_RECEIVED,
+                f"scan of the signed copy received; originals due by {due}",
+                event_key=f"{exchange_id}:scan_received",
+                detail={"temporary_activation": True, "scan_sha256": sha, "originals_due": due},
+            )
+            self.store.add_signature(conn, exchange_id, "scan", f"scan-{file_name}", content)
+            exchange = self.store.load_exchange(conn, exchange_id)
+        self.bridge.dispatch_events()
+        return exchange
+
+    def originals_received(
+        self, exchange_id: str, content: bytes | None = None, file_name: str | None = None
+    ) -> Exchange:
+        """The signed original is back: the contract is concluded (``signed``)."""
+        if content is not None:
+            check_file_name(file_name or "", "file")
+            if not content:
+                raise ValidationError("file", "is empty")
+        with self.store.transaction() as conn:
+            row = self._paper_row(conn, exchange_id)
+            self.bridge._transition(
+                conn,
+                exchange_id,
+                S.SIGNED,
+                "signed original received",
+                event_key=f"{exchange_id}:signed",
+                detail={"originals": True},
+                # Overdue originals no longer need anyone's attention.
+                needs_attention=False if row.status == S.SCAN_RECEIVED else row.needs_attention,
+            )
+            if content is not None and file_name is not None:
+                self.store.add_signature(
+                    conn, exchange_id, "originals", f"originals-{file_name}", content
+                )
+            exchange = self.store.load_exchange(conn, exchange_id)
+        self.bridge.dispatch_events()
+        return exchange
+
+    def check_overdue(self, now: dt.datetime | None = None) -> int:
+        """Raise ``originals_overdue`` once per scan whose deadline has passed."""
+        now = now or utcnow()
+        raised = 0
+        with self.store.transaction() as conn:
+            for exchange_id in self.store.exchange_ids(conn, status=S.SCAN_RECEIVED):
+                exchange = self.store.load_exchange(conn, exchange_id)
+                if exchange.channel != Channel.PAPER:
+                    continue
+                # The transition's entry (it carries the scan), not later notes.
+                scans = [
+                    h
+                    for h in exchange.history
+                    if h.status == S.SCAN_RECEIVED and "scan_sha256" in h.detail
+                ]
+                if not scans:
+                    continue
+                scanned = scans[-1].at
+                due = scanned + self.originals_deadline
+                if now < due:
+                    continue
+                days = self.originals_deadline.days
+                reason = f"originals not received within {days} days of the scan"
+                fresh = self.store.add_event(
+                    conn,
+                    key=f"{exchange_id}:{EventKind.ORIGINALS_OVERDUE}:{scanned.isoformat()}",
+                    kind=EventKind.ORIGINALS_OVERDUE,
+                    exchange_id=exchange_id,
+                    status=exchange.status,
+                    reason=reason,
+                    data={"scan_at": scanned.isoformat(), "due": due.isoformat()},
+                )
+                if fresh:
+                    self.store.update_exchange(conn, exchange_id, needs_attention=True)
+                    self.store.add_history(conn, exchange_id, exchange.status, reason)
+                    raised += 1
+        self.bridge.dispatch_events()
+        return raised
+
+    # -- fallbacks from EDI ------------------------------------------------
+
+    def apply_fallbacks(self, now: dt.datetime | None = None) -> list[Exchange]:
+        """Move EDI exchanges to paper as the policy says (failed, or silent N days)."""
+        policy = self.policy
+        if not policy.fallback_on_failure and policy.fallback_after_days is None:
+            return []
+        now = now or utcnow()
+        candidates: list[tuple[str, str]] = []
+        with self.store.transaction() as conn:
+            if policy.fallback_on_failure:
+                for exchange_id in self.store.exchange_ids(conn, status=S.FAILED):
+                    candidates.append((exchange_id, "the EDI send failed"))
+            if policy.fallback_after_days is not None:
+                days = policy.fallback_after_days
+                for exchange_id in self.store.exchange_ids(conn, status=[S.SENT, S.DELIVERED]):
+                    row = self.store.exchange_row(conn, exchange_id)
+                    if now - row.updated_at >= dt.timedelta(days=days):
+                        candidates.append((exchange_id, f"no answer by EDI for {days} days"))
+        made = []
+        for exchange_id, why in candidates:
+            new = self._fall_back(exchange_id, why)
+            if new is not None:
+                made.append(new)
+        return made
+
+    def _fall_back(self, exchange_id: str, why: str) -> Exchange | None:
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id)
+            if row.channel != Channel.EDI:
+                return None
+            key = f"{row.idempotency_key}#paper"
+            if self.store.exchange_id_for_key(conn, key) is not None:
+                return None  # fell back already
+            old = self.store.load_exchange(conn, exchange_id)
+        with self.store.open_blob(row.content_sha256) as fh:
+            document = Document.from_bytes(
+                fh.read(),
+                file_name=old.document.file_name,
+                kind=old.document.kind,
+                number=old.document.number,
+                date=old.document.date,
+                media_type=old.document.media_type,
+                price=old.document.price,
+            )
+        new = self.prepare(
+            old.counterparty,
+            document,
+            idempotency_key=key,
+            reason=f"{why} ({exchange_id}); falling back to paper",
+            previous_id=exchange_id,
+        )
+        with self.store.transaction() as conn:
+            self.store.add_history(
+                conn, exchange_id, old.status, f"{why}; sent on paper as {new.id}"
+            )
+        return new
+
+    def poll(self, names: Iterable[str] | None = None) -> None:
+        """What ``Bridge.poll`` does for paper: tracking, then (for a full poll)
+        overdue originals and the EDI-to-paper fallbacks."""
+        self.track(names)
+        if names is None:
+            self.check_overdue()
+            self.apply_fallbacks()
+
+    def exchange(self, exchange_id: str) -> Exchange:
+        exchange = self.bridge.status(exchange_id)
+        if exchange.channel != Channel.PAPER:
+            raise NotFound(f"{exchange_id} is not a paper exchange")
+        return exchange
+
+
+__all__ = ["DEFAULT_ORIGINALS_DEADLINE_DAYS", "MANUAL_STATUSES", "PaperDesk"]

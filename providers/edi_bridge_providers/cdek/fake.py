@@ -1,0 +1,174 @@
+"""A fake of the CDEK v2 API: OAuth client credentials and order statuses.
+
+``POST /v2/oauth/token`` issues bearer tokens for the configured client;
+``GET /v2/orders?cdek_number=N`` returns the order with its statuses, played by
+the shipment scenario (queries counted per number). The statuses are listed
+newest first on purpose: clients must order by ``date_time``. Numbers that
+start with ``0`` are unknown orders (``v2_entity_not_found``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from edi_bridge.fakes.server import FakeOptions
+from edi_bridge.paper.carrier import ShipmentStatus
+from edi_bridge.paper.scenario import ShipmentScenario, parse_shipment_scenario
+
+MSK = dt.timezone(dt.timedelta(hours=3))
+# (code, name) shown for each normalized step. CDEK documents no code for a
+# lost order, so ``lost`` plays an order that stops at "not delivered".
+_STEPS: dict[ShipmentStatus, tuple[str, str]] = {
+    ShipmentStatus.ACCEPTED: ("ACCEPTED", "Принят"),
+    ShipmentStatus.IN_TRANSIT: ("RECEIVED_AT_SHIPMENT_WAREHOUSE", "Принят на склад отправителя"),
+    ShipmentStatus.DELIVERY_FAILED: ("NOT_DELIVERED", "Не вручен"),
+    ShipmentStatus.DELIVERED: ("DELIVERED", "Вручен"),
+    ShipmentStatus.RETURNED: ("SENT_TO_SENDER_CITY", "Отправлен в г. отправитель"),
+    ShipmentStatus.LOST: ("NOT_DELIVERED", "Не вручен"),
+}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    import json
+
+    return Response(
+        json.dumps(data, ensure_ascii=False), status=status, content_type="application/json"
+    )
+
+
+def _errors(code: str, message: str, status: int) -> Response:
+    return _json(
+        {"requests": [{"state": "INVALID", "errors": [{"code": code, "message": message}]}]}, status
+    )
+
+
+class CdekFake:
+    name = "cdek"
+
+    def __init__(
+        self,
+        scenario: ShipmentScenario,
+        *,
+        client_id: str = "fake-client",
+        client_secret: str = "fake-secret",  # noqa: S107 - the fake's own test credential
+        token_lifetime: int = 3600,
+    ) -> None:
+        self.scenario = scenario
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_lifetime = token_lifetime
+        self._lock = threading.Lock()
+        self._tokens: set[str] = set()
+        self._orders: dict[str, tuple[str, dt.datetime, int]] = {}
+        self.tokens_issued = 0
+
+    def exports(self, base_url: str) -> dict[str, str]:
+        return {
+            "EDI_BRIDGE_CDEK_URL": base_url,
+            "EDI_BRIDGE_CDEK_CLIENT_ID": self.client_id,
+            "EDI_BRIDGE_CDEK_CLIENT_SECRET": self.client_secret,
+        }
+
+    def revoke_tokens(self) -> None:
+        """Forget every token issued (the next call gets a 401)."""
+        with self._lock:
+            self._tokens.clear()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        return self._handle(Request(environ))(environ, start_response)
+
+    def _handle(self, request: Request) -> Response:
+        if request.path == "/v2/oauth/token" and request.method == "POST":
+            return self._token(request)
+        if request.path == "/v2/orders" and request.method == "GET":
+            auth = request.headers.get("Authorization", "")
+            with self._lock:
+                known = auth.startswith("Bearer ") and auth[7:] in self._tokens
+            if not known:
+                return _errors("v2_token_expired", "access token is invalid or expired", 401)
+            return self._order(request.args.get("cdek_number", ""))
+        return _errors("v2_not_found", "no such endpoint", 404)
+
+    def _token(self, request: Request) -> Response:
+        form = request.form
+        if form.get("grant_type") != "client_credentials":
+            return _json({"error": "unsupported_grant_type"}, 400)
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
+            return _json({"error": "invalid_client", "error_description": "Bad credentials"}, 401)
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens.add(token)
+            self.tokens_issued += 1
+        return _json(
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.token_lifetime,
+                "scope": "order:all payment:all",
+                "jti": uuid.uuid4().hex,
+            }
+        )
+
+    def _order(self, number: str) -> Response:
+        if not number.isdigit() or number.startswith("0"):
+            return _errors("v2_entity_not_found", f"Order with cdek_number {number} not found", 404)
+        with self._lock:
+            order_uuid, first, queries = self._orders.get(
+                number,
+                (
+                    str(uuid.uuid4()),
+                    dt.datetime.now(MSK).replace(microsecond=0) - dt.timedelta(days=2),
+                    0,
+                ),
+            )
+            queries += 1
+            self._orders[number] = (order_uuid, first, queries)
+        statuses = []
+        for n, step in enumerate(self.scenario.visible(queries)):
+            code, name = _STEPS[step]
+            statuses.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "date_time": (first + dt.timedelta(hours=6 * n)).strftime(
+                        "%Y-%m-%dT%H:%M:%S%z"
+                    ),
+                    "city": "Москва",
+                }
+            )
+        statuses.reverse()  # newest first: order must come from date_time
+        return _json(
+            {
+                "entity": {
+                    "uuid": order_uuid,
+                    "type": 1,
+                    "cdek_number": number,
+                    "statuses": statuses,
+                },
+                "requests": [],
+            }
+        )
+
+
+def make_fake(options: FakeOptions) -> CdekFake:
+    extra = options.extra
+    return CdekFake(
+        parse_shipment_scenario(options.scenario),
+        client_id=extra.get("client_id", "fake-client"),
+        client_secret=extra.get("client_secret", "fake-secret"),
+    )
+
+
+__all__ = ["CdekFake", "make_fake"]
