@@ -225,7 +225,11 @@ def parse_signature(data: bytes) -> ParsedSignature:
                 cert.subject.dump()
                 certs.append(cert)
         encap = signed["encap_content_info"]["content"]
-        content = None if isinstance(encap, core.Void) else bytes(encap.parsed.native)
+        content = None
+        if not isinstance(encap, core.Void):
+            content = encap.native
+            if not isinstance(content, bytes):
+                raise SignatureError("encapsulated content is not plain data")
     except SignatureError:
         raise
     except Exception as exc:  # asn1crypto raises assorted types on malformed input

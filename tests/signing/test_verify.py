@@ -79,9 +79,8 @@ def test_a_swapped_certificate_is_invalid(
     info = cms.ContentInfo.load(signed[kind])
     sd = info["content"]
     other_cert = cms.CertificateChoices(
-        name="certificate", value=cms.ContentInfo.load(other.sign(b"x"))["content"][
-            "certificates"
-        ][0].chosen
+        name="certificate",
+        value=cms.ContentInfo.load(other.sign(b"x"))["content"]["certificates"][0].chosen,
     )
     sd["certificates"] = [other_cert]
     verdict = UNCHECKED.verify(info.dump(), DOCUMENT)
