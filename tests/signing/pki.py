@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from asn1crypto import x509 as a509
@@ -20,7 +19,6 @@ from edi_bridge.signing import (
     subject_name,
 )
 from edi_bridge.signing.software import PrivateKey
-from edi_bridge.testing import sample_counterparty
 
 KINDS = ["rsa", "ec", "gost256", "gost512"]
 

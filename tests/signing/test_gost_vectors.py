@@ -204,11 +204,14 @@ def _der_len(n: int) -> bytes:
     return bytes([0x80 | len(body)]) + body
 
 
+OPENSSL = shutil.which("openssl") or "openssl"
+
+
 def _openssl_has_gost() -> bool:
     if shutil.which("openssl") is None:
         return False
     probe = subprocess.run(
-        ["openssl", "engine", "gost"], capture_output=True, timeout=10, check=False
+        [OPENSSL, "engine", "gost"], capture_output=True, timeout=10, check=False
     )
     return probe.returncode == 0
 
@@ -225,14 +228,14 @@ def test_openssl_gost_engine_accepts_our_signatures(tmp_path: Path, bits: int) -
     sig = tmp_path / "doc.sig"
     sig.write_bytes(GostSigner(key, cert).sign(doc.read_bytes()))
     run = subprocess.run(
-        ["openssl", "cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER",
+        [OPENSSL, "cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER",
          "-in", str(sig), "-content", str(doc), "-noverify", "-out", str(tmp_path / "out")],
         capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr.decode()
     doc.write_bytes(b"contract body!\n")
     run = subprocess.run(
-        ["openssl", "cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER",
+        [OPENSSL, "cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER",
          "-in", str(sig), "-content", str(doc), "-noverify", "-out", str(tmp_path / "out")],
         capture_output=True, timeout=60, check=False,
     )  # fmt: skip

@@ -34,7 +34,8 @@ def test_signature_verifies_for_exactly_the_document(kind: str, signed: dict[str
     verdict = UNCHECKED.verify(signed[kind], DOCUMENT)
     assert verdict.status is VerdictStatus.VALID_CHAIN_UNCHECKED
     assert verdict.ok
-    assert verdict.signer is not None and verdict.signer.full_name == "Иванова Мария Петровна"
+    assert verdict.signer is not None
+    assert verdict.signer.full_name == "Иванова Мария Петровна"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -165,7 +166,8 @@ def test_chain_checked_against_trust_store_is_valid(
     ca = cas["rsa" if kind in ("rsa", "ec") else kind]
     verdict = Verifier(TrustStore([ca.asn1])).verify(signed[kind], DOCUMENT)
     assert verdict.status is VerdictStatus.VALID, verdict.reason
-    assert verdict.ok and verdict.chain == "checked"
+    assert verdict.ok
+    assert verdict.chain == "checked"
 
 
 def test_trust_store_loads_from_directory_and_bundle(
