@@ -154,7 +154,7 @@ def _signer_info(si: cms.SignerInfo) -> SignerInfoData:
     if sid.name == "issuer_and_serial_number":
         issuer = sid.chosen["issuer"]
         serial = int(sid.chosen["serial_number"].native)
-        issuer.dump()
+        _ = issuer.native
     else:
         key_id = bytes(sid.chosen.native)
     attrs = si["signed_attrs"]
@@ -208,6 +208,17 @@ def _signer_info(si: cms.SignerInfo) -> SignerInfoData:
     )
 
 
+def _force_parse(cert: x509.Certificate) -> None:
+    # asn1crypto parses lazily; touch every part the verifier reads so that a
+    # malformed certificate fails here, as a SignatureError, not later.
+    tbs = cert["tbs_certificate"]
+    for part in ("version", "serial_number", "signature", "issuer", "validity", "subject"):
+        _ = tbs[part].native
+    tbs["subject_public_key_info"]["algorithm"]["algorithm"].native
+    _ = [ext.native for ext in tbs["extensions"]]
+    _ = cert["signature_algorithm"].native, cert["signature_value"].native
+
+
 def parse_signature(data: bytes) -> ParsedSignature:
     """Read a CMS SignedData; raises SignatureError (only) when it is malformed."""
     der = decode_signature_bytes(data)
@@ -221,8 +232,7 @@ def parse_signature(data: bytes) -> ParsedSignature:
         for choice in signed["certificates"]:
             if choice.name == "certificate":
                 cert = choice.chosen
-                cert["tbs_certificate"]["subject_public_key_info"].dump()
-                cert.subject.dump()
+                _force_parse(cert)
                 certs.append(cert)
         encap = signed["encap_content_info"]["content"]
         content = None
@@ -315,6 +325,9 @@ class Verifier:
             return _invalid(exc.reason)
         except SignatureError as exc:
             return _invalid(str(exc))
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            # A part asn1crypto parses on first use turned out malformed.
+            return _invalid(f"malformed CMS: {type(exc).__name__}")
 
     def _verify(
         self,
