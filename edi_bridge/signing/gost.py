@@ -87,7 +87,7 @@ class _AlgorithmIdentifier(core.Sequence):  # type: ignore[misc]
     ]
 
 
-class _SubjectPublicKeyInfo(core.Sequence):  # type: ignore[misc]
+class SubjectPublicKeyInfo(core.Sequence):  # type: ignore[misc]
     """SPKI read without asn1crypto's key-type table (which lacks GOST)."""
 
     _fields: ClassVar[list[Any]] = [
@@ -120,7 +120,7 @@ class GostPublicKey:
         # RFC 9215: the digest parameter is present for 256-bit keys only.
         if self.bits == 256:
             params["digest_param_set"] = digest_oid
-        info = _SubjectPublicKeyInfo(
+        info = SubjectPublicKeyInfo(
             {
                 "algorithm": {
                     "algorithm": self.key_oid,
@@ -134,7 +134,7 @@ class GostPublicKey:
     @classmethod
     def from_spki(cls, der: bytes) -> GostPublicKey:
         try:
-            info = _SubjectPublicKeyInfo.load(der)
+            info = SubjectPublicKeyInfo.load(der)
             key_oid = info["algorithm"]["algorithm"].dotted
             bits = {alg.GOST256_KEY: 256, alg.GOST512_KEY: 512}.get(key_oid)
             if bits is None:
@@ -351,6 +351,7 @@ __all__ = [
     "GostPrivateKey",
     "GostPublicKey",
     "GostSigner",
+    "SubjectPublicKeyInfo",
     "as_asn1_name",
     "gost_test_identity",
     "make_gost_certificate",

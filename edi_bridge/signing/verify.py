@@ -34,6 +34,7 @@ from asn1crypto import cms, core, x509
 from ..errors import SignatureError
 from ..models import Counterparty
 from . import algorithms as alg
+from .gost import SubjectPublicKeyInfo
 from .identity import SignerIdentity, identity_from_certificate, match_counterparty
 from .pubkey import hash_for, verify_digest
 from .trust import ChainError, TrustStore, check_validity
@@ -214,7 +215,8 @@ def _force_parse(cert: x509.Certificate) -> None:
     tbs = cert["tbs_certificate"]
     for part in ("version", "serial_number", "signature", "issuer", "validity", "subject"):
         _ = tbs[part].native
-    tbs["subject_public_key_info"]["algorithm"]["algorithm"].native
+    # Read the key with the GOST-aware SPKI class: asn1crypto's lacks GOST keys.
+    _ = SubjectPublicKeyInfo.load(tbs["subject_public_key_info"].dump()).native
     _ = [ext.native for ext in tbs["extensions"]]
     _ = cert["signature_algorithm"].native, cert["signature_value"].native
 

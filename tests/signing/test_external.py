@@ -67,7 +67,8 @@ def test_command_output_verifies(tool: list[str]) -> None:
     sig = signer.sign(DOCUMENT)
     verdict = Verifier(allow_unchecked_chain=True).verify(sig, DOCUMENT)
     assert verdict.ok
-    assert verdict.signer is not None and verdict.signer.inn_le == "7707083893"
+    assert verdict.signer is not None
+    assert verdict.signer.inn_le == "7707083893"
     # The certificate is learnt from the first signature when not configured.
     assert signer.certificate
 
@@ -107,7 +108,7 @@ def test_missing_command_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("argv", "rule"),
     [
-        (["tool", "{in}"], "{in} and {out}"),
+        (["tool", "{in}"], r"\{in\} and \{out\}"),
         (["tool", "{in}", "{out}", "-pin", "{pin}"], "no PIN"),
         ([], "empty"),
     ],
@@ -128,5 +129,5 @@ def test_settings_choose_the_command_signer(tool: list[str]) -> None:
 
 def test_settings_without_kind_give_no_signer() -> None:
     assert signer_from_settings({}, environ={}) is None
-    with pytest.raises(ConfigurationError, match="signing.kind"):
+    with pytest.raises(ConfigurationError, match=r"signing\.kind"):
         signer_from_settings({"signing.kind": "magic"}, environ={})

@@ -50,7 +50,9 @@ def test_identity_has_every_russian_attribute() -> None:
         "1027700132195",
         "11223344595",
     )
-    assert ident.not_before and ident.not_after and ident.not_before < ident.not_after
+    assert ident.not_before
+    assert ident.not_after
+    assert ident.not_before < ident.not_after
     assert ident.to_dict()["organisation_inn"] == "7707083893"
 
 
@@ -121,7 +123,8 @@ def test_matching_signer_is_valid_and_named(
     verdict = UNCHECKED.verify(signers[kind].sign(DOCUMENT), DOCUMENT, counterparty=counterparty)
     assert verdict.status is VerdictStatus.VALID_CHAIN_UNCHECKED
     assert verdict.ok
-    assert verdict.signer is not None and verdict.signer.inn_le == counterparty.inn
+    assert verdict.signer is not None
+    assert verdict.signer.inn_le == counterparty.inn
 
 
 def test_different_position_is_recorded_as_warning(
