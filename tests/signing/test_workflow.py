@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from edi_bridge import Bridge
+from edi_bridge.errors import ConfigurationError
 from edi_bridge.fakes import identities
 from edi_bridge.models import EventKind, ExchangeStatus
 from edi_bridge.signing import SignatureChecker, Signer, TrustStore
@@ -96,3 +97,14 @@ def test_fake_identities_still_carry_the_counterparty_inn() -> None:
         cp.inn, cp.ogrn, cp.name, cp.signatory.full_name, cp.signatory.position
     )
     assert signer.certificate
+
+
+def test_configured_signer_signs_our_outgoing_documents(tmp_path: Path) -> None:
+    with Bridge.open(tmp_path / "edi.db", settings={"signing.kind": "test"}) as b:
+        exchange = b.send(sample_counterparty("wf-ours"), sample_contract("S-ours"))
+        ours = next(s for s in exchange.signatures if s.role == "ours")
+        assert ours.size > 0
+    bogus = Bridge.open(tmp_path / "x.db", settings={"signing.kind": "bogus"})
+    with pytest.raises(ConfigurationError, match=r"signing\.kind"):
+        _ = bogus.signer
+    bogus.close()
