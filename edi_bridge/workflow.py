@@ -74,7 +74,7 @@ from .provider import (
 )
 from .registry import Registry, default_registry
 from .retry import RetryPolicy
-from .signing import Signer, throwaway_signer
+from .signing import Signer, signer_from_settings, throwaway_signer
 from .store import Store, leases, utcnow
 from .store.external import borrowed_connection
 
@@ -160,6 +160,9 @@ class Bridge:
 
     @property
     def signer(self) -> Signer:
+        if self._signer is None:
+            # signing.* settings or EDI_BRIDGE_SIGNING_* variables name the signer.
+            self._signer = signer_from_settings(self._settings)
         if self._signer is None:
             log.warning("no signer configured: signing with a throwaway test certificate")
             self._signer = throwaway_signer()

@@ -243,11 +243,13 @@ def providers(obj: Obj, as_json: bool) -> None:
 from .demo import demo  # noqa: E402
 from .fake import mock  # noqa: E402
 from .paper import paper  # noqa: E402
+from .verify import verify  # noqa: E402
 from .worker import worker  # noqa: E402
 
 main.add_command(demo)
 main.add_command(mock)
 main.add_command(paper)
+main.add_command(verify)
 main.add_command(worker)
 
 __all__ = ["main"]

@@ -1,242 +1,38 @@
-"""Signers: detached CAdES-BES signatures over documents.
+"""Signatures: detached CAdES-BES signing and verification.
 
-:class:`Signer` is the interface; :class:`SoftwareSigner` signs with an RSA or
-ECDSA key held in memory (PKCS#12 or PEM). :func:`make_test_identity` makes a
-throwaway self-signed certificate with the Russian subject attributes, for the
-mock, the fakes and tests. Keys never appear in reprs or errors.
+Signers (all produce a DER CMS SignedData without encapsulated content):
+
+* :class:`SoftwareSigner` — RSA or ECDSA key in memory (PKCS#12 or PEM);
+* :class:`GostSigner` — GOST R 34.10-2012 256/512 with Streebog, pure Python
+  (the ``gost`` extra);
+* :class:`ExternalCommandSigner` — a configured command (such as a CryptoPro
+  tool) that holds the qualified key.
+
+:class:`Verifier` checks a signature against a document and returns a
+:class:`Verdict`; :class:`SignatureChecker` plugs it into the workflow.
 """
 
 from __future__ import annotations
 
-import abc
-import datetime as dt
-import hashlib
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, Protocol
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
-
-from ..errors import ConfigurationError, SignatureError
-from .cms import detached_signed_data
-
-OID_INN = "1.2.643.3.131.1.1"
-OID_INN_LE = "1.2.643.100.4"
-OID_OGRN = "1.2.643.100.1"
-OID_SNILS = "1.2.643.100.3"
-OID_OGRNIP = "1.2.643.100.5"
-
-
-class _Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-    def digest(self) -> bytes: ...
-
-
-class Signer(abc.ABC):
-    """Produces a detached CMS SignedData (DER) over a document's content."""
-
-    @property
-    @abc.abstractmethod
-    def certificate(self) -> bytes:
-        """The signer's certificate, DER."""
-
-    @abc.abstractmethod
-    def sign_stream(self, chunks: Iterable[bytes]) -> bytes:
-        """Sign content given as chunks (so large files need not sit in memory)."""
-
-    def sign(self, data: bytes) -> bytes:
-        return self.sign_stream([data])
-
-    def sign_file(self, path: str | Path) -> bytes:
-        with Path(path).open("rb") as fh:
-            return self.sign_stream(iter(lambda: fh.read(1 << 20), b""))
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
-
-
-class DigestSigner(Signer):
-    """A signer that hashes the content itself and signs the attributes locally."""
-
-    digest_oid: str
-    signature_oid: str
-
-    @abc.abstractmethod
-    def _new_hash(self) -> _Hasher: ...
-
-    @abc.abstractmethod
-    def _sign_attributes(self, der: bytes) -> bytes: ...
-
-    def _cert_hash(self) -> bytes:
-        h = self._new_hash()
-        h.update(self.certificate)
-        return h.digest()
-
-    def sign_stream(self, chunks: Iterable[bytes]) -> bytes:
-        h = self._new_hash()
-        for chunk in chunks:
-            h.update(chunk)
-        try:
-            return detached_signed_data(
-                content_digest=h.digest(),
-                cert_der=self.certificate,
-                digest_oid=self.digest_oid,
-                cert_hash=self._cert_hash(),
-                signature_oid=self.signature_oid,
-                sign=self._sign_attributes,
-            )
-        except SignatureError:
-            raise
-        except Exception as exc:  # asn1crypto and backends raise assorted types
-            raise SignatureError(f"signing failed: {type(exc).__name__}") from None
-
-
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-
-
-class SoftwareSigner(DigestSigner):
-    """RSA (PKCS#1 v1.5) or ECDSA with SHA-256, key in memory."""
-
-    digest_oid = "2.16.840.1.101.3.4.2.1"  # sha256
-
-    def __init__(self, key: PrivateKey, certificate: x509.Certificate) -> None:
-        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise ConfigurationError("software signer: key must be RSA or ECDSA")
-        self._key = key
-        self._cert_der = certificate.public_bytes(serialization.Encoding.DER)
-        self.signature_oid = (
-            "1.2.840.113549.1.1.11"  # sha256WithRSAEncryption
-            if isinstance(key, rsa.RSAPrivateKey)
-            else "1.2.840.10045.4.3.2"  # ecdsa-with-SHA256
-        )
-
-    @property
-    def certificate(self) -> bytes:
-        return self._cert_der
-
-    def _new_hash(self) -> _Hasher:
-        return hashlib.sha256()
-
-    def _sign_attributes(self, der: bytes) -> bytes:
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            return self._key.sign(der, padding.PKCS1v15(), hashes.SHA256())
-        return self._key.sign(der, ec.ECDSA(hashes.SHA256()))
-
-    @classmethod
-    def from_pkcs12(cls, path: str | Path, password: str | None = None) -> SoftwareSigner:
-        try:
-            key, cert, _ = pkcs12.load_key_and_certificates(
-                Path(path).read_bytes(), password.encode() if password else None
-            )
-        except (OSError, ValueError) as exc:
-            # The library's message does not include the password; keep only its kind.
-            raise ConfigurationError(
-                f"cannot load PKCS#12 {Path(path).name}: {type(exc).__name__}"
-            ) from None
-        if key is None or cert is None:
-            raise ConfigurationError(f"PKCS#12 {Path(path).name} holds no key or certificate")
-        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise ConfigurationError("software signer: key must be RSA or ECDSA")
-        return cls(key, cert)
-
-    @classmethod
-    def from_pem(
-        cls, key_path: str | Path, cert_path: str | Path, password: str | None = None
-    ) -> SoftwareSigner:
-        try:
-            key = serialization.load_pem_private_key(
-                Path(key_path).read_bytes(), password.encode() if password else None
-            )
-            cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
-        except (OSError, ValueError, TypeError) as exc:
-            raise ConfigurationError(
-                f"cannot load PEM key or certificate: {type(exc).__name__}"
-            ) from None
-        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise ConfigurationError("software signer: key must be RSA or ECDSA")
-        return cls(key, cert)
-
-
-def subject_name(
-    *,
-    organisation: str | None = None,
-    common_name: str,
-    surname: str | None = None,
-    given_name: str | None = None,
-    title: str | None = None,
-    inn: str | None = None,
-    inn_le: str | None = None,
-    ogrn: str | None = None,
-    ogrnip: str | None = None,
-    snils: str | None = None,
-) -> x509.Name:
-    """An X.509 subject with the attributes of a Russian qualified certificate."""
-    attrs: list[x509.NameAttribute[Any]] = [x509.NameAttribute(NameOID.COUNTRY_NAME, "RU")]
-    if organisation:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
-    if title:
-        attrs.append(x509.NameAttribute(NameOID.TITLE, title))
-    if surname:
-        attrs.append(x509.NameAttribute(NameOID.SURNAME, surname))
-    if given_name:
-        attrs.append(x509.NameAttribute(NameOID.GIVEN_NAME, given_name))
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-    # These are NumericString in real certificates.
-    for oid, value in (
-        (OID_INN, inn),
-        (OID_INN_LE, inn_le),
-        (OID_OGRN, ogrn),
-        (OID_OGRNIP, ogrnip),
-        (OID_SNILS, snils),
-    ):
-        if value:
-            attrs.append(
-                x509.NameAttribute(
-                    x509.ObjectIdentifier(oid), value, _type=x509.name._ASN1Type.NumericString
-                )
-            )
-    return x509.Name(attrs)
-
-
-def make_test_identity(
-    subject: x509.Name,
-    *,
-    key_type: str = "ec",
-    days: int = 365,
-    issuer_key: PrivateKey | None = None,
-    issuer: x509.Name | None = None,
-) -> tuple[PrivateKey, x509.Certificate]:
-    """A throwaway key and certificate (self-signed unless an issuer is given)."""
-    key: PrivateKey = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        if key_type == "rsa"
-        else ec.generate_private_key(ec.SECP256R1())
-    )
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer or subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .sign(issuer_key or key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def throwaway_signer(subject: x509.Name | None = None) -> SoftwareSigner:
-    """A software signer on a fresh throwaway identity (mock, fakes, demo)."""
-    key, cert = make_test_identity(
-        subject or subject_name(organisation="edi-bridge test sender", common_name="edi-bridge")
-    )
-    return SoftwareSigner(key, cert)
-
+from .base import DigestSigner, Signer
+from .checker import SignatureChecker
+from .config import signer_from_settings
+from .external import ExternalCommandSigner
+from .gost import GostPrivateKey, GostPublicKey, GostSigner, gost_test_identity
+from .identity import SignerIdentity, match_counterparty
+from .software import (
+    OID_INN,
+    OID_INN_LE,
+    OID_OGRN,
+    OID_OGRNIP,
+    OID_SNILS,
+    SoftwareSigner,
+    make_test_identity,
+    subject_name,
+    throwaway_signer,
+)
+from .trust import TrustStore
+from .verify import Verdict, VerdictStatus, Verifier, parse_signature
 
 __all__ = [
     "OID_INN",
@@ -245,9 +41,23 @@ __all__ = [
     "OID_OGRNIP",
     "OID_SNILS",
     "DigestSigner",
+    "ExternalCommandSigner",
+    "GostPrivateKey",
+    "GostPublicKey",
+    "GostSigner",
+    "SignatureChecker",
     "Signer",
+    "SignerIdentity",
     "SoftwareSigner",
+    "TrustStore",
+    "Verdict",
+    "VerdictStatus",
+    "Verifier",
+    "gost_test_identity",
     "make_test_identity",
+    "match_counterparty",
+    "parse_signature",
+    "signer_from_settings",
     "subject_name",
     "throwaway_signer",
 ]

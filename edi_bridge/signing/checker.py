@@ -1,0 +1,66 @@
+"""The workflow's signature check: verify, then match the counterparty.
+
+``Bridge(store, signature_check=SignatureChecker(store, trust_store="roots/"))``
+verifies every incoming counterparty signature against the stored document and
+the exchange's counterparty before the exchange may become ``signed``. The
+verdict (``Verdict.to_dict()``) is stored with the signature and carried by the
+event; a verdict that is not ``ok`` keeps the exchange from ``signed`` and
+flags it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigurationError
+from ..models import Exchange
+from .trust import TrustStore
+from .verify import Verifier
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+ContentLoader = Callable[[Exchange], Iterable[bytes]]
+
+
+class SignatureChecker:
+    """Callable ``(exchange, signature) -> verdict dict`` for ``Bridge(signature_check=...)``."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        trust_store: TrustStore | str | Path | None = None,
+        allow_unchecked_chain: bool = False,
+        verifier: Verifier | None = None,
+        content: ContentLoader | None = None,
+    ) -> None:
+        if store is None and content is None:
+            raise ConfigurationError("signature checker needs the store or a content loader")
+        self._store = store
+        self._content = content
+        self.verifier = verifier or Verifier(
+            trust_store, allow_unchecked_chain=allow_unchecked_chain
+        )
+
+    def __repr__(self) -> str:
+        return f"<SignatureChecker {self.verifier!r}>"
+
+    def _chunks(self, exchange: Exchange) -> Iterable[bytes]:
+        if self._content is not None:
+            yield from self._content(exchange)
+            return
+        assert self._store is not None
+        with self._store.open_blob(exchange.document.sha256) as fh:
+            yield from iter(lambda: fh.read(1 << 20), b"")
+
+    def __call__(self, exchange: Exchange, signature: bytes) -> Mapping[str, Any]:
+        verdict = self.verifier.verify(
+            signature, self._chunks(exchange), counterparty=exchange.counterparty
+        )
+        return verdict.to_dict()
+
+
+__all__ = ["ContentLoader", "SignatureChecker"]
