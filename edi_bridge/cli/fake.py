@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import shlex
+import sys
 from pathlib import Path
 
 import click
 
-from ..fakes.scenario import SCENARIO_HELP, parse_scenario
+from ..fakes.scenario import SCENARIO_HELP
 from ..fakes.server import FakeOptions, FakeServer, Faults, fake_names, load_fake
 from .common import handle_errors
 
@@ -53,9 +54,13 @@ def serve(
     Prints the settings (environment variables) that point edi-bridge at it.
     """
     faults = Faults.parse(fault_spec, seed=seed, latency=latency)
-    fake = load_fake(name, FakeOptions(scenario=str(parse_scenario(scenario)), faults=faults))
+    # Each fake checks its own scenarios (operators: sign/reject…, carriers: delivered…).
+    fake = load_fake(name, FakeOptions(scenario=scenario, faults=faults))
     server = FakeServer(fake, port=port, faults=faults, record=record)
-    click.echo(json.dumps({"url": server.url, "env": server.exports()}, indent=2))
+    click.echo(f"# {name} fake on {server.url}; point edi-bridge at it with:")
+    for key, value in server.exports().items():
+        click.echo(f"export {key}={shlex.quote(value)}")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -11,7 +11,8 @@ from ..requisites import complete_inn, complete_ogrn
 
 
 def sample_counterparty_data(seed: str = "romashka", **overrides: Any) -> dict[str, Any]:
-    """Requisites of a legal entity whose INN and OGRN are derived from ``seed``.
+    """Requisites of a legal entity whose INN and OGRN are derived from ``seed``,
+    reachable through the mock provider.
 
     Different seeds give different (valid) INNs, so tests can make many
     distinct counterparties.
@@ -37,7 +38,9 @@ def sample_counterparty_data(seed: str = "romashka", **overrides: Any) -> dict[s
             "email": "accounting@example.ru",
             "postal_address": "125009, г. Москва, ул. Тверская, д. 1",
         },
-        "edi": [],
+        # The mock is an EDI operator like any other: its route makes the
+        # sample go through it. Pass edi=[] for a client without EDI (paper).
+        "edi": [{"operator": "mock", "participant_id": f"MOCK-{inn}"}],
     }
     data.update(overrides)
     return data

@@ -60,4 +60,4 @@ def bridge(tmp_path: Path) -> Iterator[Bridge]:
 
 def paper_exchange(bridge: Bridge, seed: str = "paper") -> Exchange:
     """A contract to a counterparty without EDI: routed to paper."""
-    return bridge.send(sample_counterparty(seed), sample_contract(f"P-{seed}"))
+    return bridge.send(sample_counterparty(seed, edi=[]), sample_contract(f"P-{seed}"))

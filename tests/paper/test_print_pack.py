@@ -61,7 +61,7 @@ def test_non_pdf_document_is_not_appended_and_the_letter_says_so(
     document = Document.from_bytes(
         b"plain text contract", file_name="contract.docx", number="D-1", date="2026-11-24"
     )
-    exchange = bridge.send(sample_counterparty("docx"), document)
+    exchange = bridge.send(sample_counterparty("docx", edi=[]), document)
     pages = _text(bridge.paper.print_pack(exchange.id, tmp_path / "pack.pdf"))
     assert len(pages) == 2
     assert "contract.docx" in pages[0]
@@ -71,7 +71,7 @@ def test_broken_pdf_is_refused(tmp_path: Path, bridge: Bridge) -> None:
     document = Document.from_bytes(
         b"%PDF-1.4 not really", file_name="broken.pdf", number="D-2", date="2026-11-24"
     )
-    exchange = bridge.send(sample_counterparty("broken"), document)
+    exchange = bridge.send(sample_counterparty("broken", edi=[]), document)
     with pytest.raises(ValidationError) as err:
         bridge.paper.print_pack(exchange.id, tmp_path / "pack.pdf")
     assert err.value.field == "document"

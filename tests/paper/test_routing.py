@@ -55,7 +55,7 @@ def _with_route(operator: str, participant: str) -> Counterparty:
 
 def test_no_edi_route_goes_on_paper_and_says_why(tmp_path: Path) -> None:
     with _bridge(tmp_path) as bridge:
-        exchange = bridge.send(sample_counterparty("noroute"), sample_contract("R-1"))
+        exchange = bridge.send(sample_counterparty("noroute", edi=[]), sample_contract("R-1"))
     assert exchange.channel == Channel.PAPER
     assert exchange.status == ExchangeStatus.PREPARED
     assert exchange.reason == "counterparty has no EDI route; sending on paper"
@@ -108,7 +108,7 @@ def test_caller_asking_for_a_provider_is_honoured_without_a_route(tmp_path: Path
 
 def test_paper_disabled_falls_back_to_the_mock(tmp_path: Path) -> None:
     with _bridge(tmp_path, **{"paper.enabled": "false"}) as bridge:
-        exchange = bridge.send(sample_counterparty("off"), sample_contract("R-8"))
+        exchange = bridge.send(sample_counterparty("off", edi=[]), sample_contract("R-8"))
     assert exchange.channel == Channel.EDI
     assert exchange.provider == "mock"
     assert "paper is disabled, using 'mock'" in exchange.history[0].cause
@@ -117,7 +117,7 @@ def test_paper_disabled_falls_back_to_the_mock(tmp_path: Path) -> None:
 def test_paper_route_refuses_a_scenario_and_stores_nothing(tmp_path: Path) -> None:
     with _bridge(tmp_path) as bridge:
         with pytest.raises(ValidationError) as err:
-            bridge.send(sample_counterparty("sc"), sample_contract("R-9"), scenario="sign")
+            bridge.send(sample_counterparty("sc", edi=[]), sample_contract("R-9"), scenario="sign")
         assert err.value.field == "scenario"
         assert bridge.list() == []
 
