@@ -373,8 +373,8 @@ def load_fake(name: str, options: FakeOptions) -> Fake:
 
 
 __all__ = [
-    "FAKES_GROUP",
     "AFTER_FAULTS",
+    "FAKES_GROUP",
     "FAULT_KINDS",
     "Fake",
     "FakeOptions",
