@@ -136,6 +136,9 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     operator: ClassVar[str | None] = None  # the EdiRoute.operator this adapter serves
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The operator's limit on one document's size in bytes (None: no known limit).
+    # The Bridge refuses larger documents before storing or sending anything.
+    max_document_size: ClassVar[int | None] = None
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

@@ -399,6 +399,7 @@ class Bridge:
             )
         name, why = decision.provider, decision.reason
         adapter = self.provider(name)  # configuration errors surface before anything is stored
+        check_document_size(adapter, document)
         if scenario is not None:
             if not adapter.supports(Capability.SCENARIOS):
                 raise ValidationError("scenario", f"provider {name!r} does not play scenarios")
@@ -852,6 +853,17 @@ def providers_info(registry: Registry) -> list[dict[str, Any]]:
     return info
 
 
+def check_document_size(adapter: Provider, document: Document) -> None:
+    """Refuse a document larger than the operator accepts, before any upload."""
+    limit = adapter.max_document_size
+    if limit is not None and document.size > limit:
+        raise ValidationError(
+            "document.size",
+            f"{adapter.name} accepts at most {limit} bytes per document; "
+            f"this one has {document.size}",
+        )
+
+
 def _bind(fn: Callable[[str | None], EventPage], cursor: str | None) -> Callable[[], EventPage]:
     return functools.partial(fn, cursor)
 
@@ -863,4 +875,11 @@ def _source(document: Document) -> Path | bytes:
     return source
 
 
-__all__ = ["Bridge", "Callback", "SignatureCheck", "default_idempotency_key", "providers_info"]
+__all__ = [
+    "Bridge",
+    "Callback",
+    "SignatureCheck",
+    "check_document_size",
+    "default_idempotency_key",
+    "providers_info",
+]

@@ -6,7 +6,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from edi_bridge.errors import ConfigurationError, ProviderError, ProviderNotFound
+from edi_bridge.errors import (
+    ConfigurationError,
+    ProviderError,
+    ProviderNotFound,
+    ValidationError,
+)
 from edi_bridge.models import Counterparty
 from edi_bridge.provider import (
     Capability,
@@ -25,6 +30,7 @@ from .messages import build_message, custom_document_id, file_extension, operati
 from .settings import DiadocSettings
 
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
+MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 
 
 class DiadocProvider(Provider):
@@ -41,6 +47,7 @@ class DiadocProvider(Provider):
             Capability.FIND_SENT,
         }
     )
+    max_document_size = MAX_DOCUMENT_SIZE
 
     def __init__(self, context: ProviderContext, *, client: DiadocClient | None = None) -> None:
         super().__init__(context)
@@ -105,6 +112,9 @@ class DiadocProvider(Provider):
     # -- sending ---------------------------------------------------------
 
     def send(self, request: SendRequest) -> SendResult:
+        if request.content.size > MAX_DOCUMENT_SIZE:
+            # Also checked by the Bridge before storing; this guards direct use.
+            raise ValidationError("document.size", "Diadoc accepts at most 70 MB per document")
         to_box = self.recipient_box(request.counterparty)
         if to_box is None:
             cp = request.counterparty
