@@ -12,6 +12,7 @@ signed); the last test here runs such a signature through the Bridge.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -293,11 +294,14 @@ def test_malformed_requisites_raise_only_the_library_error(field: str, value: An
     data = sample_counterparty_data("hyp")
     data[field] = value
     count("hostile inputs tried")
+    refused: ValidationError | None = None
     try:
         parse_counterparty(data)
     except ValidationError as exc:
-        assert exc.field  # names where
-        assert exc.rule  # and what
+        refused = exc
+    if refused is not None:
+        assert refused.field  # names where
+        assert refused.rule  # and what
 
 
 @settings(max_examples=150, deadline=None)
@@ -308,10 +312,8 @@ def test_any_bytes_as_counterparty_json_raise_only_the_library_error(raw: bytes)
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return
-    try:
+    with contextlib.suppress(ValidationError):
         parse_counterparty(text)
-    except ValidationError:
-        pass
 
 
 @pytest.mark.parametrize(
