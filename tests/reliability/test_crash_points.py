@@ -162,29 +162,32 @@ def test_a_kill_at_each_point_loses_and_duplicates_nothing_diadoc(
 
 # -- many random crashes (slow) ----------------------------------------------
 
-# The highest occurrence worth aiming at, per point, for 4 intents.
+# The highest occurrence worth aiming at, per point, for the two intents each
+# run adds (the earlier ones are settled by then).
 REACH = {
-    "send.before_call": 4,
-    "send.after_call": 4,
-    "send.after_record": 4,
+    "send.before_call": 2,
+    "send.after_call": 2,
+    "send.after_record": 2,
     "reconcile.after_find": 1,
-    "poll.after_fetch": 3,
-    "poll.mid_page": 8,
-    "poll.before_cursor": 3,
-    "poll.after_commit": 3,
-    "callback.before_mark": 12,
+    "poll.after_fetch": 2,
+    "poll.mid_page": 4,
+    "poll.before_cursor": 2,
+    "poll.after_commit": 2,
+    "callback.before_mark": 6,
 }
 
 
 def _random_sequence(
     root: Path, seed: int, provider: str, crashes: int
 ) -> tuple[int, int, int, int]:
-    """Up to ``crashes`` random kills on one database, then a clean run; audit."""
+    """``crashes`` runs on one database, each adding two intents and dying at a
+    random point, then a clean run; audited."""
     rng = random.Random(seed)
     work = root / f"seq-{provider}-{seed}"
     work.mkdir()
     db, log = work / "edi.db", work / "callbacks.log"
-    keys = [f"crash-{i}" for i in range(4)]
+    total = 2 * crashes
+    keys = [f"crash-{i}" for i in range(total)]
     fake: DiadocFake | None = None
     server: FakeServer | None = None
     settings = None
@@ -196,16 +199,16 @@ def _random_sequence(
         settings = _diadoc_settings(server)
     try:
         kills = marks = 0
-        for _ in range(crashes):
+        for run_no in range(crashes):
             point = rng.choice(list(REACH))
             spec = f"{point}:{rng.randint(1, REACH[point])}"
-            run = run_child(db, log, crash=spec, provider=provider, settings=settings, count=4)
+            run = run_child(
+                db, log, crash=spec, provider=provider, settings=settings, count=2 * (run_no + 1)
+            )
             if run.killed:
                 kills += 1
                 marks += point == "callback.before_mark"
-            elif run.summary.get("settled"):
-                break
-        final = run_child(db, log, provider=provider, settings=settings, count=4)
+        final = run_child(db, log, provider=provider, settings=settings, count=total)
         assert final.summary.get("settled"), final.stderr[-2000:]
         view = mock_view(db) if fake is None else diadoc_view(fake, keys)
         found = audit(db, view, keys=keys, callbacks=log, expected_redeliveries=marks)
@@ -216,7 +219,7 @@ def _random_sequence(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("provider", "sequences"), [("mock", 110), ("diadoc", 40)])
+@pytest.mark.parametrize(("provider", "sequences"), [("mock", 80), ("diadoc", 30)])
 def test_hundreds_of_random_kills_lose_and_duplicate_nothing(
     tmp_path: Path, provider: str, sequences: int
 ) -> None:
@@ -237,4 +240,4 @@ def test_hundreds_of_random_kills_lose_and_duplicate_nothing(
     count("losses found", losses)
     assert duplicates == 0
     assert losses == 0
-    assert kills >= sequences * 2
+    assert kills >= sequences * 3  # most runs reach their point

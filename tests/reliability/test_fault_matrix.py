@@ -58,9 +58,14 @@ class ExpiringTokens:
         self.rate = rate
         self.rng = random.Random(seed)
         self.expired = 0
+        self.quiet = 0
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        if self.rng.random() < self.rate and "Authenticate" not in environ["PATH_INFO"]:
+        if "Authenticate" in environ["PATH_INFO"]:
+            self.quiet = 5  # a token just issued lives a little (as real ones live 24 h)
+        elif self.quiet > 0:
+            self.quiet -= 1
+        elif self.rng.random() < self.rate:
             self.fake.expire_tokens()
             self.expired += 1
         return self.fake(environ, start)
