@@ -219,7 +219,7 @@ def _random_sequence(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("provider", "sequences"), [("mock", 80), ("diadoc", 30)])
+@pytest.mark.parametrize(("provider", "sequences"), [("mock", 100), ("diadoc", 36)])
 def test_hundreds_of_random_kills_lose_and_duplicate_nothing(
     tmp_path: Path, provider: str, sequences: int
 ) -> None:
