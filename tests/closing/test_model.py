@@ -114,3 +114,14 @@ def test_act_needs_its_file() -> None:
     with pytest.raises(ValidationError) as err:
         parse_batch_line(json.dumps(line), 1)
     assert err.value.field == "line 1.documents.0.files"
+
+
+def test_sample_batch_and_seller_parse() -> None:
+    from edi_bridge.closing.model import parse_seller
+
+    from .conftest import EXAMPLES
+
+    parse_seller((EXAMPLES / "seller.json").read_bytes())
+    raw = (EXAMPLES / "batch.jsonl").read_bytes().splitlines()
+    lines = [parse_batch_line(r, i) for i, r in enumerate(raw, start=1)]
+    assert [len(x.documents) for x in lines] == [1, 1]
