@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from . import config
+from .closing.options import send_options
 from .errors import (
     ConfigurationError,
     IdempotencyConflict,
@@ -465,6 +466,8 @@ class Bridge:
             content=content,
             signature=signature,
             scenario=row.scenario,
+            # Derived from the stored document, so a send resumed elsewhere gets the same.
+            options=send_options(document, content),
         )
 
     def dispatch(self, exchange_id: str) -> Exchange:
