@@ -58,7 +58,7 @@ def write_batch(directory: Path, n: int, *, edi_every: int = 3) -> Path:
     path = directory / "batch.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            cp = sample_counterparty_data(f"client-{i}", vat_payer=i % 2 == 0)
+            cp = sample_counterparty_data(f"client-{i}", vat_payer=i % 2 == 0, edi=[])
             if i % edi_every == 0:
                 cp["edi"] = [{"operator": "mock", "participant_id": f"MCK-{cp['inn']}"}]
             doc = {"number": f"{i:05d}", "date": "2026-03-31", "lines": lines}
