@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.metadata
+import io
 import json
 import random
 import re
@@ -185,6 +186,9 @@ class RecordMiddleware:
     ) -> Iterable[bytes]:
         request = Request(environ)
         body = request.get_data(cache=True)
+        # The fake behind us reads the body again from a fresh stream.
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
         response = Response.from_app(self.app, environ, buffered=True)
         line = {
             "method": request.method,

@@ -38,9 +38,7 @@ def _no_sbis_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def start_fake() -> Iterator[Callable[..., SbisWorld]]:
     servers: list[FakeServer] = []
 
-    def start(
-        scenario: str = "sign", faults: Faults | None = None, **extra: str
-    ) -> SbisWorld:
+    def start(scenario: str = "sign", faults: Faults | None = None, **extra: str) -> SbisWorld:
         fake = SbisFake(FakeOptions(scenario=scenario, extra=extra))
         server = FakeServer(fake, faults=faults).start()
         servers.append(server)

@@ -15,9 +15,7 @@ from .conftest import SbisWorld
 
 class TestSbisContract(ProviderContract):
     @pytest.fixture
-    def contract_env(
-        self, sbis: SbisWorld, open_bridge: Callable[..., Bridge]
-    ) -> ContractEnv:
+    def contract_env(self, sbis: SbisWorld, open_bridge: Callable[..., Bridge]) -> ContractEnv:
         fake, server = sbis
         bridge = open_bridge(server)
 

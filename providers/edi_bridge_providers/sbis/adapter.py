@@ -27,7 +27,7 @@ from edi_bridge.errors import (
     TransientError,
     ValidationError,
 )
-from edi_bridge.models import Counterparty, DocumentKind
+from edi_bridge.models import Counterparty, Document, DocumentKind
 from edi_bridge.provider import (
     Capability,
     EventPage,
@@ -198,10 +198,14 @@ class SbisProvider(Provider):
             ref["link"] = link
         return SendResult(ref=ref, document_id=doc_id, raw={"state": state})
 
-    def send(self, request: SendRequest) -> SendResult:
-        doc_type = self._doc_type(str(request.document.kind))
-        if request.content.size > MAX_ATTACHMENT:
+    def check(self, counterparty: Counterparty, document: Document) -> None:
+        self._doc_type(str(document.kind))
+        if document.size > MAX_ATTACHMENT:
             raise ValidationError("document.size", "sbis takes attachments up to 73 MB")
+
+    def send(self, request: SendRequest) -> SendResult:
+        self.check(request.counterparty, request.document)
+        doc_type = self._doc_type(str(request.document.kind))
         thumbprint = self._thumbprint(request.signature)
         doc_id = document_uuid(request.idempotency_key)
         existing = self._read(doc_id)
