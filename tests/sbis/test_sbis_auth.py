@@ -109,7 +109,7 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
     caplog: pytest.LogCaptureFixture,
     tmp_path: Path,
 ) -> None:
-    fake, server = sbis
+    fake, _server = sbis
     password = fake.settings["password"]
     record = tmp_path / "record.jsonl"
     recorded = FakeServer(fake, record=record).start()
@@ -145,9 +145,9 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
 
 def test_settings_name_the_missing_or_bad_key() -> None:
     base = {"our_inn": "7707083893", "our_kpp": "773601001", "our_name": "ООО «Поставщик»"}
-    with pytest.raises(ConfigurationError, match="sbis.login"):
+    with pytest.raises(ConfigurationError, match=r"sbis\.login"):
         SbisSettings.from_config(base)
-    with pytest.raises(ValidationError, match="sbis.our_inn"):
+    with pytest.raises(ValidationError, match=r"sbis\.our_inn"):
         SbisSettings.from_config({**base, "login": "a", "password": "b", "our_inn": "123"})
     with pytest.raises(ConfigurationError, match="TLS"):
         SbisSettings.from_config({**base, "login": "a", "password": "b", "verify": "0"})
