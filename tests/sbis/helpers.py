@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -66,6 +67,7 @@ class LoseAnswer:
     ) -> Iterable[bytes]:
         request = Request(environ)
         body = request.get_data(cache=True)
+        environ["wsgi.input"] = io.BytesIO(body)
         response = Response.from_app(self.fake, environ, buffered=True)
         try:
             method = json.loads(body).get("method")
