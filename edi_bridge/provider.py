@@ -151,6 +151,12 @@ class Provider(abc.ABC):
         """Names the event feed this instance reads (one per box)."""
         return self.name
 
+    def check(self, counterparty: Counterparty, document: Document) -> None:  # noqa: B027
+        """Refuse, before anything is stored, what this operator cannot take.
+
+        Raises ValidationError naming the field and the rule; the default accepts all.
+        """
+
     def send(self, request: SendRequest) -> SendResult:
         raise self._unsupported(Capability.SEND)
 

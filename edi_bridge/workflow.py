@@ -400,6 +400,7 @@ class Bridge:
             )
         name, why = decision.provider, decision.reason
         adapter = self.provider(name)  # configuration errors surface before anything is stored
+        adapter.check(counterparty, document)  # and so do the operator's own input rules
         if scenario is not None:
             if not adapter.supports(Capability.SCENARIOS):
                 raise ValidationError("scenario", f"provider {name!r} does not play scenarios")
