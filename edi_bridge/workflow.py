@@ -753,7 +753,7 @@ class Bridge:
         adapter = self.provider(exchange.provider) if exchange.channel == Channel.EDI else None
         if exchange.provider_ref and adapter and adapter.supports(Capability.FETCH):
             for item in adapter.fetch(exchange.provider_ref):
-                write(f"provider/{item.file_name}", f"provider_{item.role}", [item.content])
+                write(f"provider/{item.file_name}", f"provider_{item.role}", item.chunks())
         manifest = {
             "exchange": exchange.id,
             "status": exchange.status,

@@ -92,7 +92,7 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class ContentReader(io.RawIOBase):
-    """Reads a blob chunk by chunk, one query per chunk."""
+    """Reads a blob chunk by chunk, one query per chunk; seekable (chunks are CHUNK long)."""
 
     def __init__(self, engine: Engine, sha256: str) -> None:
         self._engine = engine
@@ -100,27 +100,54 @@ class ContentReader(io.RawIOBase):
         self._seq = 0
         self._buf = b""
         self._eof = False
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        # Adapters re-read parts of large content (shelf uploads resend missing parts).
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("stored content seeks from the start or current position")
+        if offset < 0:
+            raise ValueError("negative seek position")
+        self._seq, skip = divmod(offset, CHUNK)
+        self._buf, self._eof = b"", False
+        self._pos = offset
+        if skip:
+            self._fill()
+            self._buf = self._buf[skip:]
+        return offset
+
+    def _fill(self) -> None:
+        with read_connection(self._engine) as conn:
+            data = conn.execute(
+                sa.select(schema.blob_chunks.c.data).where(
+                    schema.blob_chunks.c.sha256 == self._sha,
+                    schema.blob_chunks.c.seq == self._seq,
+                )
+            ).scalar_one_or_none()
+        if data is None:
+            self._eof = True
+        else:
+            self._buf = bytes(data)
+            self._seq += 1
+
     def readinto(self, b: Any) -> int:
         while not self._buf and not self._eof:
-            with read_connection(self._engine) as conn:
-                data = conn.execute(
-                    sa.select(schema.blob_chunks.c.data).where(
-                        schema.blob_chunks.c.sha256 == self._sha,
-                        schema.blob_chunks.c.seq == self._seq,
-                    )
-                ).scalar_one_or_none()
-            if data is None:
-                self._eof = True
-            else:
-                self._buf = bytes(data)
-                self._seq += 1
+            self._fill()
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
+        self._pos += n
         return n
 
 
