@@ -16,7 +16,7 @@ import abc
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -109,11 +109,23 @@ class EventPage:
 
 @dataclasses.dataclass(frozen=True)
 class FetchedFile:
-    """A file fetched back from the operator."""
+    """A file fetched back from the operator.
+
+    Large files come with ``stream`` (a callable returning an iterator of
+    chunks, read once) and an empty ``content``, so they never sit in memory
+    whole; :meth:`chunks` reads either kind.
+    """
 
     role: str  # "document", "our_signature", "counterparty_signature", "receipt"
     file_name: str
     content: bytes
+    stream: Callable[[], Iterator[bytes]] | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.stream is not None:
+            yield from self.stream()
+        else:
+            yield self.content
 
 
 @dataclasses.dataclass(frozen=True)

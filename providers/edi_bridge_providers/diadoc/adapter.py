@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -24,6 +25,7 @@ from .events import DELIVERY_TYPES, entity_content, next_cursor, normalize
 from .messages import build_message, custom_document_id, file_extension, operation_id
 from .settings import DiadocSettings
 
+STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
 
 
@@ -211,7 +213,21 @@ class DiadocProvider(Provider):
                 found = self.client.entity_content(box, message_id, str(entity["EntityId"]))
             return found
 
-        files = [FetchedFile("document", name, content(document))]
+        size = (document.get("Content") or {}).get("Size")
+        if entity_content(document) is None and isinstance(size, int) and size > STREAM_ABOVE:
+            # Read while it is written out: a large document never sits in memory whole.
+            files = [
+                FetchedFile(
+                    "document",
+                    name,
+                    b"",
+                    stream=functools.partial(
+                        self.client.entity_content_chunks, box, message_id, entity_id
+                    ),
+                )
+            ]
+        else:
+            files = [FetchedFile("document", name, content(document))]
         receipts = 0
         for entity in entities:
             if entity.get("ParentEntityId") != entity_id:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
@@ -90,6 +90,7 @@ class DiadocClient:
         data: bytes | None = None,
         accept: str = "application/json",
         ok: tuple[int, ...] = (200,),
+        stream: bool = False,
     ) -> requests.Response:
         headers = {"Accept": accept}
         payload = data
@@ -102,7 +103,13 @@ class DiadocClient:
             auth = self.auth.header(self.http)
             try:
                 return self.http.request(
-                    method, path, params=params, headers={**headers, **auth}, data=payload, ok=ok
+                    method,
+                    path,
+                    params=params,
+                    headers={**headers, **auth},
+                    data=payload,
+                    ok=ok,
+                    stream=stream,
                 )
             except AuthError:
                 if attempt == 2:
@@ -231,6 +238,20 @@ class DiadocClient:
             accept="application/octet-stream",
         )
         return resp.content
+
+    def entity_content_chunks(
+        self, box_id: str, message_id: str, entity_id: str, chunk: int = 1 << 20
+    ) -> Iterator[bytes]:
+        """GetEntityContent read in chunks (large documents are not held in memory)."""
+        resp = self.call(
+            "GET",
+            "/V4/GetEntityContent",
+            params={"boxId": box_id, "messageId": message_id, "entityId": entity_id},
+            accept="application/octet-stream",
+            stream=True,
+        )
+        with resp:
+            yield from resp.iter_content(chunk)
 
 
 __all__ = ["EVENTS_PAGE", "DiadocClient", "make_auth"]
