@@ -902,17 +902,7 @@ class Bridge:
             )
         with self.store.transaction() as conn:
             row = self.store.exchange_row(conn, exchange_id)
-            blob = self.store.open_blob(row.content_sha256)
-        with blob:
-            document = Document.from_bytes(
-                blob.read(),
-                file_name=exchange.document.file_name,
-                kind=exchange.document.kind,
-                number=exchange.document.number,
-                date=exchange.document.date,
-                media_type=exchange.document.media_type,
-                price=exchange.document.price,
-            )
+        document = self.stored_document(exchange)
         new = self.send(
             exchange.counterparty,
             document,
@@ -925,6 +915,21 @@ class Bridge:
             if not any(h.cause == f"resent as {new.id}" for h in exchange.history):
                 self.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
         return new
+
+    def stored_document(self, exchange: Exchange) -> Document:
+        """The exchange's document with its stored content, ready to send again."""
+        with self.content(exchange.id) as fh:
+            data = fh.read()
+        meta = exchange.document
+        return Document.from_bytes(
+            data,
+            file_name=meta.file_name,
+            kind=meta.kind,
+            number=meta.number,
+            date=meta.date,
+            media_type=meta.media_type,
+            price=meta.price,
+        )
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
         return providers_info(self.registry)
