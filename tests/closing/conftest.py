@@ -6,20 +6,26 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from reference import require_reference
 
 from edi_bridge.closing.model import UpdInput, parse_upd_input
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "closing"
-# The official schema lives beside the repository as reference data; it is read, never copied.
-FNS = REPO.parent / "shared" / "fns"
-XSD_PATH = FNS / "ON_NSCHFDOPPR_1_997_01_05_03_05.xsd"
+XSD_NAME = "ON_NSCHFDOPPR_1_997_01_05_03_05.xsd"
 
 
 @pytest.fixture(scope="session")
-def upd_schema() -> etree.XMLSchema:
-    assert XSD_PATH.is_file(), f"the FNS УПД 5.03 schema is expected at {XSD_PATH}"
-    return etree.XMLSchema(etree.parse(str(XSD_PATH)))
+def fns_dir() -> Path:
+    """The official FNS files, read in place (never copied into the project)."""
+    return require_reference("fns")
+
+
+@pytest.fixture(scope="session")
+def upd_schema(fns_dir: Path) -> etree.XMLSchema:
+    xsd = fns_dir / XSD_NAME
+    assert xsd.is_file(), f"the FNS УПД 5.03 schema is expected at {xsd}"
+    return etree.XMLSchema(etree.parse(str(xsd)))
 
 
 def example(name: str) -> dict[str, Any]:

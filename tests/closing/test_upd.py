@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -9,8 +10,6 @@ from lxml import etree
 from edi_bridge.closing.model import UpdFunction, UpdInput, build_document
 from edi_bridge.closing.upd import ENCODING, build_upd, read_upd
 from edi_bridge.errors import UnsafeInput, ValidationError
-
-from .conftest import FNS
 
 
 def _build(inp: UpdInput, **kw):  # type: ignore[no-untyped-def]
@@ -73,8 +72,8 @@ def test_reader_round_trips_generated_files(name: str, request: pytest.FixtureRe
     assert read.file_id == upd.file_id
 
 
-def test_reader_reads_the_official_example() -> None:
-    read = read_upd((FNS / "example-upd.xml").read_bytes())
+def test_reader_reads_the_official_example(fns_dir: Path) -> None:
+    read = read_upd((fns_dir / "example-upd.xml").read_bytes())
     doc = read.document
     assert doc.function is UpdFunction.INVOICE_AND_TRANSFER
     assert doc.seller.inn == "7804431521"
