@@ -16,7 +16,7 @@ import abc
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -109,11 +109,23 @@ class EventPage:
 
 @dataclasses.dataclass(frozen=True)
 class FetchedFile:
-    """A file fetched back from the operator."""
+    """A file fetched back from the operator.
+
+    Large files come with ``stream`` (a callable returning an iterator of
+    chunks, read once) and an empty ``content``, so they never sit in memory
+    whole; :meth:`chunks` reads either kind.
+    """
 
     role: str  # "document", "our_signature", "counterparty_signature", "receipt"
     file_name: str
     content: bytes
+    stream: Callable[[], Iterator[bytes]] | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.stream is not None:
+            yield from self.stream()
+        else:
+            yield self.content
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,9 +148,6 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     operator: ClassVar[str | None] = None  # the EdiRoute.operator this adapter serves
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
-    # The operator's limit on one document's size in bytes (None: no known limit).
-    # The Bridge refuses larger documents before storing or sending anything.
-    max_document_size: ClassVar[int | None] = None
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -153,6 +162,12 @@ class Provider(abc.ABC):
     def cursor_scope(self) -> str:
         """Names the event feed this instance reads (one per box)."""
         return self.name
+
+    def check(self, counterparty: Counterparty, document: Document) -> None:  # noqa: B027
+        """Refuse, before anything is stored, what this operator cannot take.
+
+        Raises ValidationError naming the field and the rule; the default accepts all.
+        """
 
     def send(self, request: SendRequest) -> SendResult:
         raise self._unsupported(Capability.SEND)

@@ -14,12 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .closing.model import BatchLine, Seller, UpdInput
 from .models import Counterparty, Document, Event
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "counterparty.schema.json": Counterparty,
     "document.schema.json": Document,
     "event.schema.json": Event,
+    "closing-upd.schema.json": UpdInput,
+    "closing-batch-line.schema.json": BatchLine,
+    "closing-seller.schema.json": Seller,
 }
 
 

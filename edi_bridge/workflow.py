@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from . import config
+from .closing.options import send_options
 from .errors import (
     ConfigurationError,
     IdempotencyConflict,
@@ -399,7 +400,7 @@ class Bridge:
             )
         name, why = decision.provider, decision.reason
         adapter = self.provider(name)  # configuration errors surface before anything is stored
-        check_document_size(adapter, document)
+        adapter.check(counterparty, document)  # and so do the operator's own input rules
         if scenario is not None:
             if not adapter.supports(Capability.SCENARIOS):
                 raise ValidationError("scenario", f"provider {name!r} does not play scenarios")
@@ -466,6 +467,8 @@ class Bridge:
             content=content,
             signature=signature,
             scenario=row.scenario,
+            # Derived from the stored document, so a send resumed elsewhere gets the same.
+            options=send_options(document, content),
         )
 
     def dispatch(self, exchange_id: str) -> Exchange:
@@ -604,8 +607,7 @@ class Bridge:
                 if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
                     log.warning("%s: lost the lease on feed %s; stopping", name, scope)
                     return
-                for event in page.events:
-                    self._apply(conn, name, scope, event)
+                self._apply_page(conn, name, scope, page.events)
                 # Same transaction: the cursor never moves past unapplied events.
                 if page.cursor != cursor:
                     self.store.set_cursor(conn, scope, page.cursor)
@@ -615,6 +617,100 @@ class Bridge:
         log.warning(
             "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
         )
+
+    def _apply_page(
+        self, conn: Connection, name: str, scope: str, events: Iterable[ProviderEvent]
+    ) -> None:
+        """Apply a page of events with a few statements per page instead of ~12 per event.
+
+        Same outcome as :meth:`_apply` for each event in order. With a signature
+        check configured, events go one by one (a verdict can stop a transition).
+        """
+        events = builtins.list(events)
+        if self.signature_check is not None:
+            for event in events:
+                self._apply(conn, name, scope, event)
+            return
+        store = self.store
+        ids = store.exchange_ids_for_documents(conn, name, (e.document_id for e in events))
+        applied = store.applied_event_ids(conn, scope, (e.event_id for e in events))
+        rows = store.exchange_rows(conn, ids.values(), for_update=True)
+        status = {i: r.status for i, r in rows.items()}
+        now = utcnow()
+        claimed: list[dict[str, Any]] = []
+        signatures: list[dict[str, Any]] = []
+        changes: dict[str, dict[str, Any]] = {}
+        history: list[dict[str, Any]] = []
+        outbox: list[dict[str, Any]] = []
+        for event in events:
+            if event.event_id in applied:
+                continue  # already applied (or repeated within this page)
+            applied.add(event.event_id)
+            exchange_id = ids.get(event.document_id)
+            claimed.append(
+                {"scope": scope, "event_id": event.event_id, "exchange_id": exchange_id, "at": now}
+            )
+            if exchange_id is None:
+                log.debug("%s event %s is for a document we did not send", name, event.event_id)
+                continue
+            row = rows[exchange_id]
+            target = _EVENT_TARGETS[event.kind]
+            detail: dict[str, Any] = {"provider_event_id": event.event_id}
+            if event.kind is ProviderEventKind.SIGNED:
+                if event.signature is None:
+                    log.warning("%s reported a signature without its content", name)
+                else:
+                    signatures.append(
+                        {
+                            "exchange_id": exchange_id,
+                            "role": "counterparty",
+                            "file_name": f"{row.document['file_name']}.counterparty.sig",
+                            "content": event.signature,
+                        }
+                    )
+                    detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
+            if target not in allowed_transitions(row.channel, status[exchange_id]):
+                log.debug(
+                    "exchange %s: %s ignored in status %s", exchange_id, target, status[exchange_id]
+                )
+                continue
+            status[exchange_id] = target
+            values = changes.setdefault(exchange_id, {})
+            values.update(status=target, updated_at=now)
+            if target in (ExchangeStatus.REJECTED, ExchangeStatus.REVOKED) and event.reason:
+                values["reason"] = event.reason
+            cause = (
+                f"{name}: counterparty {target}"
+                if target != ExchangeStatus.DELIVERED
+                else f"{name}: delivered to the counterparty"
+            )
+            history.append(
+                {
+                    "exchange_id": exchange_id,
+                    "status": target,
+                    "at": now,
+                    "cause": cause,
+                    "detail": detail,
+                }
+            )
+            outbox.append(
+                {
+                    "key": f"{exchange_id}:{target}:{event.event_id}",
+                    "kind": target,
+                    "exchange_id": exchange_id,
+                    "status": target,
+                    "at": now,
+                    "reason": event.reason
+                    if target in (ExchangeStatus.REJECTED, ExchangeStatus.REVOKED)
+                    else None,
+                    "data": detail,
+                }
+            )
+        store.add_applied_events(conn, claimed)
+        store.add_signatures(conn, signatures)
+        store.update_exchanges(conn, changes)
+        store.add_history_rows(conn, history)
+        store.add_events(conn, outbox)
 
     def _apply(self, conn: Connection, name: str, scope: str, event: ProviderEvent) -> None:
         exchange_id = self.store.exchange_id_for_document(conn, name, event.document_id)
@@ -754,7 +850,7 @@ class Bridge:
         adapter = self.provider(exchange.provider) if exchange.channel == Channel.EDI else None
         if exchange.provider_ref and adapter and adapter.supports(Capability.FETCH):
             for item in adapter.fetch(exchange.provider_ref):
-                write(f"provider/{item.file_name}", f"provider_{item.role}", [item.content])
+                write(f"provider/{item.file_name}", f"provider_{item.role}", item.chunks())
         manifest = {
             "exchange": exchange.id,
             "status": exchange.status,
@@ -806,17 +902,7 @@ class Bridge:
             )
         with self.store.transaction() as conn:
             row = self.store.exchange_row(conn, exchange_id)
-            blob = self.store.open_blob(row.content_sha256)
-        with blob:
-            document = Document.from_bytes(
-                blob.read(),
-                file_name=exchange.document.file_name,
-                kind=exchange.document.kind,
-                number=exchange.document.number,
-                date=exchange.document.date,
-                media_type=exchange.document.media_type,
-                price=exchange.document.price,
-            )
+        document = self.stored_document(exchange)
         new = self.send(
             exchange.counterparty,
             document,
@@ -829,6 +915,21 @@ class Bridge:
             if not any(h.cause == f"resent as {new.id}" for h in exchange.history):
                 self.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
         return new
+
+    def stored_document(self, exchange: Exchange) -> Document:
+        """The exchange's document with its stored content, ready to send again."""
+        with self.content(exchange.id) as fh:
+            data = fh.read()
+        meta = exchange.document
+        return Document.from_bytes(
+            data,
+            file_name=meta.file_name,
+            kind=meta.kind,
+            number=meta.number,
+            date=meta.date,
+            media_type=meta.media_type,
+            price=meta.price,
+        )
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
         return providers_info(self.registry)
@@ -853,15 +954,12 @@ def providers_info(registry: Registry) -> list[dict[str, Any]]:
     return info
 
 
-def check_document_size(adapter: Provider, document: Document) -> None:
-    """Refuse a document larger than the operator accepts, before any upload."""
-    limit = adapter.max_document_size
-    if limit is not None and document.size > limit:
-        raise ValidationError(
-            "document.size",
-            f"{adapter.name} accepts at most {limit} bytes per document; "
-            f"this one has {document.size}",
-        )
+_EVENT_TARGETS = {
+    ProviderEventKind.DELIVERED: ExchangeStatus.DELIVERED,
+    ProviderEventKind.SIGNED: ExchangeStatus.SIGNED,
+    ProviderEventKind.REJECTED: ExchangeStatus.REJECTED,
+    ProviderEventKind.REVOKED: ExchangeStatus.REVOKED,
+}
 
 
 def _bind(fn: Callable[[str | None], EventPage], cursor: str | None) -> Callable[[], EventPage]:
@@ -875,11 +973,4 @@ def _source(document: Document) -> Path | bytes:
     return source
 
 
-__all__ = [
-    "Bridge",
-    "Callback",
-    "SignatureCheck",
-    "check_document_size",
-    "default_idempotency_key",
-    "providers_info",
-]
+__all__ = ["Bridge", "Callback", "SignatureCheck", "default_idempotency_key", "providers_info"]

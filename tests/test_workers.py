@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,14 +53,49 @@ def _statuses(db: str) -> dict[str, int]:
     return {s: int(c) for s, c in rows}
 
 
-def _worker(db: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*EXE, "--db", db, "worker", "--poll-interval", "0.5", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+class _Proc:
+    """A worker process whose output goes to files: a full pipe nobody reads
+    would block its logging, mid-transaction."""
+
+    def __init__(self, db: str, args: tuple[str, ...], env: dict[str, str] | None) -> None:
+        self._out = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in communicate
+        self._err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        self.popen = subprocess.Popen(
+            [*EXE, "--db", db, "worker", "--poll-interval", "0.5", *args],
+            stdout=self._out,
+            stderr=self._err,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    def send_signal(self, sig: int) -> None:
+        self.popen.send_signal(sig)
+
+    def kill(self) -> None:
+        self.popen.kill()
+
+    def wait(self, timeout: float) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.returncode
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        self.popen.wait(timeout=timeout)
+        texts = []
+        for fh in (self._out, self._err):
+            fh.seek(0)
+            texts.append(fh.read())
+            fh.close()
+        return texts[0], texts[1]
+
+
+def _worker(db: str, *args: str, env: dict[str, str] | None = None) -> _Proc:
+    return _Proc(db, args, env)
 
 
 def test_enqueued_exchanges_wait_for_a_worker(tmp_path: Path) -> None:
@@ -130,6 +166,22 @@ def _run_workers(db: str, n_exchanges: int, n_workers: int, kill_one: bool) -> N
         _worker(db, "--concurrency", "2", "--lease-seconds", "3", "--until-idle", env=env)
         for _ in range(n_workers)
     ]
+    try:
+        _supervise(db, procs, n_exchanges, kill_one, env)
+    finally:
+        for proc in procs:  # a failed assertion must not leave workers holding the schema
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _supervise(
+    db: str,
+    procs: list[_Proc],
+    n_exchanges: int,
+    kill_one: bool,
+    env: dict[str, str],
+) -> None:
     if kill_one:
         deadline = time.monotonic() + 60
         while _statuses(db).get("queued", 0) > n_exchanges * 0.7 and time.monotonic() < deadline:

@@ -8,43 +8,17 @@ asks the carriers about dispatched shipments.
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from ..errors import EdiBridgeError
 from ..models import Exchange
 from ..paper.desk import MANUAL_STATUSES
 from ..workflow import Bridge
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _failing_cleanly(fn: F) -> F:
-    """Library errors become one line on stderr and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except EdiBridgeError as exc:
-            text = str(exc).strip()
-            click.echo(
-                f"edi-bridge: {text.splitlines()[0] if text else type(exc).__name__}", err=True
-            )
-            sys.exit(1)
-        except OSError as exc:
-            where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"edi-bridge: {exc.strerror or exc}{where}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+from .common import handle_errors
 
 
 @contextmanager
@@ -89,7 +63,7 @@ def paper() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The PDF to write.",
 )
-@_failing_cleanly
+@handle_errors
 def print_(exchange_id: str, out: Path) -> None:
     """Write the print pack: cover letter, address label, two copies."""
     with _bridge() as bridge:
@@ -102,7 +76,7 @@ def print_(exchange_id: str, out: Path) -> None:
 @click.option("--carrier", required=True, help="russianpost, cdek, courier, …")
 @click.option("--tracking", required=True, help="The tracking number (checked).")
 @_json_option
-@_failing_cleanly
+@handle_errors
 def dispatch(exchange_id: str, carrier: str, tracking: str, as_json: bool) -> None:
     """Record that the copies were posted with CARRIER under TRACKING."""
     with _bridge() as bridge:
@@ -120,7 +94,7 @@ def dispatch(exchange_id: str, carrier: str, tracking: str, as_json: bool) -> No
     help="The scan of the copy signed by the client.",
 )
 @_json_option
-@_failing_cleanly
+@handle_errors
 def scan_received(exchange_id: str, file_: Path, as_json: bool) -> None:
     """Record the scan: the backend may activate the account temporarily."""
     with _bridge() as bridge:
@@ -137,7 +111,7 @@ def scan_received(exchange_id: str, file_: Path, as_json: bool) -> None:
     help="A scan of the returned original, to keep (optional).",
 )
 @_json_option
-@_failing_cleanly
+@handle_errors
 def originals_received(exchange_id: str, file_: Path | None, as_json: bool) -> None:
     """Record the signed original: the contract is concluded (signed)."""
     with _bridge() as bridge:
@@ -154,7 +128,7 @@ def originals_received(exchange_id: str, file_: Path | None, as_json: bool) -> N
 @click.argument("status", type=click.Choice([str(s) for s in MANUAL_STATUSES]))
 @click.option("--note", help="Why, for the history.")
 @_json_option
-@_failing_cleanly
+@handle_errors
 def mark(exchange_id: str, status: str, note: str | None, as_json: bool) -> None:
     """Set a shipment's status by hand (a courier's delivery, a lost letter)."""
     with _bridge() as bridge:
@@ -164,7 +138,7 @@ def mark(exchange_id: str, status: str, note: str | None, as_json: bool) -> None
 
 @paper.command()
 @click.option("--carrier", "carriers", multiple=True, help="Only these carriers.")
-@_failing_cleanly
+@handle_errors
 def track(carriers: tuple[str, ...]) -> None:
     """Ask the carriers about dispatched shipments now (``poll`` does it too)."""
     with _bridge() as bridge:

@@ -422,16 +422,7 @@ class PaperDesk:
             if self.store.exchange_id_for_key(conn, key) is not None:
                 return None  # fell back already
             old = self.store.load_exchange(conn, exchange_id)
-        with self.store.open_blob(row.content_sha256) as fh:
-            document = Document.from_bytes(
-                fh.read(),
-                file_name=old.document.file_name,
-                kind=old.document.kind,
-                number=old.document.number,
-                date=old.document.date,
-                media_type=old.document.media_type,
-                price=old.document.price,
-            )
+        document = self.bridge.stored_document(old)
         new = self.prepare(
             old.counterparty,
             document,

@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,7 +92,7 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class ContentReader(io.RawIOBase):
-    """Reads a blob chunk by chunk, one query per chunk."""
+    """Reads a blob chunk by chunk, one query per chunk; seekable (chunks are CHUNK long)."""
 
     def __init__(self, engine: Engine, sha256: str) -> None:
         self._engine = engine
@@ -100,27 +100,54 @@ class ContentReader(io.RawIOBase):
         self._seq = 0
         self._buf = b""
         self._eof = False
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        # Adapters re-read parts of large content (shelf uploads resend missing parts).
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("stored content seeks from the start or current position")
+        if offset < 0:
+            raise ValueError("negative seek position")
+        self._seq, skip = divmod(offset, CHUNK)
+        self._buf, self._eof = b"", False
+        self._pos = offset
+        if skip:
+            self._fill()
+            self._buf = self._buf[skip:]
+        return offset
+
+    def _fill(self) -> None:
+        with read_connection(self._engine) as conn:
+            data = conn.execute(
+                sa.select(schema.blob_chunks.c.data).where(
+                    schema.blob_chunks.c.sha256 == self._sha,
+                    schema.blob_chunks.c.seq == self._seq,
+                )
+            ).scalar_one_or_none()
+        if data is None:
+            self._eof = True
+        else:
+            self._buf = bytes(data)
+            self._seq += 1
+
     def readinto(self, b: Any) -> int:
         while not self._buf and not self._eof:
-            with read_connection(self._engine) as conn:
-                data = conn.execute(
-                    sa.select(schema.blob_chunks.c.data).where(
-                        schema.blob_chunks.c.sha256 == self._sha,
-                        schema.blob_chunks.c.seq == self._seq,
-                    )
-                ).scalar_one_or_none()
-            if data is None:
-                self._eof = True
-            else:
-                self._buf = bytes(data)
-                self._seq += 1
+            self._fill()
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
+        self._pos += n
         return n
 
 
@@ -484,6 +511,146 @@ class Store:
             conn.execute(
                 schema.cursors.insert().values(scope=scope, value=value, updated_at=utcnow())
             )
+
+    # -- batched writes for a page of provider events --------------------------
+
+    def exchange_ids_for_documents(
+        self, conn: Connection, provider: str, document_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """{provider document id: exchange id} for those we sent (one query)."""
+        wanted = list(set(document_ids))
+        if not wanted:
+            return {}
+        t = schema.exchanges
+        rows = conn.execute(
+            sa.select(t.c.provider_document_id, t.c.id).where(
+                t.c.provider == provider, t.c.provider_document_id.in_(wanted)
+            )
+        ).all()
+        return {str(r.provider_document_id): str(r.id) for r in rows}
+
+    def exchange_rows(
+        self, conn: Connection, exchange_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, sa.Row[Any]]:
+        wanted = list(set(exchange_ids))
+        if not wanted:
+            return {}
+        query = sa.select(schema.exchanges).where(schema.exchanges.c.id.in_(wanted))
+        if for_update and conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        return {str(r.id): r for r in conn.execute(query).all()}
+
+    def applied_event_ids(self, conn: Connection, scope: str, event_ids: Iterable[str]) -> set[str]:
+        """Which of ``event_ids`` were already applied in feed ``scope``."""
+        wanted = list(set(event_ids))
+        if not wanted:
+            return set()
+        t = schema.applied_events
+        found = conn.execute(
+            sa.select(t.c.event_id).where(t.c.scope == scope, t.c.event_id.in_(wanted))
+        ).scalars()
+        return {str(e) for e in found}
+
+    def add_applied_events(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Record event ids as applied (``scope``, ``event_id``, ``exchange_id``, ``at``)."""
+        if rows:
+            conn.execute(schema.applied_events.insert(), list(rows))
+
+    def add_history_rows(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Many :meth:`add_history` rows in one statement."""
+        if rows:
+            conn.execute(schema.history.insert(), list(rows))
+
+    def add_events(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        """Many :meth:`add_event` rows; keys already recorded (or repeated) record nothing."""
+        keys = [r["key"] for r in rows]
+        if not keys:
+            return 0
+        t = schema.events
+        seen = {str(k) for k in conn.execute(sa.select(t.c.key).where(t.c.key.in_(keys))).scalars()}
+        fresh = []
+        for row in rows:
+            if row["key"] not in seen:
+                seen.add(row["key"])
+                fresh.append({"reason": None, "dispatched_at": None, **row})
+        if fresh:
+            conn.execute(t.insert(), fresh)
+        return len(fresh)
+
+    def update_exchanges(self, conn: Connection, changes: Mapping[str, dict[str, Any]]) -> None:
+        """Apply ``{exchange id: values}``; rows changing the same columns go in one statement."""
+        t = schema.exchanges
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for exchange_id, values in changes.items():
+            cols = tuple(sorted(values))
+            groups.setdefault(cols, []).append(
+                {"_id": exchange_id, **{f"_v_{c}": v for c, v in values.items()}}
+            )
+        for cols, params in groups.items():
+            stmt = (
+                t.update()
+                .where(t.c.id == sa.bindparam("_id"))
+                .values({c: sa.bindparam(f"_v_{c}") for c in cols})
+            )
+            conn.execute(stmt, params)
+
+    def add_signatures(self, conn: Connection, items: Sequence[dict[str, Any]]) -> list[bool]:
+        """Many :meth:`add_signature` calls (``exchange_id``, ``role``, ``file_name``,
+        ``content``, optional ``verdict``); returns, per item, whether it was new."""
+        if not items:
+            return []
+        now = utcnow()
+        shas = [hashlib.sha256(i["content"]).hexdigest() for i in items]
+        b = schema.blobs
+        stored = {
+            str(s)
+            for s in conn.execute(sa.select(b.c.sha256).where(b.c.sha256.in_(set(shas)))).scalars()
+        }
+        blobs: list[dict[str, Any]] = []
+        chunks: list[dict[str, Any]] = []
+        for item, sha in zip(items, shas, strict=True):
+            if sha in stored:
+                continue
+            stored.add(sha)
+            content = item["content"]
+            blobs.append({"sha256": sha, "size": len(content), "created_at": now})
+            for seq, start in enumerate(range(0, len(content), CHUNK)):
+                chunks.append({"sha256": sha, "seq": seq, "data": content[start : start + CHUNK]})
+        if blobs:
+            conn.execute(b.insert(), blobs)
+            conn.execute(schema.blob_chunks.insert(), chunks)
+        s = schema.signatures
+        kept = {
+            (str(r.exchange_id), str(r.role), str(r.sha256))
+            for r in conn.execute(
+                sa.select(s.c.exchange_id, s.c.role, s.c.sha256).where(
+                    s.c.exchange_id.in_({i["exchange_id"] for i in items}),
+                    s.c.sha256.in_(set(shas)),
+                )
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        added: list[bool] = []
+        for item, sha in zip(items, shas, strict=True):
+            key = (item["exchange_id"], item["role"], sha)
+            added.append(key not in kept)
+            if key in kept:
+                continue
+            kept.add(key)
+            rows.append(
+                {
+                    "exchange_id": item["exchange_id"],
+                    "role": item["role"],
+                    "file_name": item["file_name"],
+                    "sha256": sha,
+                    "size": len(item["content"]),
+                    "at": now,
+                    "verdict": item.get("verdict"),
+                }
+            )
+        if rows:
+            conn.execute(s.insert(), rows)
+        return added
 
 
 __all__ = ["DEFAULT_DB", "Store", "database_url", "utcnow"]

@@ -212,3 +212,31 @@ def test_signature_over_other_content_is_refused(
     with pytest.raises(RejectedRequest) as caught:
         adapter.send(forged)
     assert caught.value.code == "DiadocApi.InvalidSignature"
+
+
+def test_upd_goes_formalized_with_function_and_version(fake: DiadocFake, tmp_path: Path) -> None:
+    import dataclasses
+
+    base = send_request(fake, tmp_path, "upd-1", kind="upd")
+    options = {
+        "type_named_id": "UniversalTransferDocument",
+        "function": "СЧФДОП",
+        "version": "utd970_05_03_01",
+    }
+    request = dataclasses.replace(base, options=options)
+    sink = io.StringIO()
+    with FakeServer(fake, record=sink) as server:
+        make_adapter(server).send(request)
+        (attachment,) = _posted(sink)[0]["request"]["DocumentAttachments"]
+        assert attachment["TypeNamedId"] == "UniversalTransferDocument"
+        assert attachment["Function"] == "СЧФДОП"
+        assert attachment["Version"] == "utd970_05_03_01"
+        assert attachment["NeedRecipientSignature"] is True
+        # Without its function the API (and so the fake) refuses a УПД.
+        missing = dataclasses.replace(
+            base,
+            idempotency_key="upd-2",
+            options={k: v for k, v in options.items() if k != "function"},
+        )
+        with pytest.raises(RejectedRequest, match="Function"):
+            make_adapter(server).send(missing)

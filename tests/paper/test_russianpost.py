@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from edi_bridge_providers.russianpost import WSDL, RussianPostCarrier, records_from_history
 from lxml import etree
+from reference import reference_dir
 
 from edi_bridge import Bridge
 from edi_bridge.errors import AuthError, ProviderNotFound
@@ -17,7 +18,7 @@ from edi_bridge.retry import RetryPolicy
 
 from .conftest import RP_BARCODE, open_bridge, paper_exchange, serve, settings_for
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "russianpost"
+SHARED = reference_dir("russianpost") or Path("reference-data-not-found")
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 SOAP12_NS = "http://schemas.xmlsoap.org/wsdl/soap12/"
 
@@ -99,13 +100,17 @@ def _shape(path: Path) -> dict[str, object]:
     }
 
 
-@pytest.mark.skipif(not (SHARED / "rtm34.wsdl").is_file(), reason="reference WSDL not beside")
+@pytest.mark.skipif(
+    not (SHARED / "rtm34.wsdl").is_file(),
+    reason="reference WSDL not found",
+)
 def test_project_wsdl_declares_the_same_service_as_the_real_one() -> None:
     assert _shape(WSDL) == _shape(SHARED / "rtm34.wsdl")
 
 
 @pytest.mark.skipif(
-    not (SHARED / "getOperationHistory-response.xml").is_file(), reason="sample not beside"
+    not (SHARED / "getOperationHistory-response.xml").is_file(),
+    reason="reference sample not found",
 )
 def test_real_sample_answer_parses_through_the_project_wsdl(rp_server: FakeServer) -> None:
     carrier = _carrier(rp_server)

@@ -14,7 +14,9 @@ Points, in the order a send and a poll reach them:
 ``send.after_record``  ``sent`` is committed; the callbacks have not run
 ``reconcile.after_find`` after a crash, the provider was asked (find_sent) and answered
 ``poll.after_fetch``   a page of events is read; nothing applied
-``poll.mid_page``      the n-th event of a page is applied, inside the page's transaction
+``poll.mid_page``      part of a page is written, inside the page's transaction (in bulk:
+                       event claims and signatures, not yet statuses, history, outbox;
+                       event by event, with a signature check: after the n-th event)
 ``poll.before_cursor`` every event of the page is applied; the cursor is not yet moved
 ``poll.after_commit``  the page and its cursor are committed; the feed lease is still held
 ``callback.before_mark`` a callback ran; its event is not yet marked as handed over
@@ -131,6 +133,16 @@ class CrashHooks:
             reached("poll.mid_page")
 
         bridge_cls._apply = hooked_apply  # type: ignore[method-assign]
+
+        update_exchanges = Store.update_exchanges
+
+        def hooked_update_exchanges(store: Any, *args: Any, **kw: Any) -> Any:
+            # A page applied in bulk: its event claims and signatures are written,
+            # the statuses, history and outbox are not (one transaction).
+            reached("poll.mid_page")
+            return update_exchanges(store, *args, **kw)
+
+        Store.update_exchanges = hooked_update_exchanges  # type: ignore[method-assign]
 
         set_cursor = Store.set_cursor
 

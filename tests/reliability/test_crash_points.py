@@ -28,7 +28,6 @@ KEYS = [f"crash-{i}" for i in range(COUNT)]
 # The occurrence to die at: a later one where the first is not the interesting one.
 NTH = {
     "send.after_call": 2,
-    "poll.mid_page": 3,
     "callback.before_mark": 4,
 }
 
@@ -134,7 +133,7 @@ def _diadoc_settings(server: FakeServer) -> dict[str, str]:
     [
         ["send.after_call:2"],
         ["send.after_call:1", "reconcile.after_find:1"],
-        ["poll.mid_page:2"],
+        ["poll.mid_page:1"],
         ["poll.before_cursor:1"],
         ["callback.before_mark:5"],
     ],
@@ -170,7 +169,7 @@ REACH = {
     "send.after_record": 2,
     "reconcile.after_find": 1,
     "poll.after_fetch": 2,
-    "poll.mid_page": 4,
+    "poll.mid_page": 2,
     "poll.before_cursor": 2,
     "poll.after_commit": 2,
     "callback.before_mark": 6,

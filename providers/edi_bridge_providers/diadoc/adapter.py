@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -12,7 +13,7 @@ from edi_bridge.errors import (
     ProviderNotFound,
     ValidationError,
 )
-from edi_bridge.models import Counterparty
+from edi_bridge.models import Counterparty, Document
 from edi_bridge.provider import (
     Capability,
     EventPage,
@@ -29,6 +30,7 @@ from .events import DELIVERY_TYPES, entity_content, next_cursor, normalize
 from .messages import build_message, custom_document_id, file_extension, operation_id
 from .settings import DiadocSettings
 
+STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
 MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 
@@ -47,7 +49,6 @@ class DiadocProvider(Provider):
             Capability.FIND_SENT,
         }
     )
-    max_document_size = MAX_DOCUMENT_SIZE
 
     def __init__(self, context: ProviderContext, *, client: DiadocClient | None = None) -> None:
         super().__init__(context)
@@ -110,6 +111,14 @@ class DiadocProvider(Provider):
         return self.recipient_box(counterparty) is not None
 
     # -- sending ---------------------------------------------------------
+
+    def check(self, counterparty: Counterparty, document: Document) -> None:
+        """Refuse, before anything is stored or uploaded, a document Diadoc cannot take."""
+        if document.size > MAX_DOCUMENT_SIZE:
+            raise ValidationError(
+                "document.size",
+                f"Diadoc accepts at most 70 MB per document; this one has {document.size} bytes",
+            )
 
     def send(self, request: SendRequest) -> SendResult:
         if request.content.size > MAX_DOCUMENT_SIZE:
@@ -221,7 +230,21 @@ class DiadocProvider(Provider):
                 found = self.client.entity_content(box, message_id, str(entity["EntityId"]))
             return found
 
-        files = [FetchedFile("document", name, content(document))]
+        size = (document.get("Content") or {}).get("Size")
+        if entity_content(document) is None and isinstance(size, int) and size > STREAM_ABOVE:
+            # Read while it is written out: a large document never sits in memory whole.
+            files = [
+                FetchedFile(
+                    "document",
+                    name,
+                    b"",
+                    stream=functools.partial(
+                        self.client.entity_content_chunks, box, message_id, entity_id
+                    ),
+                )
+            ]
+        else:
+            files = [FetchedFile("document", name, content(document))]
         receipts = 0
         for entity in entities:
             if entity.get("ParentEntityId") != entity_id:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
@@ -90,6 +90,7 @@ class DiadocClient:
         data: bytes | None = None,
         accept: str = "application/json",
         ok: tuple[int, ...] = (200,),
+        stream: bool = False,
         retry: bool = True,
     ) -> requests.Response:
         headers = {"Accept": accept}
@@ -109,6 +110,7 @@ class DiadocClient:
                     headers={**headers, **auth},
                     data=payload,
                     ok=ok,
+                    stream=stream,
                     retry=retry,
                 )
             except AuthError:
@@ -242,6 +244,24 @@ class DiadocClient:
                 "GET /V4/GetEntityContent: answered with an HTML page", provider="diadoc"
             )
         return resp.content
+
+    def entity_content_chunks(
+        self, box_id: str, message_id: str, entity_id: str, chunk: int = 1 << 20
+    ) -> Iterator[bytes]:
+        """GetEntityContent read in chunks (large documents are not held in memory)."""
+        resp = self.call(
+            "GET",
+            "/V4/GetEntityContent",
+            params={"boxId": box_id, "messageId": message_id, "entityId": entity_id},
+            accept="application/octet-stream",
+            stream=True,
+        )
+        with resp:
+            if _media_type(resp) == "text/html":
+                raise TransientError(
+                    "GET /V4/GetEntityContent: answered with an HTML page", provider="diadoc"
+                )
+            yield from resp.iter_content(chunk)
 
 
 def _media_type(resp: requests.Response) -> str:

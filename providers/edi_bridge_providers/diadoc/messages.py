@@ -74,8 +74,14 @@ def build_message(
         "SignedContent": signed,
         "Metadata": metadata,
         "CustomDocumentId": custom_document_id(request.idempotency_key),
-        "NeedRecipientSignature": True,
+        "NeedRecipientSignature": request.options.get("need_recipient_signature", "true")
+        != "false",
     }
+    # Formalized documents (УПД: UniversalTransferDocument) name their function
+    # (СЧФДОП, ДОП) and format version (utd970_05_03_01).
+    for option, field in (("function", "Function"), ("version", "Version")):
+        if request.options.get(option):
+            attachment[field] = request.options[option]
     comment = request.options.get("comment")
     if comment:
         attachment["Comment"] = comment[:5000]

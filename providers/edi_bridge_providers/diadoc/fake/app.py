@@ -28,6 +28,7 @@ from .validate import (
     ApiError,
     b64,
     bad,
+    check_formalized,
     check_metadata,
     check_signature,
     metadata,
@@ -269,6 +270,7 @@ class DiadocApp:
         check_signature(signature, content, index)
         meta = metadata(attachment, index)
         check_metadata(str(type_id), meta, index)
+        check_formalized(str(type_id), attachment, index)
         return {
             "type": str(type_id),
             "content": content,

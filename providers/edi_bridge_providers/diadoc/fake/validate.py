@@ -14,7 +14,9 @@ from asn1crypto import cms
 
 MAX_DOCUMENTS = 40
 MAX_DOCUMENT_SIZE = 70 * 1024 * 1024
-SUPPORTED_TYPES = frozenset({"Contract", "Nonformalized"})
+SUPPORTED_TYPES = frozenset({"Contract", "Nonformalized", "UniversalTransferDocument"})
+UTD_FUNCTIONS = frozenset({"СЧФ", "СЧФДОП", "ДОП"})
+UTD_VERSIONS = frozenset({"utd970_05_03_01"})
 _PRICE_RE = re.compile(r"\d+([.,]\d{1,2})?")
 
 
@@ -51,6 +53,17 @@ def metadata(attachment: Mapping[str, Any], index: int) -> dict[str, str]:
             raise bad(f"DocumentAttachments[{index}].Metadata items need Key and Value")
         out[item["Key"]] = str(item.get("Value") or "")
     return out
+
+
+def check_formalized(type_id: str, attachment: Mapping[str, object], index: int) -> None:
+    """A УПД names its function and format version, as the API requires."""
+    if type_id != "UniversalTransferDocument":
+        return
+    where = f"DocumentAttachments[{index}]"
+    if attachment.get("Function") not in UTD_FUNCTIONS:
+        raise bad(f"{where}.Function must be one of {sorted(UTD_FUNCTIONS)} for {type_id}")
+    if attachment.get("Version") not in UTD_VERSIONS:
+        raise bad(f"{where}.Version must be one of {sorted(UTD_VERSIONS)} for {type_id}")
 
 
 def check_metadata(type_id: str, meta: Mapping[str, str], index: int) -> None:

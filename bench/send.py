@@ -1,0 +1,135 @@
+"""send: N contracts of 50 KB through Bridge.send against a bare client's floor.
+
+Full path: requisites validation (counterparty and document models), store
+writes (content, exchange, history, signature, events), signing with the
+software signer, PostMessage to the Diadoc fake. Floor, for each document in
+the same run against the same fake: the same signer called directly, then a
+bare ``requests.Session`` posting the same MessageToPost body (base64 content
+and signature, metadata) with the token already in hand. The signer's cost is
+in both, so the ratio is what the library adds.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from edi_bridge_providers.diadoc.adapter import DiadocProvider
+from edi_bridge_providers.diadoc.messages import custom_document_id, operation_id
+
+from edi_bridge import Bridge
+from edi_bridge.models import Document, parse_counterparty
+from edi_bridge.provider import ProviderContext
+from edi_bridge.signing import throwaway_signer
+from edi_bridge.testing import sample_counterparty
+from edi_bridge.testing.samples import sample_counterparty_data
+
+from .common import Result, contract, fake_process
+
+SIZE = 50 * 1024
+TARGET = 0.7
+
+
+def _floor_body(doc: Document, content: bytes, signature: bytes, box: str, to: str) -> bytes:
+    message = {
+        "FromBoxId": box,
+        "ToBoxId": to,
+        "DocumentAttachments": [
+            {
+                "TypeNamedId": "Contract",
+                "SignedContent": {
+                    "Signature": base64.b64encode(signature).decode("ascii"),
+                    "Content": base64.b64encode(content).decode("ascii"),
+                },
+                "Metadata": [
+                    {"Key": "FileName", "Value": doc.file_name},
+                    {"Key": "DocumentNumber", "Value": doc.number},
+                    {"Key": "DocumentDate", "Value": doc.date.strftime("%d.%m.%Y")},
+                    {"Key": "ContractType", "Value": "Договор"},
+                ],
+                "CustomDocumentId": custom_document_id("floor-" + doc.number),
+                "NeedRecipientSignature": True,
+            }
+        ],
+    }
+    return json.dumps(message, ensure_ascii=False).encode("utf-8")
+
+
+def run(n: int) -> Result:
+    signer = throwaway_signer()
+    with fake_process("--counterparty", "bench-send") as fake, tempfile.TemporaryDirectory() as tmp:
+        # Floor: the token and the recipient's box are known before timing.
+        adapter = DiadocProvider(ProviderContext(config=fake.adapter_config()))
+        auth = adapter.client.auth.header(adapter.client.http)
+        adapter.close()
+        session = requests.Session()
+        url = fake.url + "/V3/PostMessage"
+        headers = {
+            **auth,
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+        }
+        floor_docs = [contract(i, SIZE, prefix="F") for i in range(n)]
+        start = time.perf_counter()
+        for doc in floor_docs:
+            content = doc.source
+            assert isinstance(content, bytes)
+            signature = signer.sign(content)
+            body = _floor_body(doc, content, signature, fake.box_id, fake.to_box)
+            resp = session.post(
+                url,
+                params={"operationId": operation_id("floor-" + doc.number)},
+                data=body,
+                headers=headers,
+                timeout=60,
+            )
+            resp.raise_for_status()
+            resp.json()
+        floor_s = time.perf_counter() - start
+        session.close()
+
+        data = sample_counterparty_data("bench-send")
+        with Bridge.open(Path(tmp) / "send.db", settings=fake.settings(), signer=signer) as bridge:
+            # Warm: token and the counterparty's box lookup, once per process.
+            bridge.send(sample_counterparty("bench-send"), contract(-1, SIZE), provider="diadoc")
+            # Each document: content and requisites arrive as raw data, as from a backend.
+            raw = [(contract(i, SIZE).source, i) for i in range(n)]
+            start = time.perf_counter()
+            for content, i in raw:
+                assert isinstance(content, bytes)
+                counterparty = parse_counterparty(data)
+                doc = Document.from_bytes(
+                    content,
+                    kind="contract",
+                    number=f"L-{i}",
+                    date="2026-03-05",
+                    file_name=f"contract-L-{i}.pdf",
+                )
+                exchange = bridge.send(counterparty, doc, provider="diadoc")
+                if exchange.status != "sent":
+                    raise RuntimeError(f"send ended {exchange.status}: {exchange.last_error}")
+            full_s = time.perf_counter() - start
+    floor_rate, full_rate = n / floor_s, n / full_s
+    ratio = full_rate / floor_rate
+    return Result(
+        name="send",
+        value=round(full_rate, 1),
+        unit="documents/s",
+        floor=round(floor_rate, 1),
+        ratio=round(ratio, 3),
+        target=f"ratio >= {TARGET}",
+        met=ratio >= TARGET,
+        workload=(
+            f"{n} contracts of 50 KB, one at a time, EC P-256 software signer, SQLite store, "
+            "Diadoc fake in its own process on 127.0.0.1; floor: same signer + bare "
+            "requests.Session posting the same MessageToPost body"
+        ),
+        extra={
+            "ms_per_document": round(1000 * full_s / n, 2),
+            "floor_ms_per_document": round(1000 * floor_s / n, 2),
+        },
+    )

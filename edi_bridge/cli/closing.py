@@ -1,0 +1,204 @@
+"""``edi-bridge upd …`` and ``edi-bridge closing …``: closing documents from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..closing.model import Period, build_document, load_upd_input, parse_seller
+from ..closing.upd import build_upd, read_upd
+from ..errors import ConfigurationError, ValidationError
+from .common import Obj, handle_errors, pass_obj
+
+
+@click.group()
+def upd() -> None:
+    """Write and read УПД 5.03 XML files."""
+
+
+@upd.command("build")
+@click.argument("input_path", metavar="FILE.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory."
+)
+@handle_errors
+def upd_build(input_path: Path, out: Path) -> None:
+    """Write the УПД described by FILE.json into --out, named after its ИдФайл."""
+    spec = load_upd_input(input_path)
+    doc = build_document(spec, spec.period, spec.seller, spec.buyer)
+    route = spec.buyer.edi[0].participant_id if spec.buyer.edi else spec.buyer.inn
+    result = build_upd(
+        doc, sender_id=spec.seller.participant_id or spec.seller.inn, recipient_id=route
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / result.file_name
+    path.write_bytes(result.content)
+    click.echo(str(path))
+
+
+@upd.command("read")
+@click.argument("xml_path", metavar="FILE.xml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+@handle_errors
+def upd_read(xml_path: Path, as_json: bool) -> None:
+    """Show what a УПД holds (read safely: no entities, no network, size-bounded)."""
+    read = read_upd(xml_path.read_bytes())
+    if as_json:
+        click.echo(json.dumps(read.as_json(), ensure_ascii=False, indent=2))
+        return
+    d = read.document
+    click.echo(f"{read.file_id}")
+    click.echo(f"  УПД ({d.function.value}) № {d.number} от {d.date:%d.%m.%Y}, период {d.period}")
+    click.echo(f"  продавец    {d.seller.name} (ИНН {d.seller.inn})")
+    click.echo(f"  покупатель  {d.buyer.name} (ИНН {d.buyer.inn})")
+    for line in d.lines:
+        rate = "без НДС" if line.vat_rate is None else f"{line.vat_rate}%"
+        click.echo(
+            f"  {line.number:>3}. {line.name}: {line.quantity} × {line.price} = {line.amount}"
+            f" + НДС {rate} {line.vat} = {line.total}"
+        )
+    click.echo(f"  итого {d.amount} + НДС {d.vat} = {d.total}")
+
+
+def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        return str(Period.parse(value))
+    except ValidationError as exc:
+        raise click.BadParameter(exc.rule) from None
+
+
+period_option = click.option(
+    "--period", required=True, metavar="YYYY-MM", callback=_period, help="The month."
+)
+
+
+@click.group()
+def closing() -> None:
+    """Monthly closing documents: send by each client's channel, track, archive."""
+
+
+@closing.command("send")
+@period_option
+@click.option(
+    "--batch",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSON Lines: one {counterparty, documents} per line.",
+)
+@click.option(
+    "--seller",
+    "seller_path",
+    envvar="EDI_BRIDGE_CLOSING_SELLER",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Our organisation's requisites (JSON; env EDI_BRIDGE_CLOSING_SELLER).",
+)
+@click.option("--concurrency", type=int, default=4, show_default=True, help="Parallel sends.")
+@click.option(
+    "--lease-seconds",
+    type=float,
+    default=None,
+    help="How long an interrupted run's EDI sends stay held (default 120).",
+)
+@click.option(
+    "--retry-uncertain",
+    is_flag=True,
+    help="E-mail again what an interrupted run may have sent already.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_obj
+@handle_errors
+def closing_send(
+    obj: Obj,
+    period: str,
+    batch: Path,
+    seller_path: Path,
+    concurrency: int,
+    lease_seconds: float | None,
+    retry_uncertain: bool,
+    as_json: bool,
+) -> None:
+    """Deliver every document of --batch for --period; safe to run again."""
+    from ..closing.delivery import FAILED, ClosingRun, Outcome, count_batch
+    from ..closing.mail import Mailer, SmtpSettings
+    from ..workflow import Bridge
+
+    seller = parse_seller(seller_path.read_bytes())
+    total = count_batch(batch)
+    kwargs = {"lease_seconds": lease_seconds} if lease_seconds is not None else {}
+    with Bridge.open(obj.db, **kwargs) as bridge:
+        try:
+            mailer: Mailer | None = Mailer(SmtpSettings.from_settings())
+        except ConfigurationError:
+            mailer = None  # reported per document, only when one needs e-mail
+        run = ClosingRun(
+            bridge, seller, mailer=mailer, concurrency=concurrency, retry_uncertain=retry_uncertain
+        )
+        seen: set[str] = set()
+        with click.progressbar(length=total, label="closing documents", file=sys.stderr) as bar:
+
+            def progress(outcome: Outcome) -> None:
+                if outcome.counterparty not in seen:
+                    seen.add(outcome.counterparty)
+                    bar.update(1)
+
+            summary = run.run(period, batch, progress)
+    data = summary.as_json()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"sent {data['sent']}, already sent {data['already_sent']}, "
+            f"pending {data['pending']}, failed {len(data['failed'])}"
+        )
+        for item in data["failed"]:
+            click.echo(f"  failed {item['counterparty']} № {item['number']}: {item['reason']}")
+    if any(o.result == FAILED for o in summary.outcomes):
+        raise SystemExit(1)
+
+
+@closing.command("status")
+@period_option
+@click.option("--no-poll", is_flag=True, help="Do not ask the providers for news first.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_obj
+@handle_errors
+def closing_status(obj: Obj, period: str, no_poll: bool, as_json: bool) -> None:
+    """Each closing document of --period with its state (awaiting the buyer, signed, …)."""
+    from ..closing.archive import period_status
+
+    with obj.bridge() as bridge:
+        rows = period_status(bridge, period, poll=not no_poll)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no closing documents for this period")
+    for row in rows:
+        click.echo(
+            f"{row['counterparty_key']:<22} {row['number']:<20} {row['channel']:<6} "
+            f"{row['state']:<20} {row['recipient']}"
+        )
+
+
+@closing.command("fetch")
+@period_option
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Archive root."
+)
+@pass_obj
+@handle_errors
+def closing_fetch(obj: Obj, period: str, out: Path) -> None:
+    """Download each EDI closing document of --period with its signatures into --out."""
+    from ..closing.archive import fetch_period
+
+    with obj.bridge() as bridge:
+        manifests = fetch_period(bridge, period, out)
+    for path in manifests:
+        click.echo(str(path))
+
+
+__all__ = ["closing", "upd"]

@@ -1,0 +1,185 @@
+"""A period's closing documents: their state, and an archive of the signed copies.
+
+The archive has one folder per counterparty and period
+(``<out>/<counterparty key>/<YYYY-MM>/``), each file of each document under
+``<document number>/``, and ``manifest.json`` listing every file with its
+SHA-256 and size and every signature with its verdict.
+
+Verdicts come from the Bridge's ``signature_check`` (the full check against
+the certificate and the requisites) when one is configured; without it, the
+signature's ``messageDigest`` is compared with the document, which proves the
+signature belongs to these bytes but says nothing about who signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import cms
+
+from ..errors import EdiBridgeError
+from ..models import ExchangeStatus
+from ..workflow import Bridge
+from .ledger import Ledger
+
+_STATES = {
+    ExchangeStatus.QUEUED: "queued",
+    ExchangeStatus.SENT: "awaiting the buyer",
+    ExchangeStatus.DELIVERED: "awaiting the buyer",
+    ExchangeStatus.SIGNED: "signed",
+    ExchangeStatus.REJECTED: "rejected",
+    ExchangeStatus.REVOKED: "revoked",
+    ExchangeStatus.FAILED: "failed",
+}
+_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+
+
+def _folder_name(value: str) -> str:
+    """A safe single path component for a document number such as ``УПД-2026/03``."""
+    cleaned = re.sub(r"[^\w.\-]+", "_", value).strip("._") or "document"
+    return cleaned[:100]
+
+
+def _least_advanced(statuses: list[str]) -> str | None:
+    """The state of a document is that of its least advanced file."""
+    order = [str(s) for s in _STATES]
+    known = [s for s in statuses if s in order]
+    return _STATES[ExchangeStatus(min(known, key=order.index))] if known else None
+
+
+def period_status(bridge: Bridge, period: str, *, poll: bool = True) -> list[dict[str, Any]]:
+    """Every closing document of ``period``, with the state at its channel."""
+    if poll:
+        bridge.poll()
+    rows = []
+    for row in Ledger(bridge.store.engine).for_period(period):
+        state = row.status
+        statuses: list[str] = []
+        if row.channel == "edi":
+            statuses = [bridge.status(i).status for i in row.exchange_ids]
+            state = _least_advanced(statuses) or state
+        elif row.channel == "email":
+            state = {"sent": "e-mailed"}.get(row.status, row.status)
+        elif row.channel == "paper":
+            state = "paper: to be posted"
+        rows.append(
+            {
+                "counterparty_key": row.counterparty_key,
+                "counterparty": row.counterparty_name,
+                "number": row.number,
+                "kind": row.kind,
+                "channel": row.channel,
+                "provider": row.provider,
+                "recipient": row.recipient,
+                "state": state,
+                "exchanges": list(row.exchange_ids),
+                "reason": row.reason,
+            }
+        )
+    return rows
+
+
+def digest_check(content: bytes, signature: bytes) -> dict[str, Any]:
+    """Does the detached CMS ``signature`` cover ``content``? (messageDigest only)."""
+    try:
+        signed = cms.ContentInfo.load(signature)["content"]
+        info = signed["signer_infos"][0]
+        algorithm = info["digest_algorithm"]["algorithm"].native
+        digest = next(
+            a["values"][0].native
+            for a in info["signed_attrs"]
+            if a["type"].native == "message_digest"
+        )
+    except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+        return {"ok": False, "status": "malformed", "checked": "digest"}
+    hasher = _HASHES.get(str(algorithm))
+    if hasher is None:
+        return {"ok": None, "status": "unchecked", "reason": f"digest {algorithm} not checked"}
+    ok = hasher(content).digest() == digest
+    return {"ok": ok, "status": "digest_matches" if ok else "digest_mismatch", "checked": "digest"}
+
+
+def fetch_period(bridge: Bridge, period: str, out: str | Path) -> list[Path]:
+    """Write the archive of ``period`` under ``out``; returns the manifests written."""
+    root = Path(out)
+    by_folder: dict[Path, list[Any]] = {}
+    for row in Ledger(bridge.store.engine).for_period(period):
+        if row.channel == "edi" and row.exchange_ids:
+            by_folder.setdefault(root / _folder_name(row.counterparty_key) / period, []).append(row)
+    written = []
+    for folder, rows in by_folder.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        documents = []
+        for row in rows:
+            documents.append(_fetch_document(bridge, folder, row))
+        manifest = {
+            "counterparty": {"key": rows[0].counterparty_key, "name": rows[0].counterparty_name},
+            "period": period,
+            "documents": documents,
+        }
+        path = folder / "manifest.json"
+        path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _fetch_document(bridge: Bridge, folder: Path, row: Any) -> dict[str, Any]:
+    target = folder / _folder_name(row.number)
+    if target.exists():
+        shutil.rmtree(target)  # a fresh copy each time: the manifest must match the files
+    files: list[dict[str, Any]] = []
+    exchanges = []
+    for exchange_id in row.exchange_ids:
+        exchange = bridge.status(exchange_id)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            sub = json.loads(bridge.fetch(exchange_id, tmp).read_text(encoding="utf-8"))
+            content = (Path(tmp) / exchange.document.file_name).read_bytes()
+            for entry in sub["files"]:
+                source = Path(tmp, *entry["name"].split("/"))
+                dest = target.joinpath(*entry["name"].split("/"))
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(source, dest)
+                item = {
+                    "path": dest.relative_to(folder).as_posix(),
+                    "role": entry["role"],
+                    "sha256": entry["sha256"],
+                    "size": entry["size"],
+                    "exchange": exchange_id,
+                }
+                if entry["role"].endswith("signature"):
+                    item["verdict"] = _verdict(bridge, exchange, content, dest.read_bytes(), sub)
+                files.append(item)
+        exchanges.append({"id": exchange_id, "status": exchange.status})
+    return {
+        "number": row.number,
+        "kind": row.kind,
+        "provider": row.provider,
+        "state": _least_advanced([e["status"] for e in exchanges]) or row.status,
+        "exchanges": exchanges,
+        "files": files,
+    }
+
+
+def _verdict(
+    bridge: Bridge, exchange: Any, content: bytes, signature: bytes, sub: Mapping[str, Any]
+) -> dict[str, Any]:
+    digest = hashlib.sha256(signature).hexdigest()
+    for stored in sub.get("signatures", []):
+        if stored.get("sha256") == digest and stored.get("verdict") is not None:
+            return dict(stored["verdict"])
+    if bridge.signature_check is not None:
+        try:
+            return dict(bridge.signature_check(exchange, signature))
+        except EdiBridgeError as exc:
+            return {"ok": False, "status": "error", "reason": str(exc)}
+    return digest_check(content, signature)
+
+
+__all__ = ["digest_check", "fetch_period", "period_status"]

@@ -1,0 +1,319 @@
+"""The SBIS fake's memory: documents, files, events, sessions, counterparties.
+
+The counterparty is played by scenario (:mod:`edi_bridge.fakes.scenario`),
+chosen per counterparty INN (see :class:`PartyPlan`), falling back to the
+fake's default scenario. It moves when a client has read every change already
+listed and asks again: each open document's counterparty takes its next step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import uuid
+from typing import Any
+
+from asn1crypto import cms
+
+from edi_bridge.fakes.identities import counterparty_signer
+from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
+
+from ..wire import MSK, format_datetime
+
+DIGESTS = {
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+}
+EVENT_NAMES = {
+    Play.DELIVERED: "Получение",
+    Play.SIGNED: "Утверждение",
+    Play.REJECTED: "Отклонение",
+    Play.REVOKED: "Аннулирование",
+}
+# The fake's own state codes (SBIS publishes no table); names follow the UI wording.
+STATES = {
+    "draft": ("1", "Не отправлен"),
+    "sent": ("2", "Отправлен"),
+    Play.DELIVERED: ("4", "Получен контрагентом, ожидает утверждения"),
+    Play.SIGNED: ("7", "Выполнение завершено успешно"),
+    Play.REJECTED: ("6", "Отклонен"),
+    Play.REVOKED: ("9", "Аннулирован"),
+}
+
+
+class FakeError(Exception):
+    """An error the fake answers as a JSON-RPC error."""
+
+    def __init__(self, message: str, details: str = "", code: int = -32000, http: int = 500):
+        self.message = message
+        self.details = details or message
+        self.code = code
+        self.http = http
+        super().__init__(message)
+
+
+def invalid(field: str, rule: str) -> FakeError:
+    return FakeError("Неверные параметры метода", f"{field}: {rule}", code=-32602, http=400)
+
+
+@dataclasses.dataclass
+class PartyPlan:
+    """How one counterparty (by INN) behaves at the fake."""
+
+    scenario: str | None = None
+    ogrn: str | None = None
+    full_name: str | None = None
+    position: str | None = None
+    reachable: bool = True
+    operator: str = "2BE"  # another operator's id means a roaming box
+
+
+@dataclasses.dataclass
+class Signature:
+    file_name: str
+    data: bytes
+    inn: str
+    fio: str
+    thumbprint: str
+
+
+@dataclasses.dataclass
+class Attachment:
+    id: str
+    name: str
+    data: bytes
+    service: bool = False
+    to_sign: bool = True
+    signatures: list[Signature] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Event:
+    seq: int
+    id: str
+    document_id: str
+    name: str
+    at: dt.datetime
+    comment: str = ""
+    attachment_ids: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class Document:
+    id: str
+    type: str
+    number: str
+    date: str
+    ours: dict[str, Any]
+    party: dict[str, Any]
+    party_inn: str
+    attachments: list[Attachment]
+    stage_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    sent: bool = False
+    prepared: bool = False
+    scenario: Scenario | None = None
+    polls: int = 0
+    done: bool = False
+    state: str | Play = "draft"
+    writes: int = 0
+
+
+def digest_matches(signature: bytes, content: bytes) -> bool:
+    """Whether a detached CMS carries the content's digest (unknown algorithms pass)."""
+    info = cms.ContentInfo.load(signature)
+    signed = info["content"]
+    for signer in signed["signer_infos"]:
+        algo = signer["digest_algorithm"]["algorithm"].native
+        attrs = signer["signed_attrs"]
+        digest = next(
+            (a["values"][0].native for a in attrs if a["type"].native == "message_digest"),
+            None,
+        )
+        hasher = DIGESTS.get(algo)
+        if digest is None:
+            return False
+        if hasher is not None and hasher(content).digest() != digest:
+            return False
+    return True
+
+
+def thumbprint_of(signature: bytes) -> str:
+    signed = cms.ContentInfo.load(signature)["content"]
+    certs = signed["certificates"]
+    if not certs:
+        return ""
+    return hashlib.sha1(certs[0].chosen.dump()).hexdigest().upper()  # noqa: S324
+
+
+class World:
+    """Everything the fake remembers; all access under one lock."""
+
+    def __init__(self, *, our_inn: str, default_scenario: str) -> None:
+        self.lock = threading.RLock()
+        self.our_inn = our_inn
+        self.default_scenario = parse_scenario(default_scenario)
+        self.plans: dict[str, PartyPlan] = {}
+        self.documents: dict[str, Document] = {}
+        self.events: list[Event] = []
+        self.files: dict[str, bytes] = {}
+        self.sessions: set[str] = set()
+        self.tokens: set[str] = set()
+        self.calls = 0
+        self.write_attempts: dict[str, int] = {}
+        self._clock = dt.datetime.now(MSK).replace(microsecond=0)
+
+    # -- time: strictly increasing whole seconds, so every event has its own ----
+
+    def now(self) -> dt.datetime:
+        real = dt.datetime.now(MSK).replace(microsecond=0)
+        self._clock = max(real, self._clock + dt.timedelta(seconds=1))
+        return self._clock
+
+    # -- sessions ---------------------------------------------------------
+
+    def new_session(self) -> str:
+        sid = secrets.token_hex(16)
+        self.sessions.add(sid)
+        return sid
+
+    def new_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return token
+
+    def expire_all(self) -> None:
+        self.sessions.clear()
+        self.tokens.clear()
+
+    # -- files ------------------------------------------------------------
+
+    def link(self, data: bytes) -> str:
+        """A download token for ``data`` (stable for the same bytes)."""
+        token = hashlib.sha256(data).hexdigest()[:40]
+        self.files[token] = data
+        return token
+
+    # -- counterparties ---------------------------------------------------
+
+    def plan(self, inn: str) -> PartyPlan:
+        return self.plans.get(inn) or PartyPlan()
+
+    def scenario_for(self, inn: str) -> Scenario:
+        chosen = self.plan(inn).scenario
+        return parse_scenario(chosen) if chosen else self.default_scenario
+
+    # -- events -----------------------------------------------------------
+
+    def add_event(
+        self, doc: Document, name: str, comment: str = "", attachment_ids: tuple[str, ...] = ()
+    ) -> Event:
+        event = Event(
+            seq=len(self.events) + 1,
+            id=str(uuid.uuid4()),
+            document_id=doc.id,
+            name=name,
+            at=self.now(),
+            comment=comment,
+            attachment_ids=attachment_ids,
+        )
+        self.events.append(event)
+        return event
+
+    def after(self, event_id: str | None, since: dt.datetime | None) -> list[Event]:
+        if event_id:
+            known = next((e for e in self.events if e.id == event_id), None)
+            if known is not None:
+                return self.events[known.seq :]
+        if since is None:
+            return list(self.events)
+        return [e for e in self.events if e.at >= since]
+
+    def advance(self) -> None:
+        """Each open document's counterparty takes its next step."""
+        for doc in self.documents.values():
+            if not doc.sent or doc.done or doc.scenario is None:
+                continue
+            doc.polls += 1
+            doc.done = doc.polls >= doc.scenario.last_poll
+            for play, reason in doc.scenario.due(doc.polls):
+                self._play(doc, play, reason)
+
+    def _play(self, doc: Document, play: Play, reason: str | None) -> None:
+        main = doc.attachments[0]
+        touched: tuple[str, ...] = (main.id,)
+        if play is Play.DELIVERED:
+            receipt = self._receipt(doc)
+            doc.attachments.append(receipt)
+            touched = (receipt.id,)
+        elif play is Play.SIGNED:
+            main.signatures.append(self._counterparty_signature(doc, main))
+        doc.state = play
+        self.add_event(doc, EVENT_NAMES[play], reason or "", touched)
+
+    def _signer_for(self, doc: Document) -> Any:
+        plan = self.plan(doc.party_inn)
+        ul = doc.party.get("СвЮЛ") or {}
+        fl = doc.party.get("СвФЛ") or {}
+        name = ul.get("Название") if isinstance(ul, dict) else None
+        fio = " ".join(
+            str(fl.get(k))
+            for k in ("Фамилия", "Имя", "Отчество")
+            if isinstance(fl, dict) and fl.get(k)
+        )
+        return counterparty_signer(
+            doc.party_inn, plan.ogrn, name, plan.full_name or fio or None, plan.position
+        )
+
+    def _counterparty_signature(self, doc: Document, att: Attachment) -> Signature:
+        signer = self._signer_for(doc)
+        data = signer.sign(att.data)
+        return Signature(
+            file_name=f"{att.name}.{doc.party_inn}.sig",
+            data=data,
+            inn=doc.party_inn,
+            fio=self.plan(doc.party_inn).full_name or "",
+            thumbprint=hashlib.sha1(signer.certificate).hexdigest().upper(),  # noqa: S324
+        )
+
+    def _receipt(self, doc: Document) -> Attachment:
+        when = format_datetime(self.now())
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<Извещение Документ="{doc.id}" Получатель="{doc.party_inn}" ДатаВремя="{when}"/>\n'
+        ).encode()
+        receipt = Attachment(
+            id=str(uuid.uuid4()),
+            name=f"ИОП_{doc.id}.xml",
+            data=body,
+            service=True,
+            to_sign=False,
+        )
+        signer = self._signer_for(doc)
+        receipt.signatures.append(
+            Signature(
+                file_name=f"{receipt.name}.sig",
+                data=signer.sign(body),
+                inn=doc.party_inn,
+                fio="",
+                thumbprint=hashlib.sha1(signer.certificate).hexdigest().upper(),  # noqa: S324
+            )
+        )
+        return receipt
+
+
+__all__ = [
+    "Attachment",
+    "Document",
+    "Event",
+    "FakeError",
+    "PartyPlan",
+    "Signature",
+    "World",
+    "digest_matches",
+    "invalid",
+    "thumbprint_of",
+]

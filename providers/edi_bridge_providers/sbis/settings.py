@@ -1,0 +1,132 @@
+"""SBIS settings, read from the ``sbis`` config section (``EDI_BRIDGE_SBIS_*``).
+
+Two ways to sign in, chosen by which keys are set:
+
+* ``login`` + ``password``: a session from ``СБИС.Аутентифицировать``;
+* ``app_client_id`` + ``app_secret`` + ``secret_key``: a service token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from edi_bridge.config import flag
+from edi_bridge.errors import ConfigurationError, ValidationError
+from edi_bridge.http import is_loopback
+from edi_bridge.requisites import check_inn, check_kpp
+
+DEFAULT_BASE_URL = "https://online.sbis.ru"
+MASK = "***"
+
+
+def _number(config: Mapping[str, str], key: str, default: float) -> float:
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationError(f"sbis.{key}", "must be a number") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class SbisSettings:
+    base_url: str
+    our_inn: str
+    our_kpp: str | None
+    our_name: str
+    login: str | None = dataclasses.field(default=None, repr=False)
+    password: str | None = dataclasses.field(default=None, repr=False)
+    app_client_id: str | None = dataclasses.field(default=None, repr=False)
+    app_secret: str | None = dataclasses.field(default=None, repr=False)
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
+    certificate_thumbprint: str | None = None
+    regulation: str | None = None  # Регламент.Название, when the account uses one
+    doc_types: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    page_size: int = 100
+    max_pages: int = 50
+    changes_since: str = "01.01.2020 00.00.00"
+    timeout: float = 30.0
+    rate: float = 20.0
+    in_flight: int = 5
+    verify: bool | str = True
+    retry_attempts: int = 4
+    retry_base_delay: float = 0.2
+
+    @property
+    def auth_mode(self) -> str:
+        return "login" if self.login else "service"
+
+    def __repr__(self) -> str:
+        who = f"login={MASK}" if self.login else f"app_client_id={MASK}"
+        return f"SbisSettings(base_url={self.base_url!r}, our_inn={self.our_inn!r}, {who})"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str]) -> SbisSettings:
+        base_url = (config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        login, password = config.get("login"), config.get("password")
+        client_id = config.get("app_client_id")
+        app_secret, secret_key = config.get("app_secret"), config.get("secret_key")
+        if login or password:
+            if not (login and password):
+                raise ConfigurationError("sbis: set both sbis.login and sbis.password")
+        elif not (client_id and app_secret and secret_key):
+            raise ConfigurationError(
+                "sbis: set sbis.login + sbis.password, or sbis.app_client_id + "
+                "sbis.app_secret + sbis.secret_key (EDI_BRIDGE_SBIS_*)"
+            )
+        our_inn = config.get("our_inn") or ""
+        rule = check_inn(our_inn)
+        if rule:
+            raise ValidationError("sbis.our_inn", rule)
+        our_kpp = config.get("our_kpp") or None
+        if len(our_inn) == 10:
+            rule = check_kpp(our_kpp or "")
+            if rule:
+                raise ValidationError("sbis.our_kpp", rule)
+        our_name = (config.get("our_name") or "").strip()
+        if not our_name:
+            raise ValidationError("sbis.our_name", "required: our organisation's name")
+        verify: bool | str = True
+        if config.get("ca_bundle"):
+            verify = config["ca_bundle"]
+        elif "verify" in config and not flag(config["verify"], True):
+            # Only loopback (the fake) may go without TLS verification.
+            if not is_loopback(base_url):
+                raise ConfigurationError(
+                    f"sbis: TLS verification cannot be disabled for {base_url}"
+                )
+            verify = False
+        doc_types = {
+            key[len("doc_type_") :]: value
+            for key, value in config.items()
+            if key.startswith("doc_type_") and value
+        }
+        return cls(
+            base_url=base_url,
+            our_inn=our_inn,
+            our_kpp=our_kpp,
+            our_name=our_name,
+            login=login or None,
+            password=password or None,
+            app_client_id=client_id or None,
+            app_secret=app_secret or None,
+            secret_key=secret_key or None,
+            certificate_thumbprint=(config.get("certificate_thumbprint") or None),
+            regulation=config.get("regulation") or None,
+            doc_types=doc_types,
+            page_size=max(1, min(200, int(_number(config, "page_size", 100)))),
+            max_pages=max(1, int(_number(config, "max_pages", 50))),
+            changes_since=config.get("changes_since") or "01.01.2020 00.00.00",
+            timeout=_number(config, "timeout", 30.0),
+            rate=_number(config, "rate", 20.0),
+            # SBIS allows at most 5 parallel requests per session.
+            in_flight=max(1, min(5, int(_number(config, "in_flight", 5)))),
+            verify=verify,
+            retry_attempts=max(1, int(_number(config, "retry_attempts", 4))),
+            retry_base_delay=max(0.0, _number(config, "retry_base_delay", 0.2)),
+        )
+
+
+__all__ = ["DEFAULT_BASE_URL", "SbisSettings"]

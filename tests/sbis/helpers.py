@@ -1,0 +1,103 @@
+"""Small helpers for the SBIS tests: raw JSON-RPC calls and lossy middleware."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import requests
+from edi_bridge_providers.sbis.fake import SbisFake
+from edi_bridge_providers.sbis.wire import CONTENT_TYPE, SESSION_HEADER
+from werkzeug.wrappers import Request, Response
+
+from edi_bridge import Bridge, Counterparty, Exchange
+from edi_bridge.fakes.server import FakeServer
+from edi_bridge.testing import sample_contract, sample_counterparty
+
+
+def rpc(
+    server: FakeServer,
+    method: str,
+    params: dict[str, Any],
+    session: str | None = None,
+    content_type: str = CONTENT_TYPE,
+) -> requests.Response:
+    path = "/auth/service/" if method == "СБИС.Аутентифицировать" else "/service/?srv=1"
+    headers = {"Content-Type": content_type}
+    if session:
+        headers[SESSION_HEADER] = session
+    body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+    return requests.post(
+        server.url + path,
+        data=json.dumps(body, ensure_ascii=False).encode(),
+        headers=headers,
+        timeout=5,
+    )
+
+
+def session(server: FakeServer, fake: SbisFake) -> str:
+    s = fake.settings
+    resp = rpc(
+        server,
+        "СБИС.Аутентифицировать",
+        {"Параметр": {"Логин": s["login"], "Пароль": s["password"]}},
+    )
+    return str(resp.json()["result"])
+
+
+class LoseAnswer:
+    """Lets the fake do the ``method`` call, then answers 500 as if the reply was lost."""
+
+    name = "sbis"
+
+    def __init__(self, fake: SbisFake, method: str, times: int = 1) -> None:
+        self.fake = fake
+        self.method = method
+        self.left = times
+        self._lock = threading.Lock()
+
+    def exports(self, base_url: str) -> dict[str, str]:
+        return self.fake.exports(base_url)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        body = request.get_data(cache=True)
+        environ["wsgi.input"] = io.BytesIO(body)
+        response = Response.from_app(self.fake, environ, buffered=True)
+        try:
+            method = json.loads(body).get("method")
+        except ValueError:
+            method = None
+        with self._lock:
+            lose = method == self.method and self.left > 0 and response.status_code == 200
+            if lose:
+                self.left -= 1
+        if lose:
+            return Response("Internal Server Error", status=500)(environ, start_response)
+        return response(environ, start_response)
+
+
+def party(scenario: str, fake: SbisFake, seed: str | None = None) -> Counterparty:
+    cp = sample_counterparty(seed or f"sbis-{scenario}")
+    fake.register(cp.inn, scenario=scenario, ogrn=cp.ogrn)
+    return cp
+
+
+def send_many(bridge: Bridge, fake: SbisFake, count: int, prefix: str) -> list[Exchange]:
+    out = []
+    for n in range(count):
+        cp = party("sign", fake, seed=f"{prefix}-{n}")
+        out.append(
+            bridge.send(
+                cp,
+                sample_contract(f"{prefix}-{n}"),
+                idempotency_key=f"{prefix}-{n}",
+                provider="sbis",
+            )
+        )
+    return out
