@@ -104,18 +104,24 @@ class CrashHooks:
 
         bridge_cls.provider = hooked_provider  # type: ignore[method-assign]
 
-        dispatch = bridge_cls.dispatch
+        def flag_dispatch(name: str) -> None:
+            real = getattr(bridge_cls, name, None)
+            if real is None:
+                return
 
-        def hooked_dispatch(bridge: Any, exchange_id: str) -> Any:
-            # dispatch_events is its last step: entering it from a dispatch that
-            # recorded 'sent' is the boundary after the record.
-            bridge._crash_in_dispatch = True
-            try:
-                return dispatch(bridge, exchange_id)
-            finally:
-                bridge._crash_in_dispatch = False
+            def hooked(bridge: Any, *args: Any, **kw: Any) -> Any:
+                # dispatch_events is a send's last step: entering it from a send
+                # that recorded 'sent' is the boundary after the record.
+                bridge._crash_in_dispatch = True
+                try:
+                    return real(bridge, *args, **kw)
+                finally:
+                    bridge._crash_in_dispatch = False
 
-        bridge_cls.dispatch = hooked_dispatch  # type: ignore[method-assign]
+            setattr(bridge_cls, name, hooked)
+
+        flag_dispatch("dispatch")
+        flag_dispatch("_deliver")  # where the send path delivers without dispatch()
 
         dispatch_events = bridge_cls.dispatch_events
 
