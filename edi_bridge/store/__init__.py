@@ -234,6 +234,24 @@ class Store:
             raise NotFound(f"no content with SHA-256 {sha256}")
         return io.BufferedReader(ContentReader(self.engine, sha256), CHUNK)
 
+    def read_blob(self, conn: Connection, sha256: str) -> bytes:
+        """A stored content whole, read over ``conn`` in one query (for small content)."""
+        t = schema.blob_chunks
+        data = b"".join(
+            bytes(chunk)
+            for chunk in conn.execute(
+                sa.select(t.c.data).where(t.c.sha256 == sha256).order_by(t.c.seq)
+            ).scalars()
+        )
+        if not data:
+            # Empty content has no chunks; absent content has no blob row either.
+            size = conn.execute(
+                sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
+            ).scalar_one_or_none()
+            if size is None:
+                raise NotFound(f"no content with SHA-256 {sha256}")
+        return data
+
     def blob_size(self, sha256: str) -> int:
         with read_connection(self.engine) as conn:
             size = conn.execute(
@@ -398,6 +416,17 @@ class Store:
             )
         )
         return True
+
+    def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:
+        """The content of the first signature kept for ``exchange_id`` in ``role``."""
+        t = schema.signatures
+        sha = conn.execute(
+            sa.select(t.c.sha256)
+            .where(t.c.exchange_id == exchange_id, t.c.role == role)
+            .order_by(t.c.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        return None if sha is None else self.read_blob(conn, sha)
 
     # -- backend events (outbox) ----------------------------------------
 
