@@ -29,6 +29,7 @@ import io
 import json
 import logging
 import os
+import queue
 import secrets
 import socket
 import threading
@@ -91,6 +92,10 @@ SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
 
 DEFAULT_PROVIDER = "mock"
 MAX_PAGES_PER_POLL = 1000
+# Pages read ahead while earlier ones are applied, and the events one transaction may
+# apply when several pages are waiting (fewer commits when the feed has a backlog).
+PAGES_AHEAD = 4
+EVENTS_PER_TRANSACTION = 1000
 DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its retries
 # Content up to this size is held in memory for a send (signed and sent from one
 # copy); larger content streams from the store in chunks.
@@ -653,6 +658,16 @@ class Bridge:
     def poll(self, providers: Iterable[str] | None = None) -> list[Event]:
         """Apply every pending provider event; returns the changes it recorded."""
         before = self._last_event_seq()
+        self._poll(providers)
+        return self.store.events_after(before, limit=100_000)
+
+    def poll_count(self, providers: Iterable[str] | None = None) -> int:
+        """:meth:`poll` without building the changes: returns how many it recorded."""
+        before = self._last_event_seq()
+        self._poll(providers)
+        return self.store.count_events_after(before)
+
+    def _poll(self, providers: Iterable[str] | None) -> None:
         wanted = list(providers) if providers is not None else None
         for name in wanted if wanted is not None else self._providers_to_poll():
             if wanted is not None and name in self.paper.carriers.names():
@@ -663,7 +678,6 @@ class Bridge:
             self._poll_feed(name, adapter)
         self.paper.poll(wanted)  # carrier tracking, overdue originals, fallbacks
         self.dispatch_events()
-        return self.store.events_after(before, limit=100_000)
 
     def _last_event_seq(self) -> int:
         return self.store.last_event_seq()
@@ -681,23 +695,40 @@ class Bridge:
                 leases.release_feed(conn, scope, self.owner)
 
     def _read_feed(self, name: str, adapter: Provider, scope: str) -> None:
+        """Apply the feed's pages in order, reading the next pages while applying.
+
+        A reader thread follows the cursor page by page (it needs nothing from
+        the store) and hands pages over a short queue; pages that are waiting
+        are applied together, with the cursor after the last of them, in one
+        transaction.
+        """
         cursor = self.store.get_cursor(scope)
-        for _ in range(MAX_PAGES_PER_POLL):
-            page = self.retry.call(_bind(adapter.poll, cursor), what=f"{name} poll")
-            with self.store.transaction() as conn:
-                if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
-                    log.warning("%s: lost the lease on feed %s; stopping", name, scope)
-                    return
-                self._apply_page(conn, name, scope, page.events)
-                # Same transaction: the cursor never moves past unapplied events.
-                if page.cursor != cursor:
-                    self.store.set_cursor(conn, scope, page.cursor)
-            cursor = page.cursor
-            if not page.has_more or not page.events:
-                return
-        log.warning(
-            "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
+        reader = _PageReader(
+            lambda after: self.retry.call(_bind(adapter.poll, after), what=f"{name} poll"),
+            cursor,
+            MAX_PAGES_PER_POLL,
         )
+        try:
+            while True:
+                pages = reader.take(EVENTS_PER_TRANSACTION)
+                if not pages:
+                    break
+                with self.store.transaction() as conn:
+                    if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
+                        log.warning("%s: lost the lease on feed %s; stopping", name, scope)
+                        return
+                    for page in pages:
+                        self._apply_page(conn, name, scope, page.events)
+                    # Same transaction: the cursor never moves past unapplied events.
+                    if pages[-1].cursor != cursor:
+                        self.store.set_cursor(conn, scope, pages[-1].cursor)
+                cursor = pages[-1].cursor
+        finally:
+            reader.stop()
+        if reader.truncated:
+            log.warning(
+                "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
+            )
 
     def _apply_page(
         self, conn: Connection, name: str, scope: str, events: Iterable[ProviderEvent]
@@ -1036,6 +1067,88 @@ _EVENT_TARGETS = {
     ProviderEventKind.REJECTED: ExchangeStatus.REJECTED,
     ProviderEventKind.REVOKED: ExchangeStatus.REVOKED,
 }
+
+
+class _PageReader:
+    """Reads a feed's pages ahead in a thread, following the cursor; bounded queue."""
+
+    _END = object()
+
+    def __init__(
+        self, read: Callable[[str | None], EventPage], cursor: str | None, max_pages: int
+    ) -> None:
+        self._read = read
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=PAGES_AHEAD)
+        self._stopped = threading.Event()
+        self._done = False
+        self._error: BaseException | None = None
+        self.truncated = False
+        self._thread = threading.Thread(
+            target=self._run, args=(cursor, max_pages), name="edi-bridge-feed", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, cursor: str | None, max_pages: int) -> None:
+        try:
+            for _ in range(max_pages):
+                page = self._read(cursor)
+                if not self._put(page):
+                    return
+                if not page.has_more or not page.events:
+                    self._put(self._END)
+                    return
+                cursor = page.cursor
+            self.truncated = True
+            self._put(self._END)
+        except BaseException as exc:  # handed to the applying thread, raised there
+            self._put(exc)
+
+    def _get(self, block: bool) -> EventPage | None:
+        item = self._queue.get(block=block)
+        if item is self._END or isinstance(item, BaseException):
+            self._done = True
+            # A read that failed is raised after the pages read before it are applied.
+            self._error = item if isinstance(item, BaseException) else None
+            return None
+        page: EventPage = item
+        return page
+
+    def take(self, max_events: int) -> list[EventPage]:
+        """The next page (waiting for it), plus pages already read, up to ``max_events``.
+
+        Empty at the end of the feed; raises what the reader raised once the
+        pages before it were taken.
+        """
+        first = None if self._done else self._get(block=True)
+        if first is None:
+            if self._error is not None:
+                raise self._error
+            return []
+        pages: list[EventPage] = [first]
+        count = len(first.events)
+        while count < max_events and not self._done:
+            try:
+                page = self._get(block=False)
+            except queue.Empty:
+                break
+            if page is None:
+                break
+            pages.append(page)
+            count += len(page.events)
+        return pages
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 def _bind(fn: Callable[[str | None], EventPage], cursor: str | None) -> Callable[[], EventPage]:

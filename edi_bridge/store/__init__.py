@@ -491,6 +491,14 @@ class Store:
         with read_connection(self.engine) as conn:
             return int(conn.execute(sa.select(sa.func.max(schema.events.c.seq))).scalar() or 0)
 
+    def count_events_after(self, seq: int = 0) -> int:
+        with read_connection(self.engine) as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(schema.events.c.seq > seq)
+                ).scalar_one()
+            )
+
     def mark_dispatched(self, seq: int) -> None:
         with self.transaction() as conn:
             conn.execute(
