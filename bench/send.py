@@ -6,7 +6,9 @@ software signer, PostMessage to the Diadoc fake. Floor, for each document in
 the same run against the same fake: the same signer called directly, then a
 bare ``requests.Session`` posting the same MessageToPost body (base64 content
 and signature, metadata) with the token already in hand. The signer's cost is
-in both, so the ratio is what the library adds.
+in both, so the ratio is what the library adds. Floor and full path alternate
+document by document (the fake keeps every message, so both meet it in the same
+state), and the client's rate limit is raised: politeness is a policy, not a cost.
 """
 
 from __future__ import annotations
