@@ -132,6 +132,14 @@ class HttpClient:
                     f"{method} {path}: connection failed ({type(exc).__name__})",
                     provider=self.provider,
                 ) from None
+            except (
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                raise TransientError(
+                    f"{method} {path}: answer cut off mid-body ({type(exc).__name__})",
+                    provider=self.provider,
+                ) from None
             except requests.RequestException as exc:
                 raise TransientError(
                     f"{method} {path}: {type(exc).__name__}", provider=self.provider

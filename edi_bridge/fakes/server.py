@@ -7,7 +7,10 @@ speaks its operator's protocol. This module gives them what they share:
   (werkzeug), for tests and for ``edi-bridge mock serve``;
 * :class:`Faults` decides, per request, whether to answer with a server error,
   a 429 with Retry-After, a delay, a dropped connection or a truncated body,
-  either by probability (seeded) or from a queue of forced faults;
+  either by probability (seeded) or from a queue of forced faults; the
+  ``invalid_json``, ``html`` and ``reset`` faults let the operator act first and
+  then spoil its answer (garbled JSON, a proxy's HTML page, a connection cut
+  mid-body), the case where a client cannot know whether its request took;
 * a recording middleware writes each request and response as a JSON line,
   with secrets masked.
 
@@ -67,7 +70,20 @@ def mask_secrets(value: Any) -> Any:
     return value
 
 
-FAULT_KINDS = ("500", "502", "503", "429", "timeout", "drop", "truncate")
+FAULT_KINDS = (
+    "500",
+    "502",
+    "503",
+    "429",
+    "timeout",
+    "drop",
+    "truncate",
+    "invalid_json",
+    "html",
+    "reset",
+)
+# Faults that run the request first, so the operator's state changes.
+AFTER_FAULTS = frozenset({"invalid_json", "html", "reset"})
 
 
 @dataclasses.dataclass
@@ -168,10 +184,44 @@ class FaultMiddleware:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
             return []
+        if kind in AFTER_FAULTS:
+            return _spoiled(kind, self.app, environ, start_response)
         # truncate: announce more than we send, so the client sees a cut body.
         body = b'{"truncated": '
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "4096")])
         return [body]
+
+
+def _spoiled(
+    kind: str, app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Let ``app`` answer, then spoil the answer as ``kind`` says."""
+    answer = Response.from_app(app, environ, buffered=True)
+    body = answer.get_data()
+    if kind == "invalid_json":
+        # A full-length answer that is not JSON (cut short and padded).
+        garbled = (body[: max(1, len(body) // 2)] or b"{") + b"\x00<"
+        headers = [("Content-Type", "application/json; charset=utf-8")]
+        start_response("200 OK", [*headers, ("Content-Length", str(len(garbled)))])
+        return [garbled]
+    if kind == "html":
+        page = b"<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
+        headers = [("Content-Type", "text/html"), ("Content-Length", str(len(page)))]
+        start_response("200 OK", headers)
+        return [page]
+    # reset: the real status and headers, half the body, then the connection goes.
+    headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-length"]
+    start_response(answer.status, [*headers, ("Content-Length", str(len(body) + 4096))])
+    sock = environ.get("werkzeug.socket")
+    half = body[: len(body) // 2]
+
+    def cut() -> Iterable[bytes]:
+        yield half
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    return cut()
 
 
 class RecordMiddleware:
@@ -323,6 +373,7 @@ def load_fake(name: str, options: FakeOptions) -> Fake:
 
 
 __all__ = [
+    "AFTER_FAULTS",
     "FAKES_GROUP",
     "FAULT_KINDS",
     "Fake",

@@ -7,8 +7,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from edi_bridge.errors import ConfigurationError, ProviderError, ProviderNotFound
-from edi_bridge.models import Counterparty
+from edi_bridge.errors import (
+    ConfigurationError,
+    ProviderError,
+    ProviderNotFound,
+    ValidationError,
+)
+from edi_bridge.models import Counterparty, Document
 from edi_bridge.provider import (
     Capability,
     EventPage,
@@ -27,6 +32,7 @@ from .settings import DiadocSettings
 
 STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
+MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 
 
 class DiadocProvider(Provider):
@@ -106,7 +112,18 @@ class DiadocProvider(Provider):
 
     # -- sending ---------------------------------------------------------
 
+    def check(self, counterparty: Counterparty, document: Document) -> None:
+        """Refuse, before anything is stored or uploaded, a document Diadoc cannot take."""
+        if document.size > MAX_DOCUMENT_SIZE:
+            raise ValidationError(
+                "document.size",
+                f"Diadoc accepts at most 70 MB per document; this one has {document.size} bytes",
+            )
+
     def send(self, request: SendRequest) -> SendResult:
+        if request.content.size > MAX_DOCUMENT_SIZE:
+            # Also checked by the Bridge before storing; this guards direct use.
+            raise ValidationError("document.size", "Diadoc accepts at most 70 MB per document")
         to_box = self.recipient_box(request.counterparty)
         if to_box is None:
             cp = request.counterparty

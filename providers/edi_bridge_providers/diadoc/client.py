@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from edi_bridge.errors import AuthError, ProviderError
+from edi_bridge.errors import AuthError, ProviderError, TransientError
 from edi_bridge.http import HttpClient
 from edi_bridge.provider import ContentSource
 from edi_bridge.retry import RetryPolicy
@@ -91,6 +91,7 @@ class DiadocClient:
         accept: str = "application/json",
         ok: tuple[int, ...] = (200,),
         stream: bool = False,
+        retry: bool = True,
     ) -> requests.Response:
         headers = {"Accept": accept}
         payload = data
@@ -110,6 +111,7 @@ class DiadocClient:
                     data=payload,
                     ok=ok,
                     stream=stream,
+                    retry=retry,
                 )
             except AuthError:
                 if attempt == 2:
@@ -119,13 +121,12 @@ class DiadocClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
-        resp = self.call(method, path, **kw)
-        try:
-            return resp.json()
-        except ValueError:
-            raise ProviderError(
-                f"{method} {path}: answer is not JSON", provider="diadoc", status=resp.status_code
-            ) from None
+        # An unreadable success (a proxy's page, a garbled body) leaves the outcome
+        # unknown: retry it. Retrying is safe: PostMessage repeats by operationId.
+        return self.http.retry.call(
+            lambda: _decoded(self.call(method, path, retry=False, **kw), method, path),
+            what=f"{method} {path}",
+        )
 
     # -- organizations and boxes --------------------------------------------
 
@@ -237,6 +238,11 @@ class DiadocClient:
             params={"boxId": box_id, "messageId": message_id, "entityId": entity_id},
             accept="application/octet-stream",
         )
+        if _media_type(resp) == "text/html":
+            # A proxy's error page answered with 200 is not the entity's content.
+            raise TransientError(
+                "GET /V4/GetEntityContent: answered with an HTML page", provider="diadoc"
+            )
         return resp.content
 
     def entity_content_chunks(
@@ -251,7 +257,27 @@ class DiadocClient:
             stream=True,
         )
         with resp:
+            if _media_type(resp) == "text/html":
+                raise TransientError(
+                    "GET /V4/GetEntityContent: answered with an HTML page", provider="diadoc"
+                )
             yield from resp.iter_content(chunk)
+
+
+def _media_type(resp: requests.Response) -> str:
+    return resp.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+
+def _decoded(resp: requests.Response, method: str, path: str) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        kind = _media_type(resp) or "no content type"
+        raise TransientError(
+            f"{method} {path}: answer is not JSON ({kind})",
+            provider="diadoc",
+            status=resp.status_code,
+        ) from None
 
 
 __all__ = ["EVENTS_PAGE", "DiadocClient", "make_auth"]

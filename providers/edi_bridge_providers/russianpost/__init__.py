@@ -43,6 +43,7 @@ from edi_bridge.errors import (
     RateLimited,
     RejectedRequest,
     TransientError,
+    UnsafeInput,
 )
 from edi_bridge.http import RateLimiter, is_loopback
 from edi_bridge.paper.carrier import Carrier, CarrierContext, ShipmentStatus, TrackingRecord
@@ -167,7 +168,8 @@ class RussianPostCarrier(Carrier):
         transport = _Transport(
             session=self.session, timeout=self.timeout, operation_timeout=self.timeout
         )
-        settings = zeep.Settings(strict=False, xsd_ignore_sequence_order=True)
+        # SOAP answers never carry a DTD: refuse any (and with it every entity).
+        settings = zeep.Settings(strict=False, xsd_ignore_sequence_order=True, forbid_dtd=True)
         self.client = zeep.Client(str(WSDL), transport=transport, settings=settings)
         self.service = self.client.create_service(BINDING, self.url)
 
@@ -208,6 +210,10 @@ class RussianPostCarrier(Carrier):
             except requests.RequestException as exc:
                 raise TransientError(
                     f"connection failed ({type(exc).__name__})", provider=self.name
+                ) from None
+            except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden):
+                raise UnsafeInput(
+                    "russianpost: the answer declares a DTD or XML entities; refused"
                 ) from None
             except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError) as exc:
                 raise ProviderError(f"unreadable answer: {exc}", provider=self.name) from None
