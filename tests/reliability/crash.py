@@ -104,18 +104,18 @@ class CrashHooks:
 
         bridge_cls.provider = hooked_provider  # type: ignore[method-assign]
 
-        dispatch = bridge_cls.dispatch
+        deliver = bridge_cls._deliver
 
-        def hooked_dispatch(bridge: Any, exchange_id: str) -> Any:
-            # dispatch_events is its last step: entering it from a dispatch that
-            # recorded 'sent' is the boundary after the record.
+        def hooked_deliver(bridge: Any, attempt: Any) -> Any:
+            # Every send (fresh or resumed) ends in _deliver, whose last step is
+            # dispatch_events: entering it after 'sent' is recorded is the boundary.
             bridge._crash_in_dispatch = True
             try:
-                return dispatch(bridge, exchange_id)
+                return deliver(bridge, attempt)
             finally:
                 bridge._crash_in_dispatch = False
 
-        bridge_cls.dispatch = hooked_dispatch  # type: ignore[method-assign]
+        bridge_cls._deliver = hooked_deliver  # type: ignore[method-assign]
 
         dispatch_events = bridge_cls.dispatch_events
 
