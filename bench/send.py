@@ -6,7 +6,9 @@ software signer, PostMessage to the Diadoc fake. Floor, for each document in
 the same run against the same fake: the same signer called directly, then a
 bare ``requests.Session`` posting the same MessageToPost body (base64 content
 and signature, metadata) with the token already in hand. The signer's cost is
-in both, so the ratio is what the library adds.
+in both, so the ratio is what the library adds. Floor and full path alternate
+document by document (the fake keeps every message, so both meet it in the same
+state), and the client's rate limit is raised: politeness is a policy, not a cost.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .common import Result, contract, fake_process
 
 SIZE = 50 * 1024
 TARGET = 0.7
+RATE = 10_000  # requests/s allowed to the client in this benchmark
 
 
 def _floor_body(doc: Document, content: bytes, signature: bytes, box: str, to: str) -> bytes:
@@ -74,45 +77,50 @@ def run(n: int) -> Result:
             "Content-Type": "application/json; charset=utf-8",
         }
         floor_docs = [contract(i, SIZE, prefix="F") for i in range(n)]
-        start = time.perf_counter()
-        for doc in floor_docs:
-            content = doc.source
-            assert isinstance(content, bytes)
-            signature = signer.sign(content)
-            body = _floor_body(doc, content, signature, fake.box_id, fake.to_box)
-            resp = session.post(
-                url,
-                params={"operationId": operation_id("floor-" + doc.number)},
-                data=body,
-                headers=headers,
-                timeout=60,
-            )
-            resp.raise_for_status()
-            resp.json()
-        floor_s = time.perf_counter() - start
-        session.close()
-
         data = sample_counterparty_data("bench-send")
-        with Bridge.open(Path(tmp) / "send.db", settings=fake.settings(), signer=signer) as bridge:
+        # The client's own politeness (100 requests/s by default) is a policy, not a
+        # cost; it is raised here so the figure shows what the library adds in CPU.
+        settings = fake.settings(rate=str(RATE))
+        with Bridge.open(Path(tmp) / "send.db", settings=settings, signer=signer) as bridge:
             # Warm: token and the counterparty's box lookup, once per process.
             bridge.send(sample_counterparty("bench-send"), contract(-1, SIZE), provider="diadoc")
             # Each document: content and requisites arrive as raw data, as from a backend.
             raw = [(contract(i, SIZE).source, i) for i in range(n)]
-            start = time.perf_counter()
-            for content, i in raw:
+            floor_s = full_s = 0.0
+            # Floor and full path alternate, document by document, so both meet the
+            # fake in the same state (it keeps every message it receives).
+            for doc, (content, i) in zip(floor_docs, raw, strict=True):
+                start = time.perf_counter()
+                floor_content = doc.source
+                assert isinstance(floor_content, bytes)
+                signature = signer.sign(floor_content)
+                body = _floor_body(doc, floor_content, signature, fake.box_id, fake.to_box)
+                resp = session.post(
+                    url,
+                    params={"operationId": operation_id("floor-" + doc.number)},
+                    data=body,
+                    headers=headers,
+                    timeout=60,
+                )
+                resp.raise_for_status()
+                resp.json()
+                floor_s += time.perf_counter() - start
+
+                start = time.perf_counter()
                 assert isinstance(content, bytes)
                 counterparty = parse_counterparty(data)
-                doc = Document.from_bytes(
+                document = Document.from_bytes(
                     content,
                     kind="contract",
                     number=f"L-{i}",
                     date="2026-03-05",
                     file_name=f"contract-L-{i}.pdf",
                 )
-                exchange = bridge.send(counterparty, doc, provider="diadoc")
+                exchange = bridge.send(counterparty, document, provider="diadoc")
+                full_s += time.perf_counter() - start
                 if exchange.status != "sent":
                     raise RuntimeError(f"send ended {exchange.status}: {exchange.last_error}")
-            full_s = time.perf_counter() - start
+        session.close()
     floor_rate, full_rate = n / floor_s, n / full_s
     ratio = full_rate / floor_rate
     return Result(
@@ -125,8 +133,9 @@ def run(n: int) -> Result:
         met=ratio >= TARGET,
         workload=(
             f"{n} contracts of 50 KB, one at a time, EC P-256 software signer, SQLite store, "
-            "Diadoc fake in its own process on 127.0.0.1; floor: same signer + bare "
-            "requests.Session posting the same MessageToPost body"
+            "Diadoc fake in its own process on 127.0.0.1, client rate limit raised to "
+            f"{RATE:,} requests/s; floor: same signer + bare requests.Session posting the same "
+            "MessageToPost body, alternating with the full path document by document"
         ),
         extra={
             "ms_per_document": round(1000 * full_s / n, 2),

@@ -90,15 +90,15 @@ class Worker:
 
     def _poll(self) -> None:
         try:
-            changes = self.bridge.poll()
+            changes = self.bridge.poll_count()
         except EdiBridgeError as exc:
             self.stats.errors += 1
             log.error("poll failed", extra={"error": str(exc)})
             return
         self.stats.polls += 1
-        self.stats.changes += len(changes)
+        self.stats.changes += changes
         if changes:
-            log.info("polled", extra={"changes": len(changes)})
+            log.info("polled", extra={"changes": changes})
 
     def run(self, *, until_idle: bool = False) -> WorkerStats:
         log.info(

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
+import queue
 import secrets
 import socket
 import threading
@@ -89,7 +92,14 @@ SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
 
 DEFAULT_PROVIDER = "mock"
 MAX_PAGES_PER_POLL = 1000
+# Pages read ahead while earlier ones are applied, and the events one transaction may
+# apply when several pages are waiting (fewer commits when the feed has a backlog).
+PAGES_AHEAD = 4
+EVENTS_PER_TRANSACTION = 1000
 DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its retries
+# Content up to this size is held in memory for a send (signed and sent from one
+# copy); larger content streams from the store in chunks.
+INLINE_CONTENT = 8 << 20
 
 
 class _StoredContent(ContentSource):
@@ -100,6 +110,30 @@ class _StoredContent(ContentSource):
 
     def open(self) -> IO[bytes]:
         return self._store.open_blob(self._sha)
+
+
+class _MemoryContent(ContentSource):
+    """Content held in memory: the caller's bytes, or a small stored content read once."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self.size = len(data)
+
+    def open(self) -> IO[bytes]:
+        return io.BytesIO(self._data)
+
+    def read_all(self) -> bytes:
+        return self._data
+
+
+@dataclasses.dataclass(frozen=True)
+class _Attempt:
+    """A send recorded (queued, content, our signature, attempt count) and leased."""
+
+    exchange_id: str
+    provider: str
+    request: SendRequest
+    attempts: int
 
 
 def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
@@ -263,9 +297,11 @@ class Bridge:
         event_key: str | None = None,
         reason: str | None = None,
         detail: dict[str, Any] | None = None,
+        row: Any = None,
         **values: Any,
     ) -> None:
-        row = self.store.exchange_row(conn, exchange_id, for_update=True)
+        if row is None:  # the caller may pass the row it just locked
+            row = self.store.exchange_row(conn, exchange_id, for_update=True)
         if target not in allowed_transitions(row.channel, row.status):
             raise IllegalTransition(exchange_id, row.status, target)
         if reason is not None:
@@ -310,6 +346,8 @@ class Bridge:
             conn=None,
             lease=True,
         )
+        if isinstance(exchange, _Attempt):
+            return self._deliver(exchange)
         if exchange.status == ExchangeStatus.QUEUED:
             return self.dispatch(exchange.id)
         return exchange
@@ -331,19 +369,11 @@ class Bridge:
         commits or rolls back with the backend's changes. A worker
         (``edi-bridge worker``, :meth:`dispatch_queued`) sends it later.
         """
-        if connection is None:
-            return self._enqueue(
-                counterparty,
-                document,
-                key=idempotency_key,
-                provider=provider,
-                scenario=scenario,
-                previous_id=None,
-                conn=None,
-                lease=False,
+        with contextlib.ExitStack() as stack:
+            conn = (
+                None if connection is None else stack.enter_context(borrowed_connection(connection))
             )
-        with borrowed_connection(connection) as conn:
-            return self._enqueue(
+            exchange = self._enqueue(
                 counterparty,
                 document,
                 key=idempotency_key,
@@ -353,6 +383,8 @@ class Bridge:
                 conn=conn,
                 lease=False,
             )
+        assert isinstance(exchange, Exchange)  # only a leased send is prepared for delivery
+        return exchange
 
     def _enqueue(
         self,
@@ -365,7 +397,15 @@ class Bridge:
         previous_id: str | None,
         conn: Connection | None,
         lease: bool,
-    ) -> Exchange:
+    ) -> Exchange | _Attempt:
+        """Record a send as ``queued``; with ``lease`` (a send right away) also prepare it.
+
+        A prepared send returns an :class:`_Attempt`: the same transaction that
+        records the exchange holds its lease, counts the attempt and keeps our
+        signature, signed from the caller's copy of the content (so nothing is
+        read back from the store). Large content from a file is prepared by
+        :meth:`dispatch` after the record commits instead.
+        """
         if document.source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
         key = key or default_idempotency_key(counterparty, document)
@@ -407,8 +447,10 @@ class Bridge:
             parse_scenario(scenario)  # raises ValidationError naming the rule
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
+        source = _source(document)
+        prepare = lease and (isinstance(source, bytes) or document.size <= INLINE_CONTENT)
         with self._maybe_transaction(conn) as tx:
-            sha = self.store.put_blob(tx, _source(document))
+            sha = self.store.put_blob(tx, source)
             self.store.insert_exchange(
                 tx,
                 id=exchange_id,
@@ -424,7 +466,7 @@ class Bridge:
                 scenario=scenario,
                 previous_id=previous_id,
                 needs_attention=False,
-                attempts=0,
+                attempts=1 if prepare else 0,
                 created_at=now,
                 updated_at=now,
                 # Sending right away: hold it so no worker picks it up meanwhile.
@@ -434,7 +476,22 @@ class Bridge:
             self.store.add_history(
                 tx, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
             )
-            return self.store.load_exchange(tx, exchange_id)
+            if not prepare:
+                return self.store.load_exchange(tx, exchange_id)
+            content = _MemoryContent(
+                source if isinstance(source, bytes) else self.store.read_blob(tx, sha)
+            )
+            request = self._request(
+                tx,
+                exchange_id,
+                key,
+                counterparty,
+                document,
+                content,
+                scenario,
+                signed=False,
+            )
+            return _Attempt(exchange_id, name, request, attempts=1)
 
     @contextlib.contextmanager
     def _maybe_transaction(self, conn: Connection | None) -> Iterator[Connection]:
@@ -444,16 +501,23 @@ class Bridge:
             with self.store.transaction() as tx:
                 yield tx
 
-    def _request(self, conn: Connection, exchange_id: str) -> SendRequest:
-        row = self.store.exchange_row(conn, exchange_id)
-        document = Document.model_validate(row.document)
-        content = _StoredContent(self.store, row.content_sha256, document.size)
-        ours = self.store.load_exchange(conn, exchange_id).signatures
-        mine = next((s for s in ours if s.role == "ours"), None)
+    def _request(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        key: str,
+        counterparty: Counterparty,
+        document: Document,
+        content: ContentSource,
+        scenario: str | None,
+        *,
+        signed: bool,
+    ) -> SendRequest:
+        """The request for one attempt; signs and keeps our signature unless ``signed``."""
+        mine = self.store.first_signature(conn, exchange_id, "ours") if signed else None
         if mine is not None:
             # Reuse the first signature so a retried send has an identical body.
-            with self.store.open_blob(mine.sha256) as fh:
-                signature = fh.read()
+            signature = mine
         else:
             signature = self.signer.sign_stream(content.chunks())
             self.store.add_signature(
@@ -461,15 +525,21 @@ class Bridge:
             )
         return SendRequest(
             exchange_id=exchange_id,
-            idempotency_key=row.idempotency_key,
-            counterparty=Counterparty.model_validate(row.counterparty),
+            idempotency_key=key,
+            counterparty=counterparty,
             document=document,
             content=content,
             signature=signature,
-            scenario=row.scenario,
+            scenario=scenario,
             # Derived from the stored document, so a send resumed elsewhere gets the same.
             options=send_options(document, content),
         )
+
+    def _stored_content(self, conn: Connection, sha256: str, size: int) -> ContentSource:
+        if size <= INLINE_CONTENT:
+            # One read over the open transaction, shared by signing and the provider call.
+            return _MemoryContent(self.store.read_blob(conn, sha256))
+        return _StoredContent(self.store, sha256, size)
 
     def dispatch(self, exchange_id: str) -> Exchange:
         """Send a queued exchange to its provider (reconciling an earlier attempt)."""
@@ -480,10 +550,25 @@ class Bridge:
             ):
                 # Sent already, or another live worker holds it.
                 return self.store.load_exchange(conn, exchange_id)
-            request = self._request(conn, exchange_id)
+            document = Document.model_validate(row.document)
+            request = self._request(
+                conn,
+                exchange_id,
+                row.idempotency_key,
+                Counterparty.model_validate(row.counterparty),
+                document,
+                self._stored_content(conn, row.content_sha256, document.size),
+                row.scenario,
+                signed=True,
+            )
             attempts = row.attempts + 1
             self.store.update_exchange(conn, exchange_id, attempts=attempts)
-            name = row.provider
+        return self._deliver(_Attempt(exchange_id, row.provider, request, attempts))
+
+    def _deliver(self, attempt: _Attempt) -> Exchange:
+        """The provider call for a recorded attempt, then the record of its outcome."""
+        exchange_id, request, attempts = attempt.exchange_id, attempt.request, attempt.attempts
+        name = attempt.provider
         adapter = self.provider(name)
         try:
             result: SendResult | None = None
@@ -531,6 +616,7 @@ class Bridge:
                     exchange_id,
                     ExchangeStatus.SENT,
                     f"accepted by {name}",
+                    row=row,
                     event_key=f"{exchange_id}:sent",
                     detail={"provider_ref": dict(result.ref)},
                     provider_ref=dict(result.ref),
@@ -572,6 +658,16 @@ class Bridge:
     def poll(self, providers: Iterable[str] | None = None) -> list[Event]:
         """Apply every pending provider event; returns the changes it recorded."""
         before = self._last_event_seq()
+        self._poll(providers)
+        return self.store.events_after(before, limit=100_000)
+
+    def poll_count(self, providers: Iterable[str] | None = None) -> int:
+        """:meth:`poll` without building the changes: returns how many it recorded."""
+        before = self._last_event_seq()
+        self._poll(providers)
+        return self.store.count_events_after(before)
+
+    def _poll(self, providers: Iterable[str] | None) -> None:
         wanted = list(providers) if providers is not None else None
         for name in wanted if wanted is not None else self._providers_to_poll():
             if wanted is not None and name in self.paper.carriers.names():
@@ -582,7 +678,6 @@ class Bridge:
             self._poll_feed(name, adapter)
         self.paper.poll(wanted)  # carrier tracking, overdue originals, fallbacks
         self.dispatch_events()
-        return self.store.events_after(before, limit=100_000)
 
     def _last_event_seq(self) -> int:
         return self.store.last_event_seq()
@@ -600,23 +695,40 @@ class Bridge:
                 leases.release_feed(conn, scope, self.owner)
 
     def _read_feed(self, name: str, adapter: Provider, scope: str) -> None:
+        """Apply the feed's pages in order, reading the next pages while applying.
+
+        A reader thread follows the cursor page by page (it needs nothing from
+        the store) and hands pages over a short queue; pages that are waiting
+        are applied together, with the cursor after the last of them, in one
+        transaction.
+        """
         cursor = self.store.get_cursor(scope)
-        for _ in range(MAX_PAGES_PER_POLL):
-            page = self.retry.call(_bind(adapter.poll, cursor), what=f"{name} poll")
-            with self.store.transaction() as conn:
-                if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
-                    log.warning("%s: lost the lease on feed %s; stopping", name, scope)
-                    return
-                self._apply_page(conn, name, scope, page.events)
-                # Same transaction: the cursor never moves past unapplied events.
-                if page.cursor != cursor:
-                    self.store.set_cursor(conn, scope, page.cursor)
-            cursor = page.cursor
-            if not page.has_more or not page.events:
-                return
-        log.warning(
-            "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
+        reader = _PageReader(
+            lambda after: self.retry.call(_bind(adapter.poll, after), what=f"{name} poll"),
+            cursor,
+            MAX_PAGES_PER_POLL,
         )
+        try:
+            while True:
+                pages = reader.take(EVENTS_PER_TRANSACTION)
+                if not pages:
+                    break
+                with self.store.transaction() as conn:
+                    if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
+                        log.warning("%s: lost the lease on feed %s; stopping", name, scope)
+                        return
+                    for page in pages:
+                        self._apply_page(conn, name, scope, page.events)
+                    # Same transaction: the cursor never moves past unapplied events.
+                    if pages[-1].cursor != cursor:
+                        self.store.set_cursor(conn, scope, pages[-1].cursor)
+                cursor = pages[-1].cursor
+        finally:
+            reader.stop()
+        if reader.truncated:
+            log.warning(
+                "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
+            )
 
     def _apply_page(
         self, conn: Connection, name: str, scope: str, events: Iterable[ProviderEvent]
@@ -960,6 +1072,88 @@ _EVENT_TARGETS = {
     ProviderEventKind.REJECTED: ExchangeStatus.REJECTED,
     ProviderEventKind.REVOKED: ExchangeStatus.REVOKED,
 }
+
+
+class _PageReader:
+    """Reads a feed's pages ahead in a thread, following the cursor; bounded queue."""
+
+    _END = object()
+
+    def __init__(
+        self, read: Callable[[str | None], EventPage], cursor: str | None, max_pages: int
+    ) -> None:
+        self._read = read
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=PAGES_AHEAD)
+        self._stopped = threading.Event()
+        self._done = False
+        self._error: BaseException | None = None
+        self.truncated = False
+        self._thread = threading.Thread(
+            target=self._run, args=(cursor, max_pages), name="edi-bridge-feed", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, cursor: str | None, max_pages: int) -> None:
+        try:
+            for _ in range(max_pages):
+                page = self._read(cursor)
+                if not self._put(page):
+                    return
+                if not page.has_more or not page.events:
+                    self._put(self._END)
+                    return
+                cursor = page.cursor
+            self.truncated = True
+            self._put(self._END)
+        except BaseException as exc:  # handed to the applying thread, raised there
+            self._put(exc)
+
+    def _get(self, block: bool) -> EventPage | None:
+        item = self._queue.get(block=block)
+        if item is self._END or isinstance(item, BaseException):
+            self._done = True
+            # A read that failed is raised after the pages read before it are applied.
+            self._error = item if isinstance(item, BaseException) else None
+            return None
+        page: EventPage = item
+        return page
+
+    def take(self, max_events: int) -> list[EventPage]:
+        """The next page (waiting for it), plus pages already read, up to ``max_events``.
+
+        Empty at the end of the feed; raises what the reader raised once the
+        pages before it were taken.
+        """
+        first = None if self._done else self._get(block=True)
+        if first is None:
+            if self._error is not None:
+                raise self._error
+            return []
+        pages: list[EventPage] = [first]
+        count = len(first.events)
+        while count < max_events and not self._done:
+            try:
+                page = self._get(block=False)
+            except queue.Empty:
+                break
+            if page is None:
+                break
+            pages.append(page)
+            count += len(page.events)
+        return pages
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 def _bind(fn: Callable[[str | None], EventPage], cursor: str | None) -> Callable[[], EventPage]:

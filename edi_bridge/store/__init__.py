@@ -40,6 +40,43 @@ CHUNK = 1 << 20
 DEFAULT_DB = "edi-bridge.db"
 
 
+class _Q:
+    """Statements built once: building one per call costs more than running it."""
+
+    _x = schema.exchanges
+    exchange = sa.select(_x).where(_x.c.id == sa.bindparam("id"))
+    exchange_locked = exchange.with_for_update()
+    exchange_by_key = sa.select(_x.c.id).where(_x.c.idempotency_key == sa.bindparam("key"))
+    update_exchange = _x.update().where(_x.c.id == sa.bindparam("_id"))
+    insert_exchange = _x.insert()
+    insert_history = schema.history.insert()
+    history = (
+        sa.select(schema.history)
+        .where(schema.history.c.exchange_id == sa.bindparam("id"))
+        .order_by(schema.history.c.id)
+    )
+    _s = schema.signatures
+    signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+    signature_kept = sa.select(_s.c.id).where(
+        _s.c.exchange_id == sa.bindparam("id"),
+        _s.c.role == sa.bindparam("role"),
+        _s.c.sha256 == sa.bindparam("sha"),
+    )
+    insert_signature = _s.insert()
+    event_by_key = sa.select(schema.events.c.seq).where(schema.events.c.key == sa.bindparam("key"))
+    insert_event = schema.events.insert()
+    blob_exists = sa.select(schema.blobs.c.sha256).where(
+        schema.blobs.c.sha256 == sa.bindparam("sha")
+    )
+    insert_blob = schema.blobs.insert()
+    insert_chunk = schema.blob_chunks.insert()
+    chunks = (
+        sa.select(schema.blob_chunks.c.data)
+        .where(schema.blob_chunks.c.sha256 == sa.bindparam("sha"))
+        .order_by(schema.blob_chunks.c.seq)
+    )
+
+
 def database_url(location: str | os.PathLike[str] | None = None) -> str:
     """Turn ``--db`` / ``EDI_BRIDGE_DB`` (a path or a URL) into a SQLAlchemy URL."""
     value = os.fspath(location) if location else os.environ.get("EDI_BRIDGE_DB") or DEFAULT_DB
@@ -215,14 +252,12 @@ class Store:
             digest.update(chunk)
             size += len(chunk)
         sha = digest.hexdigest()
-        exists = conn.execute(
-            sa.select(schema.blobs.c.sha256).where(schema.blobs.c.sha256 == sha)
-        ).first()
+        exists = conn.execute(_Q.blob_exists, {"sha": sha}).first()
         if exists is None:
-            conn.execute(schema.blobs.insert().values(sha256=sha, size=size, created_at=utcnow()))
+            conn.execute(_Q.insert_blob, {"sha256": sha, "size": size, "created_at": utcnow()})
             fh.seek(0)
             for seq, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
-                conn.execute(schema.blob_chunks.insert().values(sha256=sha, seq=seq, data=chunk))
+                conn.execute(_Q.insert_chunk, {"sha256": sha, "seq": seq, "data": chunk})
         return sha
 
     def open_blob(self, sha256: str) -> IO[bytes]:
@@ -233,6 +268,20 @@ class Store:
         if found is None:
             raise NotFound(f"no content with SHA-256 {sha256}")
         return io.BufferedReader(ContentReader(self.engine, sha256), CHUNK)
+
+    def read_blob(self, conn: Connection, sha256: str) -> bytes:
+        """A stored content whole, read over ``conn`` in one query (for small content)."""
+        data = b"".join(
+            bytes(chunk) for chunk in conn.execute(_Q.chunks, {"sha": sha256}).scalars()
+        )
+        if not data:
+            # Empty content has no chunks; absent content has no blob row either.
+            size = conn.execute(
+                sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
+            ).scalar_one_or_none()
+            if size is None:
+                raise NotFound(f"no content with SHA-256 {sha256}")
+        return data
 
     def blob_size(self, sha256: str) -> int:
         with read_connection(self.engine) as conn:
@@ -246,29 +295,26 @@ class Store:
     # -- exchanges -------------------------------------------------------
 
     def insert_exchange(self, conn: Connection, **values: Any) -> None:
-        conn.execute(schema.exchanges.insert().values(**values))
+        conn.execute(_Q.insert_exchange, values)
 
     def update_exchange(self, conn: Connection, exchange_id: str, **values: Any) -> None:
         values.setdefault("updated_at", utcnow())
-        conn.execute(
-            schema.exchanges.update().where(schema.exchanges.c.id == exchange_id).values(**values)
-        )
+        # The SET clause comes from the parameter names (columns); ``_id`` picks the row.
+        conn.execute(_Q.update_exchange, {"_id": exchange_id, **values})
 
     def exchange_row(
         self, conn: Connection, exchange_id: str, *, for_update: bool = False
     ) -> sa.Row[Any]:
-        query = sa.select(schema.exchanges).where(schema.exchanges.c.id == exchange_id)
-        if for_update and conn.dialect.name != "sqlite":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        locked = for_update and conn.dialect.name != "sqlite"
+        row = conn.execute(
+            _Q.exchange_locked if locked else _Q.exchange, {"id": exchange_id}
+        ).first()
         if row is None:
             raise NotFound(f"no exchange {exchange_id!r}")
         return row
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
-        return conn.execute(
-            sa.select(schema.exchanges.c.id).where(schema.exchanges.c.idempotency_key == key)
-        ).scalar_one_or_none()
+        return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
 
     def exchange_id_for_document(
         self, conn: Connection, provider: str, document_id: str
@@ -311,27 +357,20 @@ class Store:
         at: dt.datetime | None = None,
     ) -> None:
         conn.execute(
-            schema.history.insert().values(
-                exchange_id=exchange_id,
-                status=status,
-                at=at or utcnow(),
-                cause=cause,
-                detail=detail or {},
-            )
+            _Q.insert_history,
+            {
+                "exchange_id": exchange_id,
+                "status": status,
+                "at": at or utcnow(),
+                "cause": cause,
+                "detail": detail or {},
+            },
         )
 
     def load_exchange(self, conn: Connection, exchange_id: str) -> Exchange:
         row = self.exchange_row(conn, exchange_id)
-        hist = conn.execute(
-            sa.select(schema.history)
-            .where(schema.history.c.exchange_id == exchange_id)
-            .order_by(schema.history.c.id)
-        ).all()
-        sigs = conn.execute(
-            sa.select(schema.signatures)
-            .where(schema.signatures.c.exchange_id == exchange_id)
-            .order_by(schema.signatures.c.id)
-        ).all()
+        hist = conn.execute(_Q.history, {"id": exchange_id}).all()
+        sigs = conn.execute(_Q.signatures, {"id": exchange_id}).all()
         return Exchange(
             id=row.id,
             idempotency_key=row.idempotency_key,
@@ -378,26 +417,34 @@ class Store:
         """Keep a signature; returns False when the same one is already kept."""
         sha = self.put_blob(conn, content)
         exists = conn.execute(
-            sa.select(schema.signatures.c.id).where(
-                schema.signatures.c.exchange_id == exchange_id,
-                schema.signatures.c.role == role,
-                schema.signatures.c.sha256 == sha,
-            )
+            _Q.signature_kept, {"id": exchange_id, "role": role, "sha": sha}
         ).first()
         if exists is not None:
             return False
         conn.execute(
-            schema.signatures.insert().values(
-                exchange_id=exchange_id,
-                role=role,
-                file_name=file_name,
-                sha256=sha,
-                size=len(content),
-                at=utcnow(),
-                verdict=verdict,
-            )
+            _Q.insert_signature,
+            {
+                "exchange_id": exchange_id,
+                "role": role,
+                "file_name": file_name,
+                "sha256": sha,
+                "size": len(content),
+                "at": utcnow(),
+                "verdict": verdict,
+            },
         )
         return True
+
+    def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:
+        """The content of the first signature kept for ``exchange_id`` in ``role``."""
+        t = schema.signatures
+        sha = conn.execute(
+            sa.select(t.c.sha256)
+            .where(t.c.exchange_id == exchange_id, t.c.role == role)
+            .order_by(t.c.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        return None if sha is None else self.read_blob(conn, sha)
 
     # -- backend events (outbox) ----------------------------------------
 
@@ -413,21 +460,20 @@ class Store:
         data: dict[str, Any] | None = None,
     ) -> bool:
         """Record a change for the backend; a repeated key records nothing."""
-        exists = conn.execute(
-            sa.select(schema.events.c.seq).where(schema.events.c.key == key)
-        ).first()
+        exists = conn.execute(_Q.event_by_key, {"key": key}).first()
         if exists is not None:
             return False
         conn.execute(
-            schema.events.insert().values(
-                key=key,
-                kind=kind,
-                exchange_id=exchange_id,
-                status=status,
-                at=utcnow(),
-                reason=reason,
-                data=data or {},
-            )
+            _Q.insert_event,
+            {
+                "key": key,
+                "kind": kind,
+                "exchange_id": exchange_id,
+                "status": status,
+                "at": utcnow(),
+                "reason": reason,
+                "data": data or {},
+            },
         )
         return True
 
@@ -461,6 +507,14 @@ class Store:
     def last_event_seq(self) -> int:
         with read_connection(self.engine) as conn:
             return int(conn.execute(sa.select(sa.func.max(schema.events.c.seq))).scalar() or 0)
+
+    def count_events_after(self, seq: int = 0) -> int:
+        with read_connection(self.engine) as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(schema.events.c.seq > seq)
+                ).scalar_one()
+            )
 
     def mark_dispatched(self, seq: int) -> None:
         with self.transaction() as conn:

@@ -104,24 +104,18 @@ class CrashHooks:
 
         bridge_cls.provider = hooked_provider  # type: ignore[method-assign]
 
-        def flag_dispatch(name: str) -> None:
-            real = getattr(bridge_cls, name, None)
-            if real is None:
-                return
+        deliver = bridge_cls._deliver
 
-            def hooked(bridge: Any, *args: Any, **kw: Any) -> Any:
-                # dispatch_events is a send's last step: entering it from a send
-                # that recorded 'sent' is the boundary after the record.
-                bridge._crash_in_dispatch = True
-                try:
-                    return real(bridge, *args, **kw)
-                finally:
-                    bridge._crash_in_dispatch = False
+        def hooked_deliver(bridge: Any, attempt: Any) -> Any:
+            # Every send (fresh or resumed) ends in _deliver, whose last step is
+            # dispatch_events: entering it after 'sent' is recorded is the boundary.
+            bridge._crash_in_dispatch = True
+            try:
+                return deliver(bridge, attempt)
+            finally:
+                bridge._crash_in_dispatch = False
 
-            setattr(bridge_cls, name, hooked)
-
-        flag_dispatch("dispatch")
-        flag_dispatch("_deliver")  # where the send path delivers without dispatch()
+        bridge_cls._deliver = hooked_deliver  # type: ignore[method-assign]
 
         dispatch_events = bridge_cls.dispatch_events
 

@@ -113,6 +113,9 @@ class World:
         self.operations: dict[tuple[str, str], str] = {}
         self.custom_ids: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.feeds: dict[str, list[dict[str, Any]]] = {}
+        # {box: (events indexed so far, {IndexKey: position of its first event})};
+        # feeds only grow, so the index catches up with new events on lookup.
+        self._feed_index: dict[str, tuple[int, dict[str, int]]] = {}
         self.documents: dict[str, SentDocument] = {}
         self.shelf: dict[str, dict[int, bytes]] = {}
         self.shelf_done: dict[str, bytes] = {}
@@ -169,7 +172,7 @@ class World:
         if after:
             # Position after the *first* event with this key: an equal key that
             # follows shows up again on the next page, as users report.
-            index = next((i for i, e in enumerate(feed) if e["IndexKey"] == after), None)
+            index = self._index_of(box_id, feed, after)
             if index is None:
                 return None
             start = index + 1
@@ -184,6 +187,15 @@ class World:
                     out.append(event)  # the known fault: the same EventId twice
             events = out[:limit]
         return events, max(0, len(feed) - start)
+
+    def _index_of(self, box_id: str, feed: list[dict[str, Any]], key: str) -> int | None:
+        done, positions = self._feed_index.get(box_id, (0, {}))
+        if done > len(feed):  # the feed was replaced: index it again
+            done, positions = 0, {}
+        for i in range(done, len(feed)):
+            positions.setdefault(feed[i]["IndexKey"], i)
+        self._feed_index[box_id] = (len(feed), positions)
+        return positions.get(key)
 
     # -- entities ----------------------------------------------------------
 
