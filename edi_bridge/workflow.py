@@ -96,6 +96,7 @@ MAX_PAGES_PER_POLL = 1000
 # apply when several pages are waiting (fewer commits when the feed has a backlog).
 PAGES_AHEAD = 4
 EVENTS_PER_TRANSACTION = 1000
+EARLY_EVENTS_KEPT = dt.timedelta(days=7)  # far longer than any send takes to be recorded
 DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its retries
 # Content up to this size is held in memory for a send (signed and sent from one
 # copy); larger content streams from the store in chunks.
@@ -625,6 +626,7 @@ class Bridge:
                     lease_owner=None,
                     lease_until=None,
                 )
+                self._apply_early_events(conn, name, exchange_id, result.document_id)
             exchange = self.store.load_exchange(conn, exchange_id)
         self.dispatch_events()
         return exchange
@@ -688,6 +690,8 @@ class Bridge:
             if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
                 log.debug("%s: feed %s is being read by another worker", name, scope)
                 return
+            # Early events about documents that never became ours are dropped in time.
+            self.store.prune_early_events(conn, utcnow() - EARLY_EVENTS_KEPT)
         try:
             self._read_feed(name, adapter, scope)
         finally:
@@ -754,6 +758,7 @@ class Bridge:
         changes: dict[str, dict[str, Any]] = {}
         history: list[dict[str, Any]] = []
         outbox: list[dict[str, Any]] = []
+        early: list[ProviderEvent] = []
         for event in events:
             if event.event_id in applied:
                 continue  # already applied (or repeated within this page)
@@ -763,7 +768,7 @@ class Bridge:
                 {"scope": scope, "event_id": event.event_id, "exchange_id": exchange_id, "at": now}
             )
             if exchange_id is None:
-                log.debug("%s event %s is for a document we did not send", name, event.event_id)
+                early.append(event)
                 continue
             row = rows[exchange_id]
             target = _EVENT_TARGETS[event.kind]
@@ -819,6 +824,7 @@ class Bridge:
                 }
             )
         store.add_applied_events(conn, claimed)
+        store.park_early_events(conn, name, early)
         store.add_signatures(conn, signatures)
         store.update_exchanges(conn, changes)
         store.add_history_rows(conn, history)
@@ -829,8 +835,29 @@ class Bridge:
         if not self.store.claim_provider_event(conn, scope, event.event_id, exchange_id):
             return  # already applied
         if exchange_id is None:
-            log.debug("%s event %s is for a document we did not send", name, event.event_id)
+            # Not ours, or ours but the record of its send has not committed yet.
+            self.store.park_early_events(conn, name, [event])
             return
+        self._apply_to(conn, name, exchange_id, event)
+
+    def _apply_early_events(
+        self, conn: Connection, name: str, exchange_id: str, document_id: str
+    ) -> None:
+        """Apply, in order, what the operator reported before the send was recorded."""
+        for row in self.store.take_early_events(conn, name, document_id):
+            event = ProviderEvent(
+                event_id=row.event_id,
+                kind=ProviderEventKind(row.kind),
+                document_id=row.document_id,
+                at=row.at,
+                reason=row.reason,
+                signature=bytes(row.signature) if row.signature is not None else None,
+            )
+            self._apply_to(conn, name, exchange_id, event)
+
+    def _apply_to(
+        self, conn: Connection, name: str, exchange_id: str, event: ProviderEvent
+    ) -> None:
         row = self.store.exchange_row(conn, exchange_id, for_update=True)
         target = {
             ProviderEventKind.DELIVERED: ExchangeStatus.DELIVERED,

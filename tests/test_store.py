@@ -87,3 +87,16 @@ def test_same_workflow_runs_on_postgresql(postgres_url: str) -> None:
         bridge.poll()
         assert bridge.status(ex.id).status == "signed"
         assert bridge.send(sample_counterparty("pg"), sample_contract()).id == ex.id
+
+
+def test_a_version_1_database_gains_the_early_events_table(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "v1.db")
+    with store.transaction() as conn:
+        schema.early_events.drop(conn)
+        migrations._stamp(conn, 1)
+    store.close()
+    upgraded = Store.open(tmp_path / "v1.db")
+    with upgraded.engine.connect() as conn:
+        assert sa.inspect(conn).has_table("edi_early_events")
+        assert migrations.current_version(conn) == 2
+    upgraded.close()

@@ -545,6 +545,40 @@ class Store:
         )
         return True
 
+    def park_early_events(self, conn: Connection, provider: str, events: Iterable[Any]) -> None:
+        """Keep events about documents not recorded yet (see schema.early_events)."""
+        now = utcnow()
+        rows = [
+            {
+                "provider": provider,
+                "document_id": e.document_id,
+                "event_id": e.event_id,
+                "kind": str(e.kind),
+                "at": e.at,
+                "reason": e.reason,
+                "signature": e.signature,
+                "created_at": now,
+            }
+            for e in events
+        ]
+        if rows:
+            conn.execute(schema.early_events.insert(), rows)
+
+    def take_early_events(
+        self, conn: Connection, provider: str, document_id: str
+    ) -> list[sa.Row[Any]]:
+        t = schema.early_events
+        match = (t.c.provider == provider, t.c.document_id == document_id)
+        rows = list(conn.execute(sa.select(t).where(*match).order_by(t.c.id)).all())
+        if rows:
+            conn.execute(t.delete().where(*match))
+        return rows
+
+    def prune_early_events(self, conn: Connection, before: dt.datetime) -> int:
+        """Events about documents that never became ours (inbound mail) go eventually."""
+        t = schema.early_events
+        return int(conn.execute(t.delete().where(t.c.created_at < before)).rowcount)
+
     def cursor_scopes(self) -> list[str]:
         with read_connection(self.engine) as conn:
             return list(conn.execute(sa.select(schema.cursors.c.scope)).scalars())

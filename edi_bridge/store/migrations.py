@@ -18,8 +18,13 @@ from . import schema
 
 Step = Callable[[Connection], None]
 
+
 # version -> the step that brings a database from version-1 to it
-STEPS: dict[int, Step] = {}
+def _v2_early_events(conn: Connection) -> None:
+    schema.early_events.create(conn)
+
+
+STEPS: dict[int, Step] = {2: _v2_early_events}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -121,6 +121,24 @@ events = sa.Table(
 )
 
 # Provider event ids already applied, per feed: the at-most-once guard.
+# Events about a document we have not recorded yet: the operator can report on a
+# document before our record of the send commits (another worker polled in
+# between). They wait here and are applied when the send is recorded.
+early_events = sa.Table(
+    "edi_early_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("document_id", sa.String(256), nullable=False),
+    sa.Column("event_id", sa.String(256), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("signature", sa.LargeBinary),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_edi_early_events_doc", "provider", "document_id"),
+)
+
 applied_events = sa.Table(
     "edi_applied_events",
     metadata,
