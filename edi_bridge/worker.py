@@ -73,12 +73,13 @@ class Worker:
                 extra={"exchange": exchange_id, "error": f"{type(exc).__name__}: {exc}"},
             )
             return
-        if exchange.status == ExchangeStatus.SENT:
-            self._count("sent")
-        elif exchange.status == ExchangeStatus.FAILED:
+        if exchange.status == ExchangeStatus.FAILED:
             self._count("failed")
         elif exchange.status == ExchangeStatus.QUEUED:
             self._count("still_queued")
+        else:
+            # Sent; possibly already delivered or signed by news that came early.
+            self._count("sent")
         log.info(
             "dispatched",
             extra={"exchange": exchange_id, "status": exchange.status, "owner": self.bridge.owner},
