@@ -333,9 +333,13 @@ class FakeServer:
     def exports(self) -> dict[str, str]:
         return self.fake.exports(self.url)
 
-    def start(self) -> FakeServer:
+    def start(self, *, poll_interval: float = 0.5) -> FakeServer:
+        """Serve in a daemon thread; ``stop()`` waits up to ``poll_interval`` seconds."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-{self.fake.name}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": poll_interval},
+            name=f"fake-{self.fake.name}",
+            daemon=True,
         )
         self._thread.start()
         return self

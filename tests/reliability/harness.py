@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from edi_bridge_providers.diadoc.fake import DiadocFake
 from edi_bridge_providers.mock import calls, messages
+from edi_bridge_providers.sbis.fake import SbisFake
 
 from edi_bridge import Bridge
 from edi_bridge.store import schema
@@ -138,6 +139,37 @@ def diadoc_view(fake: DiadocFake, keys: Iterable[str]) -> dict[str, AtOperator]:
                     else:
                         theirs = content
             view[key] = AtOperator(len(found), None, ours, theirs)
+    return view
+
+
+def sbis_view(fake: SbisFake, keys: Iterable[str]) -> dict[str, AtOperator]:
+    """SBIS's view: the document behind each key's ``Идентификатор``, and its twins.
+
+    The adapter derives the ``Идентификатор`` from the key, so a second document
+    for one intent would carry another id but the same number: those are counted.
+    """
+    from edi_bridge_providers.sbis.wire import document_uuid
+
+    world = fake.world
+    view = {}
+    with world.lock:
+        for key in keys:
+            doc = world.documents.get(document_uuid(key))
+            if doc is None:
+                view[key] = AtOperator(0, None, None, None)
+                continue
+            twins = sum(1 for d in world.documents.values() if d.number == doc.number)
+            ours = theirs = None
+            for att in doc.attachments:
+                if att.service:
+                    continue
+                for sig in att.signatures:
+                    if sig.inn == world.our_inn:
+                        ours = sig.data
+                    else:
+                        theirs = sig.data
+                break  # the contract is the first attachment; the rest are receipts
+            view[key] = AtOperator(twins, None, ours, theirs)
     return view
 
 

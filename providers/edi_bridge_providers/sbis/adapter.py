@@ -91,6 +91,16 @@ def _der(data: bytes) -> bytes:
     return decoded if decoded[:1] == b"\x30" else data
 
 
+def _is_cms(data: bytes) -> bool:
+    """Whether ``data`` parses in full as a CMS ContentInfo."""
+    try:
+        info = cms.ContentInfo.load(data, strict=True)
+        info.native  # noqa: B018 - parsing every field is the check
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True
+
+
 def _party(inn: str, kpp: str | None, name: str, full_name: str | None = None) -> dict[str, Any]:
     if len(inn) == 10:
         return {"СвЮЛ": {"ИНН": inn, "КПП": kpp or "", "Название": name}}
@@ -371,7 +381,15 @@ class SbisProvider(Provider):
         if not theirs:
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
-        return _der(self._file_bytes(as_dict(theirs[-1].get("Файл"))))
+        data = _der(self._file_bytes(as_dict(theirs[-1].get("Файл"))))
+        if not _is_cms(data):
+            # A download spoiled on the way (a proxy's page, a cut body) would be
+            # kept as the signature for good; fail the poll so the page is read again.
+            raise TransientError(
+                f"event {event.event_id}: the counterparty's signature file is not CMS",
+                provider="sbis",
+            )
+        return data
 
     # -- reading back ----------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from edi_bridge.errors import AuthError, ProviderError, RejectedRequest
+from edi_bridge.errors import AuthError, ProviderError, RejectedRequest, TransientError
 from edi_bridge.http import HttpClient
 from edi_bridge.retry import RetryPolicy
 
@@ -129,14 +129,25 @@ class SbisClient:
     ) -> requests.Response:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         all_headers = {"Content-Type": CONTENT_TYPE, "Accept": "application/json", **headers}
+        method = str(body.get("method"))
         return self.retry.call(
-            lambda: self._post_once(path, data, all_headers), what=f"sbis {body.get('method')}"
+            lambda: self._post_once(method, path, data, all_headers), what=f"sbis {method}"
         )
 
-    def _post_once(self, path: str, data: bytes, headers: dict[str, str]) -> requests.Response:
+    def _post_once(
+        self, method: str, path: str, data: bytes, headers: dict[str, str]
+    ) -> requests.Response:
         resp = self.http.request("POST", path, ok=_OK, retry=False, data=data, headers=headers)
         if resp.status_code >= 500 and not self._has_rpc_error(resp):
             raise error_from_body(resp.status_code, resp.content)  # transient: retried
+        if resp.status_code < 300 and self._json(resp) is None:
+            # A success status with a garbled body or a proxy's HTML page: the
+            # call may have gone through, so it is retried (calls are idempotent
+            # by Идентификатор), never taken as the operator's refusal.
+            kind = resp.headers.get("Content-Type", "").split(";", 1)[0].strip() or "no type"
+            raise TransientError(
+                f"{method}: answer is not JSON ({kind})", provider=PROVIDER, status=resp.status_code
+            )
         return resp
 
     @staticmethod
