@@ -13,30 +13,38 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import threading
+from typing import ClassVar, Generic, TypeVar, cast
 
 from .errors import UnknownProvider
 from .provider import Provider
 
 ENTRY_POINT_GROUP = "edi_bridge.providers"
+T = TypeVar("T")
 
 
-class Registry:
-    def __init__(self, *, use_entry_points: bool = True) -> None:
+class PluginRegistry(Generic[T]):
+    """Plug-in classes by name: an entry-point group, imported lazily on first
+    use, plus registrations made in code (which win over installed ones)."""
+
+    group: ClassVar[str]
+    noun: ClassVar[str]  # "provider", "carrier": how errors name what is missing
+
+    def __init__(self, base: type[object], *, use_entry_points: bool = True) -> None:
+        self._base = base
         self._lock = threading.Lock()
-        self._targets: dict[str, str | type[Provider]] = {}
+        self._targets: dict[str, str | type[T]] = {}
         self._use_entry_points = use_entry_points
         self._scanned = False
 
     def _scan(self) -> None:
         if self._scanned or not self._use_entry_points:
             return
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            # Explicit registrations win over installed ones.
+        for ep in importlib.metadata.entry_points(group=self.group):
             self._targets.setdefault(ep.name, ep.value)
         self._scanned = True
 
-    def register(self, name: str, target: str | type[Provider]) -> None:
-        """Add (or replace) an adapter under ``name``."""
+    def register(self, name: str, target: str | type[T]) -> None:
+        """Add (or replace) a plug-in under ``name``."""
         with self._lock:
             self._scan()
             self._targets[name] = target
@@ -46,25 +54,39 @@ class Registry:
             self._scan()
             return sorted(self._targets)
 
-    def get(self, name: str) -> type[Provider]:
+    def get(self, name: str) -> type[T]:
         with self._lock:
             self._scan()
             target = self._targets.get(name)
+        noun = self.noun
         if target is None:
             known = ", ".join(self.names()) or "none"
-            raise UnknownProvider(f"no provider named {name!r} (installed: {known})")
+            raise UnknownProvider(f"no {noun} named {name!r} (installed: {known})")
         if isinstance(target, str):
             module_name, _, attr = target.partition(":")
             try:
                 obj = getattr(importlib.import_module(module_name), attr)
             except (ImportError, AttributeError) as exc:
-                raise UnknownProvider(f"provider {name!r} cannot be loaded: {exc}") from exc
-            if not (isinstance(obj, type) and issubclass(obj, Provider)):
-                raise UnknownProvider(f"provider {name!r} ({target}) is not a Provider class")
+                raise UnknownProvider(f"{noun} {name!r} cannot be loaded: {exc}") from exc
+            if not (isinstance(obj, type) and issubclass(obj, self._base)):
+                raise UnknownProvider(
+                    f"{noun} {name!r} ({target}) is not a {self._base.__name__} class"
+                )
+            loaded = cast("type[T]", obj)  # checked just above
             with self._lock:
-                self._targets[name] = obj
-            return obj
+                self._targets[name] = loaded
+            return loaded
         return target
+
+
+class Registry(PluginRegistry[Provider]):
+    """Provider adapters (the ``edi_bridge.providers`` entry-point group)."""
+
+    group = ENTRY_POINT_GROUP
+    noun = "provider"
+
+    def __init__(self, *, use_entry_points: bool = True) -> None:
+        super().__init__(Provider, use_entry_points=use_entry_points)
 
     def for_operator(self, operator: str) -> str | None:
         """The registered adapter name that serves an EdiRoute operator."""
@@ -81,4 +103,4 @@ def register(name: str, target: str | type[Provider]) -> None:
     default_registry.register(name, target)
 
 
-__all__ = ["ENTRY_POINT_GROUP", "Registry", "default_registry", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginRegistry", "Registry", "default_registry", "register"]

@@ -14,13 +14,11 @@ import abc
 import dataclasses
 import datetime as dt
 import enum
-import importlib
-import importlib.metadata
-import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..errors import UnknownProvider, UnsupportedFeature
+from ..errors import UnsupportedFeature
+from ..registry import PluginRegistry
 from ..retry import RetryPolicy
 from .tracking import check_free_form
 
@@ -93,52 +91,15 @@ class ManualCourier(Carrier):
         return check_free_form(number)
 
 
-class CarrierRegistry:
+class CarrierRegistry(PluginRegistry[Carrier]):
     """Carrier adapters by name: entry points plus private registrations."""
 
+    group = CARRIERS_GROUP
+    noun = "carrier"
+
     def __init__(self, *, use_entry_points: bool = True) -> None:
-        self._lock = threading.Lock()
-        self._targets: dict[str, str | type[Carrier]] = {ManualCourier.name: ManualCourier}
-        self._use_entry_points = use_entry_points
-        self._scanned = False
-
-    def _scan(self) -> None:
-        if self._scanned or not self._use_entry_points:
-            return
-        for ep in importlib.metadata.entry_points(group=CARRIERS_GROUP):
-            self._targets.setdefault(ep.name, ep.value)
-        self._scanned = True
-
-    def register(self, name: str, target: str | type[Carrier]) -> None:
-        with self._lock:
-            self._scan()
-            self._targets[name] = target
-
-    def names(self) -> list[str]:
-        with self._lock:
-            self._scan()
-            return sorted(self._targets)
-
-    def get(self, name: str) -> type[Carrier]:
-        with self._lock:
-            self._scan()
-            target = self._targets.get(name)
-        if target is None:
-            raise UnknownProvider(
-                f"no carrier named {name!r} (installed: {', '.join(self.names())})"
-            )
-        if isinstance(target, str):
-            module_name, _, attr = target.partition(":")
-            try:
-                obj = getattr(importlib.import_module(module_name), attr)
-            except (ImportError, AttributeError) as exc:
-                raise UnknownProvider(f"carrier {name!r} cannot be loaded: {exc}") from exc
-            if not (isinstance(obj, type) and issubclass(obj, Carrier)):
-                raise UnknownProvider(f"carrier {name!r} ({target}) is not a Carrier class")
-            with self._lock:
-                self._targets[name] = obj
-            return obj
-        return target
+        super().__init__(Carrier, use_entry_points=use_entry_points)
+        self.register(ManualCourier.name, ManualCourier)
 
 
 default_carriers = CarrierRegistry()
