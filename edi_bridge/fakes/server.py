@@ -39,35 +39,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from ..errors import ConfigurationError, ValidationError
+from ..masking import MASK, mask_secrets
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 FAKES_GROUP = "edi_bridge.fakes"
 
-_SECRET_KEY_RE = re.compile(
-    r"pass(word)?|secret|token|ddauth|authorization|пароль|session|cookie|api[_-]?key",
-    re.IGNORECASE,
-)
-_SECRET_TEXT_RE = re.compile(
-    r"((?:pass(?:word)?|secret|token|ddauth_token|client_secret|refresh_token|пароль)"
-    r'["\']?\s*[:=]\s*["\']?)([^"\'&,\s}]+)',
-    re.IGNORECASE,
-)
-MASK = "***"
 _SECRET_PATH_RE = re.compile(r"auth|token|login|session", re.IGNORECASE)
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of a JSON-like value with secret-looking fields masked."""
-    if isinstance(value, Mapping):
-        return {
-            k: (MASK if _SECRET_KEY_RE.search(str(k)) else mask_secrets(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    if isinstance(value, str):
-        return _SECRET_TEXT_RE.sub(lambda m: m.group(1) + MASK, value)
-    return value
 
 
 FAULT_KINDS = (

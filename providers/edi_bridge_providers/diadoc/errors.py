@@ -22,8 +22,8 @@ from edi_bridge.errors import (
     RejectedRequest,
     TransientError,
 )
-from edi_bridge.fakes.server import mask_secrets
 from edi_bridge.http import retry_after_seconds
+from edi_bridge.masking import mask_secrets
 
 ERROR_CODE_HEADER = "X-Diadoc-ErrorCode"
 PROVIDER = "diadoc"

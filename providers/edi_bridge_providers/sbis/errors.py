@@ -22,7 +22,7 @@ from edi_bridge.errors import (
     RejectedRequest,
     TransientError,
 )
-from edi_bridge.fakes.server import mask_secrets
+from edi_bridge.masking import mask_secrets
 
 from .wire import SESSION_CODES
 
