@@ -14,7 +14,7 @@ N2..N6 are 0/1 flags and N7 two digits. The flags mark special content
 they are all ``0`` and N7 is ``00``. *Unconfirmed*: the meaning of each flag
 was not found in a public source; the reader accepts any 0/1 values.
 
-The reader is safe (:func:`~edi_bridge.closing.safexml.parse_untrusted`) and
+The reader is safe (:func:`~edi_bridge.safexml.parse_untrusted`) and
 strict: figures that do not add up are refused with the element named.
 """
 
@@ -33,7 +33,7 @@ from lxml import etree
 from ..errors import UnsafeInput, ValidationError
 from ..models import Signatory, _as_validation_error
 from .model import Basis, ClosingDocument, ClosingKind, Line, Party, UpdFunction, split_full_name
-from .safexml import MAX_XML_BYTES, parse_untrusted
+from ..safexml import MAX_XML_BYTES, parse_untrusted
 
 FORMAT_VERSION = "5.03"
 KND = "1115131"

@@ -2,7 +2,7 @@
 
 lxml is told not to resolve entities, not to load a DTD and not to touch the
 network; on top of that a document that *declares* a DTD at all is refused,
-because a closing document never needs one and internal entity definitions
+because no document we read (УПД, МЧД, operator XML) needs one and internal entity definitions
 ("billion laughs") live there.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..errors import UnsafeInput
+from .errors import UnsafeInput
 
 MAX_XML_BYTES = 20 * 1024 * 1024
 """Larger than any real УПД (even with thousands of lines) and small enough to parse in memory."""
