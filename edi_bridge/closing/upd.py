@@ -32,8 +32,8 @@ from lxml import etree
 
 from ..errors import UnsafeInput, ValidationError
 from ..models import Signatory, _as_validation_error
-from .model import Basis, ClosingDocument, ClosingKind, Line, Party, UpdFunction, split_full_name
 from ..safexml import MAX_XML_BYTES, parse_untrusted
+from .model import Basis, ClosingDocument, ClosingKind, Line, Party, UpdFunction, split_full_name
 
 FORMAT_VERSION = "5.03"
 KND = "1115131"
