@@ -9,17 +9,29 @@ Signers (all produce a DER CMS SignedData without encapsulated content):
   tool) that holds the qualified key.
 
 :class:`Verifier` checks a signature against a document and returns a
-:class:`Verdict`; :class:`SignatureChecker` plugs it into the workflow.
+:class:`Verdict`; :class:`SignatureChecker` plugs it into the workflow. An
+employee's signature is accepted with a valid МЧД (:mod:`.authority`); our own
+МЧД is configured and checked before sending by :mod:`.ours`.
 """
 
 from __future__ import annotations
 
+from .authority import (
+    NO_POWER_OF_ATTORNEY,
+    Authority,
+    OperatorPoaStatus,
+    PowersPolicy,
+    check_authority,
+    diadoc_status,
+)
 from .base import DigestSigner, Signer
 from .checker import SignatureChecker
 from .config import signer_from_settings
 from .external import ExternalCommandSigner
 from .gost import GostPrivateKey, GostPublicKey, GostSigner, gost_test_identity
 from .identity import SignerIdentity, match_counterparty
+from .ours import OurPowerOfAttorney, check_our_power_of_attorney, our_power_of_attorney
+from .personal import make_personal_identity, personal_signer, personal_subject
 from .software import (
     OID_INN,
     OID_INN_LE,
@@ -32,19 +44,25 @@ from .software import (
     throwaway_signer,
 )
 from .trust import TrustStore
-from .verify import Verdict, VerdictStatus, Verifier, parse_signature
+from .verdict import Verdict, VerdictStatus
+from .verify import Verifier, parse_at, parse_signature
 
 __all__ = [
+    "NO_POWER_OF_ATTORNEY",
     "OID_INN",
     "OID_INN_LE",
     "OID_OGRN",
     "OID_OGRNIP",
     "OID_SNILS",
+    "Authority",
     "DigestSigner",
     "ExternalCommandSigner",
     "GostPrivateKey",
     "GostPublicKey",
     "GostSigner",
+    "OperatorPoaStatus",
+    "OurPowerOfAttorney",
+    "PowersPolicy",
     "SignatureChecker",
     "Signer",
     "SignerIdentity",
@@ -53,10 +71,18 @@ __all__ = [
     "Verdict",
     "VerdictStatus",
     "Verifier",
+    "check_authority",
+    "check_our_power_of_attorney",
+    "diadoc_status",
     "gost_test_identity",
+    "make_personal_identity",
     "make_test_identity",
     "match_counterparty",
+    "our_power_of_attorney",
+    "parse_at",
     "parse_signature",
+    "personal_signer",
+    "personal_subject",
     "signer_from_settings",
     "subject_name",
     "throwaway_signer",

@@ -29,14 +29,21 @@ class ChainError(SignatureError):
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Certificates from PEM (one or many) or a single DER certificate."""
+    """Certificates from PEM (one or many) or a single DER certificate.
+
+    ``TRUSTED CERTIFICATE`` blocks (OpenSSL's: the certificate followed by its
+    trust settings) are read as the certificate; the trust settings are ignored.
+    """
     try:
         if pem.detect(data):
-            return [
-                x509.Certificate.load(der)
-                for kind, _, der in pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"
-            ]
+            certs = []
+            for kind, _, der in pem.unarmor(data, multiple=True):
+                if kind == "CERTIFICATE":
+                    certs.append(x509.Certificate.load(der))
+                elif kind == "TRUSTED CERTIFICATE":
+                    # Re-encode only the leading certificate, dropping the trust settings.
+                    certs.append(x509.Certificate.load(x509.Certificate.load(der).dump()))
+            return certs
         return [x509.Certificate.load(data, strict=True)]
     except Exception as exc:
         raise SignatureError(f"not a certificate: {type(exc).__name__}") from None

@@ -1,257 +1,59 @@
 """Verifying a detached CAdES-BES signature against a document.
 
-:func:`parse_signature` reads a CMS SignedData (DER, base64 or PEM) and raises
-only :class:`~edi_bridge.errors.SignatureError` on malformed input.
-:class:`Verifier` checks it and never raises on bad signatures; it returns a
-:class:`Verdict` whose status is one of:
+:class:`Verifier` never raises on bad signatures; it returns a
+:class:`~edi_bridge.signing.verdict.Verdict` (statuses explained there).
+Parsing is :mod:`.parse`, the mathematics of one signer :mod:`.mathcheck`, and
+who may sign for a counterparty (certificate or МЧД) :mod:`.authority`.
 
-* ``valid`` — the signature is good for exactly this document, its certificate
-  chains to the configured trust store and (when given) matches the counterparty;
-* ``valid_chain_unchecked`` — the same, but no trust store was configured, so
-  who issued the certificate is unknown. It is never reported as plain valid,
-  and it is ``ok`` only when the caller allows unchecked chains;
-* ``invalid`` — with the reason (document changed, bad signature, unknown
-  algorithm, expired certificate, untrusted chain, malformed CMS, …);
-* ``signer_mismatch`` — a good signature by someone other than the counterparty.
+Certificates are checked at a chosen time: ``now`` (the default: valid now and
+when signed), ``signing-time`` (archives: valid when signed, as the signature's
+own signingTime says) or a given moment.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import enum
-import hashlib
-import hmac
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from asn1crypto import cms, core, x509
+from asn1crypto import x509
 
 from ..errors import SignatureError
 from ..models import Counterparty
 from . import algorithms as alg
-from .gost import SubjectPublicKeyInfo
-from .identity import SignerIdentity, identity_from_certificate, match_counterparty
-from .pubkey import hash_for, verify_digest
+from .authority import Authority, OperatorPoaStatus, PowersPolicy, check_authority
+from .identity import SignerIdentity, identity_from_certificate
+from .mathcheck import Invalid, check_signer_math, find_certificate
+from .parse import (
+    ParsedSignature,
+    SignerInfoData,
+    decode_signature_bytes,
+    parse_signature,
+)
 from .trust import ChainError, TrustStore, check_validity
+from .verdict import Verdict, VerdictStatus
+
+if TYPE_CHECKING:
+    from ..mchd.model import PowerOfAttorney
 
 Content = bytes | Path | Iterable[bytes]
-_PEM_LINE = re.compile(rb"-----(BEGIN|END) [A-Z0-9 #]+-----")
-_B64 = re.compile(rb"[A-Za-z0-9+/=_\-\s]+")
-MAX_SIGNATURE_SIZE = 16 << 20
-SHA1 = "1.3.14.3.2.26"
+At = Literal["now", "signing-time"] | dt.datetime
+AT_CHOICES = ("now", "signing-time")
 
 
-class VerdictStatus(enum.StrEnum):
-    VALID = "valid"
-    VALID_CHAIN_UNCHECKED = "valid_chain_unchecked"
-    INVALID = "invalid"
-    SIGNER_MISMATCH = "signer_mismatch"
-
-
-@dataclass(frozen=True)
-class SignerInfoData:
-    """One SignerInfo, read and checked for shape."""
-
-    issuer: x509.Name | None
-    serial: int | None
-    key_id: bytes | None
-    digest_oid: str
-    signature_oid: str
-    signature: bytes
-    signed_attrs_der: bytes | None  # re-tagged as SET (0x31), exactly as signed
-    content_type: str | None
-    message_digest: bytes | None
-    signing_time: dt.datetime | None
-    cert_hashes: tuple[tuple[str, bytes], ...]  # signingCertificate(V2): (digest OID, hash)
-
-
-@dataclass(frozen=True)
-class ParsedSignature:
-    signers: tuple[SignerInfoData, ...]
-    certificates: tuple[x509.Certificate, ...]
-    content: bytes | None  # encapsulated content, None when detached
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of a check; :meth:`to_dict` is JSON-ready."""
-
-    status: VerdictStatus
-    ok: bool
-    reason: str | None = None
-    chain: str = "not_checked"  # checked | not_checked | failed
-    signer: SignerIdentity | None = None
-    signers: tuple[SignerIdentity, ...] = ()
-    digest_algorithm: str | None = None
-    signature_algorithm: str | None = None
-    signing_time: str | None = None
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "ok": self.ok,
-            "status": self.status.value,
-            "reason": self.reason,
-            "chain": self.chain,
-            "warnings": list(self.warnings),
-        }
-        if self.signer is not None:
-            data["signer"] = self.signer.to_dict()
-        if len(self.signers) > 1:
-            data["signers"] = [s.to_dict() for s in self.signers]
-        for key in ("digest_algorithm", "signature_algorithm", "signing_time"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        return data
-
-
-# -- parsing -----------------------------------------------------------------
-
-
-def decode_signature_bytes(data: bytes) -> bytes:
-    """DER from DER, base64 or PEM input."""
-    if not data:
-        raise SignatureError("signature is empty")
-    if len(data) > MAX_SIGNATURE_SIZE:
-        raise SignatureError(f"signature is larger than {MAX_SIGNATURE_SIZE} bytes")
-    if data[:1] == b"\x30":
-        return data
-    text = _PEM_LINE.sub(b"", data).strip()
-    if not text or not _B64.fullmatch(text):
-        raise SignatureError("signature is neither DER nor base64")
-    compact = b"".join(text.split()).replace(b"-", b"+").replace(b"_", b"/")
-    compact += b"=" * (-len(compact) % 4)
+def parse_at(value: str) -> At:
+    """``now``, ``signing-time``, or an ISO date (00:00 UTC) or date-time (UTC if naive)."""
+    text = value.strip().lower()
+    if text in AT_CHOICES:
+        return text  # type: ignore[return-value]
     try:
-        der = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        raise SignatureError("signature base64 is malformed") from None
-    if der[:1] != b"\x30":
-        raise SignatureError("decoded signature is not a DER structure")
-    return der
-
-
-def _retag_as_set(attrs: core.Asn1Value) -> bytes:
-    # The signature covers the attributes as a SET OF (tag 0x31), byte for byte
-    # as received; rebuilding them could reorder or re-encode.
-    contents = bytes(attrs.contents or b"")
-    n = len(contents)
-    if n < 0x80:
-        header = bytes([0x31, n])
-    else:
-        body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        header = bytes([0x31, 0x80 | len(body)]) + body
-    return header + contents
-
-
-def _signer_info(si: cms.SignerInfo) -> SignerInfoData:
-    sid = si["sid"]
-    issuer = serial = key_id = None
-    if sid.name == "issuer_and_serial_number":
-        issuer = sid.chosen["issuer"]
-        serial = int(sid.chosen["serial_number"].native)
-        _ = issuer.native
-    else:
-        key_id = bytes(sid.chosen.native)
-    attrs = si["signed_attrs"]
-    content_type = message_digest = signing_time = None
-    cert_hashes: list[tuple[str, bytes]] = []
-    signed_der = None
-    if not isinstance(attrs, core.Void):
-        if not len(attrs):
-            raise SignatureError("signed attributes are present but empty")
-        signed_der = _retag_as_set(attrs)
-        seen: set[str] = set()
-        for attr in attrs:
-            kind = attr["type"].dotted
-            if kind in seen:
-                raise SignatureError(f"signed attribute {kind} appears twice")
-            seen.add(kind)
-            values = attr["values"]
-            if len(values) != 1 and kind in {
-                "1.2.840.113549.1.9.3",
-                "1.2.840.113549.1.9.4",
-                "1.2.840.113549.1.9.5",
-            }:
-                raise SignatureError(f"signed attribute {kind} must have one value")
-            name = attr["type"].native
-            if name == "content_type":
-                content_type = values[0].dotted
-            elif name == "message_digest":
-                message_digest = bytes(values[0].native)
-            elif name == "signing_time":
-                signing_time = values[0].native
-            elif name == "signing_certificate_v2":
-                for ess in values[0]["certs"]:
-                    hash_alg = ess["hash_algorithm"]
-                    oid = hash_alg["algorithm"].dotted if hash_alg.contents else alg.SHA256
-                    cert_hashes.append((oid, bytes(ess["cert_hash"].native)))
-            elif name == "signing_certificate":
-                for ess in values[0]["certs"]:
-                    cert_hashes.append((SHA1, bytes(ess["cert_hash"].native)))
-    return SignerInfoData(
-        issuer=issuer,
-        serial=serial,
-        key_id=key_id,
-        digest_oid=si["digest_algorithm"]["algorithm"].dotted,
-        signature_oid=si["signature_algorithm"]["algorithm"].dotted,
-        signature=bytes(si["signature"].native),
-        signed_attrs_der=signed_der,
-        content_type=content_type,
-        message_digest=message_digest,
-        signing_time=signing_time,
-        cert_hashes=tuple(cert_hashes),
-    )
-
-
-def _force_parse(cert: x509.Certificate) -> None:
-    # asn1crypto parses lazily; touch every part the verifier reads so that a
-    # malformed certificate fails here, as a SignatureError, not later.
-    tbs = cert["tbs_certificate"]
-    for part in ("version", "serial_number", "signature", "issuer", "validity", "subject"):
-        _ = tbs[part].native
-    # Read the key with the GOST-aware SPKI class: asn1crypto's lacks GOST keys.
-    _ = SubjectPublicKeyInfo.load(tbs["subject_public_key_info"].dump()).native
-    _ = [ext.native for ext in tbs["extensions"]]
-    _ = cert["signature_algorithm"].native, cert["signature_value"].native
-
-
-def parse_signature(data: bytes) -> ParsedSignature:
-    """Read a CMS SignedData; raises SignatureError (only) when it is malformed."""
-    der = decode_signature_bytes(data)
-    try:
-        info = cms.ContentInfo.load(der, strict=True)
-        if info["content_type"].native != "signed_data":
-            raise SignatureError(f"CMS content is {info['content_type'].native}, not SignedData")
-        signed = info["content"]
-        signers = tuple(_signer_info(si) for si in signed["signer_infos"])
-        certs: list[x509.Certificate] = []
-        for choice in signed["certificates"]:
-            if choice.name == "certificate":
-                cert = choice.chosen
-                _force_parse(cert)
-                certs.append(cert)
-        encap = signed["encap_content_info"]["content"]
-        content = None
-        if not isinstance(encap, core.Void):
-            content = encap.native
-            if not isinstance(content, bytes):
-                raise SignatureError("encapsulated content is not plain data")
-    except SignatureError:
-        raise
-    except Exception as exc:  # asn1crypto raises assorted types on malformed input
-        raise SignatureError(f"malformed CMS: {type(exc).__name__}") from None
-    if not signers:
-        raise SignatureError("CMS SignedData has no signer")
-    return ParsedSignature(signers, tuple(certs), content)
-
-
-# -- verifying ---------------------------------------------------------------
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not now, signing-time, YYYY-MM-DD or an ISO date-time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _chunks(content: Content) -> Iterable[bytes]:
@@ -264,32 +66,14 @@ def _chunks(content: Content) -> Iterable[bytes]:
         yield from content
 
 
-def _find_certificate(
-    signer: SignerInfoData, certs: Sequence[x509.Certificate]
-) -> x509.Certificate | None:
-    for cert in certs:
-        if signer.key_id is not None:
-            if cert.key_identifier == signer.key_id:
-                return cert
-        elif cert.serial_number == signer.serial and cert.issuer == signer.issuer:
-            return cert
-    return None
-
-
-class _Invalid(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class Verifier:
     """Checks signatures; configure once, call :meth:`verify` per signature.
 
     ``trust_store``: certificates to build chains to (a :class:`TrustStore`, or
     a path to a directory or PEM bundle). Without it chains are not checked and
     the best outcome is ``valid_chain_unchecked``, which is ``ok`` only with
-    ``allow_unchecked_chain=True``. ``at``: the time certificates must be valid
-    at (default: now).
+    ``allow_unchecked_chain=True``. ``at``: ``"now"`` (default), ``"signing-time"``
+    or a datetime. ``powers_policy``: the powers an МЧД must grant per document kind.
     """
 
     def __init__(
@@ -297,16 +81,18 @@ class Verifier:
         trust_store: TrustStore | str | Path | None = None,
         *,
         allow_unchecked_chain: bool = False,
-        at: dt.datetime | None = None,
+        at: At | None = None,
+        powers_policy: PowersPolicy | None = None,
     ) -> None:
         if isinstance(trust_store, (str, Path)):
             trust_store = TrustStore.load(trust_store)
         self.trust_store = trust_store
         self.allow_unchecked_chain = allow_unchecked_chain
-        self.at = at
+        self.at: At = at or "now"
+        self.powers_policy = powers_policy or PowersPolicy()
 
     def __repr__(self) -> str:
-        return f"<Verifier trust_store={self.trust_store!r}>"
+        return f"<Verifier trust_store={self.trust_store!r} at={self._at_label(self.at)}>"
 
     def verify(
         self,
@@ -315,70 +101,81 @@ class Verifier:
         *,
         counterparty: Counterparty | None = None,
         extra_certificates: Sequence[x509.Certificate] = (),
+        powers_of_attorney: Sequence[PowerOfAttorney | bytes] = (),
+        document_kind: str | None = None,
+        operator_status: OperatorPoaStatus | None = None,
+        at: At | None = None,
     ) -> Verdict:
-        """Verify ``signature`` over ``content`` (bytes, a path or chunks)."""
+        """Verify ``signature`` over ``content`` (bytes, a path or chunks).
+
+        With ``counterparty``, the signer must be its head (certificate naming the
+        organisation) or a representative under one of ``powers_of_attorney``
+        (read models or EMCHD_1 bytes); ``operator_status`` is the operator's own
+        verdict on the МЧД, and a negative one wins.
+        """
+        when = at or self.at
+        label = self._at_label(when)
         try:
             parsed = parse_signature(signature)
         except SignatureError as exc:
-            return _invalid(str(exc))
+            return _invalid(str(exc), checked_at=label)
         try:
-            return self._verify(parsed, content, counterparty, extra_certificates)
-        except _Invalid as exc:
-            return _invalid(exc.reason)
+            verdict = self._verify(parsed, content, extra_certificates, when)
+        except Invalid as exc:
+            signer = identity_from_certificate(exc.cert) if exc.cert is not None else None
+            return _invalid(exc.reason, chain=exc.chain, signer=signer, checked_at=label)
         except SignatureError as exc:
-            return _invalid(str(exc))
+            return _invalid(str(exc), checked_at=label)
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
             # A part asn1crypto parses on first use turned out malformed.
-            return _invalid(f"malformed CMS: {type(exc).__name__}")
+            return _invalid(f"malformed CMS: {type(exc).__name__}", checked_at=label)
+        if counterparty is None:
+            return verdict
+        return self._with_authority(
+            verdict,
+            parsed,
+            counterparty,
+            powers_of_attorney,
+            document_kind,
+            operator_status,
+            when,
+        )
+
+    @staticmethod
+    def _at_label(at: At) -> str:
+        return at if isinstance(at, str) else at.isoformat()
 
     def _verify(
         self,
         parsed: ParsedSignature,
         content: Content | None,
-        counterparty: Counterparty | None,
         extra_certificates: Sequence[x509.Certificate],
+        at: At,
     ) -> Verdict:
         if content is None:
             if parsed.content is None:
-                raise _Invalid("detached signature: the document is needed to check it")
+                raise Invalid("detached signature: the document is needed to check it")
             content = parsed.content
         digests = self._content_digests(parsed, content)
-        when = self.at or dt.datetime.now(dt.UTC)
-        pool = [*parsed.certificates, *extra_certificates]
+        # The signer's certificate may come from the signature, the caller or the trust store.
+        store = self.trust_store.certificates if self.trust_store is not None else []
+        pool = [*parsed.certificates, *extra_certificates, *store]
         identities: list[SignerIdentity] = []
         warnings: list[str] = []
-        chain = "checked" if self.trust_store is not None else "not_checked"
+        chain = "not_checked"
         first = parsed.signers[0]
         for n, signer in enumerate(parsed.signers):
             label = f"signer {n + 1}: " if len(parsed.signers) > 1 else ""
             try:
-                cert = self._check_signer(signer, digests, pool, when, warnings)
-            except _Invalid as exc:
-                chain = "failed" if exc.reason.startswith("certificate chain") else chain
-                return _invalid(label + exc.reason, chain=chain)
+                cert, chain = self._check_signer(signer, digests, pool, at, warnings)
+            except Invalid as exc:
+                raise Invalid(label + exc.reason, cert=exc.cert, chain=exc.chain) from None
             identities.append(identity_from_certificate(cert))
-        status = (
-            VerdictStatus.VALID
-            if self.trust_store is not None
-            else VerdictStatus.VALID_CHAIN_UNCHECKED
-        )
-        reason = None if status is VerdictStatus.VALID else "certificate chain not checked"
-        if counterparty is not None:
-            results = [match_counterparty(i, counterparty) for i in identities]
-            good = next((r for r in results if r.matches), None)
-            if good is None:
-                status = VerdictStatus.SIGNER_MISMATCH
-                reason = "; ".join(results[0].mismatches)
-                warnings.extend(results[0].warnings)
-            else:
-                warnings.extend(good.warnings)
-        ok = status is VerdictStatus.VALID or (
-            status is VerdictStatus.VALID_CHAIN_UNCHECKED and self.allow_unchecked_chain
-        )
+        status = VerdictStatus.VALID if chain == "checked" else VerdictStatus.VALID_CHAIN_UNCHECKED
         return Verdict(
             status=status,
-            ok=ok,
-            reason=reason,
+            ok=self._ok(status),
+            reason=None if status is VerdictStatus.VALID else "certificate chain not checked",
             chain=chain,
             signer=identities[0],
             signers=tuple(identities),
@@ -386,6 +183,65 @@ class Verifier:
             signature_algorithm=_algorithm_name(first.signature_oid),
             signing_time=first.signing_time.isoformat() if first.signing_time else None,
             warnings=tuple(dict.fromkeys(warnings)),
+            checked_at=self._at_label(at),
+        )
+
+    def _ok(self, status: VerdictStatus) -> bool:
+        return status is VerdictStatus.VALID or (
+            status is VerdictStatus.VALID_CHAIN_UNCHECKED and self.allow_unchecked_chain
+        )
+
+    def _with_authority(
+        self,
+        verdict: Verdict,
+        parsed: ParsedSignature,
+        counterparty: Counterparty,
+        powers_of_attorney: Sequence[PowerOfAttorney | bytes],
+        document_kind: str | None,
+        operator_status: OperatorPoaStatus | None,
+        at: At,
+    ) -> Verdict:
+        poas, unreadable = _read_all(powers_of_attorney)
+        # The МЧД must cover the moment of signing; without a signingTime, the checking time.
+        signed = parsed.signers[0].signing_time
+        moment = signed or (at if isinstance(at, dt.datetime) else None)
+        results: list[Authority] = [
+            check_authority(
+                identity,
+                counterparty,
+                powers_of_attorney=poas,
+                signing_time=moment or dt.datetime.now(dt.UTC),
+                document_kind=document_kind,
+                policy=self.powers_policy,
+                operator_status=operator_status,
+            )
+            for identity in verdict.signers
+        ]
+        result = next((r for r in results if r.ok), results[0])
+        warnings = [*verdict.warnings, *result.warnings]
+        if unreadable and result.kind != "power_of_attorney" and result.status != "valid":
+            # The only МЧД given could not be read: that, not its absence, is the reason.
+            result = Authority("mchd_invalid", unreadable[0], "power_of_attorney")
+        elif unreadable:
+            warnings.extend(unreadable)
+        status = verdict.status
+        if result.status == "signer_mismatch":
+            status = VerdictStatus.SIGNER_MISMATCH
+        elif result.status == "mchd_invalid":
+            status = VerdictStatus.MCHD_INVALID
+        return Verdict(
+            status=status,
+            ok=self._ok(status),
+            reason=verdict.reason if result.ok else result.reason,
+            chain=verdict.chain,
+            signer=verdict.signer,
+            signers=verdict.signers,
+            digest_algorithm=verdict.digest_algorithm,
+            signature_algorithm=verdict.signature_algorithm,
+            signing_time=verdict.signing_time,
+            warnings=tuple(dict.fromkeys(warnings)),
+            authority=result.to_dict() or None,
+            checked_at=verdict.checked_at,
         )
 
     @staticmethod
@@ -394,7 +250,7 @@ class Verifier:
         try:
             hashers = {oid: alg.new_hash(oid) for oid in oids}
         except SignatureError as exc:
-            raise _Invalid(str(exc)) from None
+            raise Invalid(str(exc)) from None
         for chunk in _chunks(content):
             for h in hashers.values():
                 h.update(chunk)
@@ -402,7 +258,7 @@ class Verifier:
         if parsed.content is not None and content is not parsed.content:
             own = {oid: alg.digest(oid, parsed.content) for oid in oids}
             if own != digests:
-                raise _Invalid("the encapsulated content is not the given document")
+                raise Invalid("the encapsulated content is not the given document")
         return digests
 
     def _check_signer(
@@ -410,65 +266,59 @@ class Verifier:
         signer: SignerInfoData,
         digests: dict[str, bytes],
         pool: Sequence[x509.Certificate],
-        when: dt.datetime,
+        at: At,
         warnings: list[str],
-    ) -> x509.Certificate:
-        cert = _find_certificate(signer, pool)
+    ) -> tuple[x509.Certificate, str]:
+        """The signer's certificate, and ``checked`` or ``not_checked`` for its chain."""
+        cert = find_certificate(signer, pool)
         if cert is None:
-            raise _Invalid("the signer's certificate is not in the signature")
-        spki = bytes(cert["tbs_certificate"]["subject_public_key_info"].dump())
-        try:
-            sig_digest_oid = hash_for(signer.signature_oid, signer.digest_oid)
-        except SignatureError as exc:
-            raise _Invalid(str(exc)) from None
-        content_digest = digests[signer.digest_oid]
-        if signer.signed_attrs_der is None:
-            warnings.append("no signed attributes: not CAdES-BES")
-            signed_digest = content_digest
-        else:
-            if signer.message_digest is None:
-                raise _Invalid("signed attributes lack messageDigest")
-            if signer.content_type is None:
-                raise _Invalid("signed attributes lack contentType")
-            if not hmac.compare_digest(signer.message_digest, content_digest):
-                raise _Invalid("the document does not match the signature (messageDigest differs)")
-            if not signer.cert_hashes:
-                warnings.append("no signingCertificateV2 attribute: not CAdES-BES")
-            else:
-                der = bytes(cert.dump())
-                for oid, expected in signer.cert_hashes:
-                    if oid == SHA1:  # ESSCertID (signingCertificate v1) is SHA-1 only
-                        actual = hashlib.sha1(der, usedforsecurity=False).digest()
-                    else:
-                        try:
-                            actual = alg.digest(oid, der)
-                        except SignatureError:
-                            raise _Invalid(f"signingCertificateV2 uses digest {oid}") from None
-                    if not hmac.compare_digest(actual, expected):
-                        raise _Invalid(
-                            "the certificate is not the one named in signingCertificateV2"
-                        )
-            signed_digest = alg.digest(sig_digest_oid, signer.signed_attrs_der)
-        try:
-            good = verify_digest(
-                spki, signer.signature_oid, sig_digest_oid, signer.signature, signed_digest
+            raise Invalid(
+                "the signer's certificate is not in the signature, the extra certificates "
+                "or the trust store"
             )
-        except SignatureError as exc:
-            raise _Invalid(str(exc)) from None
-        if not good:
-            raise _Invalid("the signature value does not verify with the certificate's key")
+        check_signer_math(signer, cert, digests, warnings)
+        moments = self._moments(at, signer.signing_time, warnings)
         try:
-            check_validity(cert, when)
-            if signer.signing_time is not None:
-                check_validity(cert, signer.signing_time)
+            for moment in moments:
+                check_validity(cert, moment)
         except ChainError as exc:
-            raise _Invalid(str(exc)) from None
-        if self.trust_store is not None:
-            try:
-                self.trust_store.validate(cert, pool, at=when)
-            except ChainError as exc:
-                raise _Invalid(f"certificate chain: {exc}") from None
-        return cert
+            raise Invalid(str(exc), cert=cert) from None
+        if self.trust_store is None:
+            return cert, "not_checked"
+        try:
+            self.trust_store.validate(cert, pool, at=moments[0])
+        except ChainError as exc:
+            raise Invalid(f"certificate chain: {exc}", cert=cert, chain="failed") from None
+        return cert, "checked"
+
+    @staticmethod
+    def _moments(at: At, signed: dt.datetime | None, warnings: list[str]) -> list[dt.datetime]:
+        """The moments the certificate must be valid at; the first also checks the chain."""
+        if at == "signing-time":
+            if signed is not None:
+                return [signed]
+            warnings.append("the signature has no signing time: checked at the current time")
+            return [dt.datetime.now(dt.UTC)]
+        first = dt.datetime.now(dt.UTC) if at == "now" else at
+        return [first] if signed is None else [first, signed]
+
+
+def _read_all(items: Sequence[PowerOfAttorney | bytes]) -> tuple[list[PowerOfAttorney], list[str]]:
+    """Read МЧД given as bytes (lazily: the reader loads lxml); keep the refusals."""
+    poas: list[PowerOfAttorney] = []
+    refused: list[str] = []
+    for item in items:
+        if not isinstance(item, bytes):
+            poas.append(item)
+            continue
+        from ..mchd.model import InvalidPowerOfAttorney
+        from ..mchd.reader import read_power_of_attorney
+
+        try:
+            poas.append(read_power_of_attorney(item))
+        except InvalidPowerOfAttorney as exc:
+            refused.append(f"the МЧД cannot be read: {exc}")
+    return poas, refused
 
 
 def _algorithm_name(oid: str) -> str:
@@ -476,16 +326,34 @@ def _algorithm_name(oid: str) -> str:
     return {"gost256": "gost3410-2012-256", "gost512": "gost3410-2012-512"}.get(family, family)
 
 
-def _invalid(reason: str, *, chain: str = "not_checked") -> Verdict:
-    return Verdict(status=VerdictStatus.INVALID, ok=False, reason=reason, chain=chain)
+def _invalid(
+    reason: str,
+    *,
+    chain: str = "not_checked",
+    signer: SignerIdentity | None = None,
+    checked_at: str | None = None,
+) -> Verdict:
+    return Verdict(
+        status=VerdictStatus.INVALID,
+        ok=False,
+        reason=reason,
+        chain=chain,
+        signer=signer,
+        signers=(signer,) if signer else (),
+        checked_at=checked_at,
+    )
 
 
 __all__ = [
+    "AT_CHOICES",
+    "At",
+    "Content",
     "ParsedSignature",
     "SignerInfoData",
     "Verdict",
     "VerdictStatus",
     "Verifier",
     "decode_signature_bytes",
+    "parse_at",
     "parse_signature",
 ]
