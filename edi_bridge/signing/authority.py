@@ -191,7 +191,7 @@ def poa_problem(
 
 def check_authority(
     identity: SignerIdentity,
-    counterparty: Counterparty,
+    counterparty: Counterparty | None,
     *,
     powers_of_attorney: Sequence[PowerOfAttorney] = (),
     signing_time: dt.datetime,
@@ -199,14 +199,21 @@ def check_authority(
     policy: PowersPolicy | None = None,
     operator_status: OperatorPoaStatus | None = None,
 ) -> Authority:
-    """Whether ``identity`` may sign for ``counterparty``, by certificate or by МЧД."""
-    head = match_counterparty(identity, counterparty)
-    if head.matches:
-        return Authority("valid", kind="certificate", warnings=head.warnings)
-    if not powers_of_attorney:
-        if is_personal(identity):
-            return Authority("signer_mismatch", NO_POWER_OF_ATTORNEY)
-        return Authority("signer_mismatch", "; ".join(head.mismatches), warnings=head.warnings)
+    """Whether ``identity`` may sign for ``counterparty``, by certificate or by МЧД.
+
+    Without a counterparty (``edi-bridge verify`` given only an МЧД) the МЧД is
+    checked against its own principal: representative, dates and powers still hold.
+    """
+    if counterparty is not None:
+        head = match_counterparty(identity, counterparty)
+        if head.matches:
+            return Authority("valid", kind="certificate", warnings=head.warnings)
+        if not powers_of_attorney:
+            if is_personal(identity):
+                return Authority("signer_mismatch", NO_POWER_OF_ATTORNEY)
+            return Authority("signer_mismatch", "; ".join(head.mismatches), warnings=head.warnings)
+    elif not powers_of_attorney:
+        return Authority("valid")
     status = operator_status
     if status is not None and status.ok is False:
         text = f": {status.text}" if status.text else ""
@@ -219,18 +226,36 @@ def check_authority(
         )
     problems: list[str] = []
     for poa in powers_of_attorney:
-        problem = poa_problem(poa, identity, counterparty, signing_time)
+        party = counterparty or _own_principal(poa)
+        problem = poa_problem(poa, identity, party, signing_time)
         if problem is None:
             problem = (policy or PowersPolicy()).problem(poa, document_kind)
         warnings: tuple[str, ...] = ()
         if problem is None:
             problem, warnings = _chain(poa, powers_of_attorney, signing_time)
+        if counterparty is None:
+            warnings += ("no counterparty given: the МЧД's principal was not compared with one",)
         if problem is None:
             return Authority("valid", None, "power_of_attorney", poa, status, warnings)
         problems.append(problem)
     return Authority(
         "mchd_invalid", problems[0], "power_of_attorney", powers_of_attorney[0], status
     )
+
+
+@dataclass(frozen=True)
+class _Party:
+    inn: str
+    kpp: str | None
+    ogrn: str | None
+
+
+def _own_principal(poa: PowerOfAttorney) -> _Party:
+    first = poa.principals[0]
+    org = first.organisation
+    if org is not None:
+        return _Party(org.inn or "", org.kpp, org.ogrn)
+    return _Party(first.inn or "", None, first.ogrnip)
 
 
 def _chain(

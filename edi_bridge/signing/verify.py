@@ -129,7 +129,7 @@ class Verifier:
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
             # A part asn1crypto parses on first use turned out malformed.
             return _invalid(f"malformed CMS: {type(exc).__name__}", checked_at=label)
-        if counterparty is None:
+        if counterparty is None and not powers_of_attorney:
             return verdict
         return self._with_authority(
             verdict,
@@ -195,7 +195,7 @@ class Verifier:
         self,
         verdict: Verdict,
         parsed: ParsedSignature,
-        counterparty: Counterparty,
+        counterparty: Counterparty | None,
         powers_of_attorney: Sequence[PowerOfAttorney | bytes],
         document_kind: str | None,
         operator_status: OperatorPoaStatus | None,
@@ -219,7 +219,7 @@ class Verifier:
         ]
         result = next((r for r in results if r.ok), results[0])
         warnings = [*verdict.warnings, *result.warnings]
-        if unreadable and result.kind != "power_of_attorney" and result.status != "valid":
+        if unreadable and not poas and result.kind != "certificate":
             # The only МЧД given could not be read: that, not its absence, is the reason.
             result = Authority("mchd_invalid", unreadable[0], "power_of_attorney")
         elif unreadable:
