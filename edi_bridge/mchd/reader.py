@@ -25,8 +25,18 @@ from lxml import etree
 from .. import config
 from ..errors import UnsafeInput
 from ..safexml import parse_untrusted
-from . import parse as p
 from .model import FORMAT_VERSION, NAMESPACE, InvalidPowerOfAttorney, PowerOfAttorney
+from .parse import (
+    attr,
+    child,
+    children,
+    delegation,
+    opt_child,
+    powers,
+    principal,
+    registration,
+    representative,
+)
 from .rules import check_document, refuse
 
 MAX_MCHD_BYTES = 2 * 1024 * 1024
@@ -124,34 +134,34 @@ def _validate(root: Any, schema: etree.XMLSchema) -> None:
 
 
 def _build(root: Any) -> PowerOfAttorney:
-    doc = p.child(root, "Документ", ROOT)
-    direct = p.opt_child(doc, "Довер")
-    redel = p.opt_child(doc, "Передов")
+    doc = child(root, "Документ", ROOT)
+    direct = opt_child(doc, "Довер")
+    redel = opt_child(doc, "Передов")
     if (direct is None) == (redel is None):
         raise refuse("Документ", "must hold exactly one of Довер and Передов")
     if direct is not None:
         base = "Довер"
-        info = p.registration(p.child(direct, "СвДов", base), f"{base}/СвДов")
+        info = registration(child(direct, "СвДов", base), f"{base}/СвДов")
         principals = tuple(
-            p.principal(
-                p.child(el, "Доверит", f"{base}/СвДоверит[{n}]"), f"{base}/СвДоверит[{n}]/Доверит"
+            principal(
+                child(el, "Доверит", f"{base}/СвДоверит[{n}]"), f"{base}/СвДоверит[{n}]/Доверит"
             )
-            for n, el in enumerate(p.children(direct, "СвДоверит"), 1)
+            for n, el in enumerate(children(direct, "СвДоверит"), 1)
         )
         if not principals:
             raise refuse(f"{base}/СвДоверит", "missing: the МЧД names no principal")
-        reps_name, body, delegation = "СвУпПред", direct, None
+        reps_name, body, redelegated = "СвУпПред", direct, None
         regpath = f"{base}/СвДов"
     else:
         base = "Передов"
         regpath = f"{base}/СвПереДовер"
-        info = p.registration(p.child(redel, "СвПереДовер", base), regpath)
-        delegation = p.delegation(redel, base)
-        principals = delegation.original_principals
+        info = registration(child(redel, "СвПереДовер", base), regpath)
+        redelegated = delegation(redel, base)
+        principals = redelegated.original_principals
         reps_name, body = "СвПолучПолн", redel
     representatives = tuple(
-        p.representative(el, f"{base}/{reps_name}[{n}]")
-        for n, el in enumerate(p.children(body, reps_name), 1)
+        representative(el, f"{base}/{reps_name}[{n}]")
+        for n, el in enumerate(children(body, reps_name), 1)
     )
     if not representatives:
         raise refuse(f"{base}/{reps_name}", "missing: the МЧД names no representative")
@@ -159,9 +169,9 @@ def _build(root: Any) -> PowerOfAttorney:
         **info,
         principals=principals,
         representatives=representatives,
-        powers=p.powers(p.child(body, "СвПолн", base), f"{base}/СвПолн"),
-        file_id=p.attr(root, "ИдФайл", ROOT),
-        delegation=delegation,
+        powers=powers(child(body, "СвПолн", base), f"{base}/СвПолн"),
+        file_id=attr(root, "ИдФайл", ROOT),
+        delegation=redelegated,
     )
     check_document(poa, regpath)
     return poa

@@ -24,8 +24,17 @@ from asn1crypto import algos, core, keys, x509
 from cryptography import x509 as cx509
 
 from ..errors import ConfigurationError, SignatureError
-from . import algorithms as alg
-from .algorithms import Hasher
+from .algorithms import (
+    GOST256_KEY,
+    GOST256_SIG,
+    GOST512_KEY,
+    GOST512_SIG,
+    STREEBOG256,
+    STREEBOG512,
+    Hasher,
+    digest,
+    new_hash,
+)
 from .base import DigestSigner
 
 # Curve OID -> gostcrypto curve name. CryptoPro sets are the same curves as
@@ -105,7 +114,7 @@ class GostPublicKey:
 
     @property
     def key_oid(self) -> str:
-        return alg.GOST256_KEY if self.bits == 256 else alg.GOST512_KEY
+        return GOST256_KEY if self.bits == 256 else GOST512_KEY
 
     @property
     def size(self) -> int:
@@ -115,7 +124,7 @@ class GostPublicKey:
         """SubjectPublicKeyInfo DER: OCTET STRING of little-endian x || y."""
         n = self.size
         point = self.x.to_bytes(n, "little") + self.y.to_bytes(n, "little")
-        digest_oid = alg.STREEBOG256 if self.bits == 256 else alg.STREEBOG512
+        digest_oid = STREEBOG256 if self.bits == 256 else STREEBOG512
         params: dict[str, str] = {"public_key_param_set": self.curve_oid}
         # RFC 9215: the digest parameter is present for 256-bit keys only.
         if self.bits == 256:
@@ -136,7 +145,7 @@ class GostPublicKey:
         try:
             info = SubjectPublicKeyInfo.load(der)
             key_oid = info["algorithm"]["algorithm"].dotted
-            bits = {alg.GOST256_KEY: 256, alg.GOST512_KEY: 512}.get(key_oid)
+            bits = {GOST256_KEY: 256, GOST512_KEY: 512}.get(key_oid)
             if bits is None:
                 raise SignatureError(f"not a GOST R 34.10-2012 key: {key_oid}")
             params = GostKeyParameters.load(info["algorithm"]["parameters"].dump())
@@ -220,11 +229,11 @@ class GostPrivateKey:
 
     @property
     def digest_oid(self) -> str:
-        return alg.STREEBOG256 if self.bits == 256 else alg.STREEBOG512
+        return STREEBOG256 if self.bits == 256 else STREEBOG512
 
     @property
     def signature_oid(self) -> str:
-        return alg.GOST256_SIG if self.bits == 256 else alg.GOST512_SIG
+        return GOST256_SIG if self.bits == 256 else GOST512_SIG
 
     def sign_digest(self, data_digest: bytes) -> bytes:
         """Signature value in CMS order (s || r) over a Streebog digest."""
@@ -236,7 +245,7 @@ class GostPrivateKey:
         return rs[n:] + rs[:n]
 
     def sign(self, data: bytes) -> bytes:
-        return self.sign_digest(alg.digest(self.digest_oid, data))
+        return self.sign_digest(digest(self.digest_oid, data))
 
     def __repr__(self) -> str:
         return f"<GostPrivateKey {self.bits} bit>"
@@ -316,7 +325,7 @@ class GostSigner(DigestSigner):
         return self._cert_der
 
     def _new_hash(self) -> Hasher:
-        return alg.new_hash(self.digest_oid)
+        return new_hash(self.digest_oid)
 
     def _sign_attributes(self, der: bytes) -> bytes:
         return self._key.sign(der)

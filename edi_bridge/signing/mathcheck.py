@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from asn1crypto import x509
 
 from ..errors import SignatureError
-from . import algorithms as alg
+from .algorithms import digest
 from .parse import SHA1, SignerInfoData
 from .pubkey import hash_for, verify_digest
 
@@ -51,7 +51,7 @@ def _check_certificate_hashes(signer: SignerInfoData, cert: x509.Certificate) ->
             actual = hashlib.sha1(der, usedforsecurity=False).digest()
         else:
             try:
-                actual = alg.digest(oid, der)
+                actual = digest(oid, der)
             except SignatureError:
                 raise Invalid(f"signingCertificateV2 uses digest {oid}", cert=cert) from None
         if not hmac.compare_digest(actual, expected):
@@ -86,7 +86,7 @@ def check_signer_math(
             warnings.append("no signingCertificateV2 attribute: not CAdES-BES")
         else:
             _check_certificate_hashes(signer, cert)
-        signed_digest = alg.digest(sig_digest_oid, signer.signed_attrs_der)
+        signed_digest = digest(sig_digest_oid, signer.signed_attrs_der)
     try:
         good = verify_digest(
             spki, signer.signature_oid, sig_digest_oid, signer.signature, signed_digest

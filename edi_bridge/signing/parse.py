@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from asn1crypto import cms, core, x509
 
 from ..errors import SignatureError
-from . import algorithms as alg
+from .algorithms import SHA256
 from .gost import SubjectPublicKeyInfo
 
 _PEM_LINE = re.compile(rb"-----(BEGIN|END) [A-Z0-9 #]+-----")
@@ -123,7 +123,7 @@ def _signer_info(si: cms.SignerInfo) -> SignerInfoData:
             elif name == "signing_certificate_v2":
                 for ess in values[0]["certs"]:
                     hash_alg = ess["hash_algorithm"]
-                    oid = hash_alg["algorithm"].dotted if hash_alg.contents else alg.SHA256
+                    oid = hash_alg["algorithm"].dotted if hash_alg.contents else SHA256
                     cert_hashes.append((oid, bytes(ess["cert_hash"].native)))
             elif name == "signing_certificate":
                 for ess in values[0]["certs"]:

@@ -11,20 +11,20 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from ..errors import SignatureError
-from . import algorithms as alg
+from .algorithms import SHA256, SHA384, SHA512, SIGNATURE_ALGORITHMS
 from .gost import GostPublicKey
 
 _SHA: dict[str, hashes.HashAlgorithm] = {
-    alg.SHA256: hashes.SHA256(),
-    alg.SHA384: hashes.SHA384(),
-    alg.SHA512: hashes.SHA512(),
+    SHA256: hashes.SHA256(),
+    SHA384: hashes.SHA384(),
+    SHA512: hashes.SHA512(),
 }
 
 
 def hash_for(signature_oid: str, digest_oid: str) -> str:
     """The digest the signature is computed over (implied by the OID, else given)."""
     try:
-        _, implied = alg.SIGNATURE_ALGORITHMS[signature_oid]
+        _, implied = SIGNATURE_ALGORITHMS[signature_oid]
     except KeyError:
         raise SignatureError(f"signature algorithm {signature_oid} is not supported") from None
     if implied is not None and implied != digest_oid:
@@ -41,7 +41,7 @@ def verify_digest(
 
     Raises SignatureError for algorithms that are unsupported or do not fit the key.
     """
-    family, _ = alg.SIGNATURE_ALGORITHMS.get(signature_oid, ("", None))
+    family, _ = SIGNATURE_ALGORITHMS.get(signature_oid, ("", None))
     if not family:
         raise SignatureError(f"signature algorithm {signature_oid} is not supported")
     if family.startswith("gost"):

@@ -17,7 +17,7 @@ from pathlib import Path
 from asn1crypto import pem, x509
 
 from ..errors import ConfigurationError, SignatureError
-from . import algorithms as alg
+from .algorithms import SIGNATURE_ALGORITHMS, digest
 from .pubkey import hash_for, verify_digest
 
 MAX_DEPTH = 8
@@ -120,7 +120,7 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key made ``cert``'s signature."""
     try:
         sig_oid = cert["signature_algorithm"]["algorithm"].dotted
-        _, implied = alg.SIGNATURE_ALGORITHMS.get(sig_oid, ("", None))
+        _, implied = SIGNATURE_ALGORITHMS.get(sig_oid, ("", None))
         if implied is None:
             return False
         digest_oid = hash_for(sig_oid, implied)
@@ -130,7 +130,7 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
             sig_oid,
             digest_oid,
             bytes(cert["signature_value"].native),
-            alg.digest(digest_oid, tbs),
+            digest(digest_oid, tbs),
         )
     except SignatureError:
         return False

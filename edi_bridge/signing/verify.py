@@ -21,7 +21,7 @@ from asn1crypto import x509
 
 from ..errors import SignatureError
 from ..models import Counterparty
-from . import algorithms as alg
+from .algorithms import DIGEST_NAMES, SIGNATURE_ALGORITHMS, digest, new_hash
 from .authority import Authority, OperatorPoaStatus, PowersPolicy, check_authority
 from .identity import SignerIdentity, identity_from_certificate
 from .mathcheck import Invalid, check_signer_math, find_certificate
@@ -179,7 +179,7 @@ class Verifier:
             chain=chain,
             signer=identities[0],
             signers=tuple(identities),
-            digest_algorithm=alg.DIGEST_NAMES.get(first.digest_oid, first.digest_oid),
+            digest_algorithm=DIGEST_NAMES.get(first.digest_oid, first.digest_oid),
             signature_algorithm=_algorithm_name(first.signature_oid),
             signing_time=first.signing_time.isoformat() if first.signing_time else None,
             warnings=tuple(dict.fromkeys(warnings)),
@@ -248,7 +248,7 @@ class Verifier:
     def _content_digests(parsed: ParsedSignature, content: Content) -> dict[str, bytes]:
         oids = list(dict.fromkeys(s.digest_oid for s in parsed.signers))
         try:
-            hashers = {oid: alg.new_hash(oid) for oid in oids}
+            hashers = {oid: new_hash(oid) for oid in oids}
         except SignatureError as exc:
             raise Invalid(str(exc)) from None
         for chunk in _chunks(content):
@@ -256,7 +256,7 @@ class Verifier:
                 h.update(chunk)
         digests = {oid: h.digest() for oid, h in hashers.items()}
         if parsed.content is not None and content is not parsed.content:
-            own = {oid: alg.digest(oid, parsed.content) for oid in oids}
+            own = {oid: digest(oid, parsed.content) for oid in oids}
             if own != digests:
                 raise Invalid("the encapsulated content is not the given document")
         return digests
@@ -322,7 +322,7 @@ def _read_all(items: Sequence[PowerOfAttorney | bytes]) -> tuple[list[PowerOfAtt
 
 
 def _algorithm_name(oid: str) -> str:
-    family, _ = alg.SIGNATURE_ALGORITHMS.get(oid, (oid, None))
+    family, _ = SIGNATURE_ALGORITHMS.get(oid, (oid, None))
     return {"gost256": "gost3410-2012-256", "gost512": "gost3410-2012-512"}.get(family, family)
 
 
