@@ -31,6 +31,7 @@ from .model import (
     Representative,
     RepresentativeKind,
     Restriction,
+    organisation_of,
 )
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ __all__ = [
     "build_power_of_attorney",
     "build_redelegation",
     "configured_schema",
+    "organisation_of",
     "read_power_of_attorney",
     "synthetic_organisation",
     "synthetic_person",

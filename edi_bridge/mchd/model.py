@@ -69,6 +69,16 @@ class Organisation:
     ogrn: str | None = None
 
 
+def organisation_of(party: Any) -> Organisation:
+    """The :class:`Organisation` of anything with ``name``, ``inn`` and maybe ``kpp``/``ogrn``."""
+    return Organisation(
+        name=party.name,
+        inn=party.inn,
+        kpp=getattr(party, "kpp", None),
+        ogrn=getattr(party, "ogrn", None),
+    )
+
+
 @dataclass(frozen=True)
 class Principal:
     kind: PrincipalKind
@@ -258,4 +268,5 @@ __all__ = [
     "Representative",
     "RepresentativeKind",
     "Restriction",
+    "organisation_of",
 ]

@@ -31,7 +31,14 @@ from .external import ExternalCommandSigner
 from .gost import GostPrivateKey, GostPublicKey, GostSigner, gost_test_identity
 from .identity import SignerIdentity, match_counterparty
 from .ours import OurPowerOfAttorney, check_our_power_of_attorney, our_power_of_attorney
-from .personal import make_personal_identity, personal_signer, personal_subject
+from .personal import (
+    EMPLOYEE_CASES,
+    EmployeeSigning,
+    employee_signing,
+    make_personal_identity,
+    personal_signer,
+    personal_subject,
+)
 from .software import (
     OID_INN,
     OID_INN_LE,
@@ -48,6 +55,7 @@ from .verdict import Verdict, VerdictStatus
 from .verify import Verifier, parse_at, parse_signature
 
 __all__ = [
+    "EMPLOYEE_CASES",
     "NO_POWER_OF_ATTORNEY",
     "OID_INN",
     "OID_INN_LE",
@@ -56,6 +64,7 @@ __all__ = [
     "OID_SNILS",
     "Authority",
     "DigestSigner",
+    "EmployeeSigning",
     "ExternalCommandSigner",
     "GostPrivateKey",
     "GostPublicKey",
@@ -74,6 +83,7 @@ __all__ = [
     "check_authority",
     "check_our_power_of_attorney",
     "diadoc_status",
+    "employee_signing",
     "gost_test_identity",
     "make_personal_identity",
     "make_test_identity",

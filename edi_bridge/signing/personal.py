@@ -9,11 +9,13 @@ fakes, for an invented person (see :func:`edi_bridge.mchd.synthetic_person`).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from ..mchd.model import Person
+from ..errors import ValidationError
+from ..mchd.model import Organisation, Person
 from .software import PrivateKey, SoftwareSigner, make_test_identity, subject_name
 
 
@@ -77,4 +79,61 @@ def personal_signer(person: Person, organisation: str | None = None) -> Software
     return SoftwareSigner(key, cert)
 
 
-__all__ = ["make_personal_identity", "personal_signer", "personal_subject"]
+EMPLOYEE_CASES = (
+    "sign-employee",
+    "sign-employee-expired-mchd",
+    "sign-employee-other-principal",
+    "sign-employee-other-representative",
+    "sign-employee-no-mchd",
+)
+"""How a fake counterparty's employee signs: with a valid МЧД, or one of the ways it fails."""
+
+
+@dataclass(frozen=True)
+class EmployeeSigning:
+    """An invented employee of ``principal``: their signer and the МЧД to send with it."""
+
+    person: Person
+    signer: SoftwareSigner
+    power_of_attorney: bytes | None  # EMCHD_1 XML; None for sign-employee-no-mchd
+
+
+def employee_signing(
+    principal: Organisation, case: str = "sign-employee", *, today: dt.date | None = None
+) -> EmployeeSigning:
+    """An employee's personal signer and an МЧД (valid against the XSD) for ``case``.
+
+    The same principal gives the same invented person; the МЧД is issued by an
+    invented head. Cases: see :data:`EMPLOYEE_CASES`.
+    """
+    if case not in EMPLOYEE_CASES:
+        raise ValidationError("case", f"must be one of {', '.join(EMPLOYEE_CASES)}")
+    from ..mchd.synthetic import build_power_of_attorney, synthetic_organisation, synthetic_person
+
+    seed = int("".join(c for c in (principal.inn or principal.ogrn or "0") if c.isdigit()))
+    person = synthetic_person(seed, position="Менеджер")
+    signer = personal_signer(person, organisation=principal.name)
+    if case == "sign-employee-no-mchd":
+        return EmployeeSigning(person, signer, None)
+    day = today or dt.date.today()
+    start, end = (-400, -1) if case == "sign-employee-expired-mchd" else (-30, 335)
+    issuer = synthetic_organisation(seed + 1) if case.endswith("other-principal") else principal
+    named = synthetic_person(seed + 1) if case.endswith("other-representative") else person
+    document = build_power_of_attorney(
+        principal=issuer,
+        head=synthetic_person(seed + 2, position="Генеральный директор"),
+        representatives=[named],
+        issue_date=day + dt.timedelta(days=start),
+        valid_until=day + dt.timedelta(days=end),
+    )
+    return EmployeeSigning(person, signer, document)
+
+
+__all__ = [
+    "EMPLOYEE_CASES",
+    "EmployeeSigning",
+    "employee_signing",
+    "make_personal_identity",
+    "personal_signer",
+    "personal_subject",
+]
