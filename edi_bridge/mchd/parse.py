@@ -137,6 +137,12 @@ def _heads(el: Element, path: str) -> tuple[Person, ...]:
     return tuple(heads)
 
 
+def _russian_organisation(el: Element, path: str) -> Principal:
+    """РосОргДоверТип: the organisation (СвРосОрг) and who acts for it without a МЧД."""
+    org = organisation(child(el, "СвРосОрг", path), f"{path}/СвРосОрг")
+    return Principal(kind=PrincipalKind.ORGANISATION, organisation=org, heads=_heads(el, path))
+
+
 def _sole_proprietor(el: Element, path: str, kind: PrincipalKind) -> Principal:
     return Principal(
         kind=kind,
@@ -163,8 +169,7 @@ def principal(el: Element, path: str, *, nested_org: bool = True) -> Principal:
     if kind is PrincipalKind.ORGANISATION:
         if not nested_org:
             return Principal(kind=kind, organisation=organisation(found, p))
-        org = organisation(child(found, "СвРосОрг", p), f"{p}/СвРосОрг")
-        return Principal(kind=kind, organisation=org, heads=_heads(found, p))
+        return _russian_organisation(found, p)
     if kind is PrincipalKind.FOREIGN_ORGANISATION:
         inner = found if not nested_org else child(found, "СвИнОрг", p)
         org = organisation(inner, p if not nested_org else f"{p}/СвИнОрг", name="НаимИО")
@@ -189,8 +194,7 @@ def transferring_party(el: Element, path: str) -> Principal:
     name, found = choice(el, path, names, "party passing the powers on")
     p = f"{path}/{name}"
     if name == "РосОргПерПолн":
-        org = organisation(child(found, "СвРосОрг", p), f"{p}/СвРосОрг")
-        return Principal(kind=names[name], organisation=org, heads=_heads(found, p))
+        return _russian_organisation(found, p)
     if name == "ФилПерПолн":
         org = organisation(child(found, "СвФил", p), f"{p}/СвФил")
         head = person(child(found, "СвРукФил", p), f"{p}/СвРукФил")

@@ -7,6 +7,7 @@ attribute) path and the rule. They run on every document the reader accepts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..requisites import check_inn, check_kpp, check_ogrn, check_ogrnip
 from .model import InvalidPowerOfAttorney, PowerOfAttorney
@@ -61,39 +62,30 @@ def check_snils(value: str, path: str) -> str:
     return digits
 
 
-def check_person_inn(value: str, path: str) -> str:
-    problem = check_inn(value) if len(value) == 12 else "must be 12 digits (a person's INN)"
-    if problem:
-        raise refuse(path, f"INN {problem}")
-    return value
+def _requisite(label: str, check: Callable[[str], str | None]) -> Callable[[str, str], str]:
+    """A checker that raises naming the path when ``check`` finds a problem."""
+
+    def run(value: str, path: str) -> str:
+        problem = check(value)
+        if problem:
+            raise refuse(path, f"{label} {problem}")
+        return value
+
+    return run
 
 
-def check_org_inn(value: str, path: str) -> str:
-    problem = check_inn(value) if len(value) == 10 else "must be 10 digits (an organisation's INN)"
-    if problem:
-        raise refuse(path, f"INN {problem}")
-    return value
+def _inn_of(length: int, what: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return check_inn(value) if len(value) == length else f"must be {length} digits ({what})"
+
+    return check
 
 
-def check_kpp_value(value: str, path: str) -> str:
-    problem = check_kpp(value)
-    if problem:
-        raise refuse(path, f"KPP {problem}")
-    return value
-
-
-def check_ogrn_value(value: str, path: str) -> str:
-    problem = check_ogrn(value)
-    if problem:
-        raise refuse(path, f"OGRN {problem}")
-    return value
-
-
-def check_ogrnip_value(value: str, path: str) -> str:
-    problem = check_ogrnip(value)
-    if problem:
-        raise refuse(path, f"OGRNIP {problem}")
-    return value
+check_person_inn = _requisite("INN", _inn_of(12, "a person's INN"))
+check_org_inn = _requisite("INN", _inn_of(10, "an organisation's INN"))
+check_kpp_value = _requisite("KPP", check_kpp)
+check_ogrn_value = _requisite("OGRN", check_ogrn)
+check_ogrnip_value = _requisite("OGRNIP", check_ogrnip)
 
 
 def check_document(poa: PowerOfAttorney, base: str) -> None:

@@ -12,6 +12,7 @@ own signingTime says) or a given moment.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -224,24 +225,14 @@ class Verifier:
             result = Authority("mchd_invalid", unreadable[0], "power_of_attorney")
         elif unreadable:
             warnings.extend(unreadable)
-        status = verdict.status
-        if result.status == "signer_mismatch":
-            status = VerdictStatus.SIGNER_MISMATCH
-        elif result.status == "mchd_invalid":
-            status = VerdictStatus.MCHD_INVALID
-        return Verdict(
+        status = verdict.status if result.ok else VerdictStatus(result.status)
+        return dataclasses.replace(
+            verdict,
             status=status,
             ok=self._ok(status),
             reason=verdict.reason if result.ok else result.reason,
-            chain=verdict.chain,
-            signer=verdict.signer,
-            signers=verdict.signers,
-            digest_algorithm=verdict.digest_algorithm,
-            signature_algorithm=verdict.signature_algorithm,
-            signing_time=verdict.signing_time,
             warnings=tuple(dict.fromkeys(warnings)),
             authority=result.to_dict() or None,
-            checked_at=verdict.checked_at,
         )
 
     @staticmethod
