@@ -26,19 +26,23 @@ SIGN_DOCUMENTS = ("SYNTHETIC_SIGN_DOCS", "Подписание документ�
 REGISTRY = "https://mchd-registry.invalid/"
 NOTE = "Синтетический документ для тестов: лица и реквизиты вымышлены"
 
-_SURNAMES = ("Тестов", "Примеров", "Образцов", "Пробный", "Макетов", "Условный")
-_NAMES = ("Иван", "Пётр", "Анна", "Мария", "Олег", "Вера")
-_PATRONYMICS = ("Иванович", "Петрович", "Сергеевна", "Олеговна", "Павлович", "Андреевна")
+_SURNAMES = ("Тестов", "Примеров", "Образцов", "Макетов", "Шаблонов", "Пробов")
+_NAMES = (  # (name, patronymic): men, then women
+    (("Иван", "Иванович"), ("Пётр", "Петрович"), ("Олег", "Павлович")),
+    (("Анна", "Сергеевна"), ("Мария", "Олеговна"), ("Вера", "Андреевна")),
+)
 _REDELEGATION = {Redelegation.NONE: "1", Redelegation.ONCE: "2", Redelegation.SUCCESSIVE: "3"}
 
 
 def synthetic_person(seed: int, *, position: str | None = "Менеджер") -> Person:
     """An invented person with a well-formed personal INN and SNILS (digits only)."""
     n = seed % 1_000_000
+    female = seed % 2
+    name, patronymic = _NAMES[female][(seed // 2) % 3]
     return Person(
-        surname=_SURNAMES[seed % len(_SURNAMES)],
-        name=_NAMES[(seed // 7) % len(_NAMES)],
-        patronymic=_PATRONYMICS[(seed // 3) % len(_PATRONYMICS)],
+        surname=_SURNAMES[(seed // 6) % len(_SURNAMES)] + ("а" if female else ""),
+        name=name,
+        patronymic=patronymic,
         inn=complete_inn(f"9900{n:06d}"),
         snils=complete_snils(f"990{n:06d}"),
         position=position,

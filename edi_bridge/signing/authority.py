@@ -235,6 +235,10 @@ def check_authority(
             problem, warnings = _chain(poa, powers_of_attorney, signing_time)
         if counterparty is None:
             warnings += ("no counterparty given: the МЧД's principal was not compared with one",)
+        if poa.powers.joint and len(poa.representatives) > 1:
+            # ПрСовмПолн=1: the representatives act only together; one signature is not checked
+            # against the others here.
+            warnings += ("joint powers: the МЧД's representatives may act only together",)
         if problem is None:
             return Authority("valid", None, "power_of_attorney", poa, status, warnings)
         problems.append(problem)
