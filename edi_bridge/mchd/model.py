@@ -21,7 +21,13 @@ MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
 
 
 class InvalidPowerOfAttorney(ValidationError):
-    """An МЧД was refused; ``field`` names the element (or attribute), ``rule`` the rule."""
+    """An МЧД was refused; ``field`` names the element (or attribute), ``rule`` the rule.
+
+    The message is always one line, whatever the parser or the schema said.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(" ".join(field.split()), " ".join(rule.split()))
 
 
 class PrincipalKind(enum.StrEnum):
