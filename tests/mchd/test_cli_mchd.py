@@ -101,3 +101,50 @@ def test_verify_accepts_an_employee_with_the_mchd_and_refuses_without(
     code, out, _ = _run("verify", *base, "--power-of-attorney", tmp_path / "other.xml", "--json")
     assert code == 5
     assert json.loads(out)["status"] == "mchd_invalid"
+
+
+def test_read_says_when_a_document_has_expired(
+    tmp_path: Path, principal: Organisation, head: Person, employee: Person
+) -> None:
+    today = dt.date.today()
+    old = build_power_of_attorney(
+        principal=principal,
+        head=head,
+        representatives=[employee],
+        issue_date=today - dt.timedelta(days=60),
+        valid_until=today - dt.timedelta(days=1),
+    )
+    (tmp_path / "old.xml").write_bytes(old)
+    code, out, _ = _run("mchd", "read", tmp_path / "old.xml")
+    assert code == 0
+    assert "expired: valid until" in out
+
+
+def test_verify_with_an_mchd_but_no_counterparty_checks_it_against_its_own_principal(
+    tmp_path: Path, principal: Organisation, head: Person, employee: Person
+) -> None:
+    today = dt.date.today()
+    (tmp_path / "doc").write_bytes(b"act")
+    (tmp_path / "doc.sig").write_bytes(personal_signer(employee).sign(b"act"))
+    for name, rep in (("mine.xml", employee), ("theirs.xml", head)):
+        (tmp_path / name).write_bytes(
+            build_power_of_attorney(
+                principal=principal,
+                head=head,
+                representatives=[rep],
+                issue_date=today - dt.timedelta(days=1),
+                valid_until=today + dt.timedelta(days=1),
+            )
+        )
+    args: list[str | Path] = ["verify", tmp_path / "doc", tmp_path / "doc.sig"]
+    code, out, _ = _run(
+        *args, "--allow-unchecked-chain", "--power-of-attorney", tmp_path / "mine.xml"
+    )
+    assert code == 0, out
+    assert "no counterparty given" in out
+    assert f"principal: {principal.name}" in out
+    code, out, _ = _run(
+        *args, "--allow-unchecked-chain", "--power-of-attorney", tmp_path / "theirs.xml"
+    )
+    assert code == 5
+    assert "other representative" in out
