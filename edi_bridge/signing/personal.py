@@ -9,6 +9,7 @@ fakes, for an invented person (see :func:`edi_bridge.mchd.synthetic_person`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -98,13 +99,15 @@ class EmployeeSigning:
     power_of_attorney: bytes | None  # EMCHD_1 XML; None for sign-employee-no-mchd
 
 
+@functools.lru_cache(maxsize=256)
 def employee_signing(
     principal: Organisation, case: str = "sign-employee", *, today: dt.date | None = None
 ) -> EmployeeSigning:
     """An employee's personal signer and an МЧД (valid against the XSD) for ``case``.
 
     The same principal gives the same invented person; the МЧД is issued by an
-    invented head. Cases: see :data:`EMPLOYEE_CASES`.
+    invented head. Results are kept per process (keys are made once), like the
+    fakes' counterparty signers. Cases: see :data:`EMPLOYEE_CASES`.
     """
     if case not in EMPLOYEE_CASES:
         raise ValidationError("case", f"must be one of {', '.join(EMPLOYEE_CASES)}")
