@@ -101,14 +101,12 @@ def _org(parent: etree._Element, name: str, org: Organisation) -> etree._Element
 def _registration(
     parent: etree._Element,
     name: str,
-    *,
-    number: str,
-    internal_number: str,
-    issue_date: dt.date,
-    valid_until: dt.date,
-    revocable: bool,
-    redelegation: Redelegation,
+    record: tuple[str, str, dt.date, dt.date],
+    revocable: bool = True,
+    redelegation: Redelegation = Redelegation.NONE,
 ) -> None:
+    """СвДовТип; ``record``: number, internal number, issue date, valid until."""
+    number, internal_number, issue_date, valid_until = record
     node = _el(
         parent,
         name,
@@ -177,16 +175,8 @@ def build_power_of_attorney(
     number = number or str(uuid.uuid4())
     root, doc = _root(number, issue_date)
     dov = _el(doc, "Довер")
-    _registration(
-        dov,
-        "СвДов",
-        number=number,
-        internal_number=internal_number,
-        issue_date=issue_date,
-        valid_until=valid_until,
-        revocable=revocable,
-        redelegation=redelegation,
-    )
+    record = (number, internal_number, issue_date, valid_until)
+    _registration(dov, "СвДов", record, revocable, redelegation)
     org = _el(
         _el(_el(dov, "СвДоверит", ТипДоверит="1"), "Доверит"),
         "РосОргДовер",
@@ -230,16 +220,7 @@ def build_redelegation(
         "РосОргДовер",
         original.principal,
     )
-    _registration(
-        redel,
-        "СвПереДовер",
-        number=number,
-        internal_number=internal_number,
-        issue_date=issue_date,
-        valid_until=valid_until,
-        revocable=True,
-        redelegation=Redelegation.NONE,
-    )
+    _registration(redel, "СвПереДовер", (number, internal_number, issue_date, valid_until))
     giver = transferred_by
     _person(
         _el(_el(redel, "СвПередПолн", ТипПерПолн="3"), "ПередПолн"),
