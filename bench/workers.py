@@ -1,10 +1,14 @@
 """Throughput of N worker processes against a provider with fixed latency.
 
-    python -m bench.workers --dsn postgresql://postgres@127.0.0.1:5432/test \
-        [--exchanges 200] [--latency 0.05] [--workers 1 2 4] [--concurrency 1]
+    python -m bench.workers [--dsn postgresql://postgres@127.0.0.1:5432/test] \
+        [--exchanges 400] [--latency 0.05] [--workers 1 2 4 8] [--concurrency 1 4] \
+        [--rate-limit 100]
 
-Each run gets a fresh schema; prints one JSON line per worker count with the
-wall time from the first worker's start to the last exchange sent.
+The DSN defaults to ``EDI_BRIDGE_TEST_POSTGRES``. Each run gets a fresh schema;
+prints one JSON line per (workers, concurrency) with the wall time from the first
+worker's start to the last exchange sent, and the ratio to ideal: ideal sends/s =
+workers x concurrency / latency, capped by the operator's rate limit (Diadoc's is
+about 100 requests/s), since no number of workers may send faster than that.
 """
 
 from __future__ import annotations
@@ -24,8 +28,18 @@ from edi_bridge.store import database_url, schema
 from edi_bridge.testing import sample_contract, sample_counterparty
 
 
+def ideal_rate(workers: int, concurrency: int, latency: float, rate_limit: float) -> float:
+    """Sends per second with no time of our own: every slot waiting on the operator."""
+    return min(workers * concurrency / latency, rate_limit)
+
+
 def run(
-    dsn: str, exchanges: int, latency: float, workers: int, concurrency: int
+    dsn: str,
+    exchanges: int,
+    latency: float,
+    workers: int,
+    concurrency: int,
+    rate_limit: float = 100.0,
 ) -> dict[str, object]:
     engine = sa.create_engine(database_url(dsn))
     name = "bench_" + secrets.token_hex(4)
@@ -67,7 +81,8 @@ def run(
             queued = conn.execute(
                 sa.select(sa.func.count()).where(schema.exchanges.c.status == "queued")
             ).scalar_one()
-        ideal = exchanges * latency / (workers * concurrency)
+        ideal_per_s = ideal_rate(workers, concurrency, latency, rate_limit)
+        per_s = exchanges / wall
         return {
             "name": "workers",
             "workers": workers,
@@ -75,8 +90,11 @@ def run(
             "exchanges": exchanges,
             "latency_s": latency,
             "wall_s": round(wall, 2),
-            "per_s": round(exchanges / wall, 1),
-            "ideal_s": round(ideal, 2),
+            "per_s": round(per_s, 1),
+            "ideal_per_s": round(ideal_per_s, 1),
+            "rate_limit": rate_limit,
+            "ratio": round(per_s / ideal_per_s, 3),
+            "ideal_s": round(exchanges / ideal_per_s, 2),
             "left_queued": queued,
         }
     finally:
@@ -86,22 +104,23 @@ def run(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(prog="python -m bench.workers", description=__doc__)
     ap.add_argument(
         "--dsn",
         default=os.environ.get(
             "EDI_BRIDGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
-    ap.add_argument("--exchanges", type=int, default=200)
-    ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
-    ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--exchanges", type=int, default=400)
+    ap.add_argument("--latency", type=float, default=0.05, help="operator latency, seconds")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4], help="per worker")
+    ap.add_argument("--rate-limit", type=float, default=100.0, help="operator's requests/s")
     args = ap.parse_args()
-    for n in args.workers:
-        print(
-            json.dumps(run(args.dsn, args.exchanges, args.latency, n, args.concurrency)), flush=True
-        )
+    for concurrency in args.concurrency:
+        for n in args.workers:
+            result = run(args.dsn, args.exchanges, args.latency, n, concurrency, args.rate_limit)
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
