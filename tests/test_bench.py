@@ -75,3 +75,45 @@ def test_the_diadoc_size_limit_the_memory_benchmark_raises_is_a_setting(tmp_path
 
     adapter.settings = DiadocSettings.from_config({**base, "max_document_size": str(96 << 20)})
     adapter.check(counterparty, document)  # raised: no error
+
+
+def test_poll_at_scale_reports_memory_and_cost_after_every_step() -> None:
+    from bench import pollscale
+
+    seen: list[dict[str, object]] = []
+    rows = pollscale.run(4_000, 2_000, seen.append)
+    assert rows == seen  # each step is reported as soon as it is measured
+    assert [row["events"] for row in rows] == [2_000, 4_000]
+    for row in rows:
+        assert {"events_per_s", "us_per_event", "rss_mb", "peak_rss_mb", "db_mb"} <= row.keys()
+
+
+def test_pollscale_refuses_a_step_that_does_not_divide_the_events() -> None:
+    from bench import pollscale
+
+    with pytest.raises(ValueError, match="step"):
+        pollscale.run(5_000, 2_000)
+
+
+def test_ideal_worker_rate_is_capped_by_the_operator_rate_limit() -> None:
+    from bench.workers import ideal_rate
+
+    assert ideal_rate(1, 1, 0.05, 100.0) == pytest.approx(20.0)
+    assert ideal_rate(4, 1, 0.05, 100.0) == pytest.approx(80.0)
+    assert ideal_rate(8, 4, 0.05, 100.0) == 100.0
+
+
+@pytest.mark.postgres
+def test_workers_benchmark_sends_everything_and_reports_its_ratio_to_ideal() -> None:
+    import os
+
+    from bench import workers
+
+    dsn = os.environ.get("EDI_BRIDGE_TEST_POSTGRES")
+    if not dsn:
+        pytest.skip("EDI_BRIDGE_TEST_POSTGRES is not set: no PostgreSQL to test against")
+    row = workers.run(dsn, exchanges=8, latency=0.01, workers=2, concurrency=2, rate_limit=50.0)
+    assert row["left_queued"] == 0
+    assert row["ideal_per_s"] == 50.0  # 2 x 2 / 0.01 = 400/s, capped at the limit
+    assert isinstance(row["ratio"], float)
+    assert row["ratio"] > 0
