@@ -113,7 +113,8 @@ def upd_from_root(root: etree._Element) -> ReadUpd:
     older = version in OLDER_VERSIONS
     r = XmlReader(root)
     ident = r.attr(root, "ИдФайл")
-    if not (_OLDER_FILE_ID_RE if older else _FILE_ID_RE).fullmatch(ident):
+    patterns = (_OLDER_FILE_ID_RE, _FILE_ID_RE) if older else (_FILE_ID_RE,)
+    if not any(p.fullmatch(ident) for p in patterns):
         raise ValidationError("Файл/@ИдФайл", "must be ON_NSCHFDOPPR_<to>_<from>_<date>_<GUID>...")
     body = r.one(root, "Документ")
     function = r.attr(body, "Функция")

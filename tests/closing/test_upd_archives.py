@@ -105,6 +105,14 @@ def test_older_upd_names_its_own_missing_attribute() -> None:
     assert err.value.field == "Файл/Документ/СвСчФакт/@НомерСчФ"
 
 
+def test_an_older_upd_with_a_malformed_file_id_is_refused() -> None:
+    bad = _edited(UPD_501, ".", "ON_NSCHFDOPPR_only-one-part", "ИдФайл")
+    with pytest.raises(ValidationError) as err:
+        read_upd(bad)
+    assert err.value.field == "Файл/@ИдФайл"
+    assert "ON_NSCHFDOPPR_<to>_<from>_<date>_<GUID>" in str(err.value)
+
+
 def test_an_invoice_only_upd_is_refused_saying_why() -> None:
     bad = _edited(UPD_501, "Документ", "СЧФ", "Функция")
     with pytest.raises(ValidationError) as err:
