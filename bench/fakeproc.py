@@ -4,7 +4,11 @@
                              [--feed-documents N] [--counterparty SEED]
 
 Prints one JSON line (the adapter's settings, our box, the counterparty's
-box), then serves on 127.0.0.1 until stdin closes. ``--feed-documents N``
+box), then serves on 127.0.0.1 until stdin closes. Lines on stdin are commands,
+each answered with one line on stdout: ``extend N`` adds box events for the
+next N documents (indices continue), ``trim`` replaces the events served so far
+by their IndexKey alone, so that a feed of a million events does not hold them
+all in the fake's memory (poll at scale, ``bench/pollscale.py``). ``--feed-documents N``
 fills our box feed with two box events for each of N documents we "sent"
 (a delivery receipt, then the counterparty's signature); the message and
 entity ids are derived from the document's index (see :func:`feed_ids`), so
@@ -52,14 +56,14 @@ def _entity(
     }
 
 
-def seed_feed(world: fake_world.World, to_box: str, documents: int) -> None:
+def seed_feed(world: fake_world.World, to_box: str, documents: int, start: int = 0) -> None:
     """Two box events per document: a signed receipt (delivered), then a signature."""
     import datetime as dt
 
     ticks = datetime_to_ticks(dt.datetime.now(dt.UTC))
     our_box = world.our_org.box_id
     feed = world.feeds.setdefault(our_box, [])
-    for i in range(documents):
+    for i in range(start, start + documents):
         message_id, entity_id = feed_ids(i)
         receipt = _entity(
             "Attachment",
@@ -122,9 +126,21 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     done = threading.Event()
+    seeded = args.feed_documents
 
     def watch_stdin() -> None:
-        sys.stdin.read()
+        nonlocal seeded
+        world: fake_world.World = fake.world  # type: ignore[attr-defined]
+        for line in sys.stdin:
+            command, _, count = line.strip().partition(" ")
+            with world.lock:
+                if command == "extend":
+                    seed_feed(world, to_box, int(count), start=seeded)
+                    seeded += int(count)
+                elif command == "trim":
+                    feed = world.feeds.get(world.our_org.box_id, [])
+                    feed[:] = [{"IndexKey": event["IndexKey"]} for event in feed]
+            print(json.dumps({"done": command, "documents": seeded}), flush=True)
         done.set()
 
     threading.Thread(target=watch_stdin, daemon=True).start()

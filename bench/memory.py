@@ -6,7 +6,8 @@ the child resets its peak RSS (``/proc/self/clear_refs``), sends the document
 with Bridge.send (store, signature, shelf upload in 3 MB parts, PostMessage)
 and fetches it back with Bridge.fetch (from the store and from the operator),
 then reports VmHWM minus the RSS it started from. The Diadoc fake runs in its
-own process with its 70 MB document limit raised for this run.
+own process; its 70 MB document limit and the adapter's
+(``diadoc.max_document_size``) are raised for this run.
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ def child(settings: dict[str, str], size_mb: int, workdir: Path) -> dict[str, ob
 
 
 def run(size_mb: int) -> Result:
-    with fake_process(
-        "--counterparty", "bench-memory", "--max-document-mb", str(size_mb + 16)
-    ) as fake:
+    limit_mb = size_mb + 16
+    limit = limit_mb * 1024 * 1024  # both Diadoc's 70 MB limits, the fake's and the adapter's
+    with fake_process("--counterparty", "bench-memory", "--max-document-mb", str(limit_mb)) as fake:
         out = subprocess.run(
             [sys.executable, "-m", "bench.memory", "--child", str(size_mb)],
-            input=json.dumps(fake.settings()),
+            input=json.dumps(fake.settings(max_document_size=str(limit))),
             capture_output=True,
             text=True,
             check=False,

@@ -31,8 +31,9 @@ from .fakeproc import feed_ids
 TARGET = 20_000.0
 
 
-def seed_store(bridge: Bridge, documents: int, counterparty_seed: str) -> None:
-    """``documents`` exchanges in ``sent`` at Diadoc, ids matching the fake's feed."""
+def seed_store(bridge: Bridge, documents: int, counterparty_seed: str, start: int = 0) -> None:
+    """``documents`` exchanges in ``sent`` at Diadoc, ids matching the fake's feed
+    (documents ``start`` to ``start + documents - 1``)."""
     counterparty = sample_counterparty(counterparty_seed).model_dump(mode="json")
     doc = contract(0, 2048, prefix="P")
     document = doc.model_dump(mode="json")
@@ -40,7 +41,7 @@ def seed_store(bridge: Bridge, documents: int, counterparty_seed: str) -> None:
     with bridge.store.transaction() as conn:
         sha = bridge.store.put_blob(conn, doc.source or b"")
         rows = []
-        for i in range(documents):
+        for i in range(start, start + documents):
             message_id, entity_id = feed_ids(i)
             rows.append(
                 {

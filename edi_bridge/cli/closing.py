@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..closing.model import Period, build_document, load_upd_input, parse_seller
-from ..closing.upd import build_upd, read_upd
+from ..closing.upd import build_upd
+from ..closing.upd_buyer import read_closing_xml, summary
 from ..errors import ConfigurationError, ValidationError
 from .common import Obj, handle_errors, pass_obj
 
@@ -44,23 +45,13 @@ def upd_build(input_path: Path, out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @handle_errors
 def upd_read(xml_path: Path, as_json: bool) -> None:
-    """Show what a УПД holds (read safely: no entities, no network, size-bounded)."""
-    read = read_upd(xml_path.read_bytes())
+    """Show what a УПД (5.03; 5.01 and 5.02 read-only) or a УПД buyer's title holds
+    (read safely: no entities, no network, size-bounded)."""
+    read = read_closing_xml(xml_path.read_bytes())
     if as_json:
         click.echo(json.dumps(read.as_json(), ensure_ascii=False, indent=2))
         return
-    d = read.document
-    click.echo(f"{read.file_id}")
-    click.echo(f"  УПД ({d.function.value}) № {d.number} от {d.date:%d.%m.%Y}, период {d.period}")
-    click.echo(f"  продавец    {d.seller.name} (ИНН {d.seller.inn})")
-    click.echo(f"  покупатель  {d.buyer.name} (ИНН {d.buyer.inn})")
-    for line in d.lines:
-        rate = "без НДС" if line.vat_rate is None else f"{line.vat_rate}%"
-        click.echo(
-            f"  {line.number:>3}. {line.name}: {line.quantity} × {line.price} = {line.amount}"
-            f" + НДС {rate} {line.vat} = {line.total}"
-        )
-    click.echo(f"  итого {d.amount} + НДС {d.vat} = {d.total}")
+    click.echo("\n".join(summary(read)))
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> str:

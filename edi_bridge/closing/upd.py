@@ -1,5 +1,7 @@
-"""УПД format 5.03 (order ЕД-7-26/970@): writing one from a :class:`ClosingDocument`
-and reading one back.
+"""УПД format 5.03 (order ЕД-7-26/970@): writing one from a :class:`ClosingDocument`.
+
+Reading one back (and reading 5.01 / 5.02 from archives) is :mod:`.upd_read`;
+reading a buyer's title is :mod:`.upd_buyer`.
 
 The writer fills what a monthly closing document for services needs: the
 invoice part (СвСчФакт, ТаблСчФакт) and the transfer part (СвПродПер) and the
@@ -14,33 +16,25 @@ N2..N6 are 0/1 flags and N7 two digits. The flags mark special content
 they are all ``0`` and N7 is ``00``. *Unconfirmed*: the meaning of each flag
 was not found in a public source; the reader accepts any 0/1 values.
 
-The reader is safe (:func:`~edi_bridge.safexml.parse_untrusted`) and
-strict: figures that do not add up are refused with the element named.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import uuid
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-import pydantic
 from lxml import etree
 
 from ..errors import UnsafeInput, ValidationError
-from ..models import Signatory, _as_validation_error
-from ..safexml import MAX_XML_BYTES, parse_untrusted
-from .model import Basis, ClosingDocument, ClosingKind, Line, Party, UpdFunction, split_full_name
+from .model import ClosingDocument, ClosingKind, Party, UpdFunction, split_full_name
+from .upd_read import FORMAT_VERSION, PREFIX, ReadUpd, read_upd
+from .xmlread import NO_VAT
 
-FORMAT_VERSION = "5.03"
 KND = "1115131"
-PREFIX = "ON_NSCHFDOPPR"
 ENCODING = "windows-1251"
 PROGRAM = "edi-bridge 0.1"
-NO_VAT = "без НДС"
 CURRENCY_NAMES = {"643": "Российский рубль"}
 COUNTRY_CODE, COUNTRY_NAME = "643", "Россия"
 
@@ -50,12 +44,6 @@ TITLE_TRANSFER = (
 )
 TITLE_INVOICE_AND_TRANSFER = "Счет-фактура и " + TITLE_TRANSFER[0].lower() + TITLE_TRANSFER[1:]
 OPERATION = "Услуги оказаны в полном объеме"
-
-_FILE_ID_RE = re.compile(
-    r"ON_NSCHFDOPPR_(?P<recipient>[^_]{1,46})_(?P<sender>[^_]{1,46})_(?P<date>\d{8})_"
-    r"(?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-    r"_[01]_[01]_[01]_[01]_[01]_\d{2}"
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,219 +212,6 @@ def _vat(parent: etree._Element, amount: Decimal | None) -> None:
 def _month_end(first: dt.date) -> dt.date:
     nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return nxt - dt.timedelta(days=1)
-
-
-# -- reading ---------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class ReadUpd:
-    """What an incoming УПД holds: its ``ИдФайл``, when it was formed, and the document."""
-
-    file_id: str
-    formed_at: dt.datetime
-    document: ClosingDocument
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file_id": self.file_id,
-            "formed_at": self.formed_at.isoformat(),
-            "document": self.document.model_dump(mode="json"),
-        }
-
-
-class _Reader:
-    """Walks the tree, naming the element of any problem by its path."""
-
-    def __init__(self, root: etree._Element) -> None:
-        self.root = root
-
-    @staticmethod
-    def path(el: etree._Element) -> str:
-        parts = []
-        node: etree._Element | None = el
-        while node is not None:
-            parts.append(str(node.tag))
-            node = node.getparent()
-        return "/".join(reversed(parts))
-
-    def one(self, parent: etree._Element, tag: str) -> etree._Element:
-        found = parent.findall(tag)
-        if len(found) != 1:
-            raise ValidationError(f"{self.path(parent)}/{tag}", "must appear exactly once")
-        return found[0]
-
-    def maybe(self, parent: etree._Element, tag: str) -> etree._Element | None:
-        found = parent.findall(tag)
-        return found[0] if found else None
-
-    def attr(self, el: etree._Element, name: str) -> str:
-        value = el.get(name)
-        if value is None or not value.strip():
-            raise ValidationError(f"{self.path(el)}/@{name}", "required")
-        return value
-
-    def date(self, el: etree._Element, name: str) -> dt.date:
-        value = self.attr(el, name)
-        try:
-            return dt.datetime.strptime(value, "%d.%m.%Y").date()
-        except ValueError:
-            raise ValidationError(f"{self.path(el)}/@{name}", "must be a date DD.MM.YYYY") from None
-
-    def decimal(self, el: etree._Element, name: str | None = None) -> Decimal:
-        raw = el.text if name is None else self.attr(el, name)
-        where = self.path(el) + (f"/@{name}" if name else "")
-        try:
-            value = Decimal((raw or "").strip())
-        except InvalidOperation:
-            raise ValidationError(where, "must be a decimal number") from None
-        if not value.is_finite():
-            raise ValidationError(where, "must be a decimal number")
-        return value
-
-
-def _read_party(r: _Reader, el: etree._Element) -> dict[str, Any]:
-    ident = r.one(el, "ИдСв")
-    org = r.maybe(ident, "СвЮЛУч")
-    data: dict[str, Any] = {}
-    if org is not None:
-        data.update(name=r.attr(org, "НаимОрг"), inn=r.attr(org, "ИННЮЛ"), kpp=org.get("КПП"))
-    else:
-        ip = r.maybe(ident, "СвИП")
-        if ip is None:
-            raise ValidationError(
-                r.path(ident), "only organisations (СвЮЛУч) and sole proprietors (СвИП) are read"
-            )
-        fio = r.one(ip, "ФИО")
-        person = " ".join(x for x in (fio.get("Фамилия"), fio.get("Имя"), fio.get("Отчество")) if x)
-        data.update(
-            inn=r.attr(ip, "ИННФЛ"), person=person, name=ip.get("ИныеСвед") or f"ИП {person}"
-        )
-    address = r.maybe(el, "Адрес")
-    data["address"] = _read_address(address) if address is not None else "-"
-    return data
-
-
-def _read_address(el: etree._Element) -> str:
-    info = el.find("АдрИнф")
-    if info is not None and info.get("АдрТекст"):
-        return str(info.get("АдрТекст"))
-    ru = el.find("АдрРФ")
-    if ru is not None:
-        keys = ("Индекс", "НаимРегион", "Район", "Город", "НаселПункт", "Улица", "Дом", "Корпус")
-        parts = [ru.get(k) for k in (*keys, "Кварт")]
-        return ", ".join(p for p in parts if p)
-    # ГАР addresses are structured by identifiers; keep the text we can show.
-    return " ".join(str(t).strip() for t in el.itertext() if str(t).strip()) or "-"
-
-
-def _read_vat(r: _Reader, el: etree._Element) -> Decimal | None:
-    amount = el.find("СумНал")
-    if amount is not None:
-        return r.decimal(amount)
-    if el.find("БезНДС") is not None:
-        return None
-    raise ValidationError(r.path(el), "must hold СумНал or БезНДС")
-
-
-def _read_rate(r: _Reader, row: etree._Element) -> int | None:
-    raw = r.attr(row, "НалСт")
-    if raw == NO_VAT:
-        return None
-    match = re.fullmatch(r"(\d{1,2})%", raw)
-    if not match:
-        raise ValidationError(
-            f"{r.path(row)}/@НалСт", f"rate {raw!r} is not read (only N% or без НДС)"
-        )
-    return int(match.group(1))
-
-
-def read_upd(data: bytes, *, limit: int = MAX_XML_BYTES) -> ReadUpd:
-    """Read an incoming УПД 5.03; raises UnsafeInput or ValidationError naming the element."""
-    root = parse_untrusted(data, limit=limit, what="УПД")
-    r = _Reader(root)
-    if root.tag != "Файл":
-        raise ValidationError(str(root.tag), "the root element must be Файл")
-    if root.get("ВерсФорм") != FORMAT_VERSION:
-        raise ValidationError("Файл/@ВерсФорм", f"must be {FORMAT_VERSION}")
-    ident = r.attr(root, "ИдФайл")
-    if not _FILE_ID_RE.fullmatch(ident):
-        raise ValidationError("Файл/@ИдФайл", "must be ON_NSCHFDOPPR_<to>_<from>_<date>_<GUID>_...")
-    body = r.one(root, "Документ")
-    function = r.attr(body, "Функция")
-    if function not in {f.value for f in UpdFunction}:
-        raise ValidationError("Файл/Документ/@Функция", "only СЧФДОП and ДОП are read")
-    formed = dt.datetime.combine(
-        r.date(body, "ДатаИнфПр"),
-        dt.datetime.strptime(r.attr(body, "ВремИнфПр"), "%H.%M.%S").time(),
-    )
-    info = r.one(body, "СвСчФакт")
-    seller = _read_party(r, r.one(info, "СвПрод"))
-    buyer = _read_party(r, r.one(info, "СвПокуп"))
-    currency = r.attr(r.one(info, "ДенИзм"), "КодОКВ")
-
-    table = r.one(body, "ТаблСчФакт")
-    lines: list[dict[str, Any]] = []
-    for row in table.findall("СведТов"):
-        rate = _read_rate(r, row)
-        vat = _read_vat(r, r.one(row, "СумНал"))
-        if (rate is None) != (vat is None):
-            raise ValidationError(f"{r.path(row)}/СумНал", "must agree with НалСт")
-        lines.append(
-            {
-                "number": int(r.attr(row, "НомСтр")),
-                "name": r.attr(row, "НаимТов"),
-                "quantity": r.decimal(row, "КолТов"),
-                "price": r.decimal(row, "ЦенаТов"),
-                "unit_code": row.get("ОКЕИ_Тов"),
-                "unit_name": row.get("НаимЕдИзм"),
-                "vat_rate": rate,
-                "amount": r.decimal(row, "СтТовБезНДС"),
-                "vat": vat if vat is not None else Decimal("0.00"),
-                "total": r.decimal(row, "СтТовУчНал"),
-            }
-        )
-    if not lines:
-        raise ValidationError(r.path(table) + "/СведТов", "at least one line is required")
-    totals = r.one(table, "ВсегоОпл")
-    total_vat = _read_vat(r, r.one(totals, "СумНалВсего"))
-
-    transfer = r.one(r.one(body, "СвПродПер"), "СвПер")
-    start = transfer.get("ДатаНачПер")
-    period_of = r.date(transfer, "ДатаНачПер") if start else r.date(info, "ДатаДок")
-    basis_el = r.maybe(transfer, "ОснПер")
-    basis = (
-        {
-            "name": r.attr(basis_el, "РеквНаимДок"),
-            "number": r.attr(basis_el, "РеквНомерДок"),
-            "date": r.date(basis_el, "РеквДатаДок"),
-        }
-        if basis_el is not None
-        else None
-    )
-    signer = r.one(body, "Подписант")
-    fio = r.one(signer, "ФИО")
-    full_name = " ".join(x for x in (fio.get("Фамилия"), fio.get("Имя"), fio.get("Отчество")) if x)
-    try:
-        document = ClosingDocument(
-            kind=ClosingKind.UPD,
-            number=r.attr(info, "НомерДок"),
-            date=r.date(info, "ДатаДок"),
-            period=f"{period_of:%Y-%m}",
-            seller=Party.model_validate(seller),
-            buyer=Party.model_validate(buyer),
-            function=UpdFunction(function),
-            basis=Basis.model_validate(basis) if basis else None,
-            currency=currency,
-            signatory=Signatory(full_name=full_name, position=signer.get("Должн") or "-"),
-            lines=[Line.model_validate(x) for x in lines],
-            amount=r.decimal(totals, "СтТовБезНДСВсего"),
-            vat=total_vat if total_vat is not None else Decimal("0.00"),
-            total=r.decimal(totals, "СтТовУчНалВсего"),
-        )
-    except pydantic.ValidationError as exc:
-        raise _as_validation_error(exc, "УПД") from None
-    return ReadUpd(file_id=ident, formed_at=formed, document=document)
 
 
 __all__ = [

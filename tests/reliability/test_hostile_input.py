@@ -238,12 +238,14 @@ def test_a_document_over_the_diadoc_limit_is_refused_before_any_upload(
 
 def test_a_document_at_the_diadoc_limit_is_not_refused_for_its_size(tmp_path: Path) -> None:
     from edi_bridge_providers.diadoc import DiadocProvider
+    from edi_bridge_providers.diadoc.settings import DiadocSettings
 
     exact = tmp_path / "exact.pdf"
     with exact.open("wb") as fh:
         fh.truncate(70 * 1024 * 1024)
     document = Document.from_path(exact, kind="contract", number="EX-1", date=dt.date(2026, 3, 5))
     adapter = DiadocProvider.__new__(DiadocProvider)  # the check needs no connection
+    adapter.settings = DiadocSettings(base_url="http://127.0.0.1", auth="password")
     adapter.check(sample_counterparty("exact"), document)  # no error
 
 

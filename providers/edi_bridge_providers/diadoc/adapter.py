@@ -32,7 +32,6 @@ from .settings import DiadocSettings
 
 STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
-MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 
 
 class DiadocProvider(Provider):
@@ -114,16 +113,20 @@ class DiadocProvider(Provider):
 
     def check(self, counterparty: Counterparty, document: Document) -> None:
         """Refuse, before anything is stored or uploaded, a document Diadoc cannot take."""
-        if document.size > MAX_DOCUMENT_SIZE:
+        self._check_size(document.size)
+
+    def _check_size(self, size: int) -> None:
+        limit = self.settings.max_document_size
+        if size > limit:
             raise ValidationError(
                 "document.size",
-                f"Diadoc accepts at most 70 MB per document; this one has {document.size} bytes",
+                f"Diadoc accepts at most {limit / 2**20:g} MB per document "
+                f"(diadoc.max_document_size); this one has {size} bytes",
             )
 
     def send(self, request: SendRequest) -> SendResult:
-        if request.content.size > MAX_DOCUMENT_SIZE:
-            # Also checked by the Bridge before storing; this guards direct use.
-            raise ValidationError("document.size", "Diadoc accepts at most 70 MB per document")
+        # Also checked by the Bridge before storing; this guards direct use.
+        self._check_size(request.content.size)
         to_box = self.recipient_box(request.counterparty)
         if to_box is None:
             cp = request.counterparty

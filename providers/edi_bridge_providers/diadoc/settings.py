@@ -19,6 +19,7 @@ HOSTS = {
 }
 SHELF_THRESHOLD = 500 * 1024  # bodies above this go through the shelf
 PART_SIZE = 3 * 1024 * 1024  # shelf part size (Diadoc's documented 3 MB)
+MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 SECRET_KEYS = ("password", "client_secret", "refresh_token")
 
 
@@ -58,6 +59,7 @@ class DiadocSettings:
     contract_type: str = "Договор"
     shelf_threshold: int = SHELF_THRESHOLD
     part_size: int = PART_SIZE
+    max_document_size: int = MAX_DOCUMENT_SIZE
 
     def __repr__(self) -> str:
         shown = []
@@ -126,7 +128,8 @@ class DiadocSettings:
             contract_type=get("contract_type") or "Договор",
             shelf_threshold=int(_number(cfg, "shelf_threshold", SHELF_THRESHOLD)),
             part_size=int(_number(cfg, "part_size", PART_SIZE)),
+            max_document_size=int(_number(cfg, "max_document_size", MAX_DOCUMENT_SIZE)),
         )
 
 
-__all__ = ["HOSTS", "PART_SIZE", "SHELF_THRESHOLD", "DiadocSettings"]
+__all__ = ["HOSTS", "MAX_DOCUMENT_SIZE", "PART_SIZE", "SHELF_THRESHOLD", "DiadocSettings"]

@@ -1,0 +1,220 @@
+"""Where the time goes in poll and send: cProfile plus a count of SQL statements.
+
+    python -m bench.profile poll [--events 20000] [--top 25] [--out poll.pstats]
+    python -m bench.profile send [--documents 300] [--top 25] [--out send.pstats]
+    python -m bench.profile worker [--dsn postgresql://…] [--exchanges 200] [--latency 0.05]
+
+The workloads are those of ``bench.poll`` and ``bench.send`` (the Diadoc fake in its
+own process, a SQLite store). The profile covers the calling thread: for poll that is
+the thread applying pages (the page reader runs in its own thread, and its HTTP and
+JSON work is what the poll floor measures); for send, the whole send; for worker
+(PostgreSQL, the mock answering after ``--latency``), each ``Bridge.dispatch`` of a
+``Worker(concurrency=1)``, with the statements of the claims counted apart and the
+mock's own (its ``mock_*`` tables) left out. Statements are
+counted at the driver (``before_cursor_execute``): one per round trip, an
+``executemany`` counted once, with the rows it carried counted apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from edi_bridge import Bridge
+from edi_bridge.signing import throwaway_signer
+from edi_bridge.testing import sample_counterparty
+
+from .common import contract, fake_process
+from .poll import seed_store
+from .send import RATE, SIZE
+
+
+class Statements:
+    """Counts statements (round trips) and rows sent by an engine while active."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.rows = 0
+        self.by_verb: dict[str, int] = {}
+        self.mock = 0  # the mock provider's own statements, not counted above
+
+    def __call__(
+        self, _conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool
+    ) -> None:
+        if "mock_" in sql:
+            self.mock += 1
+            return
+        self.statements += 1
+        self.rows += len(params) if many else 1
+        verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"
+        self.by_verb[verb] = self.by_verb.get(verb, 0) + 1
+
+
+@contextmanager
+def counting(engine: sa.Engine) -> Iterator[Statements]:
+    counter = Statements()
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+
+
+def _report(
+    what: str,
+    units: int,
+    unit: str,
+    seconds: float,
+    counter: Statements,
+    profile: cProfile.Profile,
+    top: int,
+    out: Path | None,
+) -> str:
+    text = io.StringIO()
+    text.write(
+        f"{what}: {units} {unit} in {seconds:.2f} s under the profiler "
+        f"({seconds / units * 1e6:.0f} µs per {unit.rstrip('s')})\n"
+        f"SQL: {counter.statements} statements ({counter.statements / units:.2f} per "
+        f"{unit.rstrip('s')}), {counter.rows} rows ({counter.rows / units:.2f} per "
+        f"{unit.rstrip('s')}); by verb: {dict(sorted(counter.by_verb.items()))}\n\n"
+    )
+    for key in ("tottime", "cumulative"):
+        text.write(f"-- top {top} by {key} --\n")
+        pstats.Stats(profile, stream=text).strip_dirs().sort_stats(key).print_stats(top)
+    if out is not None:
+        profile.dump_stats(str(out))
+    return text.getvalue()
+
+
+def profile_poll(events: int, top: int, out: Path | None) -> str:
+    documents = events // 2
+    seed = "bench-profile"
+    with (
+        fake_process("--counterparty", seed, "--feed-documents", str(documents)) as fake,
+        tempfile.TemporaryDirectory() as tmp,
+        Bridge.open(Path(tmp) / "poll.db", settings=fake.settings()) as bridge,
+    ):
+        seed_store(bridge, documents, seed)
+        bridge.provider("diadoc").cursor_scope  # noqa: B018  warm: token and box
+        return _profiled(
+            "poll", events, "events", bridge, lambda: bridge.poll_count(["diadoc"]), top, out
+        )
+
+
+def profile_send(documents: int, top: int, out: Path | None) -> str:
+    with fake_process("--counterparty", "bench-send") as fake, tempfile.TemporaryDirectory() as tmp:
+        settings = fake.settings(rate=str(RATE))
+        with Bridge.open(Path(tmp) / "send.db", settings=settings, signer=throwaway_signer()) as b:
+            counterparty = sample_counterparty("bench-send")
+            b.send(counterparty, contract(-1, SIZE), provider="diadoc")  # warm
+            docs = [contract(i, SIZE) for i in range(documents)]
+
+            def send_all() -> None:
+                for doc in docs:
+                    b.send(counterparty, doc, provider="diadoc")
+
+            return _profiled("send", documents, "documents", b, send_all, top, out)
+
+
+def _profiled(
+    what: str,
+    units: int,
+    unit: str,
+    bridge: Bridge,
+    work: Callable[[], object],
+    top: int,
+    out: Path | None,
+) -> str:
+    profile = cProfile.Profile()
+    with counting(bridge.store.engine) as counter:
+        start = time.perf_counter()
+        profile.runcall(work)
+        seconds = time.perf_counter() - start
+    return _report(what, units, unit, seconds, counter, profile, top, out)
+
+
+def profile_worker(dsn: str, exchanges: int, latency: float, top: int, out: Path | None) -> str:
+    from edi_bridge.worker import Worker
+
+    from .workers import enqueue, fresh_schema
+
+    profile = cProfile.Profile()
+    claims = Statements()
+
+    class ProfiledWorker(Worker):
+        def _send(self, exchange_id: str) -> None:
+            profile.enable()  # this thread only; one send at a time
+            try:
+                super()._send(exchange_id)
+            finally:
+                profile.disable()
+
+    with fresh_schema(dsn) as (url, _engine, _name):
+        enqueue(url, exchanges)
+        settings = {"mock.latency": str(latency)}
+        with Bridge.open(url, settings=settings) as bridge:
+            original = bridge.claim_queued
+
+            def counted_claim(n: int) -> list[str]:
+                sa.event.listen(bridge.store.engine, "before_cursor_execute", claims)
+                try:
+                    return original(n)
+                finally:
+                    sa.event.remove(bridge.store.engine, "before_cursor_execute", claims)
+
+            bridge.claim_queued = counted_claim  # type: ignore[method-assign]
+            worker = ProfiledWorker(bridge, concurrency=1, poll_interval=3600)
+            with counting(bridge.store.engine) as counter:
+                start = time.perf_counter()
+                stats = worker.run(until_idle=True)
+                seconds = time.perf_counter() - start
+    if stats.sent != exchanges:
+        raise RuntimeError(f"the worker sent {stats.sent} of {exchanges}")
+    counter.statements -= claims.statements
+    report = _report("worker dispatch", exchanges, "exchanges", seconds, counter, profile, top, out)
+    return (
+        f"claims: {claims.statements} statements ({claims.statements / exchanges:.2f} per "
+        f"exchange); the mock's own: {counter.mock}; latency {latency} s per send, "
+        f"{seconds / exchanges * 1000:.1f} ms per exchange in all\n" + report
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    ap.add_argument("what", choices=("poll", "send", "worker"))
+    ap.add_argument(
+        "--dsn",
+        default=os.environ.get(
+            "EDI_BRIDGE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+        help="worker: PostgreSQL",
+    )
+    ap.add_argument("--exchanges", type=int, default=200, help="worker: exchanges")
+    ap.add_argument("--latency", type=float, default=0.05, help="worker: mock latency, s")
+    ap.add_argument("--events", type=int, default=20_000, help="poll: box events")
+    ap.add_argument("--documents", type=int, default=300, help="send: documents")
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--out", type=Path, help="also write the raw profile (pstats)")
+    args = ap.parse_args(argv)
+    if args.what == "poll":
+        print(profile_poll(args.events, args.top, args.out))
+    elif args.what == "send":
+        print(profile_send(args.documents, args.top, args.out))
+    else:
+        print(profile_worker(args.dsn, args.exchanges, args.latency, args.top, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
