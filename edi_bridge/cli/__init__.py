@@ -241,6 +241,7 @@ def providers(obj: Obj, as_json: bool) -> None:
 
 
 from .closing import closing, upd  # noqa: E402
+from .contract import contract  # noqa: E402
 from .demo import demo  # noqa: E402
 from .fake import mock  # noqa: E402
 from .intake import intake  # noqa: E402
@@ -250,6 +251,7 @@ from .worker import worker  # noqa: E402
 
 main.add_command(closing)
 main.add_command(upd)
+main.add_command(contract)
 main.add_command(demo)
 main.add_command(intake)
 main.add_command(mock)

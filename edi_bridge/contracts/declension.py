@@ -69,6 +69,21 @@ def genitive_name(full_name: str) -> str:
     return " ".join(out)
 
 
+def is_female(full_name: str) -> bool:
+    """The grammatical gender of a "Фамилия Имя Отчество" (by patronymic and name)."""
+    from pytrovich.enums import Gender
+
+    words = full_name.split()
+    first = words[1] if len(words) > 1 and "." not in words[1] else None
+    middle = words[2] if first and len(words) > 2 else None
+    if first is not None:
+        try:
+            return bool(_petrovich()[1].detect(firstname=first, middlename=middle) == Gender.FEMALE)
+        except (KeyError, ValueError, StopIteration):
+            pass
+    return bool(words) and words[0].lower().endswith(("ова", "ева", "ина", "ая", "ына"))
+
+
 def _inflect_head(phrase: str, case: str, from_case: str | None) -> str:
     """Inflect the words of ``phrase`` up to its first noun into ``case``."""
     morph = _morph()
@@ -128,4 +143,4 @@ def nominative_signatory(text: str) -> tuple[str, str]:
     return position, " ".join(name)
 
 
-__all__ = ["genitive_name", "genitive_position", "nominative_signatory"]
+__all__ = ["genitive_name", "genitive_position", "is_female", "nominative_signatory"]
