@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from edi_bridge.cli import main
 from edi_bridge.errors import ValidationError
@@ -49,33 +50,32 @@ def make_template(tmp_path: Path, *paragraphs: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    ("nominative", "genitive"),
-    [
-        ("Иванов Иван Иванович", "Иванова Ивана Ивановича"),
-        ("Петрова Мария Сергеевна", "Петровой Марии Сергеевны"),
-        ("Черных Анна Петровна", "Черных Анны Петровны"),
-        ("Смирнова О. В.", "Смирновой О. В."),
-    ],
-)
-def test_signatory_names_are_declined_into_the_genitive(nominative: str, genitive: str) -> None:
-    assert genitive_name(nominative) == genitive
+NAMES = [
+    ("Иванов Иван Иванович", "Иванова Ивана Ивановича"),
+    ("Петрова Мария Сергеевна", "Петровой Марии Сергеевны"),
+    ("Черных Анна Петровна", "Черных Анны Петровны"),
+    ("Смирнова О. В.", "Смирновой О. В."),
+]
+POSITIONS = [
+    ("Генеральный директор", "Генерального директора"),
+    ("Директор", "Директора"),
+    ("Исполнительный директор", "Исполнительного директора"),
+    ("Управляющий", "Управляющего"),
+    ("Индивидуальный предприниматель", "Индивидуального предпринимателя"),
+    ("Директор по развитию", "Директора по развитию"),
+    ("Председатель правления", "Председателя правления"),
+]
 
 
 @pytest.mark.parametrize(
-    ("nominative", "genitive"),
-    [
-        ("Генеральный директор", "Генерального директора"),
-        ("Директор", "Директора"),
-        ("Исполнительный директор", "Исполнительного директора"),
-        ("Управляющий", "Управляющего"),
-        ("Индивидуальный предприниматель", "Индивидуального предпринимателя"),
-        ("Директор по развитию", "Директора по развитию"),
-        ("Председатель правления", "Председателя правления"),
-    ],
+    ("decline", "nominative", "genitive"),
+    [(genitive_name, *pair) for pair in NAMES] + [(genitive_position, *p) for p in POSITIONS],
+    ids=lambda v: v if isinstance(v, str) else getattr(v, "__name__", "?"),
 )
-def test_positions_are_declined_into_the_genitive(nominative: str, genitive: str) -> None:
-    assert genitive_position(nominative) == genitive
+def test_signatory_names_and_positions_are_declined_into_the_genitive(
+    decline: Callable[[str], str], nominative: str, genitive: str
+) -> None:
+    assert decline(nominative) == genitive
 
 
 def test_rendered_contract_contains_each_merged_value_in_the_right_form(tmp_path: Path) -> None:
@@ -214,29 +214,19 @@ def test_pdf_output_through_libreoffice_carries_the_merged_text(tmp_path: Path) 
     assert "Генерального директора Ивановой Марии Петровны" in " ".join(text.split())
 
 
+def cli_render(tmp_path: Path, template: Path, *extra: str) -> Result:
+    cp_path = tmp_path / "cp.json"
+    cp_path.write_text(json.dumps(sample_counterparty_data("cli")), encoding="utf-8")
+    args = ["contract", "render", str(template), "--counterparty", str(cp_path)]
+    return CliRunner().invoke(main, [*args, "--date", "2026-05-06", *extra])
+
+
 def test_pdf_without_libreoffice_writes_the_docx_and_cli_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EDI_BRIDGE_SOFFICE", str(tmp_path / "no-such-soffice"))
-    cp_path = tmp_path / "cp.json"
-    cp_path.write_text(json.dumps(sample_counterparty_data("cli")), encoding="utf-8")
-    result = CliRunner().invoke(
-        main,
-        [
-            "contract",
-            "render",
-            str(TEMPLATE),
-            "--counterparty",
-            str(cp_path),
-            "--number",
-            "C-1",
-            "--date",
-            "2026-05-06",
-            "--price",
-            "99.90",
-            "--out",
-            str(tmp_path / "c.pdf"),
-        ],
+    result = cli_render(
+        tmp_path, TEMPLATE, "--number", "C-1", "--price", "99.90", "--out", str(tmp_path / "c.pdf")
     )
     assert result.exit_code == 3
     assert "PDF was not possible" in result.stderr
@@ -246,24 +236,7 @@ def test_pdf_without_libreoffice_writes_the_docx_and_cli_says_so(
 
 def test_cli_render_refuses_an_unknown_field_in_one_line(tmp_path: Path) -> None:
     template = make_template(tmp_path, "{{ nonexistent_field }}")
-    cp_path = tmp_path / "cp.json"
-    cp_path.write_text(json.dumps(sample_counterparty_data("cli")), encoding="utf-8")
-    result = CliRunner().invoke(
-        main,
-        [
-            "contract",
-            "render",
-            str(template),
-            "--counterparty",
-            str(cp_path),
-            "--number",
-            "1",
-            "--date",
-            "2026-05-06",
-            "--out",
-            str(tmp_path / "x.docx"),
-        ],
-    )
+    result = cli_render(tmp_path, template, "--number", "1", "--out", str(tmp_path / "x.docx"))
     assert result.exit_code == 1
     assert result.stderr.strip() == ("edi-bridge: template.nonexistent_field: unknown merge field")
     assert not (tmp_path / "x.docx").exists()
