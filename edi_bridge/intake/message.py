@@ -55,6 +55,7 @@ class Mail:
 
 
 _TAG_RE = re.compile(r"<[^>]*>")
+_NESTING_RE = re.compile(rb"^content-type:\s*(multipart|message)/", re.IGNORECASE | re.MULTILINE)
 _BLOCK_RE = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6])\b[^>]*>", re.IGNORECASE)
 _CELL_RE = re.compile(r"<\s*/t[dh]\s*>", re.IGNORECASE)
 _SCRIPT_RE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -130,7 +131,14 @@ def read_mail(data: bytes, limits: Limits | None = None) -> Mail:
         raise UnsafeInput(f"message: larger than {limits.max_message_bytes} bytes")
     if not data.strip():
         raise ValidationError("message", "is empty")
-    msg = email.message_from_bytes(data, policy=policy.default)
+    # The standard parser recurses once per nesting level: bound the containers before
+    # it runs (each declares itself in a Content-Type line of its own).
+    if len(_NESTING_RE.findall(data)) > limits.max_parts:
+        raise UnsafeInput(f"message: more than {limits.max_parts} multipart parts")
+    try:
+        msg = email.message_from_bytes(data, policy=policy.default)
+    except RecursionError:
+        raise UnsafeInput("message: multipart nesting too deep to parse") from None
     if not isinstance(msg, EmailMessage) or (msg.defects and not msg.keys()):
         raise ValidationError("message", "is not an RFC 822 message")
     if not msg.get("From"):

@@ -172,7 +172,11 @@ def _zip_bomb() -> bytes:
 
 
 def _nested() -> bytes:
-    return nested_email(SENDER, 40)
+    return nested_email(SENDER, 8)
+
+
+def _nested_thousands() -> bytes:
+    return nested_email(SENDER, 5000)
 
 
 def _scan_pdf() -> bytes:
@@ -214,4 +218,5 @@ SAMPLES = [
     Sample("s17-xlsx-zip-bomb", _zip_bomb, "refused", ("zip bomb",)),
     Sample("s18-deep-multipart-nesting", _nested, "refused", ("nesting",)),
     Sample("s19-pdf-without-text-layer", _scan_pdf, "refused", ("text layer",)),
+    Sample("s20-5000-nested-multiparts", _nested_thousands, "refused", ("multipart parts",)),
 ]

@@ -163,3 +163,12 @@ def test_importing_the_library_and_cli_loads_no_format_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_nested_attached_messages_are_bounded_before_the_parser_recurses() -> None:
+    inner = "Content-Type: text/plain\r\n\r\nx\r\n"
+    for _ in range(3000):
+        inner = f"Content-Type: message/rfc822\r\n\r\n{inner}"
+    raw = f"From: {SENDER}\r\nSubject: deep\r\n{inner}".encode()
+    with pytest.raises(UnsafeInput, match="more than 30 multipart parts"):
+        intake_message(raw, account_email=ACCOUNT)
