@@ -135,9 +135,11 @@ def contract_fields(
 
 def _env() -> Any:
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    # Undefined names fail loudly at render time too (attributes of known fields).
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    # A template is a document, not code: the sandbox keeps it from reaching Python
+    # internals; undefined names fail loudly at render time too.
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
 
 
 def render_docx(template: Path | bytes, fields: Mapping[str, Any]) -> tuple[bytes, list[str]]:
@@ -175,6 +177,8 @@ def render_docx(template: Path | bytes, fields: Mapping[str, Any]) -> tuple[byte
         doc.render(dict(fields), env, autoescape=True)
     except jinja2.UndefinedError as exc:
         raise ValidationError("template", f"unknown merge field ({exc.message})") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise ValidationError("template", f"not allowed in a template ({exc})") from None
     buf = io.BytesIO()
     doc.save(buf)
     return normalise_docx(buf.getvalue()), sorted(set(fields) - used)

@@ -9,7 +9,9 @@ be zip bombs or carry macros. The format libraries are imported on use only.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import PurePath
 
@@ -19,6 +21,7 @@ from .message import Attachment, Limits
 Row = list[str]
 
 _MACRO_TYPES = ("macroenabled", "vbaproject", "activex")
+_STREAM_RE = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
 _MAX_ROWS = 2000
 
 DOCX = "docx"
@@ -45,7 +48,11 @@ def card_format(att: Attachment) -> str | None:
 
 
 def check_package(att: Attachment, limits: Limits) -> None:
-    """Refuse a zip package that is a bomb, is encrypted or carries macros."""
+    """Refuse a zip package that is a bomb, is encrypted or carries macros.
+
+    The sizes checked are the declared ones; zipfile never inflates a member past its
+    declared size (a lie ends in a CRC error), so they bound what the parsers read.
+    """
     name = att.file_name
     try:
         archive = zipfile.ZipFile(io.BytesIO(att.data))
@@ -78,6 +85,28 @@ def check_package(att: Attachment, limits: Limits) -> None:
             raise ValidationError(f"attachment {name}", "has no [Content_Types].xml") from None
         if any(mark.encode() in types for mark in _MACRO_TYPES):
             raise UnsafeInput(f"attachment {name}: its content types declare macros")
+
+
+def check_pdf(att: Attachment, limits: Limits) -> None:
+    """Refuse a PDF whose compressed streams inflate past the unpacked-size bound."""
+    budget = limits.max_unpacked_bytes
+    for match in _STREAM_RE.finditer(att.data):
+        inflater = zlib.decompressobj()
+        data = match.group(1)
+        try:
+            # Inflate in bounded steps: a bomb is stopped at the budget, not in memory.
+            out = inflater.decompress(data, budget + 1)
+            while len(out) <= budget and inflater.unconsumed_tail:
+                budget -= len(out)
+                out = inflater.decompress(inflater.unconsumed_tail, budget + 1)
+        except zlib.error:
+            continue  # not Flate (or damaged): pdfminer decides
+        budget -= len(out)
+        if budget < 0:
+            raise UnsafeInput(
+                f"attachment {att.file_name}: streams inflate past "
+                f"{limits.max_unpacked_bytes} bytes (a decompression bomb)"
+            )
 
 
 def _dedupe(cells: list[str]) -> Row:
@@ -165,6 +194,7 @@ def read_card(att: Attachment, limits: Limits | None = None) -> list[Row] | None
             ) from None
         return rows[:_MAX_ROWS]
     if kind == PDF:
+        check_pdf(att, limits)
         return list(_pdf_rows(att.data, att.file_name, limits))[:_MAX_ROWS]
     return text_rows(decode_text(att.data))
 

@@ -142,11 +142,7 @@ def process_mailbox(
     target = parse_url(url)
     outcomes: list[Outcome] = []
     with _mailbox(target, folder) as box:
-        done = {
-            (m.headers.get("message-id") or ("",))[0].strip()
-            for m in box.fetch(AND(keyword=PROCESSED), headers_only=True, mark_seen=False)
-        }
-        done.discard("")
+        done: set[str] = set()
         pending = list(box.fetch(AND(no_keyword=PROCESSED), headers_only=True, mark_seen=False))
         for head in pending:
             message_id = (head.headers.get("message-id") or ("",))[0].strip()
@@ -162,6 +158,13 @@ def process_mailbox(
     return outcomes
 
 
+def _processed_before(box: Any, message_id: str) -> bool:
+    """Whether a marked message with this Message-ID is in the folder (a server search)."""
+    from imap_tools import AND, H
+
+    return bool(box.uids(AND(keyword=PROCESSED, header=H("Message-ID", message_id))))
+
+
 def _one(
     box: Any,
     uid: str,
@@ -171,7 +174,7 @@ def _one(
     accounts: Mapping[str, str],
     limits: Limits,
 ) -> Outcome:
-    if message_id and message_id in done:
+    if message_id and (message_id in done or _processed_before(box, message_id)):
         return Outcome(uid, message_id, DUPLICATE, "this Message-ID was processed before")
     if size > limits.max_message_bytes:
         return Outcome(

@@ -203,6 +203,15 @@ def zip_bomb_xlsx(expanded_mb: int = 200) -> bytes:
     return out.getvalue()
 
 
+def pdf_bomb(expanded_mb: int = 200) -> bytes:
+    """A PDF whose one Flate stream inflates to ``expanded_mb`` megabytes."""
+    import zlib
+
+    blob = zlib.compress(b"\x00" * (expanded_mb << 20), 9)
+    head = f"%PDF-1.4\n1 0 obj <</Length {len(blob)} /Filter /FlateDecode>>\nstream\n"
+    return head.encode() + blob + b"\nendstream\nendobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+
 def build_email(
     *,
     sender: str,
@@ -265,5 +274,6 @@ __all__ = [
     "card_xlsx",
     "macro_docx",
     "nested_email",
+    "pdf_bomb",
     "zip_bomb_xlsx",
 ]

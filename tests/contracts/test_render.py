@@ -240,3 +240,12 @@ def test_cli_render_refuses_an_unknown_field_in_one_line(tmp_path: Path) -> None
     assert result.exit_code == 1
     assert result.stderr.strip() == ("edi-bridge: template.nonexistent_field: unknown merge field")
     assert not (tmp_path / "x.docx").exists()
+
+
+def test_template_cannot_reach_python_internals(tmp_path: Path) -> None:
+    template = make_template(tmp_path, "{{ name.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(ValidationError, match="not allowed in a template"):
+        render_contract(
+            template, sample_counterparty(), number="1", date="2026-01-01", out=tmp_path / "o.docx"
+        )
+    assert not (tmp_path / "o.docx").exists()

@@ -17,6 +17,7 @@ from edi_bridge.testing.applications import (
     card_xlsx,
     macro_docx,
     nested_email,
+    pdf_bomb,
     zip_bomb_xlsx,
 )
 
@@ -175,6 +176,12 @@ def _nested() -> bytes:
     return nested_email(SENDER, 8)
 
 
+def _pdf_bomb() -> bytes:
+    return build_email(
+        sender=SENDER, body=application_form(), attachments=[("card.pdf", pdf_bomb())]
+    )
+
+
 def _nested_thousands() -> bytes:
     return nested_email(SENDER, 5000)
 
@@ -219,4 +226,5 @@ SAMPLES = [
     Sample("s18-deep-multipart-nesting", _nested, "refused", ("nesting",)),
     Sample("s19-pdf-without-text-layer", _scan_pdf, "refused", ("text layer",)),
     Sample("s20-5000-nested-multiparts", _nested_thousands, "refused", ("multipart parts",)),
+    Sample("s21-pdf-decompression-bomb", _pdf_bomb, "refused", ("decompression bomb",)),
 ]
