@@ -19,29 +19,8 @@ from ..requisites import OPERATOR_PREFIXES, complete_inn, complete_ogrn
 from .cards import read_card, text_rows
 from .fields import POSITION_LABELS, Finding, normalise, scan
 from .message import Limits, Mail, check_sender, read_mail
+from .reply import ASK, CONFLICT, INVALID, MISSING, Problem, reply_text
 
-MISSING = "missing"
-INVALID = "invalid"
-CONFLICT = "conflict"
-
-# What to ask the client for, per Counterparty field, in the reply.
-ASK: dict[str, str] = {
-    "name": "полное наименование организации (или ИП)",
-    "inn": "ИНН",
-    "kpp": "КПП",
-    "ogrn": "ОГРН (для ИП — ОГРНИП)",
-    "vat_payer": "являетесь ли вы плательщиком НДС (да/нет)",
-    "signatory.full_name": "ФИО подписанта договора полностью",
-    "signatory.position": "точную должность подписанта",
-    "username": "ваш логин в сервисе",
-    "contract_postal_address": "почтовый адрес для отправки договора",
-    "contact.name": "ФИО контактного (ответственного) лица",
-    "contact.phone": "телефон контактного лица",
-    "contact.email": "e-mail контактного лица",
-    "closing_documents.email": "e-mail для закрывающих документов",
-    "closing_documents.postal_address": "почтовый адрес для закрывающих документов",
-    "edi": "оператора ЭДО и идентификатор участника ЭДО (или «нет»)",
-}
 _REQUIRED = [k for k in ASK if k not in ("kpp", "edi")]
 
 _VAT_NO = (
@@ -72,16 +51,6 @@ _EDI_ID_RE = re.compile(r"\b2B[A-Z0-9][-A-Za-z0-9]{3,43}")
 _PREFIX_OPERATOR = {prefix: op for op, prefix in OPERATOR_PREFIXES.items()}
 _SAME_AS_LEGAL = ("совпадает", "same as legal", "тот же")
 _IP_RE = re.compile(r"^(индивидуальный предприниматель|ип)\s+", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str  # a Counterparty field path, e.g. "contact.phone"
-    kind: str  # missing | invalid | conflict
-    rule: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "kind": self.kind, "rule": self.rule}
 
 
 @dataclass
@@ -120,27 +89,6 @@ class IntakeResult:
         return out
 
 
-def reply_text(problems: list[Problem]) -> str:
-    """A reply asking the client for exactly what is missing or wrong."""
-    if not problems:
-        return ""
-    lines = [
-        "Здравствуйте!",
-        "",
-        "Спасибо за заявку. Чтобы подготовить договор, пришлите, пожалуйста:",
-    ]
-    for p in problems:
-        what = ASK.get(p.field, p.field)
-        if p.kind == MISSING:
-            lines.append(f"- {what};")
-        elif p.kind == CONFLICT:
-            lines.append(f"- {what}: в заявке указаны разные значения ({p.rule});")
-        else:
-            lines.append(f"- {what}: указанное значение неверно ({p.rule});")
-    lines += ["", "Ответьте, пожалуйста, с адреса, указанного в настройках аккаунта."]
-    return "\n".join(lines)
-
-
 def _parse_vat(value: str) -> bool | None:
     v = normalise(value)
     words = set(re.findall(r"[\w%]+", v))
@@ -176,7 +124,7 @@ class _Collected:
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
-        self.conflicts: list[tuple[str, str]] = []
+        self.conflicts: list[tuple[str, str, tuple[str, str]]] = []
 
     def get(self, key: str, *, normal: Any = None) -> str | None:
         hits = [f for f in self.findings if f.key == key]
@@ -187,7 +135,11 @@ class _Collected:
         for other in hits[1:]:
             if canon(other.value) != canon(first.value):
                 self.conflicts.append(
-                    (key, f"{first.source}: {first.value!r}; {other.source}: {other.value!r}")
+                    (
+                        key,
+                        f"{first.source}: {first.value!r}; {other.source}: {other.value!r}",
+                        (first.value, other.value),
+                    )
                 )
                 break
         return first.value
@@ -257,6 +209,7 @@ def gather(
                 "username",
                 CONFLICT,
                 f"the application says {stated!r}, the account is {username!r}",
+                (stated.strip(), username),
             )
         )
     if username or stated:
@@ -288,7 +241,7 @@ def gather(
     edi_ids = [f.value for f in findings if f.key == "edi_id"]
     if edi is not None or edi_ids:
         data["edi"] = _parse_edi(edi or "", edi_ids, problems)
-    for key, detail in c.conflicts:
+    for key, detail, values in c.conflicts:
         target = {
             "full_name": "name",
             "short_name": "name",
@@ -299,7 +252,7 @@ def gather(
             "phone": "contact.phone",
             "postal_address": "contract_postal_address",
         }.get(key, key)
-        problems.append(Problem(target, CONFLICT, detail))
+        problems.append(Problem(target, CONFLICT, detail, values))
     return data, extras, problems
 
 
@@ -425,4 +378,4 @@ __all__ = [
     "intake_message",
     "reply_text",
     "validate",
-]
+]  # ASK, the kinds, Problem and reply_text live in .reply and are re-exported here

@@ -75,7 +75,10 @@ def test_reply_asks_for_exactly_what_is_missing_or_wrong() -> None:
     ]
     wrong = next(s for s in SAMPLES if s.name == "s09-wrong-inn-check-digit")
     reply = intake_message(wrong.build(), account_email=ACCOUNT).reply_text
-    assert "- ИНН: указанное значение неверно (check digit does not match);" in reply
+    assert "- ИНН: указанное значение неверно (не сходится контрольная цифра);" in reply
+    conflict = next(s for s in SAMPLES if s.name == "s11-conflicting-inn")
+    reply = intake_message(conflict.build(), account_email=ACCOUNT).reply_text
+    assert "- ИНН: в заявке указаны разные значения («" in reply
 
 
 def test_sender_comparison_ignores_case_and_display_name() -> None:
