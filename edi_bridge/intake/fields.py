@@ -111,8 +111,15 @@ LABELS: dict[str, tuple[str, ...]] = {
         "ceo",
         "signatory",
     ),
-    "phone": ("телефон", "тел.", "тел", "phone", "telephone"),
-    "email": ("e-mail", "email", "эл. почта", "электронная почта", "адрес электронной почты"),
+    "phone": ("телефон/факс", "тел./факс", "телефон", "тел.", "тел", "phone", "telephone"),
+    "email": (
+        "e-mail",
+        "email",
+        "эл. почта",
+        "эл.почта",
+        "электронная почта",
+        "адрес электронной почты",
+    ),
     "vat": ("плательщик ндс", "ндс", "система налогообложения", "vat payer", "vat"),
     "username": ("имя пользователя", "логин", "пользователь", "username", "login", "user name"),
     "edi_id": (
@@ -202,12 +209,27 @@ def _strip_from(text: str, label: str) -> str:
     return rest.strip(_SEPARATORS)
 
 
+def _pairs(rows: list[Row]) -> list[Row]:
+    """Rows of two label/value pairs side by side (``ИНН | … | КПП | …``) split in two."""
+    out: list[Row] = []
+    for row in rows:
+        cells = [c for c in row if c.strip()]
+        if (
+            len(cells) >= 4
+            and len(cells) % 2 == 0
+            and all(match_label(c) is not None for c in cells[::2])
+        ):
+            out.extend(cells[i : i + 2] for i in range(0, len(cells), 2))
+        else:
+            out.append(cells)
+    return out
+
+
 def scan(rows: list[Row], source: str) -> list[Finding]:
     """Every labelled value in ``rows``."""
     found: list[Finding] = []
     pending: tuple[str, str] | None = None
-    for row in rows:
-        cells = [c for c in row if c.strip()]
+    for cells in _pairs(rows):
         if not cells:
             continue
         hit = match_label(cells[0])

@@ -143,6 +143,23 @@ def card_docx_lines(company: Company, *, genitive_signatory: str | None = None) 
     return buf.getvalue()
 
 
+def card_docx_wide(company: Company) -> bytes:
+    """A card as a four-column table: two label/value pairs per row."""
+    import docx
+
+    document = docx.Document()
+    pairs = company.card_pairs()
+    pairs += [("", "")] * (len(pairs) % 2)
+    table = document.add_table(rows=len(pairs) // 2, cols=4)
+    for row, index in zip(table.rows, range(0, len(pairs), 2), strict=True):
+        for offset, (label, value) in enumerate(pairs[index : index + 2]):
+            row.cells[2 * offset].text = label
+            row.cells[2 * offset + 1].text = value
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
 def card_xlsx(company: Company) -> bytes:
     import openpyxl
 
@@ -158,8 +175,9 @@ def card_xlsx(company: Company) -> bytes:
     return buf.getvalue()
 
 
-def card_pdf(company: Company, *, text_layer: bool = True) -> bytes:
-    """A one-page PDF card; without a text layer it is a picture only (a scan)."""
+def card_pdf(company: Company, *, text_layer: bool = True, stacked: bool = False) -> bytes:
+    """A one-page PDF card; ``stacked`` puts each value on the line under its label;
+    without a text layer it is a picture only (a scan)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
@@ -171,8 +189,10 @@ def card_pdf(company: Company, *, text_layer: bool = True) -> bytes:
         page.setFont("DejaVuSans", 10)
         y = 800
         for label, value in company.card_pairs():
-            page.drawString(40, y, f"{label}: {value}")
-            y -= 16
+            lines = [label, value] if stacked else [f"{label}: {value}"]
+            for line in lines:
+                page.drawString(40, y, line)
+                y -= 16
     else:
         page.rect(40, 600, 400, 200, fill=1)
     page.showPage()
@@ -269,6 +289,7 @@ __all__ = [
     "build_email",
     "card_docx_lines",
     "card_docx_table",
+    "card_docx_wide",
     "card_pdf",
     "card_text",
     "card_xlsx",

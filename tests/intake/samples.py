@@ -12,6 +12,7 @@ from edi_bridge.testing.applications import (
     build_email,
     card_docx_lines,
     card_docx_table,
+    card_docx_wide,
     card_pdf,
     card_text,
     card_xlsx,
@@ -176,6 +177,22 @@ def _nested() -> bytes:
     return nested_email(SENDER, 8)
 
 
+def _docx_wide() -> bytes:
+    c = _co("s22", phone="+7 812 300-00-00")
+    return build_email(
+        sender=SENDER, body=application_form(), attachments=[("card.docx", card_docx_wide(c))]
+    )
+
+
+def _pdf_stacked() -> bytes:
+    c = _co("s23", director="Волков Денис Олегович", position="Президент")
+    return build_email(
+        sender=SENDER,
+        body=application_form(contact_phone=None),
+        attachments=[("card.pdf", card_pdf(c, stacked=True))],
+    )
+
+
 def _pdf_bomb() -> bytes:
     return build_email(
         sender=SENDER, body=application_form(), attachments=[("card.pdf", pdf_bomb())]
@@ -227,4 +244,6 @@ SAMPLES = [
     Sample("s19-pdf-without-text-layer", _scan_pdf, "refused", ("text layer",)),
     Sample("s20-5000-nested-multiparts", _nested_thousands, "refused", ("multipart parts",)),
     Sample("s21-pdf-decompression-bomb", _pdf_bomb, "refused", ("decompression bomb",)),
+    Sample("s22-docx-four-column-card", _docx_wide, "complete"),
+    Sample("s23-pdf-values-under-labels", _pdf_stacked, "complete"),
 ]
