@@ -57,9 +57,12 @@ def intake(
         return
     if message is None or not account_email:
         raise ValidationError("intake", "give MESSAGE.eml and --account-email (or --imap URL)")
-    from ..intake import intake_message
+    from ..intake import Limits, intake_message
 
-    result = intake_message(message.read_bytes(), account_email=account_email, username=username)
+    with message.open("rb") as fh:
+        # One byte past the bound is enough for the size check to refuse it.
+        raw = fh.read(Limits().max_message_bytes + 1)
+    result = intake_message(raw, account_email=account_email, username=username)
     if reply_path is not None and not result.complete:
         reply_path.write_text(result.reply_text + "\n", encoding="utf-8")
     if as_json:
