@@ -37,7 +37,7 @@ _VAT_NO = (
     "not",
     "exempt",
 )
-_VAT_YES = ("да", "явля", "плательщик", "с ндс", "осн", "общая", "20%", "yes", "payer")
+_VAT_YES = ("да", "явля", "плательщик", "с ндс", "осн", "осно", "общая", "20%", "yes", "payer")
 _EDI_NAMES = {
     "диадок": "diadoc",
     "diadoc": "diadoc",
@@ -116,6 +116,9 @@ def _parse_edi(value: str, ids: list[str], problems: list[Problem]) -> list[dict
         routes.setdefault(operator, pid)
     for op in sorted(named - set(routes)):
         problems.append(Problem("edi", MISSING, f"the participant id at {op} is not given"))
+    words = set(re.findall(r"\w+", v))
+    if not found and not named and words & {"да", "yes", "есть", "используем", "можем"}:
+        problems.append(Problem("edi", MISSING, "an operator and participant id are not given"))
     return [{"operator": op, "participant_id": pid} for op, pid in routes.items()]
 
 

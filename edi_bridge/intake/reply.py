@@ -44,6 +44,7 @@ _RULES_RU: tuple[tuple[str, str], ...] = (
     ("cannot tell yes or no", "ответьте «да» или «нет»"),
     ("participant_id prefix", "идентификатор не принадлежит этому оператору"),
     ("the participant id at", "не указан идентификатор участника ЭДО"),
+    ("an operator and participant id", "не указаны оператор ЭДО и идентификатор участника"),
     ("cannot tell the operator", "не понятно, у какого оператора этот идентификатор"),
 )
 

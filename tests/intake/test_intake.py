@@ -175,3 +175,25 @@ def test_nested_attached_messages_are_bounded_before_the_parser_recurses() -> No
     raw = f"From: {SENDER}\r\nSubject: deep\r\n{inner}".encode()
     with pytest.raises(UnsafeInput, match="more than 30 multipart parts"):
         intake_message(raw, account_email=ACCOUNT)
+
+
+@pytest.mark.parametrize(
+    ("edi", "expected"),
+    [
+        ("нет", "no routes"),
+        ("да", "missing"),
+        ("Диадок", "missing"),
+        ("СБИС, ID 2BE-0000000000-0001", "sbis"),
+    ],
+)
+def test_edi_answer_gives_routes_or_asks_for_the_participant_id(edi: str, expected: str) -> None:
+    raw = build_email(sender=SENDER, body=application_form(edi=edi) + card_text(Company("edi")))
+    result = intake_message(raw, account_email=ACCOUNT)
+    if expected == "missing":
+        assert [(p.field, p.kind) for p in result.problems] == [("edi", "missing")]
+        assert "оператора ЭДО и идентификатор участника ЭДО" in result.reply_text
+    else:
+        assert result.counterparty is not None
+        assert [r.operator for r in result.counterparty.edi] == (
+            [] if expected == "no routes" else [expected]
+        )
