@@ -155,7 +155,8 @@ def _signatory(c: _Collected, name: str | None) -> dict[str, str]:
     from ..contracts.declension import nominative_signatory
 
     out: dict[str, str] = {}
-    director = c.get("director")
+    # "Директор: Иванов И. И." and "Руководитель: Директор Иванов И. И." agree.
+    director = c.get("director", normal=lambda s: normalise(" ".join(s.split()[-3:])))
     label = c.label_of("director")
     if director:
         if label == "в лице":
