@@ -88,3 +88,17 @@ def test_wrong_imap_password_fails_without_showing_it(imap_server: ImapServer) -
         process_mailbox(imap_server.url("wrong-secret-value"), "INBOX", ACCOUNTS)
     assert "wrong-secret-value" not in str(info.value)
     assert str(imap_server.port) in str(info.value)
+
+
+def test_oversize_message_in_the_mailbox_is_refused_by_its_size_and_marked(
+    imap_server: ImapServer,
+) -> None:
+    from edi_bridge.intake import Limits
+
+    append(imap_server, sample("s01"))
+    outcomes = process_mailbox(
+        imap_server.url(), "INBOX", ACCOUNTS, limits=Limits(max_message_bytes=1000)
+    )
+    assert [o.status for o in outcomes] == ["refused"]
+    assert "larger than 1000 bytes" in outcomes[0].reason
+    assert all(PROCESSED in f for f in flags(imap_server))
