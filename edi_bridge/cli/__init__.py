@@ -241,8 +241,10 @@ def providers(obj: Obj, as_json: bool) -> None:
 
 
 from .closing import closing, upd  # noqa: E402
+from .contract import contract  # noqa: E402
 from .demo import demo  # noqa: E402
 from .fake import mock  # noqa: E402
+from .intake import intake  # noqa: E402
 from .mchd import mchd  # noqa: E402
 from .paper import paper  # noqa: E402
 from .verify import verify  # noqa: E402
@@ -250,7 +252,9 @@ from .worker import worker  # noqa: E402
 
 main.add_command(closing)
 main.add_command(upd)
+main.add_command(contract)
 main.add_command(demo)
+main.add_command(intake)
 main.add_command(mock)
 main.add_command(mchd)
 main.add_command(paper)

@@ -1,0 +1,22 @@
+"""Contracts from templates: DOCX with merge fields, PDF through LibreOffice.
+
+``render_contract(template, counterparty, number=..., date=..., out=...)`` merges the
+counterparty's requisites and the call's number, date and price into a DOCX template;
+the signatory's name and position come declined for "в лице …" wording. See
+``docs/contracts.md``. docxtpl, pytrovich and pymorphy3 (the ``intake`` extra) are
+imported on first use.
+"""
+
+from .declension import genitive_name, genitive_position, nominative_signatory
+from .render import Rendered, contract_fields, find_converter, render_contract, render_docx
+
+__all__ = [
+    "Rendered",
+    "contract_fields",
+    "find_converter",
+    "genitive_name",
+    "genitive_position",
+    "nominative_signatory",
+    "render_contract",
+    "render_docx",
+]
