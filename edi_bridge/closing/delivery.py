@@ -37,7 +37,7 @@ from ..errors import EdiBridgeError, ValidationError
 from ..models import Counterparty, Document, DocumentKind, ExchangeStatus, check_file_name
 from ..workflow import Bridge
 from . import ledger as L
-from .mail import Attachment, Mailer
+from .mail import Attachment, DeliveryUncertain, Mailer
 from .model import ClosingKind, DocumentSpec, Seller, build_document, parse_batch_line
 from .upd import build_upd
 
@@ -345,6 +345,11 @@ class ClosingRun:
         try:
             with self._semaphore("smtp"):
                 self.mailer.send(message)
+        except DeliveryUncertain as exc:
+            # The row stays "sending": the next run reports it instead of sending twice.
+            reason = f"{exc} (Message-ID {message_id}): check, then re-run with --retry-uncertain"
+            self.ledger.update(key, reason=reason)
+            return Outcome(cp.key, spec.number, "email", FAILED, reason)
         except EdiBridgeError as exc:
             # The server refused before accepting: nothing went out, safe to retry.
             self.ledger.update(key, status=L.FAILED, reason=str(exc))
