@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EdiBridgeError, ValidationError
+from ..masking import mask_secrets
 from ..models import Counterparty, Document, DocumentKind, ExchangeStatus, check_file_name
 from ..workflow import Bridge
 from . import ledger as L
@@ -177,6 +178,13 @@ class ClosingRun:
                 outcomes.append(self.deliver(period, base, item.counterparty, spec))
             except EdiBridgeError as exc:
                 outcomes.append(Outcome(item.counterparty.key, spec.number, "-", FAILED, str(exc)))
+            except Exception as exc:
+                # One document that cannot be built or sent must not stop the run: it is
+                # reported with its reason and retried by the next run.
+                log.exception("closing line %d, document %s", line_no, spec.number)
+                detail = mask_secrets(str(exc))
+                reason = f"line {line_no}: unexpected error ({type(exc).__name__}: {detail})"
+                outcomes.append(Outcome(item.counterparty.key, spec.number, "-", FAILED, reason))
         return outcomes
 
     # -- one document ------------------------------------------------------
