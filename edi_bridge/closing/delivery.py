@@ -229,11 +229,19 @@ class ClosingRun:
         files = []
         for name in spec.files:
             rel = Path(name)
+            current = base
             for part in rel.parts:
                 check_file_name(part, "files")
+                current = current / part
+                # A link could take the file from anywhere (/etc/passwd, another client's
+                # documents): only regular files that really live in the batch folder go out.
+                if current.is_symlink():
+                    raise ValidationError("files", f"{name!r} is or goes through a symbolic link")
+            if current.exists() and not current.is_file():
+                raise ValidationError("files", f"{name!r} is not a regular file")
             files.append(
                 Document.from_path(
-                    base / rel,
+                    current,
                     kind=DocumentKind(spec.kind.value),
                     number=spec.number,
                     date=spec.date,

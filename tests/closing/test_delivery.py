@@ -182,3 +182,40 @@ def test_lines_that_cannot_be_built_fail_alone_and_the_run_goes_on(
     assert again.count(SENT_NOW) == 1  # the document that failed on our side goes now
     assert len([o for o in again.outcomes if o.result == FAILED]) == 2
     assert len(inbox.messages) == 2
+
+
+def test_batch_files_behind_symlinks_are_refused_and_nothing_is_mailed(
+    bridge: Bridge, tmp_path: Path, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    secret = tmp_path / "outside" / "secret.pdf"
+    secret.parent.mkdir()
+    secret.write_bytes(b"%PDF-1.4 not for the client")
+    batch_dir = tmp_path / "batch"
+    batch_dir.mkdir()
+    (batch_dir / "act.pdf").symlink_to(secret)
+    (batch_dir / "sub").symlink_to(secret.parent, target_is_directory=True)
+    (batch_dir / "fifo-dir").mkdir()
+    batch = write_batch(batch_dir, 4, edi_every=100)
+
+    def files(*names: str) -> Callable[[dict[str, Any]], None]:
+        def change(item: dict[str, Any]) -> None:
+            item["documents"][0] = {
+                "number": "A-1",
+                "date": "2026-03-31",
+                "kind": "act",
+                "files": list(names),
+            }
+
+        return change
+
+    _spoil(batch, 1, files("act.pdf"))
+    _spoil(batch, 2, files("sub/secret.pdf"))
+    _spoil(batch, 3, files("fifo-dir"))
+    summary = _run(bridge, tmp_path, port).run("2026-03", batch)
+    reasons = sorted(o.reason or "" for o in summary.outcomes if o.result == FAILED)
+    assert len(reasons) == 3, summary.as_json()
+    assert sum("symbolic link" in r for r in reasons) == 2, reasons
+    assert sum("not a regular file" in r for r in reasons) == 1, reasons
+    assert all(r.startswith("files:") for r in reasons), reasons
+    assert inbox.messages == []
