@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -24,7 +25,7 @@ from typing import Any
 
 from asn1crypto import cms
 
-from ..errors import EdiBridgeError
+from ..errors import EdiBridgeError, ValidationError
 from ..models import ExchangeStatus
 from ..workflow import Bridge
 from .ledger import Ledger
@@ -41,10 +42,19 @@ _STATES = {
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
 
+_RESERVED = frozenset({"manifest.json"})
+
+
 def _folder_name(value: str) -> str:
-    """A safe single path component for a document number such as ``УПД-2026/03``."""
-    cleaned = re.sub(r"[^\w.\-]+", "_", value).strip("._") or "document"
-    return cleaned[:100]
+    """A safe single path component for a document number such as ``УПД-2026/03``.
+
+    When cleaning changed the number, a short hash of the original is appended, so
+    ``A/1`` and ``A 1`` get folders of their own instead of sharing ``A_1``.
+    """
+    cleaned = re.sub(r"[^\w.\-]+", "_", value).strip("._")[:80] or "document"
+    if cleaned == value and cleaned.casefold() not in _RESERVED:
+        return cleaned
+    return f"{cleaned}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
 
 
 def _least_advanced(statuses: list[str]) -> str | None:
@@ -107,7 +117,13 @@ def digest_check(content: bytes, signature: bytes) -> dict[str, Any]:
 
 
 def fetch_period(bridge: Bridge, period: str, out: str | Path) -> list[Path]:
-    """Write the archive of ``period`` under ``out``; returns the manifests written."""
+    """Write the archive of ``period`` under ``out``; returns the manifests written.
+
+    Each counterparty's folder is built in a fresh temporary folder beside it and
+    renamed into place only when complete, so a fetch that fails half-way leaves the
+    previous complete archive (or nothing), and nothing already in the target
+    (a symlink included) is written through.
+    """
     root = Path(out)
     by_folder: dict[Path, list[Any]] = {}
     for row in Ledger(bridge.store.engine).for_period(period):
@@ -115,25 +131,59 @@ def fetch_period(bridge: Bridge, period: str, out: str | Path) -> list[Path]:
             by_folder.setdefault(root / _folder_name(row.counterparty_key) / period, []).append(row)
     written = []
     for folder, rows in by_folder.items():
-        folder.mkdir(parents=True, exist_ok=True)
-        documents = []
-        for row in rows:
-            documents.append(_fetch_document(bridge, folder, row))
-        manifest = {
-            "counterparty": {"key": rows[0].counterparty_key, "name": rows[0].counterparty_name},
-            "period": period,
-            "documents": documents,
-        }
-        path = folder / "manifest.json"
-        path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        written.append(path)
+        parent = _real_directory(folder.parent, root)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+        try:
+            documents = [_fetch_document(bridge, staging, row) for row in rows]
+            manifest = {
+                "counterparty": {
+                    "key": rows[0].counterparty_key,
+                    "name": rows[0].counterparty_name,
+                },
+                "period": period,
+                "documents": documents,
+            }
+            (staging / "manifest.json").write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            _swap_into_place(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        written.append(folder / "manifest.json")
     return written
 
 
+def _real_directory(path: Path, root: Path) -> Path:
+    """Create ``path`` below ``root``, refusing any part of it that is a symlink."""
+    current = root
+    current.mkdir(parents=True, exist_ok=True)
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            raise ValidationError(
+                "out", f"{current} is a symbolic link; refusing to write through it"
+            )
+        current.mkdir(exist_ok=True)
+    return current
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``staging``; the old one goes only once the new one is there."""
+    old: Path | None = None
+    if folder.is_symlink() or folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        os.rename(folder, old)  # renames a symlink itself, never its target
+    os.rename(staging, folder)
+    if old is not None:
+        if old.is_symlink() or not old.is_dir():
+            old.unlink()
+        else:
+            shutil.rmtree(old)
+
+
 def _fetch_document(bridge: Bridge, folder: Path, row: Any) -> dict[str, Any]:
-    target = folder / _folder_name(row.number)
-    if target.exists():
-        shutil.rmtree(target)  # a fresh copy each time: the manifest must match the files
+    target = folder / _folder_name(row.number)  # folder is fresh: nothing to overwrite
     files: list[dict[str, Any]] = []
     exchanges = []
     for exchange_id in row.exchange_ids:

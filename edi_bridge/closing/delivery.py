@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EdiBridgeError, ValidationError
+from ..masking import mask_secrets
 from ..models import Counterparty, Document, DocumentKind, ExchangeStatus, check_file_name
 from ..workflow import Bridge
 from . import ledger as L
-from .mail import Attachment, Mailer
+from .mail import Attachment, DeliveryUncertain, Mailer
 from .model import ClosingKind, DocumentSpec, Seller, build_document, parse_batch_line
 from .upd import build_upd
 
@@ -177,6 +178,13 @@ class ClosingRun:
                 outcomes.append(self.deliver(period, base, item.counterparty, spec))
             except EdiBridgeError as exc:
                 outcomes.append(Outcome(item.counterparty.key, spec.number, "-", FAILED, str(exc)))
+            except Exception as exc:
+                # One document that cannot be built or sent must not stop the run: it is
+                # reported with its reason and retried by the next run.
+                log.exception("closing line %d, document %s", line_no, spec.number)
+                detail = mask_secrets(str(exc))
+                reason = f"line {line_no}: unexpected error ({type(exc).__name__}: {detail})"
+                outcomes.append(Outcome(item.counterparty.key, spec.number, "-", FAILED, reason))
         return outcomes
 
     # -- one document ------------------------------------------------------
@@ -221,11 +229,19 @@ class ClosingRun:
         files = []
         for name in spec.files:
             rel = Path(name)
+            current = base
             for part in rel.parts:
                 check_file_name(part, "files")
+                current = current / part
+                # A link could take the file from anywhere (/etc/passwd, another client's
+                # documents): only regular files that really live in the batch folder go out.
+                if current.is_symlink():
+                    raise ValidationError("files", f"{name!r} is or goes through a symbolic link")
+            if current.exists() and not current.is_file():
+                raise ValidationError("files", f"{name!r} is not a regular file")
             files.append(
                 Document.from_path(
-                    base / rel,
+                    current,
                     kind=DocumentKind(spec.kind.value),
                     number=spec.number,
                     date=spec.date,
@@ -345,6 +361,11 @@ class ClosingRun:
         try:
             with self._semaphore("smtp"):
                 self.mailer.send(message)
+        except DeliveryUncertain as exc:
+            # The row stays "sending": the next run reports it instead of sending twice.
+            reason = f"{exc} (Message-ID {message_id}): check, then re-run with --retry-uncertain"
+            self.ledger.update(key, reason=reason)
+            return Outcome(cp.key, spec.number, "email", FAILED, reason)
         except EdiBridgeError as exc:
             # The server refused before accepting: nothing went out, safe to retry.
             self.ledger.update(key, status=L.FAILED, reason=str(exc))

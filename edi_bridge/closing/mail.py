@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from .. import config
-from ..errors import ConfigurationError, TransientError, ValidationError
+from ..errors import ConfigurationError, EdiBridgeError, TransientError, ValidationError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,21 +98,28 @@ class Mailer:
         return msg
 
     def send(self, message: EmailMessage) -> None:
+        """Hand ``message`` to the server, at most once.
+
+        Until the server has the body, every failure means nothing went out
+        (:class:`TransientError` or :class:`ValidationError`, safe to retry). Once
+        the body is on the wire, a failure before the server's final reply raises
+        :class:`DeliveryUncertain`: it may hold the message. After its final 250
+        the message is delivered, whatever happens at QUIT.
+        """
         s = self.settings
+        client: _TrackedSMTP | _TrackedSMTPSSL | None = None
         try:
-            client: smtplib.SMTP
             if s.ssl:
-                client = smtplib.SMTP_SSL(
+                client = _TrackedSMTPSSL(
                     s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
                 )
             else:
-                client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            with client:
-                if s.starttls:
-                    client.starttls(context=ssl.create_default_context())
-                if s.username and s.password:
-                    client.login(s.username, s.password)
-                refused = client.send_message(message)
+                client = _TrackedSMTP(s.host, s.port, timeout=s.timeout)
+            if s.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if s.username and s.password:
+                client.login(s.username, s.password)
+            refused = client.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             raise ValidationError(
                 "closing_documents.email", f"refused by the server: {exc}"
@@ -122,12 +129,57 @@ class Mailer:
                 raise TransientError(f"SMTP {exc.smtp_code}", provider="smtp") from None
             raise ValidationError("e-mail", f"SMTP server refused: {exc.smtp_code}") from None
         except (OSError, smtplib.SMTPException) as exc:
+            if client is not None and client.body_sent:
+                raise DeliveryUncertain(
+                    f"the connection broke after the message was sent ({type(exc).__name__}); "
+                    "the server may hold it"
+                ) from None
             # Never the exception text of a login: it may echo credentials.
             raise TransientError(
                 f"SMTP unreachable ({type(exc).__name__})", provider="smtp"
             ) from None
+        finally:
+            if client is not None:
+                _quit_quietly(client)
         if refused:
             raise ValidationError("closing_documents.email", f"refused by the server: {refused}")
 
 
-__all__ = ["Attachment", "Mailer", "SmtpSettings"]
+class DeliveryUncertain(EdiBridgeError):
+    """The server got the message body but no final answer came back: it may hold it."""
+
+
+class _Tracking:
+    """Remembers whether the server said 354 (go ahead with the body) to this DATA.
+
+    smtplib sends the body right after that reply, so from then on a broken
+    connection no longer means "nothing went out".
+    """
+
+    body_sent = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()  # type: ignore[misc]
+        if code == 354:
+            self.body_sent = True
+        return code, text
+
+
+class _TrackedSMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _TrackedSMTPSSL(_Tracking, smtplib.SMTP_SSL):
+    pass
+
+
+def _quit_quietly(client: smtplib.SMTP) -> None:
+    # After the final 250 the message is the server's: a 421 or a dropped line at
+    # QUIT changes nothing, so it must not turn a delivered message into a failure.
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+
+
+__all__ = ["Attachment", "DeliveryUncertain", "Mailer", "SmtpSettings"]

@@ -38,7 +38,12 @@ VAT_RATES = frozenset({0, 5, 7, 10, 20, 22})
 """VAT rates (percent) a closing document may charge; 22 % is the base rate from 2026."""
 
 _PERIOD_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-_NUMBER_RE = re.compile(r"^\d+(\.\d+)?$")
+# The УПД schema's quantities and prices have at most 26 digits, 11 after the point; sums
+# at most 19, 2 after. A line whose quantity × price would not fit is refused up front.
+_NUMBER_RE = re.compile(r"^\d{1,15}(\.\d{1,11})?$")
+MAX_LINE_AMOUNT = Decimal(10) ** 17
+# C0 control characters other than tab, line feed and carriage return are not allowed in XML.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def money(value: Decimal) -> Decimal:
@@ -57,7 +62,10 @@ def _decimal(value: Any) -> Decimal:
             return Decimal(value.strip())
         except InvalidOperation:
             pass
-    raise ValueError('must be a non-negative decimal number written as a string, e.g. "1250.00"')
+    raise ValueError(
+        'must be a non-negative decimal number written as a string, e.g. "1250.00", '
+        "with at most 15 digits before the point and 11 after"
+    )
 
 
 Amount = Annotated[Decimal, pydantic.BeforeValidator(_decimal), pydantic.PlainSerializer(str)]
@@ -109,6 +117,13 @@ class UpdFunction(enum.StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @pydantic.field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and _CONTROL_RE.search(value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 def _text(value: str) -> str:
@@ -214,6 +229,8 @@ class LineInput(_Model):
             raise _FieldError("quantity", "must be greater than zero")
         if self.price <= 0:
             raise _FieldError("price", "must be greater than zero")
+        if self.quantity * self.price >= MAX_LINE_AMOUNT:
+            raise _FieldError("price", "quantity × price must be below 10^17 roubles")
         if (self.unit_code is None) != (self.unit_name is None):
             raise _FieldError("unit_name", "unit_code and unit_name go together")
         return self

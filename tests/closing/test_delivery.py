@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from edi_bridge_providers.mock import MockProvider
 
 from edi_bridge import Bridge
+from edi_bridge.closing import delivery
 from edi_bridge.closing.delivery import ALREADY_SENT, FAILED, SENT_NOW, ClosingRun
 from edi_bridge.closing.ledger import Ledger
 from edi_bridge.closing.mail import Mailer, SmtpSettings
@@ -132,3 +134,88 @@ def test_unreachable_smtp_fails_and_a_later_run_sends(
     again = _run(bridge, tmp_path, port).run("2026-03", batch)
     assert [o.result for o in again.outcomes if o.channel == "email"] == [SENT_NOW]
     assert len(inbox.messages) == 1
+
+
+def _spoil(batch: Path, index: int, change: Callable[[dict[str, Any]], None]) -> None:
+    lines = batch.read_text("utf-8").splitlines()
+    item = json.loads(lines[index])
+    change(item)
+    lines[index] = json.dumps(item, ensure_ascii=False)
+    batch.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def test_lines_that_cannot_be_built_fail_alone_and_the_run_goes_on(
+    bridge: Bridge, tmp_path: Path, smtp: tuple[int, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, inbox = smtp
+    batch = write_batch(tmp_path, 5, edi_every=100)  # line 1 by EDI, lines 2-5 by e-mail
+
+    def vertical_tab(item: dict[str, Any]) -> None:
+        item["documents"][0]["lines"][0]["name"] = "Услуги\vсвязи"
+
+    def huge_quantity(item: dict[str, Any]) -> None:
+        item["documents"][0]["lines"][0]["quantity"] = "9" * 38
+
+    _spoil(batch, 1, vertical_tab)
+    _spoil(batch, 2, huge_quantity)
+    # A fault of our own while building one document (a bug, a full disk) stays with it.
+    real_build = delivery.build_upd
+
+    def build_upd(document: Any, **kw: Any) -> Any:
+        if document.number == "00003":
+            raise RuntimeError("disk full")
+        return real_build(document, **kw)
+
+    monkeypatch.setattr(delivery, "build_upd", build_upd)
+    summary = _run(bridge, tmp_path, port).run("2026-03", batch)
+    reasons = sorted(o.reason or "" for o in summary.outcomes if o.result == FAILED)
+    assert len(reasons) == 3, summary.as_json()
+    assert any("line 2" in r and "control characters" in r for r in reasons), reasons
+    assert any("line 3" in r and "quantity" in r and "15 digits" in r for r in reasons), reasons
+    assert any(r.startswith("line 4: unexpected error (RuntimeError") for r in reasons), reasons
+    assert summary.count(SENT_NOW) == 2
+    assert len(inbox.messages) == 1
+
+    monkeypatch.setattr(delivery, "build_upd", real_build)
+    again = _run(bridge, tmp_path, port).run("2026-03", batch)
+    assert again.count(ALREADY_SENT) == 2
+    assert again.count(SENT_NOW) == 1  # the document that failed on our side goes now
+    assert len([o for o in again.outcomes if o.result == FAILED]) == 2
+    assert len(inbox.messages) == 2
+
+
+def test_batch_files_behind_symlinks_are_refused_and_nothing_is_mailed(
+    bridge: Bridge, tmp_path: Path, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    secret = tmp_path / "outside" / "secret.pdf"
+    secret.parent.mkdir()
+    secret.write_bytes(b"%PDF-1.4 not for the client")
+    batch_dir = tmp_path / "batch"
+    batch_dir.mkdir()
+    (batch_dir / "act.pdf").symlink_to(secret)
+    (batch_dir / "sub").symlink_to(secret.parent, target_is_directory=True)
+    (batch_dir / "fifo-dir").mkdir()
+    batch = write_batch(batch_dir, 4, edi_every=100)
+
+    def files(*names: str) -> Callable[[dict[str, Any]], None]:
+        def change(item: dict[str, Any]) -> None:
+            item["documents"][0] = {
+                "number": "A-1",
+                "date": "2026-03-31",
+                "kind": "act",
+                "files": list(names),
+            }
+
+        return change
+
+    _spoil(batch, 1, files("act.pdf"))
+    _spoil(batch, 2, files("sub/secret.pdf"))
+    _spoil(batch, 3, files("fifo-dir"))
+    summary = _run(bridge, tmp_path, port).run("2026-03", batch)
+    reasons = sorted(o.reason or "" for o in summary.outcomes if o.result == FAILED)
+    assert len(reasons) == 3, summary.as_json()
+    assert sum("symbolic link" in r for r in reasons) == 2, reasons
+    assert sum("not a regular file" in r for r in reasons) == 1, reasons
+    assert all(r.startswith("files:") for r in reasons), reasons
+    assert inbox.messages == []
