@@ -112,6 +112,12 @@ def database_message(exc: BaseException, db: str | None) -> str | None:
             f"database {at} is damaged or not an edi-bridge database ({text}); "
             "restore it from a backup or point --db elsewhere"
         )
+    elif "unable to open" in low and Path(at).is_file():
+        # The file is there but SQLite cannot open it for writing (nor its -wal/-shm).
+        message = (
+            f"database {at} is read-only or in a read-only directory: edi-bridge writes to "
+            "it and to the -wal and -shm files beside it"
+        )
     elif "unable to open" in low:
         message = f"cannot open database {at}: check the path and its permissions"
     elif isinstance(exc, sa_exc.ProgrammingError | sa_exc.NoSuchTableError):
