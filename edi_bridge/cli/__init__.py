@@ -3,9 +3,9 @@
 Exit codes are listed in :mod:`edi_bridge.cli.common` and the README. Errors print one
 line to stderr; machine-readable output (``--json``) goes to stdout.
 
-A command is registered with one line in ``COMMANDS``: its name, where it lives, and
-the short help ``edi-bridge --help`` shows without importing it (a test checks that the
-short help matches the command's own).
+A command is registered with one entry in ``COMMANDS``: its name, where it lives, and
+the short help ``edi-bridge --help`` shows without importing it, which is the command's
+own ``get_short_help_str(limit=70)`` (a test checks that they agree).
 """
 
 from __future__ import annotations
@@ -18,20 +18,61 @@ from .common import DEFAULT_LOCK_WAIT, Obj
 from .group import LazyGroup
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "closing": ("edi_bridge.cli.closing:closing", "Monthly closing documents: send by each…"),
-    "demo": ("edi_bridge.cli.demo:demo", "Send a sample contract through the mock and poll…"),
-    "fetch": ("edi_bridge.cli.exchanges:fetch", "Write the document, each signature and…"),
+    "closing": (
+        "edi_bridge.cli.closing:closing",
+        "Monthly closing documents: send by each client's channel, track,...",
+    ),
+    "demo": (
+        "edi_bridge.cli.demo:demo",
+        "Send a sample contract through the mock and poll until the client...",
+    ),
+    "doctor": (
+        "edi_bridge.cli.doctor:doctor",
+        "Check each configured adapter and carrier: settings, reachability,...",
+    ),
+    "events": (
+        "edi_bridge.cli.events:events",
+        "Print the durable event log (what changed, in order, with sequence...",
+    ),
+    "fetch": (
+        "edi_bridge.cli.exchanges:fetch",
+        "Write the document, each signature and manifest.json (with SHA-256)...",
+    ),
     "list": ("edi_bridge.cli.exchanges:list_", "List exchanges, newest first."),
-    "mock": ("edi_bridge.cli.fake:mock", "Fakes of the operators and carriers, for…"),
-    "paper": ("edi_bridge.cli.paper:paper", "The paper route: print pack, dispatch, scan,…"),
-    "poll": ("edi_bridge.cli.exchanges:poll", "Send what is queued, apply pending provider…"),
-    "providers": ("edi_bridge.cli.exchanges:providers", "List installed provider adapters…"),
-    "resend": ("edi_bridge.cli.exchanges:resend", "Send an exchange again (refused for signed…"),
-    "send": ("edi_bridge.cli.exchanges:send", "Send a document for signature; prints the…"),
-    "status": ("edi_bridge.cli.exchanges:status", "Show an exchange: status, reason, history,…"),
+    "mock": ("edi_bridge.cli.fake:mock", "Fakes of the operators and carriers, for development."),
+    "paper": (
+        "edi_bridge.cli.paper:paper",
+        "The paper route: print pack, dispatch, scan, originals.",
+    ),
+    "poll": (
+        "edi_bridge.cli.exchanges:poll",
+        "Send what is queued, apply pending provider events, print what...",
+    ),
+    "providers": (
+        "edi_bridge.cli.exchanges:providers",
+        "List installed provider adapters and their capabilities.",
+    ),
+    "resend": (
+        "edi_bridge.cli.exchanges:resend",
+        "Send an exchange again (refused for signed or in-flight ones).",
+    ),
+    "send": (
+        "edi_bridge.cli.exchanges:send",
+        "Send a document for signature; prints the exchange id, its status...",
+    ),
+    "status": (
+        "edi_bridge.cli.exchanges:status",
+        "Show an exchange: status, reason, history, signatures.",
+    ),
     "upd": ("edi_bridge.cli.closing:upd", "Write and read УПД 5.03 XML files."),
-    "verify": ("edi_bridge.cli.verify:verify", "Verify SIGNATURE (detached CMS: DER, base64…"),
-    "worker": ("edi_bridge.cli.worker:worker", "Send queued exchanges and poll providers,…"),
+    "verify": (
+        "edi_bridge.cli.verify:verify",
+        "Verify SIGNATURE (detached CMS: DER, base64 or PEM) over DOCUMENT.",
+    ),
+    "worker": (
+        "edi_bridge.cli.worker:worker",
+        "Send queued exchanges and poll providers, several workers per...",
+    ),
 }
 
 TEST_CERTIFICATE = "throwaway test certificate"

@@ -24,6 +24,8 @@ _STATUS_COLOURS = {
     "returned": "red",
     "queued": "yellow",
     "prepared": "yellow",
+    "ok": "green",
+    "warning": "yellow",
 }
 
 
@@ -103,14 +105,17 @@ def print_exchanges(exchanges: Sequence[Exchange]) -> None:
     table(headers, rows, status_column=1)
 
 
-def print_events(events: Sequence[Event], as_json: bool) -> None:
+def print_events(events: Sequence[Event], as_json: bool, header: bool = False) -> None:
+    if header and events and not as_json:
+        click.secho(f"{'SEQ':>6}  {'AT':<19}  {'EXCHANGE':<20}  EVENT  REASON", bold=True)
     for event in events:
         if as_json:
             click.echo(json.dumps(event.model_dump(mode="json"), ensure_ascii=False))
             continue
         at = event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         why = f"  {event.reason}" if event.reason else ""
-        click.echo(f"{event.seq:>6}  {at}  {event.exchange_id}  {_status(event.kind)}{why}")
+        exchange = event.exchange_id.ljust(20)
+        click.echo(f"{event.seq:>6}  {at}  {exchange}  {_status(event.kind)}{why}")
 
 
 __all__ = ["print_events", "print_exchange", "print_exchanges", "table"]
