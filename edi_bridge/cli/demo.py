@@ -89,7 +89,8 @@ def _db_option(obj: Obj) -> str:
     """`` --db X`` when the database is not the one a plain command would open."""
     if not obj.db or obj.db == os.environ.get("EDI_BRIDGE_DB"):
         return ""
-    return f" --db {shlex.quote(where(obj.db))}"
+    shown = where(obj.db) if "://" in obj.db else obj.db  # a URL's password stays hidden
+    return f" --db {shlex.quote(shown)}"
 
 
 __all__ = ["demo"]
