@@ -73,8 +73,12 @@ def expand(text: str) -> list[list[str]]:
     """The argument lists a documented line stands for (alternatives multiplied out)."""
     tokens = shlex.split(text, comments=True)[1:]
     choices: list[list[str]] = []
-    for token in tokens:
-        token = token.replace("[", "").replace("]", "").replace("…", "").strip()
+    depth = 0
+    for raw in tokens:
+        if raw == "|" and depth == 0:
+            break  # a shell pipe: the rest is another program
+        depth += raw.count("[") - raw.count("]")
+        token = raw.replace("[", "").replace("]", "").replace("…", "").strip()
         if token in ("", "|", "...") or token.startswith("<"):
             continue
         choices.append([t for t in token.split("|") if t] if "|" in token else [token])
