@@ -123,20 +123,19 @@ def test_read_only_database_is_one_line(tmp_path: Path) -> None:
     assert_one_line(result, "read-only", str(path))
 
 
-def test_schema_version_that_is_not_a_number_is_one_line(db: Path) -> None:
+@pytest.mark.parametrize(
+    ("version", "words"),
+    [("v2-beta", ("schema version", "v2-beta")), ("999", ("999", "upgrade edi-bridge"))],
+    ids=["not a number", "newer than this edi-bridge"],
+)
+def test_unreadable_or_unknown_schema_version_is_one_line(
+    db: Path, version: str, words: tuple[str, ...]
+) -> None:
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE edi_meta SET value = 'v2-beta' WHERE key = 'schema_version'")
+        conn.execute("UPDATE edi_meta SET value = ? WHERE key = 'schema_version'", (version,))
     result = run("--db", str(db), "list")
     assert result.exit_code == 1
-    assert_one_line(result, "schema version", "v2-beta")
-
-
-def test_newer_schema_version_is_one_line(db: Path) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE edi_meta SET value = '999' WHERE key = 'schema_version'")
-    result = run("--db", str(db), "list")
-    assert result.exit_code == 1
-    assert_one_line(result, "999", "upgrade edi-bridge")
+    assert_one_line(result, *words)
 
 
 @contextlib.contextmanager

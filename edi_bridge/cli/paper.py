@@ -42,6 +42,7 @@ def _report(exchange: Exchange, as_json: bool) -> None:
                     "status": exchange.status,
                     "provider_ref": exchange.provider_ref,
                     "needs_attention": exchange.needs_attention,
+                    "last_error": exchange.last_error,
                 },
                 ensure_ascii=False,
             )
