@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from edi_bridge_providers.diadoc.fake import DiadocFake
 
+from edi_bridge import Bridge
 from edi_bridge.cli import main
 from edi_bridge.fakes.server import FakeOptions, FakeServer, Faults
 from edi_bridge.models import parse_counterparty
@@ -135,3 +138,32 @@ def test_worker_until_idle_exits_non_zero_and_logs_the_error_text(
     failure = next(line for line in proc.stderr.splitlines() if "poll failed" in line)
     assert "wrong login or password" in failure
     assert "wrong-one" not in proc.stderr
+
+
+def _recorded(db: Path) -> bool:
+    if not db.exists():
+        return False
+    with Bridge.open(db) as bridge:
+        return bool(bridge.list(status="queued"))
+
+
+def test_ctrl_c_during_a_send_says_the_exchange_is_recorded(
+    workdir: Path, fake: DiadocFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeServer(fake, faults=Faults.parse("503=1.0")) as down:
+        point_at(down, monkeypatch)
+        cmd = [sys.executable, "-m", "edi_bridge.cli", "send"]
+        cmd += ["--counterparty", "client.json", "--document", "contract.pdf"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not _recorded(workdir / "edi.db") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # now in the provider call, which retries the 503s for seconds
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert out == ""
+    assert "Traceback" not in err
+    assert "Aborted" not in err
+    assert "edi-bridge: interrupted\n" in err
+    assert "queued: recorded; a later poll or worker sends it" in err

@@ -17,6 +17,7 @@ Exit codes (the README has the same table):
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ class Obj:
         self.lock_wait = lock_wait
         self.done: list[str] = []  # lines for the Ctrl-C summary, added as work completes
         self._start_seq: int | None = None
+        self._started = dt.datetime.now(dt.UTC)
 
     @contextmanager
     def bridge(self, **kwargs: Any) -> Iterator[Bridge]:
@@ -75,7 +77,10 @@ class Obj:
 
             with Bridge.open(self.db) as bridge:
                 events = bridge.events(after=self._start_seq, limit=50)
+                # A new exchange is recorded queued without an event: find those by time.
+                queued = [e for e in bridge.list(status="queued") if e.created_at >= self._started]
             lines += [f"{e.exchange_id}  {e.kind}" for e in events]
+            lines += [f"{e.id}  queued: recorded; a later poll or worker sends it" for e in queued]
         if not lines:
             lines.append("nothing was recorded")
         return lines
