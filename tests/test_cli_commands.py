@@ -253,3 +253,23 @@ def test_demo_next_hint_keeps_a_custom_db(workdir: Path) -> None:
     data = json.loads(run("demo", "--db", "custom.db", "--json").stdout)
     assert data["status"] == "signed"
     assert data["next"][0].startswith("edi-bridge --db custom.db status ")
+
+
+# -- --json where a command reports something ------------------------------------------
+
+
+def test_fetch_closing_fetch_and_upd_build_report_as_json(workdir: Path) -> None:
+    ex_id = send()
+    run("poll")
+    fetched = json.loads(run("fetch", ex_id, "--out", "out", "--json").stdout)
+    assert fetched["exchange"] == ex_id
+    assert fetched["status"] == "signed"
+    assert Path(fetched["manifest"]).is_file()
+    archive = json.loads(
+        run("closing", "fetch", "--period", "2026-03", "--out", "a", "--json").stdout
+    )
+    assert archive == {"period": "2026-03", "manifests": []}
+    example = Path(__file__).resolve().parent.parent / "examples" / "closing" / "upd-vat.json"
+    built = json.loads(run("upd", "build", str(example), "--out", "upd", "--json").stdout)
+    assert Path(built["path"]).is_file()
+    assert built["size"] == Path(built["path"]).stat().st_size
