@@ -167,3 +167,25 @@ def test_ctrl_c_during_a_send_says_the_exchange_is_recorded(
     assert "Aborted" not in err
     assert "edi-bridge: interrupted\n" in err
     assert "queued: recorded; a later poll or worker sends it" in err
+
+
+def test_concurrent_sends_with_one_key_all_get_the_same_exchange(tmp_path: Path) -> None:
+    data = sample_counterparty_data("race")
+    (tmp_path / "client.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    (tmp_path / "contract.pdf").write_bytes(sample_pdf("Contract RACE-1"))
+    env = {**os.environ, "EDI_BRIDGE_DB": str(tmp_path / "edi.db")}
+    cmd = [sys.executable, "-m", "edi_bridge.cli", "send", "--json"]
+    cmd += ["--counterparty", "client.json", "--document", "contract.pdf"]
+    cmd += ["--idempotency-key", "race-1"]
+    subprocess.run([*cmd[:3], "list"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    procs = [
+        subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    results = [(p.communicate(timeout=120), p.returncode) for p in procs]
+    for (_out, err), code in results:
+        assert code == 0, err
+        assert "Traceback" not in err
+    assert len({json.loads(out)["id"] for (out, _err), _code in results}) == 1

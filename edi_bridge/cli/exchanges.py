@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import EdiBridgeError
 from ..fakes.scenario import SCENARIO_HELP
@@ -90,13 +91,22 @@ def send(
         price=price,
     )
     with obj.bridge() as bridge:
-        exchange = bridge.send(
-            counterparty,
-            document,
-            idempotency_key=idempotency_key,
-            provider=provider,
-            scenario=mock_scenario,
-        )
+
+        def attempt() -> Exchange:
+            return bridge.send(
+                counterparty,
+                document,
+                idempotency_key=idempotency_key,
+                provider=provider,
+                scenario=mock_scenario,
+            )
+
+        try:
+            exchange = attempt()
+        except IntegrityError:
+            # Another process recorded the same key a moment earlier: asking again returns
+            # that exchange, as the idempotency promise says (the store should do this itself).
+            exchange = attempt()
         _report(obj, bridge, [exchange], as_json)
 
 
