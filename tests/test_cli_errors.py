@@ -231,3 +231,23 @@ def test_ctrl_c_is_a_quiet_130_saying_what_was_done(db: Path, tmp_path: Path) ->
     assert "Traceback" not in err
     assert err.startswith("edi-bridge: interrupted")
     assert f"{ex_id}  signed" in err  # what this run recorded before the interrupt
+
+
+def test_a_lock_taken_during_a_command_is_waited_for_visibly(db: Path, tmp_path: Path) -> None:
+    _send(db, tmp_path)
+    proc = subprocess.Popen(
+        [*EXE, "--db", str(db), "poll", "--watch", "--interval", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the first round is done; the next starts within a second
+    with locked(db, seconds=3.0):
+        pass
+    time.sleep(1.5)  # the round after the lock went runs normally
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert f"database {db} is locked by another process; waiting for it…" in err
+    assert "Traceback" not in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -137,7 +137,7 @@ def closing_send(
 
     seller = parse_seller(seller_path.read_bytes())
     total = count_batch(batch)
-    kwargs = {"lease_seconds": lease_seconds} if lease_seconds is not None else {}
+    kwargs: dict[str, Any] = {} if lease_seconds is None else {"lease_seconds": lease_seconds}
     outcomes: list[Outcome] = []
     try:
         with obj.bridge(**kwargs) as bridge:

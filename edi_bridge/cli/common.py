@@ -51,12 +51,17 @@ class Obj:
         self._started = dt.datetime.now(dt.UTC)
 
     @contextmanager
-    def bridge(self, **kwargs: Any) -> Iterator[Bridge]:
-        """The Bridge on ``--db``; waits visibly for a locked SQLite file first."""
-        from ..workflow import Bridge
-        from .dberrors import last_seq, unreadable_schema, wait_for_lock
+    def bridge(self, *, watch_locks: bool = True, **kwargs: Any) -> Iterator[Bridge]:
+        """The Bridge on ``--db``; says so when it waits for another process's lock.
 
-        wait_for_lock(self.db, self.lock_wait)
+        ``watch_locks=False`` for the worker: its logs are JSON lines, and waiting for
+        other workers is its normal life.
+        """
+        from ..workflow import Bridge
+        from .dberrors import LockWatch, last_seq, unreadable_schema, wait_for_lock, where
+
+        if watch_locks:
+            wait_for_lock(self.db, self.lock_wait)
         try:
             opened = Bridge.open(self.db, **kwargs)
         except ValueError as exc:
@@ -64,7 +69,8 @@ class Obj:
                 raise
             # The store reads its schema version as a number; anything else lands here.
             fail(unreadable_schema(exc, self.db))
-        with opened as bridge:
+        watch = LockWatch(opened.store.engine, where(self.db), enabled=watch_locks)
+        with opened as bridge, watch:
             if self._start_seq is None:
                 self._start_seq = last_seq(bridge)
             yield bridge

@@ -8,15 +8,20 @@ says what is wrong and what to do, with any password in a DSN masked.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+import sqlalchemy as sa
 
 from ..masking import MASK, mask_secrets
 from .common import fail
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from ..workflow import Bridge
 
 
@@ -71,6 +76,55 @@ def wait_for_lock(db: str | None, wait: float) -> None:
             f"database {path} is still locked by another process after {wait:g} s; "
             "try again when it finishes (--lock-wait S waits longer)"
         )
+
+
+class LockWatch:
+    """Says on stderr, once, when a SQLite transaction waits for another process's lock.
+
+    The store waits up to 30 s for the lock (busy timeout) without a word; a person at the
+    terminal should know the command is waiting, not hung.
+    """
+
+    def __init__(
+        self, engine: Engine, where: str, after: float = 1.0, *, enabled: bool = True
+    ) -> None:
+        self.engine, self.where, self.after, self.enabled = engine, where, after, enabled
+        self._waiting: dict[int, float] = {}  # thread id -> when its BEGIN started
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="lock-watch", daemon=True)
+
+    def __enter__(self) -> LockWatch:
+        if self.enabled and self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "before_cursor_execute", self._before)
+            sa.event.listen(self.engine, "after_cursor_execute", self._after)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            sa.event.remove(self.engine, "before_cursor_execute", self._before)
+            sa.event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            self._waiting[threading.get_ident()] = time.monotonic()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            self._waiting.pop(threading.get_ident(), None)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.25):
+            started = list(self._waiting.values())
+            if started and time.monotonic() - min(started) > self.after:
+                click.echo(
+                    f"edi-bridge: database {self.where} is locked by another process; "
+                    "waiting for it…",
+                    err=True,
+                )
+                self._stop.wait(30)  # the busy timeout: say it again only if it lasts
 
 
 def _try_lock(path: Path, timeout: float) -> str:
@@ -148,6 +202,7 @@ def last_seq(bridge: Bridge) -> int:
 
 
 __all__ = [
+    "LockWatch",
     "database_message",
     "hide_passwords",
     "last_seq",

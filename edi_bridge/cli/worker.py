@@ -46,7 +46,7 @@ def worker(
     """
     configure(logging.INFO, log_format)
     logging.getLogger("edi_bridge").setLevel(logging.INFO)  # the CLI quiets it by default
-    with obj.bridge(lease_seconds=lease_seconds) as bridge:
+    with obj.bridge(watch_locks=False, lease_seconds=lease_seconds) as bridge:
         runner = Worker(bridge, concurrency=concurrency, poll_interval=poll_interval)
 
         def _stop(signum: int, _frame: FrameType | None) -> None:
