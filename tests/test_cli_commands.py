@@ -273,3 +273,12 @@ def test_fetch_closing_fetch_and_upd_build_report_as_json(workdir: Path) -> None
     built = json.loads(run("upd", "build", str(example), "--out", "upd", "--json").stdout)
     assert Path(built["path"]).is_file()
     assert built["size"] == Path(built["path"]).stat().st_size
+
+
+def test_tables_are_coloured_only_on_a_terminal(workdir: Path) -> None:
+    send()
+    plain = CliRunner().invoke(main, ["list"]).stdout
+    assert "\x1b[" not in plain
+    terminal = CliRunner().invoke(main, ["list"], color=True).stdout
+    assert "\x1b[" in terminal
+    assert click.unstyle(terminal) == plain
