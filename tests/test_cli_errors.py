@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -213,20 +213,29 @@ def test_closed_pipe_exits_quietly(db: Path, tmp_path: Path) -> None:
     assert proc.returncode == 141
 
 
-def test_ctrl_c_is_a_quiet_130_saying_what_was_done(db: Path, tmp_path: Path) -> None:
-    ex_id = _send(db, tmp_path)
+def _watch_then_interrupt(db: Path, interval: str, meanwhile: Callable[[str], None]) -> str:
+    """``poll --watch``: after its first round, ``meanwhile(first line)``, then Ctrl-C."""
     proc = subprocess.Popen(
-        [*EXE, "--db", str(db), "poll", "--watch", "--interval", "30"],
+        [*EXE, "--db", str(db), "poll", "--watch", "--interval", interval],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
-    first = proc.stdout.readline()  # the first round has been applied and printed
-    assert ex_id in first
+    meanwhile(proc.stdout.readline())
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
+    return err
+
+
+def test_ctrl_c_is_a_quiet_130_saying_what_was_done(db: Path, tmp_path: Path) -> None:
+    ex_id = _send(db, tmp_path)
+
+    def first_round(line: str) -> None:
+        assert ex_id in line  # applied and printed before the interrupt
+
+    err = _watch_then_interrupt(db, "30", first_round)
     assert "Aborted" not in err
     assert "Traceback" not in err
     assert err.startswith("edi-bridge: interrupted")
@@ -235,19 +244,12 @@ def test_ctrl_c_is_a_quiet_130_saying_what_was_done(db: Path, tmp_path: Path) ->
 
 def test_a_lock_taken_during_a_command_is_waited_for_visibly(db: Path, tmp_path: Path) -> None:
     _send(db, tmp_path)
-    proc = subprocess.Popen(
-        [*EXE, "--db", str(db), "poll", "--watch", "--interval", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    proc.stdout.readline()  # the first round is done; the next starts within a second
-    with locked(db, seconds=3.0):
-        pass
-    time.sleep(1.5)  # the round after the lock went runs normally
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+
+    def hold_the_lock(_line: str) -> None:
+        with locked(db, seconds=3.0):  # the next round starts within a second and waits
+            pass
+        time.sleep(1.5)  # the round after the lock went runs normally
+
+    err = _watch_then_interrupt(db, "1", hold_the_lock)
     assert f"database {db} is locked by another process; waiting for it…" in err
     assert "Traceback" not in err
