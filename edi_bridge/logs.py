@@ -25,15 +25,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """``LEVEL logger: message key=value …``: the extra fields (the error's text) kept."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        extra = [
+            f"{key}={json.dumps(value, ensure_ascii=False, default=str)}"
+            for key, value in vars(record).items()
+            if key not in _STANDARD and not key.startswith("_")
+        ]
+        return " ".join([super().format(record), *extra])
+
+
 def configure(level: int, fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
 
 
-__all__ = ["JsonFormatter", "configure"]
+__all__ = ["JsonFormatter", "TextFormatter", "configure"]

@@ -187,6 +187,17 @@ class Provider(abc.ABC):
         """Whether the counterparty has a box here (Capability.ROUTES)."""
         raise self._unsupported(Capability.ROUTES)
 
+    def ping(self) -> None:
+        """Check that the operator answers and accepts our credentials (``edi-bridge doctor``).
+
+        Raises a ProviderError (AuthError: credentials refused; TransientError: unreachable).
+        The default reads the first page of the change feed, which needs both, and moves no
+        stored cursor; an adapter with a cheaper authenticated call should override it.
+        """
+        if not self.supports(Capability.EVENTS):
+            raise self._unsupported("ping")
+        self.poll(None)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has none."""
 

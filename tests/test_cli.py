@@ -39,7 +39,7 @@ def send(*extra: str, ok: bool = True, counterparty: str = "client.json") -> Res
 
 
 def test_send_poll_status_fetch(workdir: Path) -> None:
-    ex_id = send("--number", "CLI-1", "--date", "2026-11-20").stdout.strip()
+    ex_id = send("--number", "CLI-1", "--date", "2026-11-20").stdout.split()[0]
     assert ex_id.startswith("ex_")
     assert (workdir / "edi-bridge.db").exists()
     changes = run("poll").stdout
@@ -105,7 +105,7 @@ def test_invalid_requisites_are_refused_and_nothing_is_stored(
 
 
 def test_rejection_reason_is_in_status(workdir: Path) -> None:
-    ex_id = send("--mock-scenario", "reject:Неверная цена договора").stdout.strip()
+    ex_id = send("--mock-scenario", "reject:Неверная цена договора").stdout.split()[0]
     run("poll")
     summary = json.loads(run("status", ex_id, "--json").stdout)
     assert summary["status"] == "rejected"
@@ -114,7 +114,7 @@ def test_rejection_reason_is_in_status(workdir: Path) -> None:
 
 
 def test_resend_of_signed_is_refused_with_the_reason(workdir: Path) -> None:
-    ex_id = send().stdout.strip()
+    ex_id = send().stdout.split()[0]
     run("poll")
     result = run("resend", ex_id, ok=False)
     assert result.exit_code == 1
@@ -122,7 +122,7 @@ def test_resend_of_signed_is_refused_with_the_reason(workdir: Path) -> None:
 
 
 def test_resend_force_of_rejected_links_a_new_exchange(workdir: Path) -> None:
-    ex_id = send("--mock-scenario", "reject:no").stdout.strip()
+    ex_id = send("--mock-scenario", "reject:no").stdout.split()[0]
     run("poll")
     new = json.loads(run("resend", ex_id, "--force", "--json").stdout)
     assert new["previous_id"] == ex_id

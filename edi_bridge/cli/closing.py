@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +14,10 @@ from ..closing.upd import build_upd
 from ..closing.upd_buyer import read_closing_xml, summary
 from ..errors import ConfigurationError, ValidationError
 from .common import Obj, handle_errors, pass_obj
+from .group import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from ..closing.delivery import Summary
 
 
 @click.group()
@@ -25,8 +30,9 @@ def upd() -> None:
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print {path, file_id, size} as JSON.")
 @handle_errors
-def upd_build(input_path: Path, out: Path) -> None:
+def upd_build(input_path: Path, out: Path, as_json: bool) -> None:
     """Write the УПД described by FILE.json into --out, named after its ИдФайл."""
     spec = load_upd_input(input_path)
     doc = build_document(spec, spec.period, spec.seller, spec.buyer)
@@ -37,7 +43,11 @@ def upd_build(input_path: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     path = out / result.file_name
     path.write_bytes(result.content)
-    click.echo(str(path))
+    if as_json:
+        data = {"path": str(path), "file_name": result.file_name, "size": len(result.content)}
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(str(path))
 
 
 @upd.command("read")
@@ -113,42 +123,60 @@ def closing_send(
     as_json: bool,
 ) -> None:
     """Deliver every document of --batch for --period; safe to run again."""
-    from ..closing.delivery import FAILED, ClosingRun, Outcome, count_batch
+    from ..closing.delivery import FAILED, ClosingRun, Outcome, Summary, count_batch
     from ..closing.mail import Mailer, SmtpSettings
-    from ..workflow import Bridge
 
     seller = parse_seller(seller_path.read_bytes())
     total = count_batch(batch)
-    kwargs = {"lease_seconds": lease_seconds} if lease_seconds is not None else {}
-    with Bridge.open(obj.db, **kwargs) as bridge:
-        try:
-            mailer: Mailer | None = Mailer(SmtpSettings.from_settings())
-        except ConfigurationError:
-            mailer = None  # reported per document, only when one needs e-mail
-        run = ClosingRun(
-            bridge, seller, mailer=mailer, concurrency=concurrency, retry_uncertain=retry_uncertain
+    kwargs: dict[str, Any] = {} if lease_seconds is None else {"lease_seconds": lease_seconds}
+    outcomes: list[Outcome] = []
+    try:
+        with obj.bridge(**kwargs) as bridge:
+            try:
+                mailer: Mailer | None = Mailer(SmtpSettings.from_settings())
+            except ConfigurationError:
+                mailer = None  # reported per document, only when one needs e-mail
+            run = ClosingRun(
+                bridge,
+                seller,
+                mailer=mailer,
+                concurrency=concurrency,
+                retry_uncertain=retry_uncertain,
+            )
+            seen: set[str] = set()
+            with click.progressbar(length=total, label="closing documents", file=sys.stderr) as bar:
+
+                def progress(outcome: Outcome) -> None:
+                    outcomes.append(outcome)
+                    if outcome.counterparty not in seen:
+                        seen.add(outcome.counterparty)
+                        bar.update(1)
+
+                summary = run.run(period, batch, progress)
+    except KeyboardInterrupt:
+        click.echo("\nedi-bridge: interrupted; what this run did before it stopped:", err=True)
+        _print_summary(Summary(list(outcomes)), as_json)
+        click.echo(
+            "the run is safe to repeat: the same command sends only what is missing, nothing twice",
+            err=True,
         )
-        seen: set[str] = set()
-        with click.progressbar(length=total, label="closing documents", file=sys.stderr) as bar:
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    _print_summary(summary, as_json)
+    if any(o.result == FAILED for o in summary.outcomes):
+        raise SystemExit(1)
 
-            def progress(outcome: Outcome) -> None:
-                if outcome.counterparty not in seen:
-                    seen.add(outcome.counterparty)
-                    bar.update(1)
 
-            summary = run.run(period, batch, progress)
+def _print_summary(summary: Summary, as_json: bool) -> None:
     data = summary.as_json()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(
-            f"sent {data['sent']}, already sent {data['already_sent']}, "
-            f"pending {data['pending']}, failed {len(data['failed'])}"
-        )
-        for item in data["failed"]:
-            click.echo(f"  failed {item['counterparty']} № {item['number']}: {item['reason']}")
-    if any(o.result == FAILED for o in summary.outcomes):
-        raise SystemExit(1)
+        return
+    click.echo(
+        f"sent {data['sent']}, already sent {data['already_sent']}, "
+        f"pending {data['pending']}, failed {len(data['failed'])}"
+    )
+    for item in data["failed"]:
+        click.echo(f"  failed {item['counterparty']} № {item['number']}: {item['reason']}")
 
 
 @closing.command("status")
@@ -180,14 +208,18 @@ def closing_status(obj: Obj, period: str, no_poll: bool, as_json: bool) -> None:
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Archive root."
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the manifests' paths as JSON.")
 @pass_obj
 @handle_errors
-def closing_fetch(obj: Obj, period: str, out: Path) -> None:
+def closing_fetch(obj: Obj, period: str, out: Path, as_json: bool) -> None:
     """Download each EDI closing document of --period with its signatures into --out."""
     from ..closing.archive import fetch_period
 
     with obj.bridge() as bridge:
         manifests = fetch_period(bridge, period, out)
+    if as_json:
+        click.echo(json.dumps({"period": period, "manifests": [str(p) for p in manifests]}))
+        return
     for path in manifests:
         click.echo(str(path))
 

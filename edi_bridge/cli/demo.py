@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
+import shlex
 from pathlib import Path
 
 import click
 
 from ..models import Document, DocumentKind, ExchangeStatus
 from ..testing.samples import sample_counterparty_data, sample_pdf
-from .common import Obj, handle_errors, pass_obj
+from . import outcome
+from .common import Obj, fail, handle_errors, pass_obj
+from .dberrors import where
 from .render import print_exchange
 
 MAX_POLLS = 10
@@ -19,9 +23,10 @@ MAX_POLLS = 10
 
 @click.command()
 @click.option("--scenario", default="sign", show_default=True, help="How the client behaves.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @pass_obj
 @handle_errors
-def demo(obj: Obj, scenario: str) -> None:
+def demo(obj: Obj, scenario: str, as_json: bool) -> None:
     """Send a sample contract through the mock and poll until the client answers.
 
     Writes the sample requisites and contract next to the database, so the
@@ -42,8 +47,9 @@ def demo(obj: Obj, scenario: str) -> None:
     document = Document.from_path(
         pdf, kind=DocumentKind.CONTRACT, number=f"DEMO-{run}", date=dt.date.today()
     )
-    click.echo(f"counterparty  {counterparty.name}, INN {counterparty.inn}")
-    click.echo(f"contract      {document.file_name} ({document.size} bytes)")
+    say = (lambda _text="": None) if as_json else click.echo
+    say(f"counterparty  {counterparty.name}, INN {counterparty.inn}")
+    say(f"contract      {document.file_name} ({document.size} bytes)")
     with obj.bridge() as bridge:
         exchange = bridge.send(
             counterparty,
@@ -52,21 +58,39 @@ def demo(obj: Obj, scenario: str) -> None:
             provider="mock",
             scenario=scenario,
         )
-        click.echo(f"sent          {exchange.id} via mock ({exchange.status})")
+        say(f"sent          {exchange.id} via mock ({exchange.status})")
         for _ in range(MAX_POLLS):
             if exchange.is_terminal or exchange.status == ExchangeStatus.SIGNED:
                 break
             for event in bridge.poll(["mock"]):
                 if event.exchange_id == exchange.id:
-                    click.echo(f"polled        {event.kind}")
+                    say(f"polled        {event.kind}")
             exchange = bridge.status(exchange.id)
+        tries = outcome.attempts(bridge, exchange.id)
+    db = _db_option(obj)
+    hints = [
+        f"edi-bridge{db} status {exchange.id} --json",
+        f"edi-bridge{db} fetch {exchange.id} --out ./{exchange.id}",
+    ]
+    if as_json:
+        data = {**outcome.as_json(exchange, tries), "samples": str(samples), "next": hints}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
         click.echo()
-        print_exchange(exchange)
-    click.echo()
-    click.echo(f"next: edi-bridge status {exchange.id} --json")
-    click.echo(f"      edi-bridge fetch {exchange.id} --out ./{exchange.id}")
+        print_exchange(exchange, attempts=tries)
+        click.echo()
+        click.echo(f"next: {hints[0]}")
+        click.echo(f"      {hints[1]}")
     if exchange.status != ExchangeStatus.SIGNED and scenario == "sign":
-        raise click.ClickException(f"the contract did not get signed: {exchange.status}")
+        fail(f"the contract did not get signed: {exchange.status}")
+
+
+def _db_option(obj: Obj) -> str:
+    """`` --db X`` when the database is not the one a plain command would open."""
+    if not obj.db or obj.db == os.environ.get("EDI_BRIDGE_DB"):
+        return ""
+    shown = where(obj.db) if "://" in obj.db else obj.db  # a URL's password stays hidden
+    return f" --db {shlex.quote(shown)}"
 
 
 __all__ = ["demo"]

@@ -12,21 +12,24 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..models import Exchange
 from ..paper.desk import MANUAL_STATUSES
-from ..workflow import Bridge
-from .common import handle_errors
+from .common import Obj, handle_errors
+
+if TYPE_CHECKING:
+    from ..workflow import Bridge
 
 
 @contextmanager
 def _bridge() -> Iterator[Bridge]:
-    # The root group's --db (when there is one); else EDI_BRIDGE_DB or the default.
+    # The root group's options when there is one (the group also runs standalone).
     ctx = click.get_current_context()
-    db = ctx.find_root().params.get("db")
-    with Bridge.open(db) as bridge:
+    obj = ctx.find_object(Obj) or Obj(ctx.find_root().params.get("db"))
+    with obj.bridge() as bridge:
         yield bridge
 
 
@@ -39,6 +42,7 @@ def _report(exchange: Exchange, as_json: bool) -> None:
                     "status": exchange.status,
                     "provider_ref": exchange.provider_ref,
                     "needs_attention": exchange.needs_attention,
+                    "last_error": exchange.last_error,
                 },
                 ensure_ascii=False,
             )
@@ -63,12 +67,18 @@ def paper() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The PDF to write.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print {id, status, path} as JSON.")
 @handle_errors
-def print_(exchange_id: str, out: Path) -> None:
+def print_(exchange_id: str, out: Path, as_json: bool) -> None:
     """Write the print pack: cover letter, address label, two copies."""
     with _bridge() as bridge:
         path = bridge.paper.print_pack(exchange_id, out)
-    click.echo(str(path))
+        exchange = bridge.status(exchange_id)
+    if as_json:
+        data = {"id": exchange.id, "status": exchange.status, "path": str(path)}
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(str(path))
 
 
 @paper.command()
@@ -138,13 +148,17 @@ def mark(exchange_id: str, status: str, note: str | None, as_json: bool) -> None
 
 @paper.command()
 @click.option("--carrier", "carriers", multiple=True, help="Only these carriers.")
+@click.option("--json", "as_json", is_flag=True, help="Print {applied, overdue} as JSON.")
 @handle_errors
-def track(carriers: tuple[str, ...]) -> None:
+def track(carriers: tuple[str, ...], as_json: bool) -> None:
     """Ask the carriers about dispatched shipments now (``poll`` does it too)."""
     with _bridge() as bridge:
         applied = bridge.paper.track(list(carriers) or None)
         overdue = bridge.paper.check_overdue()
-    click.echo(f"{applied} tracking records applied, {overdue} overdue originals")
+    if as_json:
+        click.echo(json.dumps({"applied": applied, "overdue": overdue}))
+    else:
+        click.echo(f"{applied} tracking records applied, {overdue} overdue originals")
 
 
 __all__ = ["paper"]

@@ -1,20 +1,31 @@
-"""Human-readable output of the CLI (``--json`` output is built elsewhere)."""
+"""Human-readable output of the CLI (``--json`` output is built elsewhere).
+
+Tables have a header and aligned columns; colour is added by ``click.style`` and
+``click.echo`` strips it when the output is not a terminal.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from ..models import Event, Exchange
+if TYPE_CHECKING:
+    from ..models import Event, Exchange
 
 _STATUS_COLOURS = {
     "signed": "green",
     "rejected": "red",
     "revoked": "red",
     "failed": "red",
+    "lost": "red",
+    "returned": "red",
     "queued": "yellow",
+    "prepared": "yellow",
+    "ok": "green",
+    "warning": "yellow",
 }
 
 
@@ -22,15 +33,40 @@ def _status(status: str) -> str:
     return click.style(status, fg=_STATUS_COLOURS.get(status), bold=True)
 
 
-def print_exchange(exchange: Exchange) -> None:
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column: int = -1) -> None:
+    """Print rows under a header, columns padded to the widest cell (the last one is not)."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    last = len(headers) - 1
+
+    def cells(row: Sequence[str], header: bool) -> str:
+        out = []
+        for i, cell in enumerate(row):
+            padded = cell if i == last else cell.ljust(widths[i])
+            if header:
+                padded = click.style(padded, bold=True)
+            elif i == status_column:
+                padded = padded.replace(cell, _status(cell), 1)
+            out.append(padded)
+        return "  ".join(out).rstrip()
+
+    click.echo(cells(headers, header=True))
+    for row in rows:
+        click.echo(cells(row, header=False))
+
+
+def print_exchange(exchange: Exchange, attempts: int | None = None) -> None:
     doc = exchange.document
     cp = exchange.counterparty
     click.echo(f"{exchange.id}  {_status(exchange.status)}")
     click.echo(f"  channel      {exchange.channel.value} via {exchange.provider}")
     click.echo(f"  counterparty {cp.name} (INN {cp.inn}{f', KPP {cp.kpp}' if cp.kpp else ''})")
     click.echo(f"  document     {doc.kind} No. {doc.number} of {doc.date} ({doc.file_name})")
+    if attempts is not None:
+        click.echo(f"  attempts     {attempts}")
     if exchange.reason:
         click.echo(f"  reason       {exchange.reason}")
+    if exchange.last_error and exchange.last_error != exchange.reason:
+        click.echo(f"  last error   {exchange.last_error}")
     if exchange.needs_attention:
         click.echo(f"  attention    {exchange.last_error or 'needs attention'}")
     if exchange.previous_id:
@@ -38,7 +74,7 @@ def print_exchange(exchange: Exchange) -> None:
     click.echo("  timeline")
     for entry in exchange.history:
         at = entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"    {at}  {entry.status:<10} {entry.cause}")
+        click.echo(f"    {at}  {entry.status:<13} {entry.cause}")
     for sig in exchange.signatures:
         verdict = ""
         if sig.verdict is not None:
@@ -52,22 +88,34 @@ def print_exchanges(exchanges: Sequence[Exchange]) -> None:
     if not exchanges:
         click.echo("no exchanges")
         return
-    for e in exchanges:
-        click.echo(
-            f"{e.id}  {e.status:<10} {e.provider:<8} {e.document.kind:<10} "
-            f"{e.document.number:<14} {e.counterparty.inn:<12} {e.counterparty.name}"
-        )
+    rows = [
+        [
+            e.id,
+            e.status,
+            e.provider,
+            e.document.kind,
+            e.document.number,
+            e.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            e.counterparty.inn,
+            e.counterparty.name + ("  (needs attention)" if e.needs_attention else ""),
+        ]
+        for e in exchanges
+    ]
+    headers = ["ID", "STATUS", "PROVIDER", "KIND", "NUMBER", "CREATED", "INN", "COUNTERPARTY"]
+    table(headers, rows, status_column=1)
 
 
-def print_changes(changes: Sequence[Event], as_json: bool) -> None:
-    for event in changes:
+def print_events(events: Sequence[Event], as_json: bool, header: bool = False) -> None:
+    if header and events and not as_json:
+        click.secho(f"{'SEQ':>6}  {'AT':<19}  {'EXCHANGE':<20}  EVENT  REASON", bold=True)
+    for event in events:
         if as_json:
             click.echo(json.dumps(event.model_dump(mode="json"), ensure_ascii=False))
             continue
-        reason = f": {event.reason}" if event.reason else ""
-        click.echo(f"{event.exchange_id}  {event.kind}{reason}")
-    if not changes and not as_json:
-        click.echo("no changes")
+        at = event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        why = f"  {event.reason}" if event.reason else ""
+        exchange = event.exchange_id.ljust(20)
+        click.echo(f"{event.seq:>6}  {at}  {exchange}  {_status(event.kind)}{why}")
 
 
-__all__ = ["print_changes", "print_exchange", "print_exchanges"]
+__all__ = ["print_events", "print_exchange", "print_exchanges", "table"]

@@ -5,7 +5,7 @@ with ``--allow-unchecked-chain``) and, when ``--counterparty`` is given, the
 signer may sign for it (its own certificate, or an МЧД given with
 ``--power-of-attorney``); 1 — invalid; 3 — signer mismatch; 4 — valid but the
 chain was not checked (no trust store, and ``--allow-unchecked-chain`` not
-given); 5 — the МЧД does not hold (``mchd_invalid``); 2 — bad usage (unreadable
+given); 6 — the МЧД does not hold (``mchd_invalid``); 2 — bad usage (unreadable
 files, bad requisites, bad trust store, bad ``--at``).
 
 ``--at`` chooses when certificates must have been valid: ``now`` (default: now
@@ -30,7 +30,7 @@ EXIT_CODES = {
     VerdictStatus.INVALID: 1,
     VerdictStatus.SIGNER_MISMATCH: 3,
     VerdictStatus.VALID_CHAIN_UNCHECKED: 4,
-    VerdictStatus.MCHD_INVALID: 5,
+    VerdictStatus.MCHD_INVALID: 6,
 }
 
 

@@ -11,8 +11,8 @@ import click
 
 from ..logs import configure
 from ..worker import Worker
-from ..workflow import DEFAULT_LEASE_SECONDS, Bridge
-from .common import Obj, handle_errors, pass_obj
+from ..workflow import DEFAULT_LEASE_SECONDS
+from .common import EXIT_FAILED, EXIT_PARTIAL, Obj, handle_errors, pass_obj
 
 
 @click.command()
@@ -39,10 +39,14 @@ def worker(
     until_idle: bool,
     log_format: str,
 ) -> None:
-    """Send queued exchanges and poll providers, several workers per database."""
+    """Send queued exchanges and poll providers, several workers per database.
+
+    With --until-idle it exits 3 when some sends or polls failed and others went
+    through, 1 when only failures happened (the log has each error's text).
+    """
     configure(logging.INFO, log_format)
     logging.getLogger("edi_bridge").setLevel(logging.INFO)  # the CLI quiets it by default
-    with Bridge.open(obj.db, lease_seconds=lease_seconds) as bridge:
+    with obj.bridge(watch_locks=False, lease_seconds=lease_seconds) as bridge:
         runner = Worker(bridge, concurrency=concurrency, poll_interval=poll_interval)
 
         def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -55,6 +59,8 @@ def worker(
         signal.signal(signal.SIGINT, _stop)
         stats = runner.run(until_idle=until_idle)
     click.echo(json.dumps(vars(stats)))
+    if until_idle and (stats.errors or stats.failed):
+        raise SystemExit(EXIT_PARTIAL if stats.sent or stats.changes else EXIT_FAILED)
 
 
 __all__ = ["worker"]

@@ -99,7 +99,7 @@ def test_verify_accepts_an_employee_with_the_mchd_and_refuses_without(
     )
     (tmp_path / "other.xml").write_bytes(other)
     code, out, _ = _run("verify", *base, "--power-of-attorney", tmp_path / "other.xml", "--json")
-    assert code == 5
+    assert code == 6
     assert json.loads(out)["status"] == "mchd_invalid"
 
 
@@ -146,5 +146,5 @@ def test_verify_with_an_mchd_but_no_counterparty_checks_it_against_its_own_princ
     code, out, _ = _run(
         *args, "--allow-unchecked-chain", "--power-of-attorney", tmp_path / "theirs.xml"
     )
-    assert code == 5
+    assert code == 6
     assert "other representative" in out
