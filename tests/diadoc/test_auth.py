@@ -28,7 +28,7 @@ def test_expired_token_costs_one_reauthentication_and_no_failed_send(
     adapter.send(send_request(fake, tmp_path, "auth-2"))
     assert fake.authentications == 2
     assert fake.message_count() == 2
-    assert adapter.client.auth.logins == 2
+    assert adapter.client.auth.sign_ins == 2
 
 
 def test_token_is_reused_between_calls(
@@ -56,7 +56,7 @@ def test_a_second_401_is_not_retried_forever(
     fake: DiadocFake, server: FakeServer, tmp_path: Path
 ) -> None:
     adapter = make_adapter(server)
-    adapter.client.auth.header(adapter.client.http)
+    adapter.client.auth.current(adapter.client.http)
     # Every token the fake hands out dies at once: re-authenticate once, then give up.
     original = fake.app._new_token
 
@@ -120,7 +120,7 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
             adapter.send(send_request(fake, tmp_path, "secret-1"))
             fake.expire_tokens()
             adapter.send(send_request(fake, tmp_path, "secret-2"))
-        token = adapter.client.auth._token
+        token = adapter.client.auth._secret
         assert token
         shown = " ".join(
             [repr(adapter), repr(adapter.settings), repr(adapter.client), repr(adapter.client.auth)]

@@ -125,7 +125,7 @@ def test_send_answered_too_late_is_retried_into_the_same_message(
     faults.delay = 0.8
     request = send_request(fake, tmp_path, "late")
     adapter.recipient_box(request.counterparty)
-    adapter.client.auth.header(adapter.client.http)
+    adapter.client.auth.current(adapter.client.http)
     faults.force("timeout")
     adapter.send(request)
     time.sleep(faults.delay)  # let the first, late request land too

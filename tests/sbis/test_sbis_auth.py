@@ -163,7 +163,7 @@ def test_tls_off_is_allowed_only_for_loopback() -> None:
         "verify": "false",
     }
     local = SbisSettings.from_config({**base, "base_url": "https://127.0.0.1:8443"})
-    assert local.verify is False
+    assert local.transport.tls_verify is False
     client = SbisClient(local)
     assert client.http.session.verify is False
     with pytest.raises(ConfigurationError):

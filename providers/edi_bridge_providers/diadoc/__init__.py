@@ -5,7 +5,7 @@ Configuration keys (section ``diadoc``, env ``EDI_BRIDGE_DIADOC_*``) are read by
 """
 
 from .adapter import DiadocProvider
-from .auth import Authenticator, OidcAuth, PasswordAuth
+from .auth import OidcAuth, PasswordAuth
 from .client import DiadocClient
 from .errors import map_error
 from .messages import custom_document_id, operation_id
@@ -13,7 +13,6 @@ from .settings import HOSTS, DiadocSettings
 
 __all__ = [
     "HOSTS",
-    "Authenticator",
     "DiadocClient",
     "DiadocProvider",
     "DiadocSettings",

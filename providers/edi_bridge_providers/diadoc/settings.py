@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from edi_bridge.config import env_name, flag
+from edi_bridge.config import env_name
 from edi_bridge.errors import ConfigurationError
+from edi_bridge.http import Transport
+from edi_bridge.retry import RetryPolicy
 
 HOSTS = {
     "production": "https://diadoc-api.kontur.ru",
@@ -55,6 +57,8 @@ class DiadocSettings:
     max_connections: int = 4
     timeout: float = 60.0
     tls_verify: bool | str = True
+    retry_attempts: int = 4
+    retry_base_delay: float = 0.2
     contract_type: str = "Договор"
     shelf_threshold: int = SHELF_THRESHOLD
     part_size: int = PART_SIZE
@@ -67,6 +71,20 @@ class DiadocSettings:
                 value = "***"
             shown.append(f"{field.name}={value!r}")
         return f"DiadocSettings({', '.join(shown)})"
+
+    @property
+    def transport(self) -> Transport:
+        return Transport(
+            timeout=self.timeout,
+            retry_attempts=self.retry_attempts,
+            retry_base_delay=self.retry_base_delay,
+            rate=self.rate,
+            max_connections=self.max_connections,
+            tls_verify=self.tls_verify,
+        )
+
+    def retry_policy(self) -> RetryPolicy:
+        return self.transport.retry_policy()
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, str]) -> DiadocSettings:
@@ -98,14 +116,9 @@ class DiadocSettings:
         if missing:
             names = ", ".join(f"diadoc.{k} ({env_name('diadoc.' + k.split()[0])})" for k in missing)
             raise ConfigurationError(f"diadoc: {auth} authentication needs {names}")
-        verify_raw = get("tls_verify")
-        verify: bool | str = True
-        if verify_raw is not None:
-            lowered = verify_raw.lower()
-            if lowered in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-                verify = flag(verify_raw, True)
-            else:
-                verify = verify_raw  # a CA bundle path
+        transport = Transport.from_config(
+            "diadoc", cfg, base_url, timeout=60.0, rate=100.0, max_connections=4
+        )
         return cls(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -119,10 +132,12 @@ class DiadocSettings:
             scope=get("scope"),
             box_id=get("box_id"),
             inn=get("inn"),
-            rate=_number(cfg, "rate", 100.0),
-            max_connections=int(_number(cfg, "max_connections", 4)),
-            timeout=_number(cfg, "timeout", 60.0),
-            tls_verify=verify,
+            rate=transport.rate,
+            max_connections=transport.max_connections,
+            timeout=transport.timeout,
+            tls_verify=transport.tls_verify,
+            retry_attempts=transport.retry_attempts,
+            retry_base_delay=transport.retry_base_delay,
             contract_type=get("contract_type") or "Договор",
             shelf_threshold=int(_number(cfg, "shelf_threshold", SHELF_THRESHOLD)),
             part_size=int(_number(cfg, "part_size", PART_SIZE)),

@@ -1,16 +1,17 @@
 """The SBIS JSON-RPC client: signing in, calls, file downloads.
 
-Every call goes through :class:`~edi_bridge.http.HttpClient` (rate limit, at
-most 5 requests in flight, TLS rules). Transient failures are retried with
-backoff; an expired session (HTTP 401 or error code 401/-32001) leads to one
-new sign-in and one more try, then :class:`~edi_bridge.errors.AuthError`.
+Everything shared with the other HTTP adapters comes from
+:class:`~edi_bridge.http.HttpClient`: the one retry layer (5xx, 429, timeouts,
+unreadable answers), the rate limit and at most 5 requests in flight, TLS rules,
+and the credential with exactly one new sign-in when the session has expired
+(HTTP 401 or error code 401/-32001). This module knows SBIS's paths, headers and
+JSON-RPC envelopes only.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import logging
 import threading
 import urllib.parse
 from collections.abc import Mapping
@@ -18,8 +19,8 @@ from typing import Any
 
 import requests
 
-from edi_bridge.errors import AuthError, ProviderError, RejectedRequest, TransientError
-from edi_bridge.http import HttpClient
+from edi_bridge.errors import AuthError, RejectedRequest
+from edi_bridge.http import Credential, HttpClient, json_body
 from edi_bridge.retry import RetryPolicy
 
 from .errors import PROVIDER, SessionExpired, error_from_body
@@ -35,13 +36,77 @@ from .wire import (
     rpc_request,
 )
 
-log = logging.getLogger("edi_bridge.sbis")
 # Everything but 429 comes back to us: SBIS puts JSON-RPC errors in 4xx/5xx bodies.
 _OK = tuple(s for s in range(200, 600) if s != 429)
+_HEADERS = {"Content-Type": CONTENT_TYPE, "Accept": "application/json"}
 
 
-def _mapper(resp: requests.Response) -> ProviderError:
-    return error_from_body(resp.status_code, resp.content)
+def _payload(resp: requests.Response) -> Any:
+    """The JSON body of any answer (an error answer too), or None."""
+    try:
+        return json.loads(resp.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def rpc_result(resp: requests.Response, method: str) -> Any:
+    """The ``result`` of a JSON-RPC answer, or the mapped error.
+
+    A 5xx without a JSON-RPC error and a success that is not JSON (a proxy's page, a
+    garbled body) are transient: the call may have gone through, and SBIS calls are
+    idempotent by Идентификатор.
+    """
+    payload = _payload(resp)
+    has_error = isinstance(payload, dict) and "error" in payload
+    if resp.status_code >= 300 or has_error:
+        raise error_from_body(resp.status_code, resp.content)
+    if payload is None:
+        json_body(resp, provider=PROVIDER)  # raises the transient "not JSON" error
+    if not isinstance(payload, dict) or "result" not in payload:
+        raise RejectedRequest(f"{method}: answer without result", provider=PROVIDER)
+    return payload["result"]
+
+
+class SbisSession(Credential):
+    """A session (login + password) or a service token, put in SBIS's own header."""
+
+    def __init__(self, settings: SbisSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.header = SESSION_HEADER if settings.auth_mode == "login" else TOKEN_HEADER
+
+    def apply(self, secret: str) -> dict[str, str]:
+        return {self.header: secret}
+
+    def obtain(self, http: HttpClient) -> tuple[str, float | None]:
+        s = self.settings
+        if s.auth_mode == "login":
+            body = rpc_request(M_AUTH, {"Параметр": {"Логин": s.login, "Пароль": s.password}})
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            resp = http.send_once("POST", AUTH_PATH, ok=_OK, data=data, headers=_HEADERS)
+            try:
+                result = rpc_result(resp, M_AUTH)
+            except AuthError as exc:
+                raise AuthError(f"sign-in refused ({exc})", provider=PROVIDER) from None
+            if not isinstance(result, str) or not result:
+                raise AuthError("sign-in answered without a session id", provider=PROVIDER)
+            return result, None
+        form = {
+            "app_client_id": s.app_client_id,
+            "app_secret": s.app_secret,
+            "secret_key": s.secret_key,
+        }
+        resp = http.send_once("POST", OAUTH_PATH, ok=_OK, json=form)
+        payload = _payload(resp)
+        if resp.status_code >= 500 and not isinstance(payload, dict):
+            raise error_from_body(resp.status_code, resp.content)  # transient
+        if resp.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
+            raise AuthError(str(error_from_body(resp.status_code, resp.content)))
+        # The field is ``token`` in SBIS's examples; some answers say ``access_token``.
+        token = payload.get("token") or payload.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise AuthError("service sign-in answered without a token", provider=PROVIDER)
+        return token, None
 
 
 class SbisClient:
@@ -49,150 +114,50 @@ class SbisClient:
 
     def __init__(self, settings: SbisSettings, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
-        self.retry = retry or RetryPolicy(
-            attempts=settings.retry_attempts, base_delay=settings.retry_base_delay
-        )
+        self.session = SbisSession(settings)
+        self.retry = retry
         self.http = self._client(settings.base_url)
         self._downloads: dict[str, HttpClient] = {}
         self._lock = threading.Lock()
-        self._credential: str | None = None
         self._ids = itertools.count(1)
-        self.sign_ins = 0
 
     def __repr__(self) -> str:
         return f"<SbisClient {self.settings.base_url} auth={self.settings.auth_mode}>"
 
-    def _client(self, base_url: str) -> HttpClient:
-        return HttpClient(
-            base_url,
-            provider=PROVIDER,
-            error_mapper=_mapper,
-            rate=self.settings.rate,
-            in_flight=self.settings.in_flight,
-            timeout=self.settings.timeout,
-            retry=self.retry,
-            verify=self.settings.verify,
-        )
-
-    # -- signing in ------------------------------------------------------
-
     @property
-    def _header(self) -> str:
-        return SESSION_HEADER if self.settings.auth_mode == "login" else TOKEN_HEADER
+    def sign_ins(self) -> int:
+        return self.session.sign_ins
 
-    def _sign_in(self) -> str:
-        s = self.settings
-        if s.auth_mode == "login":
-            body = rpc_request(M_AUTH, {"Параметр": {"Логин": s.login, "Пароль": s.password}})
-            resp = self._post(AUTH_PATH, body, headers={})
-            result = self._result(resp, M_AUTH)
-            if not isinstance(result, str) or not result:
-                raise AuthError("sign-in answered without a session id", provider=PROVIDER)
-            credential = result
-        else:
-            body = {
-                "app_client_id": s.app_client_id,
-                "app_secret": s.app_secret,
-                "secret_key": s.secret_key,
-            }
-            resp = self.retry.call(
-                lambda: self.http.request("POST", OAUTH_PATH, ok=_OK, retry=False, json=body),
-                what="sbis service sign-in",
-            )
-            payload = self._json(resp)
-            if resp.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
-                raise AuthError(str(error_from_body(resp.status_code, resp.content)))
-            # The field is ``token`` in SBIS's examples; some answers say ``access_token``.
-            token = payload.get("token") or payload.get("access_token")
-            if not isinstance(token, str) or not token:
-                raise AuthError("service sign-in answered without a token", provider=PROVIDER)
-            credential = token
-        self.sign_ins += 1
-        log.info("sbis: signed in (%s)", s.auth_mode)
-        return credential
-
-    def _current(self) -> str:
-        with self._lock:
-            if self._credential is None:
-                self._credential = self._sign_in()
-            return self._credential
-
-    def _expire(self, seen: str) -> None:
-        with self._lock:
-            if self._credential == seen:  # another thread may have renewed it already
-                self._credential = None
-
-    # -- calls -----------------------------------------------------------
-
-    def _post(
-        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> requests.Response:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        all_headers = {"Content-Type": CONTENT_TYPE, "Accept": "application/json", **headers}
-        method = str(body.get("method"))
-        return self.retry.call(
-            lambda: self._post_once(method, path, data, all_headers), what=f"sbis {method}"
+    def _client(self, base_url: str) -> HttpClient:
+        return HttpClient.over(
+            base_url,
+            self.settings.transport,
+            provider=PROVIDER,
+            error_mapper=lambda resp: error_from_body(resp.status_code, resp.content),
+            credential=self.session,
+            retry=self.retry,
         )
-
-    def _post_once(
-        self, method: str, path: str, data: bytes, headers: dict[str, str]
-    ) -> requests.Response:
-        resp = self.http.request("POST", path, ok=_OK, retry=False, data=data, headers=headers)
-        if resp.status_code >= 500 and not self._has_rpc_error(resp):
-            raise error_from_body(resp.status_code, resp.content)  # transient: retried
-        if resp.status_code < 300 and self._json(resp) is None:
-            # A success status with a garbled body or a proxy's HTML page: the
-            # call may have gone through, so it is retried (calls are idempotent
-            # by Идентификатор), never taken as the operator's refusal.
-            kind = resp.headers.get("Content-Type", "").split(";", 1)[0].strip() or "no type"
-            raise TransientError(
-                f"{method}: answer is not JSON ({kind})", provider=PROVIDER, status=resp.status_code
-            )
-        return resp
-
-    @staticmethod
-    def _json(resp: requests.Response) -> Any:
-        try:
-            return json.loads(resp.content.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-
-    def _has_rpc_error(self, resp: requests.Response) -> bool:
-        payload = self._json(resp)
-        return isinstance(payload, dict) and isinstance(payload.get("error"), dict)
-
-    def _result(self, resp: requests.Response, method: str) -> Any:
-        payload = self._json(resp)
-        if resp.status_code >= 300 or not isinstance(payload, dict) or "error" in payload:
-            if isinstance(payload, dict) and "error" not in payload and resp.status_code < 300:
-                raise RejectedRequest(f"{method}: answer without result", provider=PROVIDER)
-            raise error_from_body(resp.status_code, resp.content)
-        if "result" not in payload:
-            raise RejectedRequest(f"{method}: answer without result", provider=PROVIDER)
-        return payload["result"]
 
     def call(self, method: str, params: Mapping[str, Any]) -> Any:
         """Call one method; returns its ``result``."""
-        for attempt in (1, 2):
-            credential = self._current()
-            body = rpc_request(method, params, next(self._ids))
-            try:
-                return self._result(
-                    self._post(SERVICE_PATH, body, {self._header: credential}), method
-                )
-            except SessionExpired as exc:
-                self._expire(credential)
-                if attempt == 2:
-                    raise AuthError(
-                        f"{method}: session refused after signing in again ({exc})",
-                        provider=PROVIDER,
-                        status=exc.status,
-                        code=exc.code,
-                    ) from None
-                log.info("sbis: session expired during %s; signing in again", method)
-        raise AssertionError("unreachable")
-
-    # -- files -----------------------------------------------------------
+        body = rpc_request(method, params, next(self._ids))
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            return self.http.call(
+                "POST",
+                SERVICE_PATH,
+                lambda resp: rpc_result(resp, method),
+                ok=_OK,
+                data=data,
+                headers=_HEADERS,
+            )
+        except SessionExpired as exc:
+            raise AuthError(
+                f"{method}: session refused after signing in again ({exc})",
+                provider=PROVIDER,
+                status=exc.status,
+                code=exc.code,
+            ) from None
 
     def download(self, link: str) -> bytes:
         """Fetch a file by its ``Ссылка`` (links need the session too)."""
@@ -206,21 +171,14 @@ class SbisClient:
                 client = self.http if origin == self.http.base_url else self._client(origin)
                 self._downloads[origin] = client
         path = urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
-        for attempt in (1, 2):
-            credential = self._current()
-            try:
-                resp = client.request("GET", path, headers={self._header: credential})
-            except SessionExpired:
-                self._expire(credential)
-                if attempt == 2:
-                    raise AuthError("file download refused after signing in again") from None
-                continue
-            return resp.content
-        raise AssertionError("unreachable")
+        try:
+            return client.request("GET", path).content
+        except SessionExpired:
+            raise AuthError("file download refused after signing in again") from None
 
     def close(self) -> None:
         for client in {id(c): c for c in [self.http, *self._downloads.values()]}.values():
             client.close()
 
 
-__all__ = ["SbisClient"]
+__all__ = ["SbisClient", "SbisSession", "rpc_result"]

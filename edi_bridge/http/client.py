@@ -1,0 +1,215 @@
+"""The HTTP client of one operator endpoint: the one retry layer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
+
+import requests
+
+from ..errors import AuthError, ConfigurationError, RateLimited, TransientError
+from ..retry import RetryPolicy
+from .answers import ErrorMap, ErrorMapper, is_loopback, json_body, retry_after_seconds
+from .credentials import Credential
+from .transport import RateLimiter, Transport
+
+T = TypeVar("T")
+log = logging.getLogger("edi_bridge.http")
+
+
+class HttpClient:
+    """One operator's HTTP endpoint, used politely, with the one retry layer."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        provider: str,
+        error_mapper: ErrorMapper | None = None,
+        credential: Credential | None = None,
+        rate: float = 100.0,
+        in_flight: int = 4,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        verify: bool | str = True,
+        session: requests.Session | None = None,
+    ) -> None:
+        if verify is False and not is_loopback(base_url):
+            raise ConfigurationError(
+                f"{provider}: TLS verification cannot be disabled for {base_url}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.provider = provider
+        self.error_mapper: ErrorMapper = error_mapper or ErrorMap(provider)
+        self.credential = credential
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.limiter = RateLimiter(rate, in_flight)
+        self.session = session or requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(4, in_flight))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.verify = verify
+
+    @classmethod
+    def over(
+        cls,
+        base_url: str,
+        transport: Transport,
+        *,
+        provider: str,
+        error_mapper: ErrorMapper | None = None,
+        credential: Credential | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> HttpClient:
+        """A client with the shared transport settings."""
+        return cls(
+            base_url,
+            provider=provider,
+            error_mapper=error_mapper,
+            credential=credential,
+            rate=transport.rate,
+            in_flight=transport.max_connections,
+            timeout=transport.timeout,
+            retry=retry or transport.retry_policy(),
+            verify=transport.tls_verify,
+        )
+
+    def __repr__(self) -> str:
+        return f"<HttpClient {self.provider} {self.base_url}>"
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path  # an absolute address (a token endpoint, a file link)
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        ok: Collection[int] = (200,),
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request, no retry, no credential: a transport failure, 429 or 5xx raises
+        :class:`TransientError`, another status outside ``ok`` the mapped error."""
+        with self.limiter:
+            try:
+                resp = self.session.request(method, self.url(path), timeout=self.timeout, **kwargs)
+            except requests.Timeout:
+                raise TransientError(
+                    f"{method} {path}: no answer within {self.timeout:g}s", provider=self.provider
+                ) from None
+            except requests.ConnectionError as exc:
+                raise TransientError(
+                    f"{method} {path}: connection failed ({type(exc).__name__})",
+                    provider=self.provider,
+                ) from None
+            except (
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                raise TransientError(
+                    f"{method} {path}: answer cut off mid-body ({type(exc).__name__})",
+                    provider=self.provider,
+                ) from None
+            except requests.RequestException as exc:
+                raise TransientError(
+                    f"{method} {path}: {type(exc).__name__}", provider=self.provider
+                ) from None
+        if resp.status_code in ok:
+            return resp
+        if resp.status_code == 429:
+            raise RateLimited(
+                f"{method} {path}: rate limited",
+                retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+                provider=self.provider,
+            )
+        if resp.status_code >= 500:
+            raise TransientError(
+                f"{method} {path}: server error", provider=self.provider, status=resp.status_code
+            )
+        raise self.error_mapper(resp)
+
+    def _authorized(
+        self,
+        method: str,
+        path: str,
+        ok: Collection[int],
+        kwargs: dict[str, Any],
+        read: Callable[[requests.Response], T],
+        credential: Credential | None,
+    ) -> T:
+        """One attempt: the credential, the request, the answer read; one re-login on 401."""
+        for second in (False, True):
+            headers = dict(kwargs.get("headers") or {})
+            secret = None
+            if credential is not None:
+                secret = credential.current(self)
+                headers.update(credential.apply(secret))
+            try:
+                resp = self.send_once(method, path, ok=ok, **{**kwargs, "headers": headers})
+                return read(resp)
+            except AuthError:
+                if credential is None or second:
+                    raise
+                log.info("%s: %s %s answered 401; signing in again", self.provider, method, path)
+                credential.invalidate(secret)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        read: Callable[[requests.Response], T],
+        *,
+        ok: Collection[int] = (200,),
+        retry: bool = True,
+        auth: bool = True,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        json: Any = None,
+        stream: bool = False,
+    ) -> T:
+        """A request whose answer ``read`` turns into a value, retried as a whole.
+
+        ``read`` runs inside the attempt: a :class:`TransientError` it raises (an
+        unreadable answer) is retried, an :class:`AuthError` leads to one re-login.
+        """
+        kwargs: dict[str, Any] = {"stream": stream}
+        if params is not None:
+            kwargs["params"] = params
+        if headers is not None:
+            kwargs["headers"] = dict(headers)
+        if data is not None:
+            kwargs["data"] = data
+        if json is not None:
+            kwargs["json"] = json
+        credential = self.credential if auth else None
+
+        def attempt() -> T:
+            return self._authorized(method, path, ok, kwargs, read, credential)
+
+        if not retry:
+            return attempt()
+        return self.retry.call(attempt, what=f"{self.provider} {method} {path}")
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        """The raw answer of a (retried, authorized) request."""
+        return self.call(method, path, _same, **kw)
+
+    def json(self, method: str, path: str, **kw: Any) -> Any:
+        """The decoded JSON answer; an answer that is not JSON is retried."""
+        return self.call(method, path, lambda r: json_body(r, provider=self.provider), **kw)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _same(resp: requests.Response) -> requests.Response:
+    return resp
+
+
+__all__ = ["HttpClient"]
