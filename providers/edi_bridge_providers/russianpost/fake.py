@@ -17,10 +17,12 @@ from typing import Any
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
+from edi_bridge.errors import UnsafeInput
 from edi_bridge.fakes.server import FakeOptions
 from edi_bridge.paper.carrier import ShipmentStatus
 from edi_bridge.paper.scenario import ShipmentScenario, parse_shipment_scenario
 from edi_bridge.paper.tracking import russian_post_rule
+from edi_bridge.safexml import parse_untrusted
 
 from . import DATA_NS, NS, WSDL
 
@@ -28,7 +30,6 @@ SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP12_CT = "application/soap+xml; charset=utf-8"
 MAX_BODY = 1 << 20
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 # (OperType Id, name, OperAttr Id, name) the fake shows for each normalized step.
 _OPERATIONS: dict[ShipmentStatus, tuple[int, str, int, str]] = {
     ShipmentStatus.ACCEPTED: (1, "Прием", 1, "Единичный"),
@@ -89,8 +90,8 @@ class RussianPostFake:
         if (request.content_length or 0) > MAX_BODY:
             return Response("too large", status=413)
         try:
-            envelope = etree.fromstring(request.get_data(), _PARSER)
-        except etree.XMLSyntaxError:
+            envelope = parse_untrusted(request.get_data(), limit=MAX_BODY, what="envelope")
+        except UnsafeInput:
             return _fault("Sender", "malformed envelope", None, None)
         body = envelope.find(_q(SOAP12, "Body"))
         call = body[0] if body is not None and len(body) else None

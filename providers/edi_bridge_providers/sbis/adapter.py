@@ -10,14 +10,11 @@ interrupted send finds the document it already made instead of writing another.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
-
-from asn1crypto import cms
 
 from edi_bridge.errors import (
     ConfigurationError,
@@ -39,6 +36,7 @@ from edi_bridge.provider import (
     SendResult,
 )
 from edi_bridge.provider import ProviderEventKind as Kind
+from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 
 from .changes import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more
 from .rpc import SbisClient
@@ -81,24 +79,11 @@ def _b64(data: bytes) -> str:
 
 
 def _der(data: bytes) -> bytes:
-    """Signatures come as DER or as base64 text of it."""
-    if data[:1] == b"\x30":
-        return data
+    """Signatures come as DER or as base64 text of it (decoded by the signing package)."""
     try:
-        decoded = base64.b64decode(b"".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
+        return decode_signature_bytes(data)
+    except SignatureError:
         return data
-    return decoded if decoded[:1] == b"\x30" else data
-
-
-def _is_cms(data: bytes) -> bool:
-    """Whether ``data`` parses in full as a CMS ContentInfo."""
-    try:
-        info = cms.ContentInfo.load(data, strict=True)
-        info.native  # noqa: B018 - parsing every field is the check
-    except (ValueError, TypeError, KeyError):
-        return False
-    return True
 
 
 def _party(inn: str, kpp: str | None, name: str, full_name: str | None = None) -> dict[str, Any]:
@@ -157,9 +142,8 @@ class SbisProvider(Provider):
             cert = signer.certificate
         else:
             try:
-                signed = cms.ContentInfo.load(_der(our_signature))["content"]
-                cert = signed["certificates"][0].chosen.dump()
-            except (ValueError, TypeError, IndexError, KeyError):
+                cert = parse_signature(our_signature).certificates[0].dump()
+            except (SignatureError, IndexError):
                 raise SignatureError("our signature carries no certificate") from None
         return hashlib.sha1(cert).hexdigest().upper()  # noqa: S324 - SBIS's thumbprint is SHA-1
 
@@ -382,13 +366,15 @@ class SbisProvider(Provider):
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
         data = _der(self._file_bytes(as_dict(theirs[-1].get("Файл"))))
-        if not _is_cms(data):
+        try:
+            parse_signature(data)
+        except SignatureError:
             # A download spoiled on the way (a proxy's page, a cut body) would be
             # kept as the signature for good; fail the poll so the page is read again.
             raise TransientError(
                 f"event {event.event_id}: the counterparty's signature file is not CMS",
                 provider="sbis",
-            )
+            ) from None
         return data
 
     # -- reading back ----------------------------------------------------
