@@ -43,10 +43,10 @@ def test_one_token_serves_many_calls_and_a_revoked_one_is_renewed(
     carrier = _carrier(cdek_server)
     carrier.track(CDEK_NUMBER)
     carrier.track(CDEK_NUMBER)
-    assert fake.tokens_issued == 1
-    fake.revoke_tokens()
+    assert fake.sign_ins == 1
+    fake.expire_credentials()
     assert carrier.track(CDEK_NUMBER)[-1].status == ShipmentStatus.DELIVERED
-    assert fake.tokens_issued == 2
+    assert fake.sign_ins == 2
 
 
 def test_bad_client_secret_is_an_auth_error_without_the_secret(cdek_server: FakeServer) -> None:

@@ -66,7 +66,7 @@ class ExpiringTokens:
         elif self.quiet > 0:
             self.quiet -= 1
         elif self.rng.random() < self.rate:
-            self.fake.expire_tokens()
+            self.fake.expire_credentials()
             self.expired += 1
         return self.fake(environ, start)
 
@@ -255,13 +255,13 @@ def test_token_expiry_is_answered_by_one_new_login(tmp_path: Path) -> None:
     w = World(tmp_path, Faults(seed=1))
     try:
         w.warm_up(4)
-        logins = w.fake.authentications
+        logins = w.fake.sign_ins
         for n in range(4):
             w.send(n)
-            w.fake.expire_tokens()
+            w.fake.expire_credentials()
         w.settle()
         # One new login per expiry, no more.
-        assert w.fake.authentications - logins == 4
+        assert w.fake.sign_ins - logins == 4
         w.audit_clean()
     finally:
         w.close()

@@ -84,13 +84,13 @@ class World:
 
     @property
     def sign_ins(self) -> int:
-        return self.fake.calls.count(M_AUTH)
+        return self.fake.rpc_log.count(M_AUTH)
 
     def warm_up(self, n: int) -> None:
         """Sign in and register the counterparties while the operator is healthy."""
         for i in range(n):
             cp = sample_counterparty(f"fm-{i % 4}")
-            self.fake.register(cp.inn, scenario="sign", ogrn=cp.ogrn)
+            self.fake.add_counterparty(cp, "sign")
         assert self.adapter.routes(sample_counterparty("fm-0"))
         assert self.adapter.client.sign_ins == 1
 
@@ -196,7 +196,7 @@ def test_a_lost_answer_to_the_write_makes_one_document(world: World) -> None:
     world.faults.force("invalid_json")  # but its answer is garbled
     world.send(0)
     world.settle()
-    assert world.fake.calls.count(M_WRITE) >= 1
+    assert world.fake.rpc_log.count(M_WRITE) >= 1
     world.audit_clean()
 
 
@@ -242,7 +242,7 @@ def test_session_expiry_mid_run_costs_one_sign_in_each(tmp_path: Path) -> None:
         before = w.sign_ins
         for n in range(4):
             w.send(n)
-            w.fake.expire_sessions()
+            w.fake.expire_credentials()
         w.settle()
         # One new sign-in per expiry, no more.
         assert w.sign_ins - before == 4

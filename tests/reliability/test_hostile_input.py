@@ -80,16 +80,17 @@ def test_a_rejection_with_an_external_entity_never_reads_the_file(secret_file: P
     assert MARKER not in (reason or "")
 
 
-def test_internal_entities_in_an_event_payload_are_never_expanded() -> None:
+def test_an_event_payload_declaring_entities_is_refused_whole() -> None:
     payload = (
         b'<?xml version="1.0"?><!DOCTYPE F [<!ENTITY x "INJECTED">]>'
         + "<Файл><ТекстУведУточ>before &x; after</ТекстУведУточ></Файл>".encode()
     )
-    reason = reason_text(payload)
+    clean = "<Файл><ТекстУведУточ>before after</ТекстУведУточ></Файл>".encode()
     count("hostile inputs tried")
-    assert reason is not None
-    assert reason.startswith("before")
-    assert "INJECTED" not in reason
+    # The one safe parser refuses any DTD: no text (and nothing injected) is taken from it,
+    # while the same document without the DTD is read.
+    assert reason_text(payload) is None
+    assert reason_text(clean) == "before after"
 
 
 def test_an_entity_bomb_in_an_event_payload_is_not_expanded() -> None:

@@ -93,6 +93,8 @@ def reason_text(data: bytes | None) -> str | None:
         return None
     root = _xml_root(data)
     if root is None:
+        if data.lstrip().startswith(b"<"):
+            return None  # XML the safe parser refused (a DTD, entities): nothing is taken
         text = data.decode("utf-8", "replace").strip()
         return text or None
     for name in REASON_ELEMENTS:

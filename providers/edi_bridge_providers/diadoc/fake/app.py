@@ -3,8 +3,9 @@
 It answers the endpoints the adapter uses with Diadoc's paths, query
 parameters and JSON field names, checks the Authorization header on every
 API call, and answers errors with a status code, a text body and the
-``X-Diadoc-ErrorCode`` header. Control endpoints under ``/_fake/`` (no auth,
-loopback only) let tests and developers steer it; see docs/diadoc.md.
+``X-Diadoc-ErrorCode`` header. The control endpoints of the fake scaffold (``/_fake/``, no
+auth, loopback only) and ``POST /_fake/scenario`` let tests and developers steer it;
+see docs/diadoc.md.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from edi_bridge.errors import ValidationError
+from edi_bridge.fakes.base import CONTROL_PREFIX, FakeApp
 from edi_bridge.fakes.scenario import parse_scenario
 
 from .validate import (
@@ -54,8 +56,12 @@ def _arg(request: Request, name: str) -> str:
     return value
 
 
-class DiadocApp:
-    """Routes requests to handlers; every handler runs under the world's lock."""
+class DiadocApp(FakeApp):
+    """Diadoc's routes on the fake scaffold; every handler runs under the world's lock."""
+
+    name = "diadoc"
+    section = "diadoc"
+    world: World
 
     def __init__(
         self,
@@ -67,58 +73,49 @@ class DiadocApp:
         oidc_client_id: str,
         oidc_client_secret: str,
     ) -> None:
-        self.world = world
+        super().__init__(world)
         self.api_client_id = api_client_id
         self.login = login
         self._password = password
         self.oidc_client_id = oidc_client_id
         self._oidc_secret = oidc_client_secret
         self._refresh_tokens: set[str] = set()
-        self.routes: dict[tuple[str, str], tuple[Handler, bool]] = {
-            ("POST", "/V3/Authenticate"): (self.authenticate, False),
-            ("POST", "/connect/token"): (self.oidc_token, False),
-            ("GET", "/GetMyOrganizations"): (self.my_organizations, True),
-            ("GET", "/GetOrganizationsByInnKpp"): (self.organizations_by_inn_kpp, True),
-            ("POST", "/V3/PostMessage"): (self.post_message, True),
-            ("POST", "/ShelfUploadPartInit"): (self.shelf_init, True),
-            ("POST", "/ShelfUploadPart"): (self.shelf_part, True),
-            ("GET", "/V2/ShelfDownload"): (self.shelf_download, True),
-            ("GET", "/V8/GetNewEvents"): (self.new_events, True),
-            ("GET", "/V6/GetMessage"): (self.get_message, True),
-            ("GET", "/V4/GetEntityContent"): (self.entity_content, True),
-            ("GET", "/GetDocumentsByCustomId"): (self.documents_by_custom_id, True),
-            ("POST", "/_fake/counterparties"): (self.control_counterparty, False),
-            ("POST", "/_fake/expire-tokens"): (self.control_expire, False),
-            ("POST", "/_fake/scenario"): (self.control_scenario, False),
-            ("GET", "/_fake/state"): (self.control_state, False),
-        }
+        for method, path, handler, auth in (
+            ("POST", "/V3/Authenticate", self.authenticate, False),
+            ("POST", "/connect/token", self.oidc_token, False),
+            ("GET", "/GetMyOrganizations", self.my_organizations, True),
+            ("GET", "/GetOrganizationsByInnKpp", self.organizations_by_inn_kpp, True),
+            ("POST", "/V3/PostMessage", self.post_message, True),
+            ("POST", "/ShelfUploadPartInit", self.shelf_init, True),
+            ("POST", "/ShelfUploadPart", self.shelf_part, True),
+            ("GET", "/V2/ShelfDownload", self.shelf_download, True),
+            ("GET", "/V8/GetNewEvents", self.new_events, True),
+            ("GET", "/V6/GetMessage", self.get_message, True),
+            ("GET", "/V4/GetEntityContent", self.entity_content, True),
+            ("GET", "/GetDocumentsByCustomId", self.documents_by_custom_id, True),
+            ("POST", CONTROL_PREFIX + "scenario", self.control_scenario, False),
+        ):
+            self.route(method, path, handler, auth)
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        request = Request(environ)
-        route = self.routes.get((request.method, request.path))
-        try:
-            if route is None:
-                known = any(path == request.path for _m, path in self.routes)
-                raise ApiError(
-                    405 if known else 404,
-                    "Http.NotFound",
-                    f"no route {request.method} {request.path}",
-                )
-            handler, needs_auth = route
-            with self.world.lock:
-                key = request.path
-                self.world.calls[key] = self.world.calls.get(key, 0) + 1
-                if needs_auth:
-                    self._check_auth(request)
-                response = handler(request)
-        except ApiError as exc:
-            response = Response(
-                exc.text, status=exc.status, content_type="text/plain; charset=utf-8"
-            )
-            response.headers["X-Diadoc-ErrorCode"] = exc.code
-        return response(environ, start_response)
+    # -- the scaffold's hooks: Diadoc's error answers ------------------------
+
+    def answer_error(self, exc: Exception) -> Response | None:
+        if not isinstance(exc, ApiError):
+            return None
+        response = Response(exc.text, status=exc.status, content_type="text/plain; charset=utf-8")
+        response.headers["X-Diadoc-ErrorCode"] = exc.code
+        return response
+
+    def not_found(self, request: Request) -> Response:
+        known = any(path == request.path for _m, path in self.routes)
+        error = ApiError(
+            405 if known else 404, "Http.NotFound", f"no route {request.method} {request.path}"
+        )
+        return self.answer_error(error) or Response(status=500)
+
+    def authorized(self, request: Request) -> bool:
+        self._check_auth(request)  # raises the ApiError Diadoc answers with
+        return True
 
     # -- auth ------------------------------------------------------------
 
@@ -133,14 +130,11 @@ class DiadocApp:
             token = params.get("ddauth_token")
         elif scheme == "Bearer":
             token = rest.strip()
-        if not token or token not in self.world.tokens:
+        if not self.world.knows(token):
             raise ApiError(401, "DiadocApi.Unauthorized", "missing, invalid or expired token")
 
     def _new_token(self) -> str:
-        token = secrets.token_urlsafe(24)
-        self.world.tokens.add(token)
-        self.world.authentications += 1
-        return token
+        return self.world.issue_credential()
 
     def authenticate(self, request: Request) -> Response:
         if request.args.get("type") != "password":
@@ -457,18 +451,6 @@ class DiadocApp:
 
     # -- control (not part of Diadoc) ----------------------------------------
 
-    def control_counterparty(self, request: Request) -> Response:
-        body = request.get_json(silent=True) or {}
-        try:
-            org = self.world.add_org(org_from_json(body))
-        except ValidationError as exc:
-            raise bad(str(exc)) from None
-        return _json(org.as_json())
-
-    def control_expire(self, request: Request) -> Response:
-        self.world.tokens.clear()
-        return _json({"expired": True})
-
     def control_scenario(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         try:
@@ -477,38 +459,15 @@ class DiadocApp:
             raise bad(str(exc)) from None
         return _json({"scenario": self.world.default_scenario})
 
-    def control_state(self, request: Request) -> Response:
-        return _json(self.world_state())
-
-    def world_state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         world = self.world
         return {
+            **super().state(),
             "messages": len(world.messages),
-            "authentications": world.authentications,
             "events": {box: len(feed) for box, feed in world.feeds.items()},
             "our_box": world.our_org.box_id,
             "default_scenario": world.default_scenario,
         }
 
 
-def org_from_json(body: Mapping[str, Any]) -> Org:
-    """An organization from the control endpoint's JSON (lower-case keys)."""
-    inn = str(body.get("inn") or "")
-    if not inn.isdigit() or len(inn) not in (10, 12):
-        raise ValidationError("inn", "must be 10 or 12 digits")
-    scenario = body.get("scenario")
-    if scenario is not None:
-        scenario = str(parse_scenario(str(scenario)))
-    return Org(
-        inn=inn,
-        kpp=body.get("kpp") or None,
-        name=str(body.get("name") or f"Организация {inn}"),
-        ogrn=body.get("ogrn") or None,
-        full_name=body.get("full_name") or None,
-        position=body.get("position") or None,
-        scenario=scenario,
-        has_box=bool(body.get("has_box", True)),
-    )
-
-
-__all__ = ["DiadocApp", "org_from_json"]
+__all__ = ["DiadocApp"]

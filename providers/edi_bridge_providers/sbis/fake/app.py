@@ -3,7 +3,7 @@
 Endpoints (as SBIS): ``POST /auth/service/`` (``СБИС.Аутентифицировать``),
 ``POST /oauth/service/`` (service token), ``POST /service/?srv=1`` (every
 other method), ``GET /disk/<token>`` (file links). Control endpoints for tests
-and developers live under ``/fake/`` (see docs/sbis.md).
+and developers are the scaffold's, under ``/_fake/`` (see docs/sbis.md).
 
 Errors come back as SBIS sends them: a JSON-RPC ``error`` object with HTTP 500
 for refusals, HTTP 400 for malformed calls, HTTP 401 for a dead session (as a
@@ -14,22 +14,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from edi_bridge.config import flag
 from edi_bridge.errors import ValidationError
+from edi_bridge.fakes.base import FakeApp, Route, probability
 from edi_bridge.fakes.scenario import parse_scenario
 from edi_bridge.fakes.server import FakeOptions
+from edi_bridge.models import Counterparty
 
 from ..wire import (
     ACTION_SEND,
+    AUTH_PATH,
     M_AUTH,
     M_CHANGES,
     M_EXECUTE,
@@ -37,12 +41,15 @@ from ..wire import (
     M_PREPARE,
     M_READ,
     M_WRITE,
+    OAUTH_PATH,
+    SERVICE_PATH,
     SESSION_HEADER,
     STAGE_SEND,
     TOKEN_HEADER,
     YES,
     as_dict,
     as_list,
+    document_uuid,
     parse_datetime,
 )
 from .views import document_view, event_view, stage_view
@@ -87,25 +94,27 @@ def _required(obj: Mapping[str, Any], key: str, where: str) -> Any:
     return value
 
 
-class SbisFake:
+class SbisFake(FakeApp):
     """SBIS on loopback; see the module docstring and docs/sbis.md."""
 
     name = "sbis"
+    section = "sbis"
+    world: World
 
     def __init__(self, options: FakeOptions | None = None) -> None:
         options = options or FakeOptions()
         extra = dict(options.extra)
-        self.settings = {k: extra.get(k, v) for k, v in DEFAULTS.items()}
-        self.world = World(our_inn=self.settings["our_inn"], default_scenario=options.scenario)
+        self.options = {k: extra.get(k, v) for k, v in DEFAULTS.items()}
+        super().__init__(World(our_inn=self.options["our_inn"], default_scenario=options.scenario))
         self.expire_every = int(extra.get("expire_every", "0") or 0)
         self.expire_mode = extra.get("expire_mode", "rpc")  # "rpc" or "string"
         self.shuffle = flag(extra.get("shuffle"), True)
-        self.repeat_rate = float(extra.get("repeat_rate", "0") or 0)
+        self.repeat_rate = probability(extra, "repeat_rate")
         self.sign_extra = flag(extra.get("sign_extra"), False)
         self.rng = random.Random(int(extra["seed"]) if extra.get("seed") else None)
         for key, value in extra.items():
             if key.startswith("scenario."):
-                self.register(key.partition(".")[2], scenario=value)
+                self._plan(key.partition(".")[2], scenario=value)
         self.methods: dict[str, Handler] = {
             M_WRITE: self._write,
             M_PREPARE: self._prepare,
@@ -114,64 +123,85 @@ class SbisFake:
             M_CHANGES: self._changes,
             M_PARTY: self._party,
         }
-        self.calls: list[str] = []  # method names in call order, for tests
+        self.rpc_log: list[str] = []  # method names in call order, for tests
+        self.route("POST", OAUTH_PATH, self._oauth, auth=False)
+        # Both JSON-RPC paths check the session themselves: a dead one is a JSON-RPC error.
+        self.route("POST", AUTH_PATH, lambda r: self._rpc(r, auth=True), auth=False)
+        self.route("POST", SERVICE_PATH.split("?", 1)[0], lambda r: self._rpc(r, auth=False), False)
+        self.route("GET", "/disk/", self._download)
 
     def __repr__(self) -> str:
         return f"<SbisFake documents={len(self.world.documents)}>"
 
-    # -- configuration ------------------------------------------------------
+    # -- the scaffold's hooks -------------------------------------------------
 
-    def exports(self, base_url: str) -> dict[str, str]:
-        s = self.settings
+    def resolve(self, request: Request) -> Route | None:
+        if request.path.startswith("/disk/") and request.method == "GET":
+            return self.routes[("GET", "/disk/")]  # file links: /disk/<token>
+        return super().resolve(request)
+
+    def authorized(self, request: Request) -> bool:
+        return self.world.knows(request.headers.get(SESSION_HEADER)) or self.world.knows(
+            request.headers.get(TOKEN_HEADER)
+        )
+
+    def unauthorized(self, request: Request) -> Response:
+        return _json_response({"error": "Unauthorized"}, 401)
+
+    # -- steering ------------------------------------------------------------
+
+    def settings(self, base_url: str) -> dict[str, str]:
+        s = self.options
         return {
-            "EDI_BRIDGE_SBIS_BASE_URL": base_url,
-            "EDI_BRIDGE_SBIS_LOGIN": s["login"],
-            "EDI_BRIDGE_SBIS_PASSWORD": s["password"],
-            "EDI_BRIDGE_SBIS_OUR_INN": s["our_inn"],
-            "EDI_BRIDGE_SBIS_OUR_KPP": s["our_kpp"],
-            "EDI_BRIDGE_SBIS_OUR_NAME": s["our_name"],
+            "sbis.base_url": base_url,
+            "sbis.login": s["login"],
+            "sbis.password": s["password"],
+            "sbis.our_inn": s["our_inn"],
+            "sbis.our_kpp": s["our_kpp"],
+            "sbis.our_name": s["our_name"],
         }
 
-    def register(self, inn: str, **plan: Any) -> None:
-        """How the counterparty with ``inn`` behaves (scenario, ogrn, reachable…)."""
+    def add_counterparty(
+        self, counterparty: Counterparty, scenario: str | None = None, **plan: Any
+    ) -> str:
+        """How the counterparty behaves; ``plan``: ``reachable``, ``operator`` (a roaming
+        box is another operator's id). Returns its INN, SBIS's key for it."""
+        self._plan(
+            counterparty.inn,
+            scenario=scenario,
+            ogrn=counterparty.ogrn,
+            full_name=counterparty.signatory.full_name,
+            position=counterparty.signatory.position,
+            **plan,
+        )
+        return counterparty.inn
+
+    def _plan(self, inn: str, **plan: Any) -> None:
         if plan.get("scenario"):
             parse_scenario(str(plan["scenario"]))  # refuse a bad scenario up front
-        unknown = set(plan) - {f.name for f in PartyPlan.__dataclass_fields__.values()}
+        unknown = set(plan) - {f.name for f in dataclasses.fields(PartyPlan)}
         if unknown:
-            raise ValidationError("counterparty", f"unknown settings {sorted(unknown)}")
+            raise ValidationError("counterparty", f"unknown options {sorted(unknown)}")
         with self.world.lock:
             self.world.plans[inn] = PartyPlan(**plan)
 
-    def expire_sessions(self) -> None:
+    def documents_for_key(self, idempotency_key: str) -> int:
         with self.world.lock:
-            self.world.expire_all()
+            return 1 if document_uuid(idempotency_key) in self.world.documents else 0
 
     def documents_numbered(self, number: str) -> int:
         with self.world.lock:
             return sum(1 for d in self.world.documents.values() if d.number == number)
 
-    # -- WSGI ---------------------------------------------------------------
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        request = Request(environ)
-        response = self._route(request)
-        return response(environ, start_response)
-
-    def _route(self, request: Request) -> Response:
-        path = request.path
-        if path.startswith("/fake/"):
-            return self._control(request)
-        if path.startswith("/disk/") and request.method == "GET":
-            return self._download(request)
-        if request.method != "POST":
-            return Response("Method Not Allowed", status=405)
-        if path == "/oauth/service/":
-            return self._oauth(request)
-        if path in ("/auth/service/", "/service/"):
-            return self._rpc(request, auth=path == "/auth/service/")
-        return Response("Not Found", status=404)
+    def state(self) -> dict[str, Any]:
+        docs = list(self.world.documents.values())
+        return {
+            **super().state(),
+            "documents": len(docs),
+            "sent": sum(1 for d in docs if d.sent),
+            "states": {d.id: str(d.state) for d in docs},
+            "events": len(self.world.events),
+        }
 
     # -- auth ---------------------------------------------------------------
 
@@ -180,21 +210,12 @@ class SbisFake:
             body = json.loads(request.get_data())
         except ValueError:
             return _json_response({"error": "Некорректный запрос"}, 400)
-        s = self.settings
+        s = self.options
         given = {k: as_dict(body).get(k) for k in ("app_client_id", "app_secret", "secret_key")}
         if given != {k: s[k] for k in given}:
             return _json_response({"error": "Неверные параметры авторизации"}, 401)
-        with self.world.lock:
-            token = self.world.new_token()
+        token = self.world.issue_credential()
         return _json_response({"token": token, "sid": token})
-
-    def _authorized(self, request: Request) -> bool:
-        sid = request.headers.get(SESSION_HEADER)
-        token = request.headers.get(TOKEN_HEADER)
-        with self.world.lock:
-            return (sid is not None and sid in self.world.sessions) or (
-                token is not None and token in self.world.tokens
-            )
 
     def _expired(self, request_id: Any) -> Response:
         if self.expire_mode == "string":
@@ -229,16 +250,15 @@ class SbisFake:
         request_id = body.get("id")
         method = str(body["method"])
         params = as_dict(body.get("params"))
-        self.calls.append(method)
+        self.rpc_log.append(method)
         if auth:
             if method != M_AUTH:
                 return self._error(request_id, FakeError("Method not found", code=-32601, http=404))
             return self._authenticate(request_id, params)
-        with self.world.lock:
-            self.world.calls += 1
-            if self.expire_every and self.world.calls % self.expire_every == 0:
-                self.world.expire_all()  # the session dies mid-run
-        if not self._authorized(request):
+        self.world.rpc_calls += 1
+        if self.expire_every and self.world.rpc_calls % self.expire_every == 0:
+            self.world.expire_credentials()  # the session dies mid-run
+        if not self.authorized(request):
             return self._expired(request_id)
         handler = self.methods.get(method)
         if handler is None:
@@ -272,15 +292,14 @@ class SbisFake:
     def _authenticate(self, request_id: Any, params: dict[str, Any]) -> Response:
         given = as_dict(params.get("Параметр"))
         if (given.get("Логин"), given.get("Пароль")) != (
-            self.settings["login"],
-            self.settings["password"],
+            self.options["login"],
+            self.options["password"],
         ):
             return self._error(
                 request_id,
                 FakeError("Неверный логин или пароль", code=-32001, http=401),
             )
-        with self.world.lock:
-            sid = self.world.new_session()
+        sid = self.world.issue_credential()
         return _json_response({"jsonrpc": "2.0", "result": sid, "id": request_id})
 
     # -- methods ------------------------------------------------------------
@@ -502,41 +521,11 @@ class SbisFake:
     # -- files and control ----------------------------------------------------
 
     def _download(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _json_response({"error": "Unauthorized"}, 401)
         token = request.path.rsplit("/", 1)[-1]
-        with self.world.lock:
-            data = self.world.files.get(token)
+        data = self.world.files.get(token)
         if data is None:
             return Response("Not Found", status=404)
         return Response(data, content_type="application/octet-stream")
-
-    def _control(self, request: Request) -> Response:
-        path = request.path
-        if path == "/fake/counterparties" and request.method == "POST":
-            body = as_dict(json.loads(request.get_data() or b"{}"))
-            inn = str(body.pop("inn", ""))
-            if not inn:
-                return _json_response({"error": "inn: required"}, 400)
-            try:
-                self.register(inn, **body)
-            except (ValidationError, TypeError) as exc:
-                return _json_response({"error": str(exc)}, 400)
-            return _json_response({"ok": True})
-        if path == "/fake/expire" and request.method == "POST":
-            self.expire_sessions()
-            return _json_response({"ok": True})
-        if path == "/fake/state" and request.method == "GET":
-            with self.world.lock:
-                docs = list(self.world.documents.values())
-                summary = {
-                    "documents": len(docs),
-                    "sent": sum(1 for d in docs if d.sent),
-                    "states": {d.id: str(d.state) for d in docs},
-                    "events": len(self.world.events),
-                }
-            return _json_response(summary)
-        return Response("Not Found", status=404)
 
 
 __all__ = ["SbisFake", "event_view"]
