@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+import tenacity
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -19,6 +21,7 @@ from edi_bridge.errors import (
     Conflict,
     Forbidden,
     ProviderNotFound,
+    RateLimited,
     RejectedRequest,
     TransientError,
 )
@@ -211,3 +214,41 @@ def test_tls_verification_stays_on_for_hosts_other_than_loopback() -> None:
         Transport.from_config("x", {"tls_verify": "false"}, "https://example.ru")
     local = Transport.from_config("x", {"tls_verify": "false"}, "http://127.0.0.1:1")
     assert local.tls_verify is False
+
+
+def test_a_retry_after_beyond_the_cap_is_not_waited_for() -> None:
+    policy = RetryPolicy(attempts=2, base_delay=0.01, max_retry_after=0.05)
+    calls: list[float] = []
+
+    def limited() -> None:
+        calls.append(time.monotonic())
+        raise RateLimited("rate limited", retry_after=3600, provider="test")
+
+    with pytest.raises(RateLimited):
+        policy.call(limited)
+    assert len(calls) == 2
+    assert calls[1] - calls[0] < 1
+
+
+def _waits(policy: RetryPolicy, attempt: int, n: int) -> list[float]:
+    waits = []
+    for _ in range(n):
+        state = tenacity.RetryCallState(
+            retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={}
+        )
+        state.attempt_number = attempt
+        state.set_exception((TransientError, TransientError("x"), None))
+        waits.append(policy._wait(state))
+    return waits
+
+
+def test_retries_are_jittered_and_capped() -> None:
+    random.seed(5)
+    policy = RetryPolicy(attempts=6, base_delay=0.2, max_delay=1.0)
+    for attempt in (1, 2, 3, 6):
+        waits = _waits(policy, attempt, 200)
+        ceiling = min(1.0, 0.2 * 2 ** (attempt - 1))
+        assert all(0 <= w <= ceiling for w in waits)
+        assert len(set(waits)) > 150, "waits are not jittered"
+        # Full jitter: spread over the whole range, not bunched at the top.
+        assert min(waits) < ceiling / 4 < ceiling * 3 / 4 < max(waits)

@@ -11,6 +11,7 @@ API that is the same on every fake:
 * ``expire_credentials()`` — every issued token or session dies now;
 * ``documents_for_key(idempotency_key)`` — how many documents the fake holds for
   one send (0 or 1 when nothing was sent twice);
+* ``signatures_for_key(idempotency_key)`` — the signatures it holds for that send;
 * ``settings(base_url)`` — the Bridge settings (``section.key``) that point the
   adapter at the fake; ``exports(base_url)`` gives the same as ``EDI_BRIDGE_*``
   variables.
@@ -184,6 +185,11 @@ class FakeApp:
 
     def documents_for_key(self, idempotency_key: str) -> int:
         raise UnsupportedFeature(self.name, "documents (a carrier holds none)")
+
+    def signatures_for_key(self, idempotency_key: str) -> dict[str, bytes]:
+        """The signatures the operator holds for one send, by role (``ours``,
+        ``counterparty``): what the contracts compare with what the Bridge kept."""
+        raise UnsupportedFeature(self.name, "signatures (a carrier holds none)")
 
     @property
     def sign_ins(self) -> int:

@@ -128,6 +128,22 @@ class DiadocFake(DiadocApp):
             key = (self.our_box_id, custom_document_id(idempotency_key))
             return len(self.world.custom_ids.get(key, []))
 
+    def signatures_for_key(self, idempotency_key: str) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        with self.world.lock:
+            key = (self.our_box_id, custom_document_id(idempotency_key))
+            for message_id, entity_id in self.world.custom_ids.get(key, [])[:1]:
+                for entity in self.world.messages[message_id]["Entities"]:
+                    if entity.get("EntityType") != "Signature":
+                        continue
+                    if entity.get("ParentEntityId") != entity_id:
+                        continue
+                    role = (
+                        "ours" if entity.get("SignerBoxId") == self.our_box_id else "counterparty"
+                    )
+                    found[role] = self.world.contents[(message_id, entity["EntityId"])]
+        return found
+
 
 def make_fake(options: FakeOptions) -> DiadocFake:
     """Entry point of the ``edi_bridge.fakes`` group."""

@@ -186,8 +186,23 @@ class SbisFake(FakeApp):
             self.world.plans[inn] = PartyPlan(**plan)
 
     def documents_for_key(self, idempotency_key: str) -> int:
+        """The document behind the key's ``Идентификатор`` and its twins: a second
+        document for one send would carry another id but the same number."""
         with self.world.lock:
-            return 1 if document_uuid(idempotency_key) in self.world.documents else 0
+            doc = self.world.documents.get(document_uuid(idempotency_key))
+            if doc is None:
+                return 0
+            return sum(1 for d in self.world.documents.values() if d.number == doc.number)
+
+    def signatures_for_key(self, idempotency_key: str) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        with self.world.lock:
+            doc = self.world.documents.get(document_uuid(idempotency_key))
+            # The contract is the first attachment that is not a service file (receipts).
+            main = next((a for a in doc.attachments if not a.service), None) if doc else None
+            for sig in main.signatures if main else []:
+                found["ours" if sig.inn == self.world.our_inn else "counterparty"] = sig.data
+        return found
 
     def documents_numbered(self, number: str) -> int:
         with self.world.lock:
