@@ -183,7 +183,7 @@ def test_fake_refuses_malformed_messages_like_the_api(
     change: Any,
     message: str,
 ) -> None:
-    from edi_bridge_providers.diadoc.messages import build_message
+    from edi_bridge_providers.diadoc.wire import build_message
 
     request = send_request(fake, tmp_path, "malformed")
     body = build_message(

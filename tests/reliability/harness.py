@@ -118,7 +118,7 @@ def mock_view(db: Path) -> dict[str, AtOperator]:
 
 
 def diadoc_view(fake: DiadocFake, keys: Iterable[str]) -> dict[str, AtOperator]:
-    from edi_bridge_providers.diadoc.messages import custom_document_id
+    from edi_bridge_providers.diadoc.wire import custom_document_id
 
     world = fake.world
     view = {}

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from edi_bridge_providers.diadoc.events import reason_text, universal_code
 from edi_bridge_providers.diadoc.fake import DiadocFake
+from edi_bridge_providers.diadoc.feed import reason_text, universal_code
 from edi_bridge_providers.mock import messages
 from edi_bridge_providers.russianpost import RussianPostCarrier
 from hypothesis import HealthCheck, given, settings

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from edi_bridge_providers.sbis.changes import Cursor, classify, dedupe_sorted, events_of
+from edi_bridge_providers.sbis.feed import Cursor, classify, dedupe_sorted, events_of
 from edi_bridge_providers.sbis.wire import MSK, format_datetime
 
 from edi_bridge import Bridge, ExchangeStatus

@@ -8,8 +8,8 @@ from .adapter import DiadocProvider
 from .auth import OidcAuth, PasswordAuth
 from .client import DiadocClient
 from .errors import map_error
-from .messages import custom_document_id, operation_id
 from .settings import HOSTS, DiadocSettings
+from .wire import custom_document_id, operation_id
 
 __all__ = [
     "HOSTS",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import requests
+
 from edi_bridge.errors import (
     AuthError,
     Conflict,
@@ -22,21 +24,15 @@ from edi_bridge.errors import (
     RejectedRequest,
     TransientError,
 )
-from edi_bridge.masking import mask_secrets
+from edi_bridge.http import json_body, short_text
 
 from .wire import SESSION_CODES
 
 PROVIDER = "sbis"
-_MAX_TEXT = 300
 
 
 class SessionExpired(AuthError):
     """The session or token is no longer valid; the client signs in again once."""
-
-
-def _text(value: Any) -> str:
-    text = str(mask_secrets(value)) if value is not None else ""
-    return " ".join(text.split())[:_MAX_TEXT]
 
 
 def _int(value: Any) -> int | None:
@@ -50,13 +46,13 @@ def error_from_payload(status: int, error: Any) -> ProviderError:
     """Map one ``error`` member (object or plain string) with its HTTP status."""
     if isinstance(error, dict):
         code = _int(error.get("code"))
-        message = _text(error.get("message")) or "error"
-        details = _text(error.get("details"))
+        message = short_text(error.get("message")) or "error"
+        details = short_text(error.get("details"))
         if details and details != message:
             message = f"{message}: {details}"
     else:
         code = None
-        message = _text(error) or "error"
+        message = short_text(error) or "error"
     kwargs: dict[str, Any] = {
         "provider": PROVIDER,
         "status": status,
@@ -91,4 +87,36 @@ def error_from_body(status: int, body: bytes) -> ProviderError:
     return error_from_payload(status, text)
 
 
-__all__ = ["SessionExpired", "error_from_body", "error_from_payload"]
+def payload_of(resp: requests.Response) -> Any:
+    """The JSON body of any answer (an error answer too), or None."""
+    try:
+        return json.loads(resp.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def rpc_result(resp: requests.Response, method: str) -> Any:
+    """The ``result`` of a JSON-RPC answer, or the mapped error.
+
+    A 5xx without a JSON-RPC error and a success that is not JSON (a proxy's page, a
+    garbled body) are transient: the call may have gone through, and SBIS calls are
+    idempotent by Идентификатор.
+    """
+    payload = payload_of(resp)
+    has_error = isinstance(payload, dict) and "error" in payload
+    if resp.status_code >= 300 or has_error:
+        raise error_from_body(resp.status_code, resp.content)
+    if payload is None:
+        json_body(resp, provider=PROVIDER)  # raises the transient "not JSON" error
+    if not isinstance(payload, dict) or "result" not in payload:
+        raise RejectedRequest(f"{method}: answer without result", provider=PROVIDER)
+    return payload["result"]
+
+
+__all__ = [
+    "SessionExpired",
+    "error_from_body",
+    "error_from_payload",
+    "payload_of",
+    "rpc_result",
+]

@@ -18,7 +18,7 @@ from edi_bridge.fakes.scenario import parse_scenario
 from edi_bridge.fakes.server import FakeOptions
 from edi_bridge.models import Counterparty
 
-from ..messages import custom_document_id
+from ..wire import custom_document_id
 from .app import DiadocApp
 from .world import Org, World
 

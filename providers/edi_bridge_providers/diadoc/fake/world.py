@@ -21,7 +21,7 @@ from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, Scenario
 from edi_bridge.requisites import check_inn
 
-from ..events import datetime_to_ticks
+from ..feed import datetime_to_ticks
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
 _NS = uuid.UUID("6f1c9a3e-2b4d-4c8e-9a51-3d2f7e6b8c10")

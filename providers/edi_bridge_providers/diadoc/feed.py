@@ -1,0 +1,260 @@
+"""Diadoc box events (GetNewEvents V8) normalized into :class:`ProviderEvent`.
+
+Only what the counterparty did to a document *we* sent matters here:
+
+* a ``Receipt``/``InvoiceReceipt`` attachment (or a UniversalMessage with code
+  1999) on our document: **delivered**;
+* a ``Signature`` entity on our document from another box: **signed**, with
+  its bytes;
+* ``XmlSignatureRejection``, the older ``SignatureRequestRejection`` or a
+  UniversalMessage with code 3999 on our document: **rejected**, with the
+  reason text read from its content;
+* a ``RevocationRequest`` from the counterparty: **revoked**, with its text.
+
+A normalized event's id is ``<EventId>:<EntityId>``: stable across repeats of
+the same box event, distinct for the entities of one patch. The document id is
+``<MessageId>:<EntityId of our document>``, as the adapter returns on send.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from lxml import etree
+
+from edi_bridge.errors import UnsafeInput
+from edi_bridge.provider import ProviderEvent, ProviderEventKind
+from edi_bridge.safexml import parse_untrusted
+
+DELIVERY_TYPES = frozenset({"Receipt", "InvoiceReceipt"})
+REJECTION_TYPES = frozenset({"XmlSignatureRejection", "SignatureRequestRejection"})
+UNIVERSAL = "UniversalMessage"
+REVOCATION = "RevocationRequest"
+UNIVERSAL_REJECTION = "3999"
+UNIVERSAL_RECEIPT = "1999"
+# Elements that carry the human text in the FNS formats (rejection, revocation).
+REASON_ELEMENTS = ("ТекстУведУточ", "ТекстПредАнн", "Текст", "Comment", "Reason")
+_EPOCH_TICKS = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+_MAX_XML = 5 * 1024 * 1024
+
+ContentLoader = Callable[[str, str], bytes]
+"""(message id, entity id) -> entity content, for entities sent without it."""
+
+
+def ticks_to_datetime(ticks: Any) -> dt.datetime | None:
+    """.NET ticks (100 ns since 0001-01-01 UTC), as Diadoc's timestamps are."""
+    if isinstance(ticks, Mapping):
+        ticks = ticks.get("Ticks")
+    try:
+        value = int(ticks)
+    except (TypeError, ValueError):
+        return None
+    if value <= 0:
+        return None
+    return _EPOCH_TICKS + dt.timedelta(microseconds=value // 10)
+
+
+def datetime_to_ticks(when: dt.datetime) -> int:
+    delta = when.astimezone(dt.UTC) - _EPOCH_TICKS
+    return (delta.days * 86_400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
+
+
+def entity_content(entity: Mapping[str, Any]) -> bytes | None:
+    content = entity.get("Content")
+    data = content.get("Data") if isinstance(content, Mapping) else None
+    if not data:
+        return None
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _xml_root(data: bytes) -> Any:
+    if len(data) > _MAX_XML or not data.lstrip().startswith(b"<"):
+        return None
+    try:
+        return parse_untrusted(data, limit=_MAX_XML, what="reason XML")
+    except UnsafeInput:
+        return None  # not the FNS XML: the caller takes the text as it is
+
+
+def _local(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def reason_text(data: bytes | None) -> str | None:
+    """The reason a counterparty gave: from the FNS XML, or the plain text itself."""
+    if not data:
+        return None
+    root = _xml_root(data)
+    if root is None:
+        if data.lstrip().startswith(b"<"):
+            return None  # XML the safe parser refused (a DTD, entities): nothing is taken
+        text = data.decode("utf-8", "replace").strip()
+        return text or None
+    for name in REASON_ELEMENTS:
+        for element in root.iter():
+            if _local(element.tag) == name and (element.text or "").strip():
+                return " ".join(str(element.text).split())
+            value = element.attrib.get(name) if _local(element.tag) else None
+            if value and value.strip():
+                return " ".join(value.split())
+    return None
+
+
+def universal_code(data: bytes | None) -> str | None:
+    """The message code of a UniversalMessage (*unconfirmed* layout: any
+    element or attribute whose name contains ``Код`` or ``Code`` holding 1999/2999/3999)."""
+    root = _xml_root(data) if data else None
+    if root is None:
+        return None
+    for element in root.iter():
+        name = _local(element.tag)
+        candidates = [(name, element.text or ""), *element.attrib.items()]
+        for key, value in candidates:
+            text = str(value).strip()
+            if ("Код" in str(key) or "Code" in str(key)) and text in ("1999", "2999", "3999"):
+                return text
+    return None
+
+
+def _author(entity: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]) -> str | None:
+    """The box that made an attachment: the signer of its signature in the same batch."""
+    if entity.get("EntityType") == "Signature":
+        return entity.get("SignerBoxId")
+    for other in entities:
+        if other.get("EntityType") == "Signature" and other.get("ParentEntityId") == entity.get(
+            "EntityId"
+        ):
+            signer = other.get("SignerBoxId")
+            return str(signer) if signer else None
+    return None
+
+
+def normalize(
+    box_event: Mapping[str, Any],
+    our_box: str,
+    load_content: ContentLoader,
+    *,
+    our_documents: Callable[[str, str], bool] = lambda _m, _e: True,
+) -> list[ProviderEvent]:
+    """The normalized events in one box event (often none)."""
+    body = box_event.get("Patch") or box_event.get("Message")
+    if not isinstance(body, Mapping):
+        return []
+    event_id = str(box_event.get("EventId") or "")
+    message_id = str(body.get("MessageId") or box_event.get("MessageId") or "")
+    if not event_id or not message_id:
+        return []
+    at = (
+        ticks_to_datetime(box_event.get("Timestamp"))
+        or ticks_to_datetime(body.get("TimestampTicks"))
+        or dt.datetime.now(dt.UTC)
+    )
+    entities: list[Mapping[str, Any]] = [
+        e for e in body.get("Entities") or [] if isinstance(e, Mapping)
+    ]
+    # Entities whose parent arrives in the same batch belong to that newcomer
+    # (the signature under a receipt), not to our document.
+    local_ids = {e.get("EntityId") for e in entities}
+    out: list[ProviderEvent] = []
+    for entity in entities:
+        parent = entity.get("ParentEntityId")
+        entity_id = entity.get("EntityId")
+        if not parent or not entity_id or parent in local_ids:
+            continue
+        if not our_documents(message_id, str(parent)):
+            continue
+        author = _author(entity, entities)
+        if author == our_box:
+            continue  # our own signatures and documents
+        kind: ProviderEventKind | None = None
+        reason: str | None = None
+        signature: bytes | None = None
+        etype = entity.get("EntityType")
+        atype = entity.get("AttachmentType")
+
+        def content(entity: Mapping[str, Any] = entity) -> bytes:
+            found = entity_content(entity)
+            if found is None:
+                found = load_content(message_id, str(entity["EntityId"]))
+            return found
+
+        if etype == "Signature":
+            if author is None:
+                continue
+            kind, signature = ProviderEventKind.SIGNED, content()
+        elif etype != "Attachment":
+            continue
+        elif atype in DELIVERY_TYPES:
+            kind = ProviderEventKind.DELIVERED
+        elif atype in REJECTION_TYPES:
+            kind, reason = ProviderEventKind.REJECTED, reason_text(content())
+        elif atype == REVOCATION:
+            kind, reason = ProviderEventKind.REVOKED, reason_text(content())
+        elif atype == UNIVERSAL:
+            data = content()
+            code = universal_code(data)
+            if code == UNIVERSAL_REJECTION:
+                kind, reason = ProviderEventKind.REJECTED, reason_text(data)
+            elif code == UNIVERSAL_RECEIPT:
+                kind = ProviderEventKind.DELIVERED
+        if kind is None:
+            continue
+        out.append(
+            ProviderEvent(
+                event_id=f"{event_id}:{entity_id}",
+                kind=kind,
+                document_id=f"{message_id}:{parent}",
+                at=at,
+                reason=reason
+                or ("rejected without a reason" if kind is ProviderEventKind.REJECTED else None),
+                signature=signature,
+                raw={
+                    "EventId": event_id,
+                    "IndexKey": box_event.get("IndexKey"),
+                    "MessageId": message_id,
+                    "EntityId": entity_id,
+                    "EntityType": etype,
+                    "AttachmentType": atype,
+                },
+            )
+        )
+    return out
+
+
+def next_cursor(keys: Sequence[str], previous: str | None, full_page: bool) -> str | None:
+    """Where to resume after a page whose events had IndexKeys ``keys``.
+
+    After the last page of the feed: the last key. After a full page: the key
+    *before* the page's trailing run of equal keys (a run of one included),
+    because two events may share an IndexKey across a page boundary (a known
+    Diadoc fault) and a server reading ``afterIndexKey`` strictly would skip
+    the second. The next page then repeats that run; the repeats are dropped by
+    event id. A page made only of one key must move on, or paging would stall.
+    """
+    if not keys:
+        return previous
+    last = keys[-1]
+    if not full_page:
+        return last
+    for key in reversed(keys):
+        if key != last:
+            return key
+    return last
+
+
+__all__ = [
+    "ContentLoader",
+    "datetime_to_ticks",
+    "next_cursor",
+    "normalize",
+    "reason_text",
+    "ticks_to_datetime",
+    "universal_code",
+]
