@@ -30,6 +30,7 @@ from .answers import (
     not_html,
     retry_after_seconds,
     short_text,
+    transport_error,
 )
 from .client import HttpClient
 from .credentials import TOKEN_MARGIN, Credential
@@ -50,4 +51,5 @@ __all__ = [
     "not_html",
     "retry_after_seconds",
     "short_text",
+    "transport_error",
 ]

@@ -115,17 +115,21 @@ class ErrorMap:
         except (UnicodeDecodeError, LookupError):
             return ""
 
+    def error_class(self, status: int, code: str | None, message: str) -> type[ProviderError]:
+        """Which error: the operator's code first, then the status."""
+        cls = self.codes.get(code) if code is not None else None
+        if cls is not None:
+            return cls
+        if status == 429:
+            return RateLimited
+        if status >= 500:
+            return self.statuses.get(status, TransientError)
+        return self.statuses.get(status, RejectedRequest)
+
     def classify(
         self, status: int, code: str | None, message: str, retry_after: float | None = None
     ) -> ProviderError:
-        cls = self.codes.get(code) if code is not None else None
-        if cls is None:
-            if status == 429:
-                cls = RateLimited
-            elif status >= 500:
-                cls = self.statuses.get(status, TransientError)
-            else:
-                cls = self.statuses.get(status, RejectedRequest)
+        cls = self.error_class(status, code, message)
         if issubclass(cls, RateLimited):
             return cls(
                 message, retry_after=retry_after, provider=self.provider, status=status, code=code
@@ -137,6 +141,23 @@ class ErrorMap:
         message = f"{_where(resp)}: {text}".strip(": ")
         retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
         return self.classify(resp.status_code, self.code(resp), message, retry_after)
+
+
+def transport_error(
+    exc: requests.RequestException, what: str, timeout: float, provider: str
+) -> TransientError:
+    """A request that got no (whole) answer, as the transient error that says why."""
+    if isinstance(exc, requests.Timeout):
+        reason = f"no answer within {timeout:g}s"
+    elif isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        reason = f"answer cut off mid-body ({type(exc).__name__})"
+    elif isinstance(exc, requests.ConnectionError):
+        reason = f"connection failed ({type(exc).__name__})"
+    else:
+        reason = type(exc).__name__
+    return TransientError(f"{what}: {reason}", provider=provider)
 
 
 # -- answers -----------------------------------------------------------------
@@ -172,4 +193,5 @@ __all__ = [
     "not_html",
     "retry_after_seconds",
     "short_text",
+    "transport_error",
 ]

@@ -10,7 +10,14 @@ import requests
 
 from ..errors import AuthError, ConfigurationError, RateLimited, TransientError
 from ..retry import RetryPolicy
-from .answers import ErrorMap, ErrorMapper, is_loopback, json_body, retry_after_seconds
+from .answers import (
+    ErrorMap,
+    ErrorMapper,
+    is_loopback,
+    json_body,
+    retry_after_seconds,
+    transport_error,
+)
 from .credentials import Credential
 from .transport import RateLimiter, Transport
 
@@ -97,26 +104,9 @@ class HttpClient:
         with self.limiter:
             try:
                 resp = self.session.request(method, self.url(path), timeout=self.timeout, **kwargs)
-            except requests.Timeout:
-                raise TransientError(
-                    f"{method} {path}: no answer within {self.timeout:g}s", provider=self.provider
-                ) from None
-            except requests.ConnectionError as exc:
-                raise TransientError(
-                    f"{method} {path}: connection failed ({type(exc).__name__})",
-                    provider=self.provider,
-                ) from None
-            except (
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ) as exc:
-                raise TransientError(
-                    f"{method} {path}: answer cut off mid-body ({type(exc).__name__})",
-                    provider=self.provider,
-                ) from None
             except requests.RequestException as exc:
-                raise TransientError(
-                    f"{method} {path}: {type(exc).__name__}", provider=self.provider
+                raise transport_error(
+                    exc, f"{method} {path}", self.timeout, self.provider
                 ) from None
         if resp.status_code in ok:
             return resp

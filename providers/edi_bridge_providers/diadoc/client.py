@@ -37,7 +37,7 @@ def make_auth(settings: DiadocSettings) -> Credential:
             client_secret=settings.client_secret,
             refresh_token=settings.refresh_token,
             scope=settings.scope,
-            verify=settings.tls_verify,
+            verify=settings.transport.tls_verify,
         )
     assert settings.api_client_id is not None
     assert settings.login is not None

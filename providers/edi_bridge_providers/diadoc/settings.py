@@ -22,6 +22,7 @@ HOSTS = {
 SHELF_THRESHOLD = 500 * 1024  # bodies above this go through the shelf
 PART_SIZE = 3 * 1024 * 1024  # shelf part size (Diadoc's documented 3 MB)
 SECRET_KEYS = ("password", "client_secret", "refresh_token")
+TRANSPORT = Transport(timeout=60.0, rate=100.0, max_connections=4)
 
 
 def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
@@ -53,12 +54,7 @@ class DiadocSettings:
     scope: str | None = None
     box_id: str | None = None
     inn: str | None = None
-    rate: float = 100.0
-    max_connections: int = 4
-    timeout: float = 60.0
-    tls_verify: bool | str = True
-    retry_attempts: int = 4
-    retry_base_delay: float = 0.2
+    transport: Transport = dataclasses.field(default_factory=lambda: TRANSPORT)
     contract_type: str = "Договор"
     shelf_threshold: int = SHELF_THRESHOLD
     part_size: int = PART_SIZE
@@ -71,17 +67,6 @@ class DiadocSettings:
                 value = "***"
             shown.append(f"{field.name}={value!r}")
         return f"DiadocSettings({', '.join(shown)})"
-
-    @property
-    def transport(self) -> Transport:
-        return Transport(
-            timeout=self.timeout,
-            retry_attempts=self.retry_attempts,
-            retry_base_delay=self.retry_base_delay,
-            rate=self.rate,
-            max_connections=self.max_connections,
-            tls_verify=self.tls_verify,
-        )
 
     def retry_policy(self) -> RetryPolicy:
         return self.transport.retry_policy()
@@ -116,9 +101,7 @@ class DiadocSettings:
         if missing:
             names = ", ".join(f"diadoc.{k} ({env_name('diadoc.' + k.split()[0])})" for k in missing)
             raise ConfigurationError(f"diadoc: {auth} authentication needs {names}")
-        transport = Transport.from_config(
-            "diadoc", cfg, base_url, timeout=60.0, rate=100.0, max_connections=4
-        )
+        transport = Transport.from_config("diadoc", cfg, base_url, **dataclasses.asdict(TRANSPORT))
         return cls(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -132,12 +115,7 @@ class DiadocSettings:
             scope=get("scope"),
             box_id=get("box_id"),
             inn=get("inn"),
-            rate=transport.rate,
-            max_connections=transport.max_connections,
-            timeout=transport.timeout,
-            tls_verify=transport.tls_verify,
-            retry_attempts=transport.retry_attempts,
-            retry_base_delay=transport.retry_base_delay,
+            transport=transport,
             contract_type=get("contract_type") or "Договор",
             shelf_threshold=int(_number(cfg, "shelf_threshold", SHELF_THRESHOLD)),
             part_size=int(_number(cfg, "part_size", PART_SIZE)),

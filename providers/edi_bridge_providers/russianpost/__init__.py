@@ -45,7 +45,7 @@ from edi_bridge.errors import (
     TransientError,
     UnsafeInput,
 )
-from edi_bridge.http import RateLimiter, Transport, is_loopback
+from edi_bridge.http import RateLimiter, Transport, is_loopback, transport_error
 from edi_bridge.paper.carrier import Carrier, CarrierContext, ShipmentStatus, TrackingRecord
 from edi_bridge.paper.tracking import check_russian_post
 
@@ -203,14 +203,8 @@ class RussianPostCarrier(Carrier):
                 raise _fault_error(exc) from None
             except zeep.exceptions.TransportError as exc:
                 raise _transport_error(exc) from None
-            except requests.Timeout:
-                raise TransientError(
-                    f"no answer within {self.timeout:g}s", provider=self.name
-                ) from None
             except requests.RequestException as exc:
-                raise TransientError(
-                    f"connection failed ({type(exc).__name__})", provider=self.name
-                ) from None
+                raise transport_error(exc, "getOperationHistory", self.timeout, self.name) from None
             except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden):
                 raise UnsafeInput(
                     "russianpost: the answer declares a DTD or XML entities; refused"

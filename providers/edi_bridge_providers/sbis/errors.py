@@ -15,16 +15,12 @@ import requests
 
 from edi_bridge.errors import (
     AuthError,
-    Conflict,
-    Forbidden,
-    PaymentRequired,
     ProviderError,
     ProviderNotFound,
-    RateLimited,
     RejectedRequest,
     TransientError,
 )
-from edi_bridge.http import json_body, short_text
+from edi_bridge.http import ErrorMap, json_body, short_text
 
 from .wire import SESSION_CODES
 
@@ -42,8 +38,33 @@ def _int(value: Any) -> int | None:
         return None
 
 
+class SbisErrors(ErrorMap):
+    """SBIS's rules over the shared map: a JSON-RPC code that repeats an HTTP meaning
+    (402, 403, 404, 409, 429) counts as that status; a refusal answered with 500 and a
+    code is not transient; -32603 (internal error) is; text "не найден" is not-found."""
+
+    def error_class(self, status: int, code: str | None, message: str) -> type[ProviderError]:
+        number = _int(code)
+        if status == 401 or number in SESSION_CODES:
+            return SessionExpired
+        if number == -32603:
+            return TransientError
+        effective = status
+        if number is not None and (number in self.statuses or number == 429):
+            effective = number
+        elif number is not None and status >= 500 and status not in (502, 503, 504):
+            effective = 400  # SBIS answers a refusal with 500 and its code
+        if effective < 500 and effective != 429 and "не найден" in message.lower():
+            return ProviderNotFound
+        return super().error_class(effective, None, message)
+
+
+ERRORS = SbisErrors(PROVIDER)
+
+
 def error_from_payload(status: int, error: Any) -> ProviderError:
     """Map one ``error`` member (object or plain string) with its HTTP status."""
+    code: int | None = None
     if isinstance(error, dict):
         code = _int(error.get("code"))
         message = short_text(error.get("message")) or "error"
@@ -51,28 +72,8 @@ def error_from_payload(status: int, error: Any) -> ProviderError:
         if details and details != message:
             message = f"{message}: {details}"
     else:
-        code = None
         message = short_text(error) or "error"
-    kwargs: dict[str, Any] = {
-        "provider": PROVIDER,
-        "status": status,
-        "code": str(code) if code is not None else None,
-    }
-    if status == 401 or code in SESSION_CODES:
-        return SessionExpired(message, **kwargs)
-    if status == 429 or code == 429:
-        return RateLimited(message, **kwargs)
-    if code == -32603 or status in (502, 503, 504) or (status >= 500 and code is None):
-        return TransientError(message, **kwargs)
-    if status == 402 or code == 402:
-        return PaymentRequired(message, **kwargs)
-    if status == 403 or code == 403:
-        return Forbidden(message, **kwargs)
-    if status == 404 or code == 404 or "не найден" in message.lower():
-        return ProviderNotFound(message, **kwargs)
-    if status == 409 or code == 409:
-        return Conflict(message, **kwargs)
-    return RejectedRequest(message, **kwargs)
+    return ERRORS.classify(status, str(code) if code is not None else None, message)
 
 
 def error_from_body(status: int, body: bytes) -> ProviderError:
@@ -114,6 +115,8 @@ def rpc_result(resp: requests.Response, method: str) -> Any:
 
 
 __all__ = [
+    "ERRORS",
+    "SbisErrors",
     "SessionExpired",
     "error_from_body",
     "error_from_payload",
