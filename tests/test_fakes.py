@@ -102,25 +102,19 @@ def test_faults_refuse_nonsense_naming_the_part(spec: str, part: str) -> None:
     assert refused.value.field == part
 
 
-def test_mock_serve_refuses_bad_faults_with_the_reason_and_exit_1() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "edi_bridge.cli", "mock", "serve", "diadoc", "--faults", "503=2"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def test_mock_serve_refuses_bad_faults_with_the_reason_and_exit_1() -> None:
+    run = _run("edi_bridge.cli", "mock", "serve", "diadoc", "--faults", "503=2")
     assert run.returncode == 1
     assert "faults.503" in run.stderr
 
 
 def test_the_diadoc_module_entry_is_an_alias_of_mock_serve() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "edi_bridge_providers.diadoc.fake", "--faults", "latency=-1"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = _run("edi_bridge_providers.diadoc.fake", "--faults", "latency=-1")
     assert run.returncode == 1
     assert "faults.latency" in run.stderr

@@ -40,22 +40,23 @@ def _figures(env: FaultEnv) -> None:
         count(f"{env.provider} faults injected: {kind}", n)
 
 
+def _serve(make: Any, tmp_path: Path) -> Iterator[FaultEnv]:
+    env = make(tmp_path)
+    yield env
+    _figures(env)
+    env.close()
+
+
 class TestDiadocFaults(FaultContract):
     @pytest.fixture
     def fault_env(self, tmp_path: Path) -> Iterator[FaultEnv]:
-        env = diadoc_env(tmp_path)
-        yield env
-        _figures(env)
-        env.close()
+        yield from _serve(diadoc_env, tmp_path)
 
 
 class TestSbisFaults(FaultContract):
     @pytest.fixture
     def fault_env(self, tmp_path: Path) -> Iterator[FaultEnv]:
-        env = sbis_env(tmp_path)
-        yield env
-        _figures(env)
-        env.close()
+        yield from _serve(sbis_env, tmp_path)
 
 
 @pytest.mark.parametrize(
