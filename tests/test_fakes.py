@@ -118,3 +118,12 @@ def test_the_diadoc_module_entry_is_an_alias_of_mock_serve() -> None:
     run = _run("edi_bridge_providers.diadoc.fake", "--faults", "latency=-1")
     assert run.returncode == 1
     assert "faults.latency" in run.stderr
+
+
+def test_mock_serve_passes_a_fakes_own_options_and_refuses_bad_ones() -> None:
+    run = _run("edi_bridge.cli", "mock", "serve", "diadoc", "--set", "duplicate_events=2")
+    assert run.returncode == 1
+    assert "duplicate_events" in run.stderr
+    bare = _run("edi_bridge.cli", "mock", "serve", "diadoc", "--set", "duplicate_events")
+    assert bare.returncode == 1
+    assert "KEY=VALUE" in bare.stderr
