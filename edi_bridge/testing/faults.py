@@ -231,6 +231,16 @@ class FaultContract:
         assert f"attempt 1 of {env.attempts}" in retries[0]
         assert env.faults.injected["503"] == env.attempts
 
+    @pytest.mark.xfail(strict=False, reason=RETRY_CONFIGURED_REASON)
+    def test_a_dead_feed_costs_exactly_the_configured_attempts(self, fault_env: FaultEnv) -> None:
+        env = fault_env
+        env.warm_up()
+        env.send(0)
+        env.faults.rates["503"] = 1.0
+        with pytest.raises(TransientError):
+            env.bridge.poll([env.provider])
+        assert env.faults.injected["503"] == env.attempts
+
     def test_a_fault_that_never_stops_on_the_feed_is_a_clear_transient_error(
         self, fault_env: FaultEnv
     ) -> None:
