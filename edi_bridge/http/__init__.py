@@ -32,8 +32,7 @@ from .answers import (
     short_text,
     transport_error,
 )
-from .client import HttpClient
-from .credentials import TOKEN_MARGIN, Credential
+from .client import TOKEN_MARGIN, Credential, HttpClient
 from .transport import RateLimiter, Transport
 
 __all__ = [
