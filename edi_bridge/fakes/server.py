@@ -39,6 +39,7 @@ from lxml import etree
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from ..config import env_name
 from ..errors import ConfigurationError, UnsafeInput, ValidationError
 from ..masking import MASK, mask_secrets
 from ..safexml import parse_untrusted
@@ -354,6 +355,15 @@ class FakeServer:
 
     def exports(self) -> dict[str, str]:
         return self.fake.exports(self.url)
+
+    def settings(self, **extra: str) -> dict[str, str]:
+        """Bridge settings (``<name>.<key>``) pointing at this server, plus ``extra`` keys
+        of the same section (``timeout="2"``): the exports, read by the config rule."""
+        section = self.fake.name
+        prefix = env_name(section) + "_"
+        keys = {k.removeprefix(prefix).lower(): v for k, v in self.exports().items()}
+        keys.update(extra)
+        return {f"{section}.{k}": v for k, v in keys.items()}
 
     def start(self, *, poll_interval: float = 0.5) -> FakeServer:
         """Serve in a daemon thread; ``stop()`` waits up to ``poll_interval`` seconds."""

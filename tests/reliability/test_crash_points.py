@@ -120,12 +120,7 @@ def diadoc() -> Iterator[tuple[DiadocFake, FakeServer]]:
 
 
 def _diadoc_settings(server: FakeServer) -> dict[str, str]:
-    settings = {
-        "diadoc." + k.removeprefix("EDI_BRIDGE_DIADOC_").lower(): v
-        for k, v in server.exports().items()
-    }
-    settings["diadoc.timeout"] = "5"
-    return settings
+    return server.settings(timeout="5")
 
 
 @pytest.mark.parametrize(

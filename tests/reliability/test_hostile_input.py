@@ -145,9 +145,8 @@ def carrier_for() -> Iterator[Callable[[Callable[[bytes], bytes]], RussianPostCa
         fake = load_fake("russianpost", FakeOptions(scenario="delivered"))
         server = FakeServer(Spoiler(fake, rewrite)).start()
         servers.append(server)
-        prefix = "EDI_BRIDGE_RUSSIANPOST_"
-        cfg = {k.removeprefix(prefix).lower(): v for k, v in server.exports().items()}
-        cfg["rate"] = "1000"
+        section = server.settings(rate="1000")
+        cfg = {k.removeprefix("russianpost."): v for k, v in section.items()}
         fast = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
         return RussianPostCarrier(CarrierContext(config=cfg, retry=fast))
 
@@ -194,11 +193,7 @@ def test_a_soap_answer_with_only_a_doctype_is_refused(
 def diadoc(tmp_path: Path) -> Iterator[tuple[DiadocFake, Bridge]]:
     fake = DiadocFake(FakeOptions(extra={"seed": "4"}))
     with FakeServer(fake) as server:
-        settings_ = {
-            "diadoc." + k.removeprefix("EDI_BRIDGE_DIADOC_").lower(): v
-            for k, v in server.exports().items()
-        }
-        bridge = Bridge.open(tmp_path / "edi.db", settings=settings_)
+        bridge = Bridge.open(tmp_path / "edi.db", settings=server.settings())
         try:
             yield fake, bridge
         finally:
