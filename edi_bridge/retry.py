@@ -36,7 +36,15 @@ class RetryPolicy:
 
         def _log(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.info("%s failed (attempt %d): %s; retrying", what, state.attempt_number, exc)
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.info(
+                "%s failed (attempt %d of %d): %s; retrying in %.2fs",
+                what,
+                state.attempt_number,
+                max(1, self.attempts),
+                exc,
+                wait,
+            )
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, self.attempts)),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import ValidationError
 from ..fakes.scenario import SCENARIO_HELP
 from ..fakes.server import FakeOptions, FakeServer, Faults, fake_names, load_fake
 from .common import handle_errors
@@ -33,6 +34,13 @@ def list_fakes() -> None:
     "--faults", "fault_spec", help="Injected faults, e.g. '500=0.1,429=0.05,timeout=0.02'."
 )
 @click.option("--seed", type=int, help="Seed for the fault dice (repeatable runs).")
+@click.option(
+    "--set",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A fake's own option (e.g. duplicate_events=0.2 for diadoc); repeatable.",
+)
 @click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
 @click.option(
     "--record",
@@ -46,6 +54,7 @@ def serve(
     scenario: str,
     fault_spec: str | None,
     seed: int | None,
+    options: tuple[str, ...],
     latency: float,
     record: Path | None,
 ) -> None:
@@ -54,8 +63,14 @@ def serve(
     Prints the settings (environment variables) that point edi-bridge at it.
     """
     faults = Faults.parse(fault_spec, seed=seed, latency=latency)
+    extra: dict[str, str] = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError("set", f"{item!r} is not KEY=VALUE")
+        extra[key.strip()] = value
     # Each fake checks its own scenarios (operators: sign/reject…, carriers: delivered…).
-    fake = load_fake(name, FakeOptions(scenario=scenario, faults=faults))
+    fake = load_fake(name, FakeOptions(scenario=scenario, faults=faults, extra=extra))
     server = FakeServer(fake, port=port, faults=faults, record=record)
     click.echo(f"# {name} fake on {server.url}; point edi-bridge at it with:")
     for key, value in server.exports().items():

@@ -35,11 +35,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from lxml import etree
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from ..errors import ConfigurationError, ValidationError
+from ..config import env_name
+from ..errors import ConfigurationError, UnsafeInput, ValidationError
 from ..masking import MASK, mask_secrets
+from ..safexml import parse_untrusted
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 FAKES_GROUP = "edi_bridge.fakes"
@@ -84,9 +87,21 @@ class Faults:
     injected: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for kind in self.rates:
+        for kind, rate in self.rates.items():
             if kind not in FAULT_KINDS:
-                raise ValidationError("faults", f"unknown fault {kind!r}; expected {FAULT_KINDS}")
+                raise ValidationError(
+                    f"faults.{kind}", f"unknown fault; expected one of {', '.join(FAULT_KINDS)}"
+                )
+            if not 0 <= rate <= 1:  # also refuses NaN
+                raise ValidationError(f"faults.{kind}", f"rate must be within 0..1, got {rate}")
+        if sum(self.rates.values()) > 1 + 1e-9:
+            raise ValidationError("faults", "the rates add up to more than 1")
+        for name in ("delay", "latency", "retry_after"):
+            value = getattr(self, name)
+            if not 0 <= value < float("inf"):  # also refuses NaN
+                raise ValidationError(
+                    f"faults.{name}", f"must be a non-negative number of seconds, got {value}"
+                )
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
 
@@ -95,13 +110,19 @@ class Faults:
         """``"500=0.1,timeout=0.05,latency=0.05"`` -> Faults."""
         rates: dict[str, float] = {}
         for part in filter(None, (p.strip() for p in (spec or "").split(","))):
-            name, _, value = part.partition("=")
+            name, _, value = (x.strip() for x in part.partition("="))
             try:
                 number = float(value)
             except ValueError:
-                raise ValidationError("faults", f"{part!r} is not NAME=NUMBER") from None
-            if name in ("delay", "latency", "retry_after", "seed"):
-                kw[name] = int(number) if name == "seed" else number
+                raise ValidationError(f"faults.{name}", f"{part!r} is not NAME=NUMBER") from None
+            if name in rates:
+                raise ValidationError(f"faults.{name}", "given twice")
+            if name == "seed":
+                if not number.is_integer():
+                    raise ValidationError("faults.seed", f"must be a whole number, got {value}")
+                kw[name] = int(number)
+            elif name in ("delay", "latency", "retry_after"):
+                kw[name] = number
             else:
                 rates[name] = number
         return cls(rates=rates, **kw)
@@ -235,6 +256,27 @@ class RecordMiddleware:
         return response(environ, start_response)
 
 
+def _secret_name(name: str) -> bool:
+    return bool(mask_secrets({name: ""})[name] == MASK)
+
+
+def _masked_xml(body: bytes) -> str | None:
+    """The XML with the text of secret-named elements and attributes masked (or None)."""
+    try:
+        root = parse_untrusted(body, what="recorded XML")
+    except UnsafeInput:
+        return None
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.text and node.text.strip() and _secret_name(etree.QName(node).localname):
+            node.text = MASK
+        for key in list(node.attrib):
+            if _secret_name(etree.QName(key).localname):
+                node.attrib[key] = MASK
+    return str(mask_secrets(etree.tostring(root, encoding="unicode")))
+
+
 def _readable(body: bytes, content_type: str | None) -> Any:
     if not body:
         return None
@@ -244,6 +286,10 @@ def _readable(body: bytes, content_type: str | None) -> Any:
             return mask_secrets(json.loads(body))
         except ValueError:
             pass
+    if "xml" in ctype:
+        masked = _masked_xml(body[: 1 << 20])
+        if masked is not None:
+            return masked[:65536]
     if ctype.startswith(("text/", "application/xml", "application/soap")) or "json" in ctype:
         return mask_secrets(body[:65536].decode("utf-8", "replace"))
     return {"bytes": len(body)}
@@ -309,6 +355,15 @@ class FakeServer:
 
     def exports(self) -> dict[str, str]:
         return self.fake.exports(self.url)
+
+    def settings(self, **extra: str) -> dict[str, str]:
+        """Bridge settings (``<name>.<key>``) pointing at this server, plus ``extra`` keys
+        of the same section (``timeout="2"``): the exports, read by the config rule."""
+        section = self.fake.name
+        prefix = env_name(section) + "_"
+        keys = {k.removeprefix(prefix).lower(): v for k, v in self.exports().items()}
+        keys.update(extra)
+        return {f"{section}.{k}": v for k, v in keys.items()}
 
     def start(self, *, poll_interval: float = 0.5) -> FakeServer:
         """Serve in a daemon thread; ``stop()`` waits up to ``poll_interval`` seconds."""

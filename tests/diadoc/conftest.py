@@ -23,13 +23,7 @@ from edi_bridge.testing.samples import sample_pdf
 
 def settings_for(server: FakeServer, **extra: str) -> dict[str, str]:
     """Explicit ``diadoc.*`` keys from the fake's exports (the environment is not read)."""
-    keys = {
-        "diadoc." + name.removeprefix("EDI_BRIDGE_DIADOC_").lower(): value
-        for name, value in server.exports().items()
-    }
-    keys["diadoc.timeout"] = "2"
-    keys.update({f"diadoc.{k}": v for k, v in extra.items()})
-    return keys
+    return server.settings(**{"timeout": "2", **extra})
 
 
 @pytest.fixture

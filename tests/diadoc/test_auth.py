@@ -23,12 +23,12 @@ def test_expired_token_costs_one_reauthentication_and_no_failed_send(
 ) -> None:
     adapter = make_adapter(server)
     adapter.send(send_request(fake, tmp_path, "auth-1"))
-    assert fake.authentications == 1
-    fake.expire_tokens()  # the token dies mid-run
+    assert fake.sign_ins == 1
+    fake.expire_credentials()  # the token dies mid-run
     adapter.send(send_request(fake, tmp_path, "auth-2"))
-    assert fake.authentications == 2
+    assert fake.sign_ins == 2
     assert fake.message_count() == 2
-    assert adapter.client.auth.logins == 2
+    assert adapter.client.auth.sign_ins == 2
 
 
 def test_token_is_reused_between_calls(
@@ -56,17 +56,17 @@ def test_a_second_401_is_not_retried_forever(
     fake: DiadocFake, server: FakeServer, tmp_path: Path
 ) -> None:
     adapter = make_adapter(server)
-    adapter.client.auth.header(adapter.client.http)
+    adapter.client.auth.current(adapter.client.http)
     # Every token the fake hands out dies at once: re-authenticate once, then give up.
-    original = fake.app._new_token
+    original = fake._new_token
 
     def dead_token() -> str:
         token = original()
-        fake.world.tokens.discard(token)
+        fake.world.credentials.discard(token)
         return token
 
-    fake.app._new_token = dead_token  # type: ignore[method-assign]
-    fake.expire_tokens()
+    fake._new_token = dead_token  # type: ignore[method-assign]
+    fake.expire_credentials()
     with pytest.raises(AuthError):
         adapter.client.my_organizations()
     assert fake.calls("/GetMyOrganizations") == 2
@@ -80,7 +80,7 @@ def test_oidc_client_credentials_flow(fake: DiadocFake, server: FakeServer, tmp_
     adapter.send(send_request(fake, tmp_path, "oidc-1"))
     assert fake.calls("/connect/token") == 1
     assert fake.calls("/V3/Authenticate") == 0
-    fake.expire_tokens()
+    fake.expire_credentials()
     adapter.send(send_request(fake, tmp_path, "oidc-2"))
     assert fake.calls("/connect/token") == 2
     assert fake.message_count() == 2
@@ -93,8 +93,8 @@ def test_oidc_refresh_token_flow_rotates_the_refresh_token(
         server.url + "/connect/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": fake.settings["oidc_client_id"],
-            "client_secret": fake.settings["oidc_client_secret"],
+            "client_id": fake.options["oidc_client_id"],
+            "client_secret": fake.options["oidc_client_secret"],
         },
         timeout=5,
     ).json()
@@ -103,7 +103,7 @@ def test_oidc_refresh_token_flow_rotates_the_refresh_token(
     config["refresh_token"] = first["refresh_token"]
     adapter = make_adapter(server, **config)
     adapter.send(send_request(fake, tmp_path, "refresh-1"))
-    fake.expire_tokens()
+    fake.expire_credentials()
     # The fake accepts each refresh token once: this works only with the rotated one.
     adapter.send(send_request(fake, tmp_path, "refresh-2"))
     assert fake.message_count() == 2
@@ -113,14 +113,14 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
     fake: DiadocFake, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     sink = io.StringIO()
-    password = fake.settings["password"]
+    password = fake.options["password"]
     with FakeServer(fake, record=sink) as server:
         adapter = make_adapter(server)
         with caplog.at_level(logging.DEBUG):
             adapter.send(send_request(fake, tmp_path, "secret-1"))
-            fake.expire_tokens()
+            fake.expire_credentials()
             adapter.send(send_request(fake, tmp_path, "secret-2"))
-        token = adapter.client.auth._token
+        token = adapter.client.auth._secret
         assert token
         shown = " ".join(
             [repr(adapter), repr(adapter.settings), repr(adapter.client), repr(adapter.client.auth)]

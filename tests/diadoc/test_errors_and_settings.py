@@ -104,8 +104,8 @@ def test_settings_come_from_environment_variables() -> None:
     settings = DiadocSettings.from_config(config.section("diadoc", environ=env))
     assert settings.base_url == HOSTS["staging"]
     assert settings.auth == "password"
-    assert settings.rate == 50.0
-    assert settings.max_connections == 4
+    assert settings.transport.rate == 50.0
+    assert settings.transport.max_connections == 4
     assert "s3cret-pass" not in repr(settings)
     explicit = {"diadoc.host": "production"}
     assert (
@@ -134,4 +134,4 @@ def test_tls_verification_cannot_be_turned_off_for_real_hosts(server: FakeServer
     loopback = DiadocClient(DiadocSettings.from_config({**base, "base_url": server.url}))
     assert loopback.http.session.verify is False
     bundle = DiadocSettings.from_config({**base, "tls_verify": "/etc/ssl/ca.pem"})
-    assert bundle.tls_verify == "/etc/ssl/ca.pem"
+    assert bundle.transport.tls_verify == "/etc/ssl/ca.pem"

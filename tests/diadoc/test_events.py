@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from edi_bridge_providers.diadoc import DiadocProvider
-from edi_bridge_providers.diadoc.events import next_cursor, normalize, reason_text
 from edi_bridge_providers.diadoc.fake import DiadocFake
+from edi_bridge_providers.diadoc.feed import next_cursor, normalize, reason_text
 
 from edi_bridge import Bridge
 from edi_bridge.fakes.server import FakeOptions, FakeServer

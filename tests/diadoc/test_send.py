@@ -91,7 +91,7 @@ def test_lost_shelf_part_is_sent_again(
 ) -> None:
     adapter = make_adapter(server, part_size=str(256 * 1024))
     content = b"x" * (256 * 1024 * 3 + 10)  # 4 parts: 0 in Init, 1..3 in Part
-    original = fake.app.shelf_part
+    original = fake.shelf_part
     lost: list[int] = []
 
     def lose_part_two(request: Request) -> Response:
@@ -100,7 +100,7 @@ def test_lost_shelf_part_is_sent_again(
             return Response("[]", content_type="application/json")
         return original(request)
 
-    fake.app.routes[("POST", "/ShelfUploadPart")] = (lose_part_two, True)
+    fake.route("POST", "/ShelfUploadPart", lose_part_two)
     result = adapter.send(send_request(fake, tmp_path, "lost-part", content=content))
     assert lost == [2]
     assert fake.world.contents[(result.ref["message_id"], result.ref["entity_id"])] == content
@@ -125,7 +125,7 @@ def test_send_answered_too_late_is_retried_into_the_same_message(
     faults.delay = 0.8
     request = send_request(fake, tmp_path, "late")
     adapter.recipient_box(request.counterparty)
-    adapter.client.auth.header(adapter.client.http)
+    adapter.client.auth.current(adapter.client.http)
     faults.force("timeout")
     adapter.send(request)
     time.sleep(faults.delay)  # let the first, late request land too
@@ -183,7 +183,7 @@ def test_fake_refuses_malformed_messages_like_the_api(
     change: Any,
     message: str,
 ) -> None:
-    from edi_bridge_providers.diadoc.messages import build_message
+    from edi_bridge_providers.diadoc.wire import build_message
 
     request = send_request(fake, tmp_path, "malformed")
     body = build_message(

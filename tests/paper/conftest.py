@@ -19,11 +19,9 @@ CDEK_NUMBER = "1234567890"
 
 
 def settings_for(server: FakeServer, section: str) -> dict[str, str]:
-    prefix = f"EDI_BRIDGE_{section.upper()}_"
-    values = {f"{section}.{k.removeprefix(prefix).lower()}": v for k, v in server.exports().items()}
+    assert server.fake.name == section
     # The production default is polite (1 request/s); tests need no pause.
-    values[f"{section}.rate"] = "1000"
-    return values
+    return server.settings(rate="1000")
 
 
 def serve(name: str, scenario: str = "delivered") -> FakeServer:

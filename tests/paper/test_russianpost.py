@@ -12,7 +12,7 @@ from reference import reference_dir
 from edi_bridge import Bridge
 from edi_bridge.errors import AuthError, ProviderNotFound
 from edi_bridge.fakes.server import FakeServer
-from edi_bridge.models import EventKind, ExchangeStatus
+from edi_bridge.models import ExchangeStatus
 from edi_bridge.paper import CarrierContext, ShipmentStatus
 from edi_bridge.retry import RetryPolicy
 
@@ -141,40 +141,6 @@ def test_poll_moves_a_dispatched_letter_to_delivered_once(tmp_path: Path) -> Non
             assert len(bridge.status(exchange.id).history) == history
             causes = [h.cause for h in after.history]
             assert any(c.startswith("russianpost: Прием") for c in causes)
-    finally:
-        server.stop()
-
-
-def test_delivery_after_some_polls(tmp_path: Path) -> None:
-    server = serve("russianpost", "delivered-after:3")
-    try:
-        with open_bridge(tmp_path, **settings_for(server, "russianpost")) as bridge:
-            exchange = paper_exchange(bridge)
-            bridge.paper.dispatch(exchange.id, "russianpost", RP_BARCODE)
-            statuses = []
-            for _ in range(3):
-                bridge.poll(["russianpost"])
-                statuses.append(bridge.status(exchange.id).status)
-            assert statuses == ["dispatched", "dispatched", "delivered"]
-    finally:
-        server.stop()
-
-
-@pytest.mark.parametrize(("scenario", "status"), [("returned", "returned"), ("lost", "lost")])
-def test_returned_or_lost_letter_needs_attention(
-    tmp_path: Path, scenario: str, status: str
-) -> None:
-    server = serve("russianpost", scenario)
-    try:
-        with open_bridge(tmp_path, **settings_for(server, "russianpost")) as bridge:
-            exchange = paper_exchange(bridge)
-            bridge.paper.dispatch(exchange.id, "russianpost", RP_BARCODE)
-            changes = bridge.poll()
-            after = bridge.status(exchange.id)
-            assert after.status == status
-            assert after.needs_attention
-            assert [c.kind for c in changes] == [status]
-            assert status in {str(EventKind.RETURNED), str(EventKind.LOST)}
     finally:
         server.stop()
 

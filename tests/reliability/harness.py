@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from edi_bridge_providers.diadoc.fake import DiadocFake
 from edi_bridge_providers.mock import calls, messages
-from edi_bridge_providers.sbis.fake import SbisFake
 
 from edi_bridge import Bridge
+from edi_bridge.fakes.base import FakeApp
 from edi_bridge.store import schema
 
 CHILD = Path(__file__).with_name("crash.py")
@@ -117,59 +116,14 @@ def mock_view(db: Path) -> dict[str, AtOperator]:
     return view
 
 
-def diadoc_view(fake: DiadocFake, keys: Iterable[str]) -> dict[str, AtOperator]:
-    from edi_bridge_providers.diadoc.messages import custom_document_id
-
-    world = fake.world
+def operator_view(fake: FakeApp, keys: Iterable[str]) -> dict[str, AtOperator]:
+    """An operator fake's view of each key, through the steering API every fake shares."""
     view = {}
-    with world.lock:
-        for key in keys:
-            found = world.custom_ids.get((fake.our_box_id, custom_document_id(key)), [])
-            ours = theirs = None
-            if found:
-                message_id, entity_id = found[0]
-                for entity in world.messages[message_id]["Entities"]:
-                    if entity.get("EntityType") != "Signature":
-                        continue
-                    if entity.get("ParentEntityId") != entity_id:
-                        continue
-                    content = world.contents[(message_id, entity["EntityId"])]
-                    if entity.get("SignerBoxId") == fake.our_box_id:
-                        ours = content
-                    else:
-                        theirs = content
-            view[key] = AtOperator(len(found), None, ours, theirs)
-    return view
-
-
-def sbis_view(fake: SbisFake, keys: Iterable[str]) -> dict[str, AtOperator]:
-    """SBIS's view: the document behind each key's ``Идентификатор``, and its twins.
-
-    The adapter derives the ``Идентификатор`` from the key, so a second document
-    for one intent would carry another id but the same number: those are counted.
-    """
-    from edi_bridge_providers.sbis.wire import document_uuid
-
-    world = fake.world
-    view = {}
-    with world.lock:
-        for key in keys:
-            doc = world.documents.get(document_uuid(key))
-            if doc is None:
-                view[key] = AtOperator(0, None, None, None)
-                continue
-            twins = sum(1 for d in world.documents.values() if d.number == doc.number)
-            ours = theirs = None
-            for att in doc.attachments:
-                if att.service:
-                    continue
-                for sig in att.signatures:
-                    if sig.inn == world.our_inn:
-                        ours = sig.data
-                    else:
-                        theirs = sig.data
-                break  # the contract is the first attachment; the rest are receipts
-            view[key] = AtOperator(twins, None, ours, theirs)
+    for key in keys:
+        held = fake.signatures_for_key(key)
+        view[key] = AtOperator(
+            fake.documents_for_key(key), None, held.get("ours"), held.get("counterparty")
+        )
     return view
 
 

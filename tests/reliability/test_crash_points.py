@@ -21,7 +21,7 @@ from edi_bridge.fakes.server import FakeOptions, FakeServer
 from edi_bridge.testing import sample_counterparty
 
 from .crash import POINTS
-from .harness import audit, count, diadoc_view, mock_view, run_child
+from .harness import audit, count, mock_view, operator_view, run_child
 
 COUNT = 3
 KEYS = [f"crash-{i}" for i in range(COUNT)]
@@ -120,12 +120,7 @@ def diadoc() -> Iterator[tuple[DiadocFake, FakeServer]]:
 
 
 def _diadoc_settings(server: FakeServer) -> dict[str, str]:
-    settings = {
-        "diadoc." + k.removeprefix("EDI_BRIDGE_DIADOC_").lower(): v
-        for k, v in server.exports().items()
-    }
-    settings["diadoc.timeout"] = "5"
-    return settings
+    return server.settings(timeout="5")
 
 
 @pytest.mark.parametrize(
@@ -147,7 +142,7 @@ def test_a_kill_at_each_point_loses_and_duplicates_nothing_diadoc(
     )
     found = audit(
         tmp_path / "edi.db",
-        diadoc_view(fake, KEYS),
+        operator_view(fake, KEYS),
         keys=KEYS,
         callbacks=tmp_path / "callbacks.log",
         expected_redeliveries=marks,
@@ -209,7 +204,7 @@ def _random_sequence(
                 marks += point == "callback.before_mark"
         final = run_child(db, log, provider=provider, settings=settings, count=total)
         assert final.summary.get("settled"), final.stderr[-2000:]
-        view = mock_view(db) if fake is None else diadoc_view(fake, keys)
+        view = mock_view(db) if fake is None else operator_view(fake, keys)
         found = audit(db, view, keys=keys, callbacks=log, expected_redeliveries=marks)
         return kills, len(found.duplicates), len(found.losses), found.redeliveries
     finally:

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from edi_bridge_providers.diadoc.events import reason_text, universal_code
 from edi_bridge_providers.diadoc.fake import DiadocFake
+from edi_bridge_providers.diadoc.feed import reason_text, universal_code
 from edi_bridge_providers.mock import messages
 from edi_bridge_providers.russianpost import RussianPostCarrier
 from hypothesis import HealthCheck, given, settings
@@ -80,16 +80,17 @@ def test_a_rejection_with_an_external_entity_never_reads_the_file(secret_file: P
     assert MARKER not in (reason or "")
 
 
-def test_internal_entities_in_an_event_payload_are_never_expanded() -> None:
+def test_an_event_payload_declaring_entities_is_refused_whole() -> None:
     payload = (
         b'<?xml version="1.0"?><!DOCTYPE F [<!ENTITY x "INJECTED">]>'
         + "<Файл><ТекстУведУточ>before &x; after</ТекстУведУточ></Файл>".encode()
     )
-    reason = reason_text(payload)
+    clean = "<Файл><ТекстУведУточ>before after</ТекстУведУточ></Файл>".encode()
     count("hostile inputs tried")
-    assert reason is not None
-    assert reason.startswith("before")
-    assert "INJECTED" not in reason
+    # The one safe parser refuses any DTD: no text (and nothing injected) is taken from it,
+    # while the same document without the DTD is read.
+    assert reason_text(payload) is None
+    assert reason_text(clean) == "before after"
 
 
 def test_an_entity_bomb_in_an_event_payload_is_not_expanded() -> None:
@@ -144,9 +145,8 @@ def carrier_for() -> Iterator[Callable[[Callable[[bytes], bytes]], RussianPostCa
         fake = load_fake("russianpost", FakeOptions(scenario="delivered"))
         server = FakeServer(Spoiler(fake, rewrite)).start()
         servers.append(server)
-        prefix = "EDI_BRIDGE_RUSSIANPOST_"
-        cfg = {k.removeprefix(prefix).lower(): v for k, v in server.exports().items()}
-        cfg["rate"] = "1000"
+        section = server.settings(rate="1000")
+        cfg = {k.removeprefix("russianpost."): v for k, v in section.items()}
         fast = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
         return RussianPostCarrier(CarrierContext(config=cfg, retry=fast))
 
@@ -193,11 +193,7 @@ def test_a_soap_answer_with_only_a_doctype_is_refused(
 def diadoc(tmp_path: Path) -> Iterator[tuple[DiadocFake, Bridge]]:
     fake = DiadocFake(FakeOptions(extra={"seed": "4"}))
     with FakeServer(fake) as server:
-        settings_ = {
-            "diadoc." + k.removeprefix("EDI_BRIDGE_DIADOC_").lower(): v
-            for k, v in server.exports().items()
-        }
-        bridge = Bridge.open(tmp_path / "edi.db", settings=settings_)
+        bridge = Bridge.open(tmp_path / "edi.db", settings=server.settings())
         try:
             yield fake, bridge
         finally:

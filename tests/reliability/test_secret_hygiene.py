@@ -9,6 +9,8 @@ Tokens the fakes issued during the run count as secrets too.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import logging
 import os
 import subprocess
@@ -121,7 +123,7 @@ def _diadoc_settings(server: FakeServer, **override: str) -> dict[str, str]:
 
 def _tokens(fake: DiadocFake) -> list[str]:
     with fake.world.lock:
-        return list(fake.world.tokens)
+        return list(fake.world.credentials)
 
 
 def test_diadoc_password_and_tokens_never_leak(seen: Seen, tmp_path: Path) -> None:
@@ -139,7 +141,7 @@ def test_diadoc_password_and_tokens_never_leak(seen: Seen, tmp_path: Path) -> No
         bridge.poll(["diadoc"])
         bridge.fetch(exchange.id, tmp_path / "out")
         seen.secrets += _tokens(fake)
-        fake.expire_tokens()
+        fake.expire_credentials()
         faults.force("500", "429", "truncate", "html")
         bridge.send(counterparty, sample_contract("SEC-2"), provider="diadoc")
         seen.secrets += _tokens(fake)
@@ -210,6 +212,34 @@ def test_carrier_passwords_and_secrets_never_leak(seen: Seen) -> None:
             seen.failure(refused.value)
             seen.add(wrong)
             wrong.close()
+    seen.check()
+
+
+def test_recordings_of_carrier_fakes_mask_xml_and_json_secrets(seen: Seen) -> None:
+    """The recorder masks secrets in SOAP envelopes (XML elements) and JSON answers alike."""
+    post = load_fake(
+        "russianpost", FakeOptions(scenario="delivered", extra={"password": POST_PASSWORD})
+    )
+    cdek = load_fake(
+        "cdek", FakeOptions(scenario="delivered", extra={"client_secret": CDEK_SECRET})
+    )
+    record = io.StringIO()
+    with FakeServer(post, record=record) as rp_server, FakeServer(cdek, record=record) as cs:
+        for cls, server, section, number in (
+            (RussianPostCarrier, rp_server, "russianpost", "11741865001806"),
+            (CdekCarrier, cs, "cdek", "1234567890"),
+        ):
+            carrier: Any = cls(CarrierContext(config=_carrier_config(server, section), retry=FAST))
+            carrier.track(number)
+            carrier.close()
+    lines = [json.loads(line) for line in record.getvalue().splitlines()]
+    envelopes = [line["request"] for line in lines if line["method"] == "POST"]
+    assert any(":password>***</" in str(e) for e in envelopes), envelopes[:1]
+    assert any(
+        isinstance(line["response"], dict) and line["response"].get("access_token") == "***"
+        for line in lines
+    )
+    seen.texts.append(record.getvalue())
     seen.check()
 
 

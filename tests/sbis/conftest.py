@@ -17,11 +17,7 @@ SbisWorld = tuple[SbisFake, FakeServer]
 
 def settings_for(server: FakeServer, **extra: str) -> dict[str, str]:
     """Explicit ``sbis.*`` keys pointing the adapter at a running fake."""
-    env = server.exports()
-    keys = {k.removeprefix("EDI_BRIDGE_SBIS_").lower(): v for k, v in env.items()}
-    keys.update({"retry_base_delay": "0.01", "timeout": "5"})
-    keys.update(extra)
-    return {f"sbis.{k}": v for k, v in keys.items()}
+    return server.settings(**{"retry_base_delay": "0.01", "timeout": "5", **extra})
 
 
 @pytest.fixture(autouse=True)

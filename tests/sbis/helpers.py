@@ -39,7 +39,7 @@ def rpc(
 
 
 def session(server: FakeServer, fake: SbisFake) -> str:
-    s = fake.settings
+    s = fake.options
     resp = rpc(
         server,
         "СБИС.Аутентифицировать",
@@ -84,7 +84,7 @@ class LoseAnswer:
 
 def party(scenario: str, fake: SbisFake, seed: str | None = None) -> Counterparty:
     cp = sample_counterparty(seed or f"sbis-{scenario}")
-    fake.register(cp.inn, scenario=scenario, ogrn=cp.ogrn)
+    fake.add_counterparty(cp, scenario)
     return cp
 
 

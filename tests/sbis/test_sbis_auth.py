@@ -32,7 +32,7 @@ def test_expired_session_is_renewed_once_and_the_call_succeeds(
     provider = _provider(server)
     cp = sample_counterparty("auth-renew")
     assert provider.can_receive(cp)
-    fake.expire_sessions()
+    fake.expire_credentials()
     assert provider.can_receive(cp)
     assert provider.client.sign_ins == 2
     provider.close()
@@ -46,7 +46,7 @@ def test_session_refused_again_after_one_renewal_raises_auth_error(
     with pytest.raises(AuthError, match="after signing in again"):
         provider.routes(sample_counterparty("auth-dead"))
     assert provider.client.sign_ins == 2  # one sign-in, one renewal, no loop
-    assert fake.calls.count("СБИС.ИнформацияОКонтрагенте") == 2
+    assert fake.rpc_log.count("СБИС.ИнформацияОКонтрагенте") == 2
     provider.close()
 
 
@@ -54,7 +54,7 @@ def test_service_token_is_sent_as_access_token_header(
     start_fake: Callable[..., SbisWorld],
 ) -> None:
     fake, server = start_fake()
-    s = fake.settings
+    s = fake.options
     provider = _provider(
         server,
         login="",
@@ -65,9 +65,9 @@ def test_service_token_is_sent_as_access_token_header(
     )
     assert provider.settings.auth_mode == "service"
     assert provider.can_receive(sample_counterparty("token"))
-    assert "СБИС.Аутентифицировать" not in fake.calls
+    assert "СБИС.Аутентифицировать" not in fake.rpc_log
     assert provider.client.http.session.headers.get("X-SBISSessionID") is None
-    fake.expire_sessions()
+    fake.expire_credentials()
     assert provider.can_receive(sample_counterparty("token"))
     assert provider.client.sign_ins == 2
     provider.close()
@@ -77,7 +77,7 @@ def test_wrong_service_secret_is_an_auth_error_without_the_secret(
     start_fake: Callable[..., SbisWorld],
 ) -> None:
     fake, server = start_fake()
-    s = fake.settings
+    s = fake.options
     provider = _provider(
         server,
         login="",
@@ -110,7 +110,7 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
     tmp_path: Path,
 ) -> None:
     fake, _server = sbis
-    password = fake.settings["password"]
+    password = fake.options["password"]
     record = tmp_path / "record.jsonl"
     recorded = FakeServer(fake, record=record).start()
     try:
@@ -119,11 +119,11 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
         assert isinstance(provider, SbisProvider)
         caplog.set_level(logging.DEBUG)
         cp = sample_counterparty("masked")
-        fake.register(cp.inn, scenario="sign")
+        fake.add_counterparty(cp, "sign")
         from edi_bridge.testing import sample_contract
 
         bridge.send(cp, sample_contract("C-masked"), idempotency_key="masked", provider="sbis")
-        sessions = set(fake.world.sessions)
+        sessions = set(fake.world.credentials)
         texts = [
             repr(provider),
             repr(provider.settings),
@@ -163,7 +163,7 @@ def test_tls_off_is_allowed_only_for_loopback() -> None:
         "verify": "false",
     }
     local = SbisSettings.from_config({**base, "base_url": "https://127.0.0.1:8443"})
-    assert local.verify is False
+    assert local.transport.tls_verify is False
     client = SbisClient(local)
     assert client.http.session.verify is False
     with pytest.raises(ConfigurationError):

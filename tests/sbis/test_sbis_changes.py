@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from edi_bridge_providers.sbis.changes import Cursor, classify, dedupe_sorted, events_of
+from edi_bridge_providers.sbis.feed import Cursor, classify, dedupe_sorted, events_of
 from edi_bridge_providers.sbis.wire import MSK, format_datetime
 
 from edi_bridge import Bridge, ExchangeStatus
@@ -73,10 +73,10 @@ def test_changes_are_read_page_by_page_until_no_more(
     fake, server = start_fake(seed="5")
     bridge = open_bridge(server, settings={"page_size": "2"})
     exchanges = send_many(bridge, fake, 3, "page")
-    fake.calls.clear()
+    fake.rpc_log.clear()
     # First our 3 sends (2 pages); then, the counterparty having moved, 6 more (3 pages).
     _poll_twice(bridge)
-    assert fake.calls.count("СБИС.СписокИзменений") >= 5
+    assert fake.rpc_log.count("СБИС.СписокИзменений") >= 5
     for exchange in exchanges:
         assert bridge.status(exchange.id).status == ExchangeStatus.SIGNED
 

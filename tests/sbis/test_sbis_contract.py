@@ -21,7 +21,7 @@ class TestSbisContract(ProviderContract):
 
         def counterparty(scenario: str) -> Counterparty:
             cp = sample_counterparty(f"sbis-{scenario}")
-            fake.register(cp.inn, scenario=scenario, ogrn=cp.ogrn)
+            fake.add_counterparty(cp, scenario)
             return cp
 
         return ContractEnv(

@@ -92,4 +92,4 @@ def test_refused_write_fails_the_exchange_with_sbis_text(
     )
     assert exchange.status == ExchangeStatus.FAILED
     assert "Организация не найдена" in (exchange.reason or "")
-    assert fake.calls.count("СБИС.ЗаписатьДокумент") == 1  # a refusal is not retried
+    assert fake.rpc_log.count("СБИС.ЗаписатьДокумент") == 1  # a refusal is not retried

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from edi_bridge.errors import ValidationError
+from edi_bridge.testing import sample_counterparty
 
 from .conftest import SbisWorld
 from .helpers import rpc, session
@@ -136,17 +137,21 @@ def test_control_endpoint_registers_a_counterparty_scenario(sbis: SbisWorld) -> 
     import requests
 
     fake, server = sbis
+    cp = sample_counterparty("control")
     ok = requests.post(
-        server.url + "/fake/counterparties",
-        json={"inn": "7736050003", "scenario": "reject:Нет"},
+        server.url + "/_fake/counterparties",
+        json={"counterparty": cp.model_dump(mode="json"), "scenario": "reject:Нет"},
         timeout=5,
     )
     assert ok.status_code == 200
-    assert str(fake.world.scenario_for("7736050003")) == "reject:Нет"
+    assert ok.json() == {"id": cp.inn}
+    assert str(fake.world.scenario_for(cp.inn)) == "reject:Нет"
     bad = requests.post(
-        server.url + "/fake/counterparties", json={"inn": "1", "scenario": "dance"}, timeout=5
+        server.url + "/_fake/counterparties",
+        json={"counterparty": cp.model_dump(mode="json"), "scenario": "dance"},
+        timeout=5,
     )
     assert bad.status_code == 400
     assert "scenario" in bad.json()["error"]
     with pytest.raises(ValidationError):
-        fake.register("1", scenario="sign-after:x")
+        fake.add_counterparty(cp, "sign-after:x")

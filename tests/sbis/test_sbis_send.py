@@ -38,12 +38,12 @@ def test_send_writes_prepares_and_executes_with_the_derived_identifier(
     )
     assert exchange.status == ExchangeStatus.SENT
     assert exchange.provider_ref["document_id"] == document_uuid("k-1")
-    assert [c for c in fake.calls if c != "СБИС.Аутентифицировать"] == SEND_CALLS
+    assert [c for c in fake.rpc_log if c != "СБИС.Аутентифицировать"] == SEND_CALLS
     doc = fake.world.documents[document_uuid("k-1")]
     assert doc.type == "ДоговорИсх"
     assert doc.number == "C-1"
     assert doc.date == "24.11.2026"
-    assert doc.ours["СвЮЛ"]["ИНН"] == fake.settings["our_inn"]
+    assert doc.ours["СвЮЛ"]["ИНН"] == fake.options["our_inn"]
     assert doc.party["СвЮЛ"]["ИНН"] == exchange.counterparty.inn
     ours = doc.attachments[0].signatures[0].data
     assert hashlib.sha256(ours).hexdigest() == exchange.signatures[0].sha256
@@ -96,10 +96,10 @@ def test_interrupted_send_is_reconciled_not_repeated(
     # As if the process died after SBIS took the document but before we recorded it.
     with bridge.store.transaction() as conn:
         bridge.store.update_exchange(conn, first.id, status=ExchangeStatus.QUEUED)
-    fake.calls.clear()
+    fake.rpc_log.clear()
     again = bridge.dispatch(first.id)
     assert again.status == ExchangeStatus.SENT
-    assert "СБИС.ЗаписатьДокумент" not in fake.calls
+    assert "СБИС.ЗаписатьДокумент" not in fake.rpc_log
     assert fake.documents_numbered("C-again") == 1
 
 
@@ -177,7 +177,7 @@ def test_sole_proprietor_goes_as_svfl(sbis: SbisWorld, open_bridge: Callable[...
     cp = sample_counterparty(
         "ip", inn="500100732259", kpp=None, ogrn="304500116000157", name="ИП Петров Пётр Петрович"
     )
-    fake.register(cp.inn, scenario="sign")
+    fake.add_counterparty(cp, "sign")
     bridge.send(cp, sample_contract("C-ip"), idempotency_key="ip", provider="sbis")
     person = fake.world.documents[document_uuid("ip")].party["СвФЛ"]
     assert person["ИНН"] == "500100732259"
@@ -192,8 +192,8 @@ def test_routes_report_operator_participant_and_roaming(
     provider = bridge.provider("sbis")
     assert isinstance(provider, SbisProvider)
     home, roaming, absent = (sample_counterparty(s) for s in ("r-home", "r-roam", "r-none"))
-    fake.register(roaming.inn, operator="2BM")
-    fake.register(absent.inn, reachable=False)
+    fake.add_counterparty(roaming, operator="2BM")
+    fake.add_counterparty(absent, reachable=False)
     [route] = provider.routes(home)
     assert route.operator_id == "2BE"
     assert route.participant_id.startswith("2BE")

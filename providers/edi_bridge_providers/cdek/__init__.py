@@ -2,39 +2,31 @@
 
 A token comes from ``POST /v2/oauth/token`` (client credentials, form-encoded)
 and is kept until shortly before ``expires_in``; a 401 gets one fresh token
-and one more try. ``GET /v2/orders?cdek_number=N`` returns the order with its
-``statuses``; the current status is the one with the latest ``date_time``, not
-the last in the array, so records are ordered by time here.
+and one more try (both from :mod:`edi_bridge.http`, as for every HTTP adapter).
+``GET /v2/orders?cdek_number=N`` returns the order with its ``statuses``; the current
+status is the one with the latest ``date_time``, not the last in the array, so records
+are ordered by time here.
 
 Settings (``EDI_BRIDGE_CDEK_*``): ``url`` (https://api.cdek.ru; the test host
-is https://api.edu.cdek.ru), ``client_id``, ``client_secret``, ``timeout`` (30),
-``rate`` (requests per second, 5).
+is https://api.edu.cdek.ru), ``client_id``, ``client_secret``, and the shared
+transport keys (:class:`edi_bridge.http.Transport`): ``timeout`` (30), ``retry_attempts``
+(3), ``rate`` (requests per second, 5), ``max_connections`` (2), ``tls_verify``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from typing import Any
 
 import requests
 
-from edi_bridge.errors import (
-    AuthError,
-    ConfigurationError,
-    Forbidden,
-    ProviderError,
-    ProviderNotFound,
-    RejectedRequest,
-)
-from edi_bridge.http import HttpClient
+from edi_bridge.errors import AuthError, ConfigurationError, ProviderError, ProviderNotFound
+from edi_bridge.http import Credential, ErrorMap, HttpClient, Transport, json_body, short_text
 from edi_bridge.paper.carrier import Carrier, CarrierContext, ShipmentStatus, TrackingRecord
 from edi_bridge.paper.tracking import check_cdek
-from edi_bridge.retry import RetryPolicy
 
 DEFAULT_URL = "https://api.cdek.ru"
-TOKEN_MARGIN = 60.0  # seconds before expiry when a token is renewed
+PROVIDER = "cdek"
 _S = ShipmentStatus
 STATUS_CODES: dict[str, ShipmentStatus] = {
     "CREATED": _S.ACCEPTED,
@@ -87,25 +79,59 @@ def records_from_order(number: str, entity: dict[str, Any]) -> list[TrackingReco
     return sorted(out, key=lambda r: r.at)
 
 
-def _error(resp: requests.Response) -> ProviderError:
-    code = None
-    message = f"HTTP {resp.status_code}"
-    try:
-        body = resp.json()
-        errors = [e for r in body.get("requests") or [] for e in r.get("errors") or []]
-        errors += body.get("errors") or []
-        if errors:
-            code = errors[0].get("code")
-            message = errors[0].get("message") or message
-    except (ValueError, AttributeError):
-        pass
-    if resp.status_code == 401:
-        return AuthError(message, provider="cdek", status=401, code=code)
-    if resp.status_code == 403:
-        return Forbidden(message, provider="cdek", status=403, code=code)
-    if resp.status_code == 404 or code == "v2_entity_not_found":
-        return ProviderNotFound(message, provider="cdek", status=resp.status_code, code=code)
-    return RejectedRequest(message, provider="cdek", status=resp.status_code, code=code)
+class CdekErrors(ErrorMap):
+    """CDEK lists errors as ``{"errors": [{"code", "message"}]}`` (per request too)."""
+
+    def _first(self, resp: requests.Response) -> dict[str, Any]:
+        try:
+            body = resp.json()
+            errors = [e for r in body.get("requests") or [] for e in r.get("errors") or []]
+            errors += body.get("errors") or []
+        except (ValueError, AttributeError):
+            return {}
+        return errors[0] if errors and isinstance(errors[0], dict) else {}
+
+    def code(self, resp: requests.Response) -> str | None:
+        code = self._first(resp).get("code")
+        return str(code) if code else None
+
+    def text(self, resp: requests.Response) -> str:
+        return short_text(self._first(resp).get("message") or f"HTTP {resp.status_code}")
+
+
+class CdekToken(Credential):
+    """``POST /v2/oauth/token`` (client credentials, form-encoded): a bearer token."""
+
+    def __init__(self, client_id: str | None, client_secret: str | None) -> None:
+        super().__init__()
+        self._client_id = client_id
+        self._client_secret = client_secret
+
+    def apply(self, secret: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secret}"}
+
+    def obtain(self, http: HttpClient) -> tuple[str, float | None]:
+        if not self._client_id or not self._client_secret:
+            raise ConfigurationError(
+                "cdek: set EDI_BRIDGE_CDEK_CLIENT_ID and EDI_BRIDGE_CDEK_CLIENT_SECRET"
+            )
+        resp = http.send_once(
+            "POST",
+            "/v2/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+            },
+        )
+        body = json_body(resp, provider=PROVIDER)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise AuthError("token answer without access_token", provider=PROVIDER)
+        try:
+            lifetime = float(body.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        return str(body["access_token"]), lifetime
 
 
 class CdekCarrier(Carrier):
@@ -116,25 +142,19 @@ class CdekCarrier(Carrier):
     def __init__(self, context: CarrierContext) -> None:
         super().__init__(context)
         cfg = context.config
-        self._client_id = cfg.get("client_id")
-        self._client_secret = cfg.get("client_secret")
-        try:
-            timeout = float(cfg.get("timeout") or 30)
-            rate = float(cfg.get("rate") or 5)
-        except ValueError:
-            raise ConfigurationError("cdek: timeout and rate must be numbers") from None
-        self.http = HttpClient(
-            cfg.get("url") or DEFAULT_URL,
-            provider="cdek",
-            error_mapper=_error,
-            rate=rate,
-            in_flight=2,
-            timeout=timeout,
-            retry=context.retry or RetryPolicy(attempts=3, base_delay=0.2, max_delay=5),
+        base_url = cfg.get("url") or DEFAULT_URL
+        transport = Transport.from_config(
+            "cdek", cfg, base_url, rate=5.0, max_connections=2, retry_attempts=3
         )
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
+        self.credential = CdekToken(cfg.get("client_id"), cfg.get("client_secret"))
+        self.http = HttpClient.over(
+            base_url,
+            transport,
+            provider=PROVIDER,
+            error_mapper=CdekErrors(PROVIDER, codes={"v2_entity_not_found": ProviderNotFound}),
+            credential=self.credential,
+            retry=context.retry,
+        )
 
     def __repr__(self) -> str:
         return f"<CdekCarrier {self.http.base_url}>"
@@ -142,52 +162,12 @@ class CdekCarrier(Carrier):
     def check_tracking(self, number: str) -> str:
         return check_cdek(number)
 
-    def _bearer(self, fresh: bool = False) -> str:
-        with self._lock:
-            if fresh or self._token is None or time.monotonic() >= self._expires:
-                if not self._client_id or not self._client_secret:
-                    raise ConfigurationError(
-                        "cdek: set EDI_BRIDGE_CDEK_CLIENT_ID and EDI_BRIDGE_CDEK_CLIENT_SECRET"
-                    )
-                resp = self.http.request(
-                    "POST",
-                    "/v2/oauth/token",
-                    data={
-                        "grant_type": "client_credentials",
-                        "client_id": self._client_id,
-                        "client_secret": self._client_secret,
-                    },
-                )
-                try:
-                    body = resp.json()
-                    self._token = str(body["access_token"])
-                    lifetime = float(body.get("expires_in") or 3600)
-                except (ValueError, KeyError, TypeError):
-                    raise ProviderError(
-                        "token answer without access_token", provider="cdek"
-                    ) from None
-                self._expires = time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN)
-            return self._token
-
-    def _get(self, path: str, params: dict[str, str]) -> requests.Response:
-        try:
-            return self.http.request(
-                "GET", path, params=params, headers={"Authorization": f"Bearer {self._bearer()}"}
-            )
-        except AuthError:
-            # The token may have been revoked early: one fresh token, one more try.
-            token = self._bearer(fresh=True)
-            return self.http.request(
-                "GET", path, params=params, headers={"Authorization": f"Bearer {token}"}
-            )
-
     def track(self, tracking: str) -> list[TrackingRecord]:
         number = self.check_tracking(tracking)
-        resp = self._get("/v2/orders", {"cdek_number": number})
-        try:
-            entity = resp.json()["entity"]
-        except (ValueError, KeyError, TypeError):
-            raise ProviderError("order answer without entity", provider="cdek") from None
+        body = self.http.json("GET", "/v2/orders", params={"cdek_number": number})
+        entity = body.get("entity") if isinstance(body, dict) else None
+        if not isinstance(entity, dict):
+            raise ProviderError("order answer without entity", provider=PROVIDER)
         return records_from_order(number, entity)
 
     def close(self) -> None:

@@ -10,14 +10,11 @@ start with ``0`` are unknown orders (``v2_entity_not_found``).
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import threading
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from edi_bridge.fakes.base import FakeApp, FakeWorld, json_answer
 from edi_bridge.fakes.server import FakeOptions
 from edi_bridge.paper.carrier import ShipmentStatus
 from edi_bridge.paper.scenario import ShipmentScenario, parse_shipment_scenario
@@ -35,22 +32,15 @@ _STEPS: dict[ShipmentStatus, tuple[str, str]] = {
 }
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    import json
-
-    return Response(
-        json.dumps(data, ensure_ascii=False), status=status, content_type="application/json"
-    )
-
-
 def _errors(code: str, message: str, status: int) -> Response:
-    return _json(
+    return json_answer(
         {"requests": [{"state": "INVALID", "errors": [{"code": code, "message": message}]}]}, status
     )
 
 
-class CdekFake:
+class CdekFake(FakeApp):
     name = "cdek"
+    section = "cdek"
 
     def __init__(
         self,
@@ -60,60 +50,46 @@ class CdekFake:
         client_secret: str = "fake-secret",  # noqa: S107 - the fake's own test credential
         token_lifetime: int = 3600,
     ) -> None:
+        super().__init__(FakeWorld())
         self.scenario = scenario
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime = token_lifetime
-        self._lock = threading.Lock()
-        self._tokens: set[str] = set()
         self._orders: dict[str, tuple[str, dt.datetime, int]] = {}
-        self.tokens_issued = 0
+        self.route("POST", "/v2/oauth/token", self._token, auth=False)
+        self.route("GET", "/v2/orders", self._orders_query)
 
-    def exports(self, base_url: str) -> dict[str, str]:
+    def settings(self, base_url: str) -> dict[str, str]:
         return {
-            "EDI_BRIDGE_CDEK_URL": base_url,
-            "EDI_BRIDGE_CDEK_CLIENT_ID": self.client_id,
-            "EDI_BRIDGE_CDEK_CLIENT_SECRET": self.client_secret,
+            "cdek.url": base_url,
+            "cdek.client_id": self.client_id,
+            "cdek.client_secret": self.client_secret,
         }
 
-    def revoke_tokens(self) -> None:
-        """Forget every token issued (the next call gets a 401)."""
-        with self._lock:
-            self._tokens.clear()
+    def authorized(self, request: Request) -> bool:
+        auth = request.headers.get("Authorization", "")
+        return auth.startswith("Bearer ") and self.world.knows(auth[7:])
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        return self._handle(Request(environ))(environ, start_response)
+    def unauthorized(self, request: Request) -> Response:
+        return _errors("v2_token_expired", "access token is invalid or expired", 401)
 
-    def _handle(self, request: Request) -> Response:
-        if request.path == "/v2/oauth/token" and request.method == "POST":
-            return self._token(request)
-        if request.path == "/v2/orders" and request.method == "GET":
-            auth = request.headers.get("Authorization", "")
-            with self._lock:
-                known = auth.startswith("Bearer ") and auth[7:] in self._tokens
-            if not known:
-                return _errors("v2_token_expired", "access token is invalid or expired", 401)
-            return self._order(request.args.get("cdek_number", ""))
+    def not_found(self, request: Request) -> Response:
         return _errors("v2_not_found", "no such endpoint", 404)
 
     def _token(self, request: Request) -> Response:
         form = request.form
         if form.get("grant_type") != "client_credentials":
-            return _json({"error": "unsupported_grant_type"}, 400)
+            return json_answer({"error": "unsupported_grant_type"}, 400)
         if (
             form.get("client_id") != self.client_id
             or form.get("client_secret") != self.client_secret
         ):
-            return _json({"error": "invalid_client", "error_description": "Bad credentials"}, 401)
-        token = secrets.token_urlsafe(24)
-        with self._lock:
-            self._tokens.add(token)
-            self.tokens_issued += 1
-        return _json(
+            return json_answer(
+                {"error": "invalid_client", "error_description": "Bad credentials"}, 401
+            )
+        return json_answer(
             {
-                "access_token": token,
+                "access_token": self.world.issue_credential(),
                 "token_type": "bearer",
                 "expires_in": self.token_lifetime,
                 "scope": "order:all payment:all",
@@ -121,10 +97,13 @@ class CdekFake:
             }
         )
 
+    def _orders_query(self, request: Request) -> Response:
+        return self._order(request.args.get("cdek_number", ""))
+
     def _order(self, number: str) -> Response:
         if not number.isdigit() or number.startswith("0"):
             return _errors("v2_entity_not_found", f"Order with cdek_number {number} not found", 404)
-        with self._lock:
+        with self.world.lock:
             order_uuid, first, queries = self._orders.get(
                 number,
                 (
@@ -149,7 +128,7 @@ class CdekFake:
                 }
             )
         statuses.reverse()  # newest first: order must come from date_time
-        return _json(
+        return json_answer(
             {
                 "entity": {
                     "uuid": order_uuid,

@@ -26,9 +26,9 @@ from edi_bridge.provider import (
 )
 
 from .client import EVENTS_PAGE, DiadocClient
-from .events import DELIVERY_TYPES, entity_content, next_cursor, normalize
-from .messages import build_message, custom_document_id, file_extension, operation_id
+from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
 from .settings import DiadocSettings
+from .wire import build_message, custom_document_id, file_extension, operation_id
 
 STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call

@@ -1,35 +1,32 @@
 """A small typed client for the Diadoc HTTP API (JSON), the calls the adapter needs.
 
-Politeness (rate limit, connections in flight), retries of 5xx, 429 and
-dropped connections come from :class:`edi_bridge.http.HttpClient`. On a 401
-the token is fetched again once and the call repeated; a second 401 is an
-:class:`~edi_bridge.errors.AuthError`.
+Credentials, the error map, JSON decoding, retries (one layer, with ``Retry-After``),
+the rate limit and the connection cap all come from :class:`edi_bridge.http.HttpClient`;
+this module only knows Diadoc's paths and parameters.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
 
-from edi_bridge.errors import AuthError, ProviderError, TransientError
-from edi_bridge.http import HttpClient
+from edi_bridge.errors import ProviderError
+from edi_bridge.http import Credential, HttpClient, json_body, not_html
 from edi_bridge.provider import ContentSource
 from edi_bridge.retry import RetryPolicy
 
-from .auth import Authenticator, OidcAuth, PasswordAuth
-from .errors import map_error
+from .auth import OidcAuth, PasswordAuth
+from .errors import PROVIDER, map_error
 from .settings import DiadocSettings
 
-log = logging.getLogger("edi_bridge.diadoc")
 JSON_TYPE = "application/json; charset=utf-8"
 EVENTS_PAGE = 100  # GetNewEvents allows 1..100
 
 
-def make_auth(settings: DiadocSettings) -> Authenticator:
+def make_auth(settings: DiadocSettings) -> Credential:
     if settings.auth == "oidc":
         # Both checked by DiadocSettings.from_config.
         assert settings.token_url is not None
@@ -40,8 +37,7 @@ def make_auth(settings: DiadocSettings) -> Authenticator:
             client_secret=settings.client_secret,
             refresh_token=settings.refresh_token,
             scope=settings.scope,
-            timeout=settings.timeout,
-            verify=settings.tls_verify,
+            verify=settings.transport.tls_verify,
         )
     assert settings.api_client_id is not None
     assert settings.login is not None
@@ -56,21 +52,19 @@ class DiadocClient:
         self,
         settings: DiadocSettings,
         *,
-        auth: Authenticator | None = None,
+        auth: Credential | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.http = HttpClient(
-            settings.base_url,
-            provider="diadoc",
-            error_mapper=map_error,
-            rate=settings.rate,
-            in_flight=settings.max_connections,
-            timeout=settings.timeout,
-            retry=retry,
-            verify=settings.tls_verify,
-        )
         self.auth = auth or make_auth(settings)
+        self.http = HttpClient.over(
+            settings.base_url,
+            settings.transport,
+            provider=PROVIDER,
+            error_mapper=map_error,
+            credential=self.auth,
+            retry=retry,
+        )
 
     def __repr__(self) -> str:
         return f"<DiadocClient {self.settings.base_url} {self.auth!r}>"
@@ -79,6 +73,16 @@ class DiadocClient:
         self.http.close()
 
     # -- plumbing ----------------------------------------------------------
+
+    @staticmethod
+    def _body(body: Any, data: bytes | None, accept: str) -> dict[str, Any]:
+        headers = {"Accept": accept}
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = JSON_TYPE
+        elif data is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        return {"headers": headers, "data": data}
 
     def call(
         self,
@@ -89,44 +93,23 @@ class DiadocClient:
         body: Any = None,
         data: bytes | None = None,
         accept: str = "application/json",
-        ok: tuple[int, ...] = (200,),
         stream: bool = False,
-        retry: bool = True,
     ) -> requests.Response:
-        headers = {"Accept": accept}
-        payload = data
-        if body is not None:
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            headers["Content-Type"] = JSON_TYPE
-        elif data is not None:
-            headers["Content-Type"] = "application/octet-stream"
-        for attempt in (1, 2):
-            auth = self.auth.header(self.http)
-            try:
-                return self.http.request(
-                    method,
-                    path,
-                    params=params,
-                    headers={**headers, **auth},
-                    data=payload,
-                    ok=ok,
-                    stream=stream,
-                    retry=retry,
-                )
-            except AuthError:
-                if attempt == 2:
-                    raise
-                log.info("diadoc: %s %s answered 401; authenticating again", method, path)
-                self.auth.invalidate(auth)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def json(self, method: str, path: str, **kw: Any) -> Any:
-        # An unreadable success (a proxy's page, a garbled body) leaves the outcome
-        # unknown: retry it. Retrying is safe: PostMessage repeats by operationId.
-        return self.http.retry.call(
-            lambda: _decoded(self.call(method, path, retry=False, **kw), method, path),
-            what=f"{method} {path}",
+        return self.http.request(
+            method, path, params=params, stream=stream, **self._body(body, data, accept)
         )
+
+    def json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        # An unreadable success (a proxy's page, a garbled body) leaves the outcome
+        # unknown: the HTTP layer retries it. Safe: PostMessage repeats by operationId.
+        return self.http.json(method, path, params=params, **self._body(body, None, JSON_TYPE))
 
     # -- organizations and boxes --------------------------------------------
 
@@ -174,7 +157,7 @@ class DiadocClient:
                 missing = self._upload_parts(name, fh, missing, count)
         if missing:
             raise ProviderError(
-                f"shelf upload left parts {missing} missing", provider="diadoc", status=None
+                f"shelf upload left parts {missing} missing", provider=PROVIDER, status=None
             )
         return name
 
@@ -188,19 +171,21 @@ class DiadocClient:
             fh.seek(index * size)
             part = fh.read(size)
             is_last = n == len(indexes) - 1
-            resp = self.call(
+            # The last part's answer lists the missing parts; the others' are empty.
+            answer = self.http.call(
                 "POST",
                 "/ShelfUploadPart",
+                (lambda r: json_body(r, provider=PROVIDER)) if is_last else (lambda r: None),
                 params={
                     "fileName": name,
                     "partIndex": index,
                     "isLastPart": "true" if is_last else "false",
                 },
-                data=part,
+                **self._body(None, part, "application/json"),
             )
             del part
             if is_last:
-                missing = [int(i) for i in resp.json() or [] if int(i) < count]
+                missing = [int(i) for i in answer or [] if int(i) < count]
         return missing
 
     def documents_by_custom_id(self, box_id: str, custom_id: str) -> list[dict[str, Any]]:
@@ -232,52 +217,30 @@ class DiadocClient:
         return result
 
     def entity_content(self, box_id: str, message_id: str, entity_id: str) -> bytes:
-        resp = self.call(
+        # A proxy's error page answered with 200 is not the entity's content: retried.
+        resp = self.http.call(
             "GET",
             "/V4/GetEntityContent",
+            lambda r: not_html(r, provider=PROVIDER),
             params={"boxId": box_id, "messageId": message_id, "entityId": entity_id},
-            accept="application/octet-stream",
+            headers={"Accept": "application/octet-stream"},
         )
-        if _media_type(resp) == "text/html":
-            # A proxy's error page answered with 200 is not the entity's content.
-            raise TransientError(
-                "GET /V4/GetEntityContent: answered with an HTML page", provider="diadoc"
-            )
         return resp.content
 
     def entity_content_chunks(
         self, box_id: str, message_id: str, entity_id: str, chunk: int = 1 << 20
     ) -> Iterator[bytes]:
         """GetEntityContent read in chunks (large documents are not held in memory)."""
-        resp = self.call(
+        resp = self.http.call(
             "GET",
             "/V4/GetEntityContent",
+            lambda r: not_html(r, provider=PROVIDER),
             params={"boxId": box_id, "messageId": message_id, "entityId": entity_id},
-            accept="application/octet-stream",
+            headers={"Accept": "application/octet-stream"},
             stream=True,
         )
         with resp:
-            if _media_type(resp) == "text/html":
-                raise TransientError(
-                    "GET /V4/GetEntityContent: answered with an HTML page", provider="diadoc"
-                )
             yield from resp.iter_content(chunk)
-
-
-def _media_type(resp: requests.Response) -> str:
-    return resp.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-
-
-def _decoded(resp: requests.Response, method: str, path: str) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        kind = _media_type(resp) or "no content type"
-        raise TransientError(
-            f"{method} {path}: answer is not JSON ({kind})",
-            provider="diadoc",
-            status=resp.status_code,
-        ) from None
 
 
 __all__ = ["EVENTS_PAGE", "DiadocClient", "make_auth"]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from edi_bridge.config import env_name, flag
+from edi_bridge.config import env_name
 from edi_bridge.errors import ConfigurationError
+from edi_bridge.http import Transport
+from edi_bridge.retry import RetryPolicy
 
 HOSTS = {
     "production": "https://diadoc-api.kontur.ru",
@@ -21,6 +23,7 @@ SHELF_THRESHOLD = 500 * 1024  # bodies above this go through the shelf
 PART_SIZE = 3 * 1024 * 1024  # shelf part size (Diadoc's documented 3 MB)
 MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 SECRET_KEYS = ("password", "client_secret", "refresh_token")
+TRANSPORT = Transport(timeout=60.0, rate=100.0, max_connections=4)
 
 
 def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
@@ -52,10 +55,7 @@ class DiadocSettings:
     scope: str | None = None
     box_id: str | None = None
     inn: str | None = None
-    rate: float = 100.0
-    max_connections: int = 4
-    timeout: float = 60.0
-    tls_verify: bool | str = True
+    transport: Transport = dataclasses.field(default_factory=lambda: TRANSPORT)
     contract_type: str = "Договор"
     shelf_threshold: int = SHELF_THRESHOLD
     part_size: int = PART_SIZE
@@ -69,6 +69,9 @@ class DiadocSettings:
                 value = "***"
             shown.append(f"{field.name}={value!r}")
         return f"DiadocSettings({', '.join(shown)})"
+
+    def retry_policy(self) -> RetryPolicy:
+        return self.transport.retry_policy()
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, str]) -> DiadocSettings:
@@ -100,14 +103,7 @@ class DiadocSettings:
         if missing:
             names = ", ".join(f"diadoc.{k} ({env_name('diadoc.' + k.split()[0])})" for k in missing)
             raise ConfigurationError(f"diadoc: {auth} authentication needs {names}")
-        verify_raw = get("tls_verify")
-        verify: bool | str = True
-        if verify_raw is not None:
-            lowered = verify_raw.lower()
-            if lowered in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-                verify = flag(verify_raw, True)
-            else:
-                verify = verify_raw  # a CA bundle path
+        transport = Transport.from_config("diadoc", cfg, base_url, **dataclasses.asdict(TRANSPORT))
         return cls(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -121,10 +117,7 @@ class DiadocSettings:
             scope=get("scope"),
             box_id=get("box_id"),
             inn=get("inn"),
-            rate=_number(cfg, "rate", 100.0),
-            max_connections=int(_number(cfg, "max_connections", 4)),
-            timeout=_number(cfg, "timeout", 60.0),
-            tls_verify=verify,
+            transport=transport,
             contract_type=get("contract_type") or "Договор",
             shelf_threshold=int(_number(cfg, "shelf_threshold", SHELF_THRESHOLD)),
             part_size=int(_number(cfg, "part_size", PART_SIZE)),

@@ -27,13 +27,13 @@ import datetime as dt
 import logging
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.transports import Transport
+from zeep.transports import Transport as SoapTransport
 
 from edi_bridge.errors import (
     AuthError,
@@ -45,10 +45,9 @@ from edi_bridge.errors import (
     TransientError,
     UnsafeInput,
 )
-from edi_bridge.http import RateLimiter, is_loopback
+from edi_bridge.http import RateLimiter, Transport, is_loopback, transport_error
 from edi_bridge.paper.carrier import Carrier, CarrierContext, ShipmentStatus, TrackingRecord
 from edi_bridge.paper.tracking import check_russian_post
-from edi_bridge.retry import RetryPolicy
 
 WSDL = Path(__file__).with_name("rtm34.wsdl")
 NS = "http://russianpost.org/operationhistory"
@@ -86,7 +85,7 @@ class _MaskPassword(logging.Filter):
 logging.getLogger("zeep.transports").addFilter(_MaskPassword())
 
 
-class _Transport(Transport):
+class _Transport(SoapTransport):
     """Stops non-SOAP error answers (a proxy's 502 page, a 429) before zeep's
     lenient parser would read them as an empty document."""
 
@@ -146,7 +145,6 @@ class RussianPostCarrier(Carrier):
     name = "russianpost"
     title = "Russian Post"
     tracks = True
-    retry_default: ClassVar[RetryPolicy] = RetryPolicy(attempts=3, base_delay=0.2, max_delay=5)
 
     def __init__(self, context: CarrierContext) -> None:
         super().__init__(context)
@@ -155,16 +153,18 @@ class RussianPostCarrier(Carrier):
         self.language = cfg.get("language") or "RUS"
         self._login = cfg.get("login")
         self._password = cfg.get("password")
-        try:
-            self.timeout = float(cfg.get("timeout") or 30)
-            rate = float(cfg.get("rate") or 1)
-        except ValueError:
-            raise ConfigurationError("russianpost: timeout and rate must be numbers") from None
+        # The shared transport keys (timeout, retry_attempts, rate, tls_verify); one
+        # request at a time, as the tracking service asks.
+        shared = Transport.from_config(
+            "russianpost", cfg, self.url, rate=1.0, max_connections=1, retry_attempts=3
+        )
+        self.timeout = shared.timeout
         if not self.url.startswith("https://") and not is_loopback(self.url):
             raise ConfigurationError(f"russianpost: plain HTTP only to loopback, not {self.url}")
-        self.retry = context.retry or self.retry_default
-        self.limiter = RateLimiter(rate, 1)
+        self.retry = context.retry or shared.retry_policy()
+        self.limiter = RateLimiter(shared.rate, 1)
         self.session = requests.Session()
+        self.session.verify = shared.tls_verify
         transport = _Transport(
             session=self.session, timeout=self.timeout, operation_timeout=self.timeout
         )
@@ -203,14 +203,8 @@ class RussianPostCarrier(Carrier):
                 raise _fault_error(exc) from None
             except zeep.exceptions.TransportError as exc:
                 raise _transport_error(exc) from None
-            except requests.Timeout:
-                raise TransientError(
-                    f"no answer within {self.timeout:g}s", provider=self.name
-                ) from None
             except requests.RequestException as exc:
-                raise TransientError(
-                    f"connection failed ({type(exc).__name__})", provider=self.name
-                ) from None
+                raise transport_error(exc, "getOperationHistory", self.timeout, self.name) from None
             except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden):
                 raise UnsafeInput(
                     "russianpost: the answer declares a DTD or XML entities; refused"

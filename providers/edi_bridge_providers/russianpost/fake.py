@@ -10,17 +10,17 @@ scenario (see :mod:`edi_bridge.paper.scenario`), counting queries per barcode.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterable
-from typing import Any
 
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
+from edi_bridge.errors import UnsafeInput
+from edi_bridge.fakes.base import FakeApp, FakeWorld
 from edi_bridge.fakes.server import FakeOptions
 from edi_bridge.paper.carrier import ShipmentStatus
 from edi_bridge.paper.scenario import ShipmentScenario, parse_shipment_scenario
 from edi_bridge.paper.tracking import russian_post_rule
+from edi_bridge.safexml import parse_untrusted
 
 from . import DATA_NS, NS, WSDL
 
@@ -28,7 +28,6 @@ SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP12_CT = "application/soap+xml; charset=utf-8"
 MAX_BODY = 1 << 20
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 # (OperType Id, name, OperAttr Id, name) the fake shows for each normalized step.
 _OPERATIONS: dict[ShipmentStatus, tuple[int, str, int, str]] = {
     ShipmentStatus.ACCEPTED: (1, "Прием", 1, "Единичный"),
@@ -44,8 +43,9 @@ def _q(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
 
-class RussianPostFake:
+class RussianPostFake(FakeApp):
     name = "russianpost"
+    section = "russianpost"
 
     def __init__(
         self,
@@ -54,33 +54,31 @@ class RussianPostFake:
         login: str = "fake-login",
         password: str = "fake-password",  # noqa: S107 - the fake's own test credential
     ) -> None:
+        super().__init__(FakeWorld())
         self.scenario = scenario
         self.login = login
         self.password = password
-        self._lock = threading.Lock()
         self._shipments: dict[str, tuple[dt.datetime, int]] = {}
+        # The credential travels in every envelope (AuthorizationHeader): no token routes.
+        self.route("GET", "/rtm34", self._wsdl, auth=False)
+        self.route("POST", "/rtm34", self._handle, auth=False)
 
-    def exports(self, base_url: str) -> dict[str, str]:
+    def settings(self, base_url: str) -> dict[str, str]:
         return {
-            "EDI_BRIDGE_RUSSIANPOST_URL": f"{base_url}/rtm34",
-            "EDI_BRIDGE_RUSSIANPOST_LOGIN": self.login,
-            "EDI_BRIDGE_RUSSIANPOST_PASSWORD": self.password,
+            "russianpost.url": f"{base_url}/rtm34",
+            "russianpost.login": self.login,
+            "russianpost.password": self.password,
         }
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        request = Request(environ)
-        return self._handle(request)(environ, start_response)
+    def _wsdl(self, request: Request) -> Response:
+        if "wsdl" not in {k.lower() for k in request.args}:
+            return Response("method not allowed", status=405)
+        text = WSDL.read_text(encoding="utf-8").replace(
+            "https://tracking.russianpost.ru/rtm34", request.base_url
+        )
+        return Response(text, content_type="text/xml; charset=utf-8")
 
     def _handle(self, request: Request) -> Response:
-        if request.path != "/rtm34":
-            return Response("not found", status=404)
-        if request.method == "GET" and "wsdl" in {k.lower() for k in request.args}:
-            text = WSDL.read_text(encoding="utf-8").replace(
-                "https://tracking.russianpost.ru/rtm34", request.base_url
-            )
-            return Response(text, content_type="text/xml; charset=utf-8")
         if request.method != "POST":
             return Response("method not allowed", status=405)
         if not (request.mimetype or "").startswith("application/soap+xml"):
@@ -89,8 +87,8 @@ class RussianPostFake:
         if (request.content_length or 0) > MAX_BODY:
             return Response("too large", status=413)
         try:
-            envelope = etree.fromstring(request.get_data(), _PARSER)
-        except etree.XMLSyntaxError:
+            envelope = parse_untrusted(request.get_data(), limit=MAX_BODY, what="envelope")
+        except UnsafeInput:
             return _fault("Sender", "malformed envelope", None, None)
         body = envelope.find(_q(SOAP12, "Body"))
         call = body[0] if body is not None and len(body) else None
@@ -119,7 +117,7 @@ class RussianPostFake:
         return self._history(barcode)
 
     def _history(self, barcode: str) -> Response:
-        with self._lock:
+        with self.world.lock:
             first, queries = self._shipments.get(
                 # Operations are stamped in the past so their order is plain.
                 barcode,

@@ -1,7 +1,7 @@
 """SBIS (Saby, operator 2BE) over its JSON-RPC API, with a loopback fake."""
 
 from .adapter import SbisProvider, SbisRoute
-from .rpc import SbisClient
+from .client import SbisClient
 from .settings import SbisSettings
 
 __all__ = ["SbisClient", "SbisProvider", "SbisRoute", "SbisSettings"]

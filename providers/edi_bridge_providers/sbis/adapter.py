@@ -10,14 +10,10 @@ interrupted send finds the document it already made instead of writing another.
 from __future__ import annotations
 
 import base64
-import binascii
-import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
-
-from asn1crypto import cms
 
 from edi_bridge.errors import (
     ConfigurationError,
@@ -39,13 +35,12 @@ from edi_bridge.provider import (
     SendResult,
 )
 from edi_bridge.provider import ProviderEventKind as Kind
+from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 
-from .changes import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more
-from .rpc import SbisClient
+from .client import SbisClient
+from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .settings import SbisSettings
 from .wire import (
-    ACTION_SEND,
-    DETACHED,
     M_CHANGES,
     M_EXECUTE,
     M_PARTY,
@@ -53,12 +48,21 @@ from .wire import (
     M_READ,
     M_WRITE,
     STAGE_SEND,
-    YES,
+    SbisRoute,
     as_dict,
     as_list,
     attachment_uuid,
+    awaits_sending,
+    document_body,
     document_uuid,
-    format_date,
+    execute_params,
+    party,
+    party_member,
+    prepare_params,
+    routes_of,
+    send_stage,
+    sent_result,
+    signed_attachment,
 )
 
 log = logging.getLogger("edi_bridge.sbis")
@@ -66,49 +70,12 @@ MAX_ATTACHMENT = 73 * 1024 * 1024  # SBIS refuses larger attachments
 DEFAULT_TYPES = {DocumentKind.CONTRACT.value: "ДоговорИсх"}
 
 
-@dataclasses.dataclass(frozen=True)
-class SbisRoute:
-    """A counterparty's box as ``СБИС.ИнформацияОКонтрагенте`` reports it."""
-
-    operator_id: str
-    participant_id: str
-    roaming: bool
-    state: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _der(data: bytes) -> bytes:
-    """Signatures come as DER or as base64 text of it."""
-    if data[:1] == b"\x30":
-        return data
+    """Signatures come as DER or as base64 text of it (decoded by the signing package)."""
     try:
-        decoded = base64.b64decode(b"".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
+        return decode_signature_bytes(data)
+    except SignatureError:
         return data
-    return decoded if decoded[:1] == b"\x30" else data
-
-
-def _is_cms(data: bytes) -> bool:
-    """Whether ``data`` parses in full as a CMS ContentInfo."""
-    try:
-        info = cms.ContentInfo.load(data, strict=True)
-        info.native  # noqa: B018 - parsing every field is the check
-    except (ValueError, TypeError, KeyError):
-        return False
-    return True
-
-
-def _party(inn: str, kpp: str | None, name: str, full_name: str | None = None) -> dict[str, Any]:
-    if len(inn) == 10:
-        return {"СвЮЛ": {"ИНН": inn, "КПП": kpp or "", "Название": name}}
-    parts = (full_name or name).replace("ИП ", "").split()
-    person: dict[str, Any] = {"ИНН": inn}
-    for key, value in zip(("Фамилия", "Имя", "Отчество"), parts, strict=False):
-        person[key] = value
-    return {"СвФЛ": person}
 
 
 class SbisProvider(Provider):
@@ -157,56 +124,28 @@ class SbisProvider(Provider):
             cert = signer.certificate
         else:
             try:
-                signed = cms.ContentInfo.load(_der(our_signature))["content"]
-                cert = signed["certificates"][0].chosen.dump()
-            except (ValueError, TypeError, IndexError, KeyError):
+                cert = parse_signature(our_signature).certificates[0].dump()
+            except (SignatureError, IndexError):
                 raise SignatureError("our signature carries no certificate") from None
         return hashlib.sha1(cert).hexdigest().upper()  # noqa: S324 - SBIS's thumbprint is SHA-1
 
     def _document(self, request: SendRequest, doc_id: str, doc_type: str) -> dict[str, Any]:
-        s, cp, doc = self.settings, request.counterparty, request.document
-        body: dict[str, Any] = {
-            "Идентификатор": doc_id,
-            "Тип": doc_type,
-            "Дата": format_date(doc.date),
-            "Номер": doc.number,
-            "НашаОрганизация": _party(s.our_inn, s.our_kpp, s.our_name),
-            "Контрагент": _party(cp.inn, cp.kpp, cp.name, cp.signatory.full_name),
-            "Вложение": [
-                {
-                    "Идентификатор": attachment_uuid(doc_id),
-                    "Файл": {
-                        "Имя": doc.file_name,
-                        "ДвоичныеДанные": _b64(request.content.read_all()),
-                    },
-                }
-            ],
-        }
-        if s.regulation:
-            body["Регламент"] = {"Название": s.regulation}
-        return body
+        s, cp = self.settings, request.counterparty
+        return document_body(
+            doc_id,
+            doc_type,
+            request.document,
+            request.content.read_all(),
+            ours=party(s.our_inn, s.our_kpp, s.our_name),
+            theirs=party(cp.inn, cp.kpp, cp.name, cp.signatory.full_name),
+            regulation=s.regulation,
+        )
 
     def _read(self, doc_id: str) -> dict[str, Any] | None:
         try:
             return as_dict(self.client.call(M_READ, {"Документ": {"Идентификатор": doc_id}}))
         except ProviderNotFound:
             return None
-
-    @staticmethod
-    def _awaits_sending(document: Mapping[str, Any]) -> bool:
-        """The "Отправка" stage is still ours to do."""
-        return any(
-            as_dict(stage).get("Название") == STAGE_SEND for stage in as_list(document.get("Этап"))
-        )
-
-    @staticmethod
-    def _sent(doc_id: str, document: Mapping[str, Any]) -> SendResult:
-        state = as_dict(document.get("Состояние"))
-        link = str(document.get("СсылкаДляКонтрагент") or "")
-        ref = {"document_id": doc_id}
-        if link:
-            ref["link"] = link
-        return SendResult(ref=ref, document_id=doc_id, raw={"state": state})
 
     def check(self, counterparty: Counterparty, document: Document) -> None:
         self._doc_type(str(document.kind))
@@ -219,70 +158,29 @@ class SbisProvider(Provider):
         thumbprint = self._thumbprint(request.signature)
         doc_id = document_uuid(request.idempotency_key)
         existing = self._read(doc_id)
-        if existing is not None and not self._awaits_sending(existing):
+        if existing is not None and not awaits_sending(existing):
             log.info("sbis: document %s was already sent; not sending again", doc_id)
-            return self._sent(doc_id, existing)
+            return sent_result(doc_id, existing)
         if existing is None:
             # Same Идентификатор on a retry: SBIS updates, it does not duplicate.
             self.client.call(M_WRITE, {"Документ": self._document(request, doc_id, doc_type)})
-        prepared = as_dict(
-            self.client.call(
-                M_PREPARE,
-                {
-                    "Документ": {
-                        "Идентификатор": doc_id,
-                        "Этап": {
-                            "Название": STAGE_SEND,
-                            "Действие": {
-                                "Название": ACTION_SEND,
-                                "Сертификат": {"Отпечаток": thumbprint},
-                            },
-                        },
-                    }
-                },
+        prepared = as_dict(self.client.call(M_PREPARE, prepare_params(doc_id, thumbprint)))
+        stage = send_stage(prepared)
+        if stage is None:
+            raise RejectedRequest(
+                f"{M_PREPARE}: no stage {STAGE_SEND!r} to perform", provider="sbis"
             )
-        )
-        stage = self._stage(prepared)
         signed = [self._sign_attachment(a, doc_id, request) for a in as_list(stage.get("Вложение"))]
         try:
-            done = self.client.call(
-                M_EXECUTE,
-                {
-                    "Документ": {
-                        "Идентификатор": doc_id,
-                        "Этап": [
-                            {
-                                "Идентификатор": stage.get("Идентификатор", ""),
-                                "Название": STAGE_SEND,
-                                "Действие": [
-                                    {
-                                        "Название": ACTION_SEND,
-                                        "Сертификат": [{"Отпечаток": thumbprint}],
-                                    }
-                                ],
-                                "Вложение": signed,
-                            }
-                        ],
-                    }
-                },
-            )
+            stage_id = str(stage.get("Идентификатор", ""))
+            done = self.client.call(M_EXECUTE, execute_params(doc_id, stage_id, thumbprint, signed))
         except (RejectedRequest, TransientError):
             # A lost answer to a call that did go through: the stage is gone now.
             after = self._read(doc_id)
-            if after is None or self._awaits_sending(after):
+            if after is None or awaits_sending(after):
                 raise
             done = after
-        return self._sent(doc_id, as_dict(done))
-
-    @staticmethod
-    def _stage(prepared: Mapping[str, Any]) -> dict[str, Any]:
-        stages = [as_dict(s) for s in as_list(prepared.get("Этап"))]
-        for stage in stages:
-            if stage.get("Название") == STAGE_SEND:
-                return stage
-        if stages:
-            return stages[0]
-        raise RejectedRequest(f"{M_PREPARE}: no stage {STAGE_SEND!r} to perform", provider="sbis")
+        return sent_result(doc_id, as_dict(done))
 
     def _file_bytes(self, file: Mapping[str, Any]) -> bytes:
         inline = file.get("ДвоичныеДанные")
@@ -308,19 +206,14 @@ class SbisProvider(Provider):
                     f"sbis asks to sign {name!r} as well; configure a signer for the Bridge"
                 )
             signature = signer.sign(self._file_bytes(file))
-        return {
-            "Идентификатор": att.get("Идентификатор"),
-            "Подпись": [
-                {"Тип": DETACHED, "Файл": {"Имя": f"{name}.sig", "ДвоичныеДанные": _b64(signature)}}
-            ],
-        }
+        return signed_attachment(att.get("Идентификатор"), name, signature)
 
     def find_sent(self, request: SendRequest) -> SendResult | None:
         doc_id = document_uuid(request.idempotency_key)
         existing = self._read(doc_id)
-        if existing is None or self._awaits_sending(existing):
+        if existing is None or awaits_sending(existing):
             return None  # not there, or written but not sent: send() finishes it
-        return self._sent(doc_id, existing)
+        return sent_result(doc_id, existing)
 
     # -- changes ---------------------------------------------------------
 
@@ -348,47 +241,26 @@ class SbisProvider(Provider):
         return EventPage(events=events, cursor=next_cursor, has_more=more)
 
     def _normalize(self, event: RawEvent) -> ProviderEvent | None:
-        kind = event.kind
-        if kind is None or str(event.document.get("Направление", "")).startswith("Вход"):
+        if not event.concerns_us:
             return None  # our own steps, and documents sent to us
-        signature = self._counterparty_signature(event) if kind is Kind.SIGNED else None
-        reason = None
-        if kind is Kind.REJECTED:
-            reason = event.comment or "rejected without a comment"
-        elif kind is Kind.REVOKED:
-            reason = event.comment or "the document was annulled"
-        return ProviderEvent(
-            event_id=event.event_id,
-            kind=kind,
-            document_id=event.document_id,
-            at=event.at,
-            reason=reason,
-            signature=signature,
-            raw=event.raw(),
-        )
+        signature = self._counterparty_signature(event) if event.kind is Kind.SIGNED else None
+        return event.normalized(signature)
 
     def _counterparty_signature(self, event: RawEvent) -> bytes | None:
-        attachments = as_list(event.event.get("Вложение")) or as_list(
-            event.document.get("Вложение")
-        )
-        theirs = [
-            as_dict(sig)
-            for att in attachments
-            if as_dict(att).get("Служебный") != YES
-            for sig in as_list(as_dict(att).get("Подпись"))
-            if as_dict(as_dict(sig).get("Сертификат")).get("ИНН") != self.settings.our_inn
-        ]
-        if not theirs:
+        file = event.their_signature_file(self.settings.our_inn)
+        if file is None:
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
-        data = _der(self._file_bytes(as_dict(theirs[-1].get("Файл"))))
-        if not _is_cms(data):
+        data = _der(self._file_bytes(file))
+        try:
+            parse_signature(data)
+        except SignatureError:
             # A download spoiled on the way (a proxy's page, a cut body) would be
             # kept as the signature for good; fail the poll so the page is read again.
             raise TransientError(
                 f"event {event.event_id}: the counterparty's signature file is not CMS",
                 provider="sbis",
-            )
+            ) from None
         return data
 
     # -- reading back ----------------------------------------------------
@@ -400,66 +272,23 @@ class SbisProvider(Provider):
         document = self._read(doc_id)
         if document is None:
             raise ProviderNotFound(f"document {doc_id} is not at sbis", provider="sbis")
-        files: list[FetchedFile] = []
-        names: set[str] = set()
-
-        def add(role: str, name: str, data: bytes) -> None:
-            unique, n = name, 1
-            while unique in names:
-                n += 1
-                unique = f"{n}-{name}"
-            names.add(unique)
-            files.append(FetchedFile(role, unique, data))
-
-        for item in as_list(document.get("Вложение")):
-            att = as_dict(item)
-            file = as_dict(att.get("Файл"))
-            name = str(file.get("Имя") or att.get("Идентификатор") or "file")
-            service = att.get("Служебный") == YES
-            add("receipt" if service else "document", name, self._file_bytes(file))
-            for sig_item in as_list(att.get("Подпись")):
-                sig = as_dict(sig_item)
-                cert = as_dict(sig.get("Сертификат"))
-                ours = cert.get("ИНН") == self.settings.our_inn
-                role = (
-                    "receipt"
-                    if service
-                    else ("our_signature" if ours else "counterparty_signature")
-                )
-                sig_file = as_dict(sig.get("Файл"))
-                sig_name = str(sig_file.get("Имя") or f"{name}.sig")
-                add(role, sig_name, _der(self._file_bytes(sig_file)))
+        files = []
+        for role, name, file, is_signature in stored_files(document, self.settings.our_inn):
+            data = self._file_bytes(file)
+            files.append(FetchedFile(role, name, _der(data) if is_signature else data))
         return files
 
     # -- routes ----------------------------------------------------------
 
     def routes(self, counterparty: Counterparty) -> list[SbisRoute]:
-        member = (
-            {"СвЮЛ": {"ИНН": counterparty.inn, "КПП": counterparty.kpp or ""}}
-            if counterparty.is_organisation
-            else {"СвФЛ": {"ИНН": counterparty.inn}}
-        )
+        member = party_member(counterparty.inn, counterparty.kpp, counterparty.is_organisation)
         try:
-            result = as_dict(
-                self.client.call(M_PARTY, {"Участник": member, "ДопПоля": "СписокИдентификаторов"})
+            result = self.client.call(
+                M_PARTY, {"Участник": member, "ДопПоля": "СписокИдентификаторов"}
             )
         except ProviderNotFound:
             return []
-        routes = []
-        for item in as_list(result.get("Идентификатор")):
-            box = as_dict(item)
-            participant = str(box.get("ИдентификаторУчастника") or "")
-            if not participant:
-                continue
-            routes.append(
-                SbisRoute(
-                    operator_id=str(as_dict(box.get("Оператор")).get("Идентификатор") or ""),
-                    participant_id=participant,
-                    roaming=str(box.get("Роуминг", "")).lower() in ("да", "true", "1"),
-                    state=as_dict(box.get("СостояниеПодключения")),
-                )
-            )
-        return routes
+        return routes_of(as_dict(result))
 
     def can_receive(self, counterparty: Counterparty) -> bool:
         return bool(self.routes(counterparty))

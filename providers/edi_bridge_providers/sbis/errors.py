@@ -11,32 +11,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import requests
+
 from edi_bridge.errors import (
     AuthError,
-    Conflict,
-    Forbidden,
-    PaymentRequired,
     ProviderError,
     ProviderNotFound,
-    RateLimited,
     RejectedRequest,
     TransientError,
 )
-from edi_bridge.masking import mask_secrets
+from edi_bridge.http import ErrorMap, json_body, short_text
 
 from .wire import SESSION_CODES
 
 PROVIDER = "sbis"
-_MAX_TEXT = 300
 
 
 class SessionExpired(AuthError):
     """The session or token is no longer valid; the client signs in again once."""
-
-
-def _text(value: Any) -> str:
-    text = str(mask_secrets(value)) if value is not None else ""
-    return " ".join(text.split())[:_MAX_TEXT]
 
 
 def _int(value: Any) -> int | None:
@@ -46,37 +38,42 @@ def _int(value: Any) -> int | None:
         return None
 
 
+class SbisErrors(ErrorMap):
+    """SBIS's rules over the shared map: a JSON-RPC code that repeats an HTTP meaning
+    (402, 403, 404, 409, 429) counts as that status; a refusal answered with 500 and a
+    code is not transient; -32603 (internal error) is; text "не найден" is not-found."""
+
+    def error_class(self, status: int, code: str | None, message: str) -> type[ProviderError]:
+        number = _int(code)
+        if status == 401 or number in SESSION_CODES:
+            return SessionExpired
+        if number == -32603:
+            return TransientError
+        effective = status
+        if number is not None and (number in self.statuses or number == 429):
+            effective = number
+        elif number is not None and status >= 500 and status not in (502, 503, 504):
+            effective = 400  # SBIS answers a refusal with 500 and its code
+        if effective < 500 and effective != 429 and "не найден" in message.lower():
+            return ProviderNotFound
+        return super().error_class(effective, None, message)
+
+
+ERRORS = SbisErrors(PROVIDER)
+
+
 def error_from_payload(status: int, error: Any) -> ProviderError:
     """Map one ``error`` member (object or plain string) with its HTTP status."""
+    code: int | None = None
     if isinstance(error, dict):
         code = _int(error.get("code"))
-        message = _text(error.get("message")) or "error"
-        details = _text(error.get("details"))
+        message = short_text(error.get("message")) or "error"
+        details = short_text(error.get("details"))
         if details and details != message:
             message = f"{message}: {details}"
     else:
-        code = None
-        message = _text(error) or "error"
-    kwargs: dict[str, Any] = {
-        "provider": PROVIDER,
-        "status": status,
-        "code": str(code) if code is not None else None,
-    }
-    if status == 401 or code in SESSION_CODES:
-        return SessionExpired(message, **kwargs)
-    if status == 429 or code == 429:
-        return RateLimited(message, **kwargs)
-    if code == -32603 or status in (502, 503, 504) or (status >= 500 and code is None):
-        return TransientError(message, **kwargs)
-    if status == 402 or code == 402:
-        return PaymentRequired(message, **kwargs)
-    if status == 403 or code == 403:
-        return Forbidden(message, **kwargs)
-    if status == 404 or code == 404 or "не найден" in message.lower():
-        return ProviderNotFound(message, **kwargs)
-    if status == 409 or code == 409:
-        return Conflict(message, **kwargs)
-    return RejectedRequest(message, **kwargs)
+        message = short_text(error) or "error"
+    return ERRORS.classify(status, str(code) if code is not None else None, message)
 
 
 def error_from_body(status: int, body: bytes) -> ProviderError:
@@ -91,4 +88,38 @@ def error_from_body(status: int, body: bytes) -> ProviderError:
     return error_from_payload(status, text)
 
 
-__all__ = ["SessionExpired", "error_from_body", "error_from_payload"]
+def payload_of(resp: requests.Response) -> Any:
+    """The JSON body of any answer (an error answer too), or None."""
+    try:
+        return json.loads(resp.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def rpc_result(resp: requests.Response, method: str) -> Any:
+    """The ``result`` of a JSON-RPC answer, or the mapped error.
+
+    A 5xx without a JSON-RPC error and a success that is not JSON (a proxy's page, a
+    garbled body) are transient: the call may have gone through, and SBIS calls are
+    idempotent by Идентификатор.
+    """
+    payload = payload_of(resp)
+    has_error = isinstance(payload, dict) and "error" in payload
+    if resp.status_code >= 300 or has_error:
+        raise error_from_body(resp.status_code, resp.content)
+    if payload is None:
+        json_body(resp, provider=PROVIDER)  # raises the transient "not JSON" error
+    if not isinstance(payload, dict) or "result" not in payload:
+        raise RejectedRequest(f"{method}: answer without result", provider=PROVIDER)
+    return payload["result"]
+
+
+__all__ = [
+    "ERRORS",
+    "SbisErrors",
+    "SessionExpired",
+    "error_from_body",
+    "error_from_payload",
+    "payload_of",
+    "rpc_result",
+]

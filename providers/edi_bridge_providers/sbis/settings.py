@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from edi_bridge.config import flag
 from edi_bridge.errors import ConfigurationError, ValidationError
-from edi_bridge.http import is_loopback
+from edi_bridge.http import Transport
 from edi_bridge.requisites import check_inn, check_kpp
 
 DEFAULT_BASE_URL = "https://online.sbis.ru"
+TRANSPORT = Transport(timeout=30.0, rate=20.0, max_connections=5)
 MASK = "***"
 
 
@@ -47,12 +47,7 @@ class SbisSettings:
     page_size: int = 100
     max_pages: int = 50
     changes_since: str = "01.01.2020 00.00.00"
-    timeout: float = 30.0
-    rate: float = 20.0
-    in_flight: int = 5
-    verify: bool | str = True
-    retry_attempts: int = 4
-    retry_base_delay: float = 0.2
+    transport: Transport = dataclasses.field(default_factory=lambda: TRANSPORT)
 
     @property
     def auth_mode(self) -> str:
@@ -88,16 +83,6 @@ class SbisSettings:
         our_name = (config.get("our_name") or "").strip()
         if not our_name:
             raise ValidationError("sbis.our_name", "required: our organisation's name")
-        verify: bool | str = True
-        if config.get("ca_bundle"):
-            verify = config["ca_bundle"]
-        elif "verify" in config and not flag(config["verify"], True):
-            # Only loopback (the fake) may go without TLS verification.
-            if not is_loopback(base_url):
-                raise ConfigurationError(
-                    f"sbis: TLS verification cannot be disabled for {base_url}"
-                )
-            verify = False
         doc_types = {
             key[len("doc_type_") :]: value
             for key, value in config.items()
@@ -119,13 +104,14 @@ class SbisSettings:
             page_size=max(1, min(200, int(_number(config, "page_size", 100)))),
             max_pages=max(1, int(_number(config, "max_pages", 50))),
             changes_since=config.get("changes_since") or "01.01.2020 00.00.00",
-            timeout=_number(config, "timeout", 30.0),
-            rate=_number(config, "rate", 20.0),
             # SBIS allows at most 5 parallel requests per session.
-            in_flight=max(1, min(5, int(_number(config, "in_flight", 5)))),
-            verify=verify,
-            retry_attempts=max(1, int(_number(config, "retry_attempts", 4))),
-            retry_base_delay=max(0.0, _number(config, "retry_base_delay", 0.2)),
+            transport=Transport.from_config(
+                "sbis",
+                config,
+                base_url,
+                max_connections_limit=5,
+                **dataclasses.asdict(TRANSPORT),
+            ),
         )
 
 

@@ -6,10 +6,17 @@ here are shared by the adapter and the fake so that both spell them the same.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from edi_bridge.provider import SendResult
+
+if TYPE_CHECKING:
+    from edi_bridge.models import Document
 
 AUTH_PATH = "/auth/service/"
 OAUTH_PATH = "/oauth/service/"
@@ -90,6 +97,154 @@ def rpc_request(method: str, params: Mapping[str, Any], request_id: int = 0) -> 
     return {"jsonrpc": "2.0", "method": method, "params": dict(params), "id": request_id}
 
 
+# -- request and answer bodies of the adapter's calls ------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def party(inn: str, kpp: str | None, name: str, full_name: str | None = None) -> dict[str, Any]:
+    """``СвЮЛ`` for an organisation (10-digit INN), ``СвФЛ`` for a person."""
+    if len(inn) == 10:
+        return {"СвЮЛ": {"ИНН": inn, "КПП": kpp or "", "Название": name}}
+    parts = (full_name or name).replace("ИП ", "").split()
+    person: dict[str, Any] = {"ИНН": inn}
+    for key, value in zip(("Фамилия", "Имя", "Отчество"), parts, strict=False):
+        person[key] = value
+    return {"СвФЛ": person}
+
+
+def party_member(inn: str, kpp: str | None, is_organisation: bool) -> dict[str, Any]:
+    """``Участник`` of ``СБИС.ИнформацияОКонтрагенте``."""
+    if is_organisation:
+        return {"СвЮЛ": {"ИНН": inn, "КПП": kpp or ""}}
+    return {"СвФЛ": {"ИНН": inn}}
+
+
+def prepare_params(doc_id: str, thumbprint: str) -> dict[str, Any]:
+    """``СБИС.ПодготовитьДействие``: which files to sign to send."""
+    return {
+        "Документ": {
+            "Идентификатор": doc_id,
+            "Этап": {
+                "Название": STAGE_SEND,
+                "Действие": {"Название": ACTION_SEND, "Сертификат": {"Отпечаток": thumbprint}},
+            },
+        }
+    }
+
+
+def execute_params(
+    doc_id: str, stage_id: str, thumbprint: str, signed: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``СБИС.ВыполнитьДействие``: send, with our detached signatures."""
+    return {
+        "Документ": {
+            "Идентификатор": doc_id,
+            "Этап": [
+                {
+                    "Идентификатор": stage_id,
+                    "Название": STAGE_SEND,
+                    "Действие": [
+                        {"Название": ACTION_SEND, "Сертификат": [{"Отпечаток": thumbprint}]}
+                    ],
+                    "Вложение": signed,
+                }
+            ],
+        }
+    }
+
+
+def signed_attachment(attachment_id: Any, name: str, signature: bytes) -> dict[str, Any]:
+    return {
+        "Идентификатор": attachment_id,
+        "Подпись": [
+            {"Тип": DETACHED, "Файл": {"Имя": f"{name}.sig", "ДвоичныеДанные": b64(signature)}}
+        ],
+    }
+
+
+def send_stage(prepared: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The "Отправка" stage of a prepared action (or the only one there is)."""
+    stages = [as_dict(s) for s in as_list(prepared.get("Этап"))]
+    for stage in stages:
+        if stage.get("Название") == STAGE_SEND:
+            return stage
+    return stages[0] if stages else None
+
+
+def awaits_sending(document: Mapping[str, Any]) -> bool:
+    """The "Отправка" stage is still ours to do."""
+    return any(
+        as_dict(stage).get("Название") == STAGE_SEND for stage in as_list(document.get("Этап"))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SbisRoute:
+    """A counterparty's box as ``СБИС.ИнформацияОКонтрагенте`` reports it."""
+
+    operator_id: str
+    participant_id: str
+    roaming: bool
+    state: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def routes_of(result: Mapping[str, Any]) -> list[SbisRoute]:
+    routes = []
+    for item in as_list(result.get("Идентификатор")):
+        box = as_dict(item)
+        participant = str(box.get("ИдентификаторУчастника") or "")
+        if participant:
+            routes.append(
+                SbisRoute(
+                    operator_id=str(as_dict(box.get("Оператор")).get("Идентификатор") or ""),
+                    participant_id=participant,
+                    roaming=str(box.get("Роуминг", "")).lower() in ("да", "true", "1"),
+                    state=as_dict(box.get("СостояниеПодключения")),
+                )
+            )
+    return routes
+
+
+def document_body(
+    doc_id: str,
+    doc_type: str,
+    document: Document,
+    content: bytes,
+    ours: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    regulation: str | None = None,
+) -> dict[str, Any]:
+    """``Документ`` of ``СБИС.ЗаписатьДокумент``: the document with its one file."""
+    body: dict[str, Any] = {
+        "Идентификатор": doc_id,
+        "Тип": doc_type,
+        "Дата": format_date(document.date),
+        "Номер": document.number,
+        "НашаОрганизация": dict(ours),
+        "Контрагент": dict(theirs),
+        "Вложение": [
+            {
+                "Идентификатор": attachment_uuid(doc_id),
+                "Файл": {"Имя": document.file_name, "ДвоичныеДанные": b64(content)},
+            }
+        ],
+    }
+    if regulation:
+        body["Регламент"] = {"Название": regulation}
+    return body
+
+
+def sent_result(doc_id: str, document: Mapping[str, Any]) -> SendResult:
+    link = str(document.get("СсылкаДляКонтрагент") or "")
+    ref = {"document_id": doc_id, **({"link": link} if link else {})}
+    return SendResult(
+        ref=ref, document_id=doc_id, raw={"state": as_dict(document.get("Состояние"))}
+    )
+
+
 __all__ = [
     "ACTION_SEND",
     "AUTH_PATH",
@@ -111,12 +266,24 @@ __all__ = [
     "STAGE_SEND",
     "TOKEN_HEADER",
     "YES",
+    "SbisRoute",
     "as_dict",
     "as_list",
     "attachment_uuid",
+    "awaits_sending",
+    "b64",
+    "document_body",
     "document_uuid",
+    "execute_params",
     "format_date",
     "format_datetime",
     "parse_datetime",
+    "party",
+    "party_member",
+    "prepare_params",
+    "routes_of",
     "rpc_request",
+    "send_stage",
+    "sent_result",
+    "signed_attachment",
 ]

@@ -1,6 +1,6 @@
 """A fake Diadoc for development and tests: ``edi-bridge mock serve diadoc``.
 
-Build one with :func:`create_fake` (the ``edi_bridge.fakes`` entry point) and
+Build one with :func:`make_fake` (the ``edi_bridge.fakes`` entry point) and
 serve it with :class:`edi_bridge.fakes.server.FakeServer`. Options in
 ``FakeOptions.extra``: ``api_client_id``, ``login``, ``password``,
 ``oidc_client_id``, ``oidc_client_secret``, ``our_inn``, ``our_kpp``,
@@ -10,15 +10,15 @@ known feed faults), ``seed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from edi_bridge.errors import ValidationError
+from edi_bridge.fakes.base import probability
 from edi_bridge.fakes.scenario import parse_scenario
 from edi_bridge.fakes.server import FakeOptions
 from edi_bridge.models import Counterparty
 
-from ..messages import custom_document_id
+from ..wire import custom_document_id
 from .app import DiadocApp
 from .world import Org, World
 
@@ -34,36 +34,24 @@ DEFAULTS = {
 }
 
 
-def _rate(extra: dict[str, str], key: str) -> float:
-    try:
-        value = float(extra.get(key) or 0)
-    except ValueError:
-        raise ValidationError(key, "must be a probability between 0 and 1") from None
-    if not 0 <= value <= 1:
-        raise ValidationError(key, "must be a probability between 0 and 1")
-    return value
-
-
-class DiadocFake:
-    """The fake operator: a WSGI app plus helpers for tests and the CLI."""
-
-    name = "diadoc"
+class DiadocFake(DiadocApp):
+    """The fake operator: Diadoc's routes plus the steering API every fake shares."""
 
     def __init__(self, options: FakeOptions | None = None) -> None:
         options = options or FakeOptions()
         extra = {**DEFAULTS, **dict(options.extra)}
-        self.settings = extra
+        self.options = extra
         seed = extra.get("seed")
         our = Org(inn=extra["our_inn"], kpp=extra["our_kpp"] or None, name=extra["our_name"])
-        self.world = World(
+        world = World(
             our,
             default_scenario=str(parse_scenario(options.scenario)),
-            duplicate_events=_rate(extra, "duplicate_events"),
-            duplicate_index_keys=_rate(extra, "duplicate_index_keys"),
+            duplicate_events=probability(extra, "duplicate_events"),
+            duplicate_index_keys=probability(extra, "duplicate_index_keys"),
             seed=int(seed) if seed else None,
         )
-        self.app = DiadocApp(
-            self.world,
+        super().__init__(
+            world,
             api_client_id=extra["api_client_id"],
             login=extra["login"],
             password=extra["password"],
@@ -74,23 +62,18 @@ class DiadocFake:
     def __repr__(self) -> str:
         return f"<DiadocFake box={self.our_box_id}>"
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        return self.app(environ, start_response)
-
     @property
     def our_box_id(self) -> str:
         return self.world.our_org.box_id
 
-    def exports(self, base_url: str) -> dict[str, str]:
+    def settings(self, base_url: str) -> dict[str, str]:
         return {
-            "EDI_BRIDGE_DIADOC_BASE_URL": base_url,
-            "EDI_BRIDGE_DIADOC_AUTH": "password",
-            "EDI_BRIDGE_DIADOC_API_CLIENT_ID": self.settings["api_client_id"],
-            "EDI_BRIDGE_DIADOC_LOGIN": self.settings["login"],
-            "EDI_BRIDGE_DIADOC_PASSWORD": self.settings["password"],
-            "EDI_BRIDGE_DIADOC_BOX_ID": self.our_box_id,
+            "diadoc.base_url": base_url,
+            "diadoc.auth": "password",
+            "diadoc.api_client_id": self.options["api_client_id"],
+            "diadoc.login": self.options["login"],
+            "diadoc.password": self.options["password"],
+            "diadoc.box_id": self.our_box_id,
         }
 
     def oidc_settings(self, base_url: str) -> dict[str, str]:
@@ -99,17 +82,23 @@ class DiadocFake:
             "diadoc.base_url": base_url,
             "diadoc.auth": "oidc",
             "diadoc.token_url": base_url + "/connect/token",
-            "diadoc.client_id": self.settings["oidc_client_id"],
-            "diadoc.client_secret": self.settings["oidc_client_secret"],
+            "diadoc.client_id": self.options["oidc_client_id"],
+            "diadoc.client_secret": self.options["oidc_client_secret"],
             "diadoc.box_id": self.our_box_id,
         }
 
     # -- steering ----------------------------------------------------------
 
     def add_counterparty(
-        self, counterparty: Counterparty, scenario: str | None = None, *, has_box: bool = True
+        self, counterparty: Counterparty, scenario: str | None = None, **plan: Any
     ) -> str:
-        """Register a counterparty (its requisites sign its signatures); returns its box id."""
+        """Register a counterparty (its requisites sign its signatures); returns its box id.
+
+        ``has_box=False`` plays an organization that is not on Diadoc.
+        """
+        has_box = plan.pop("has_box", True)
+        if plan:
+            raise ValidationError("counterparty", f"unknown options {sorted(plan)}")
         org = Org(
             inn=counterparty.inn,
             kpp=counterparty.kpp,
@@ -118,24 +107,16 @@ class DiadocFake:
             full_name=counterparty.signatory.full_name,
             position=counterparty.signatory.position,
             scenario=str(parse_scenario(scenario)) if scenario else None,
-            has_box=has_box,
+            has_box=bool(has_box),
         )
         with self.world.lock:
             self.world.add_org(org)
         return org.box_id
 
-    def expire_tokens(self) -> None:
-        with self.world.lock:
-            self.world.tokens.clear()
-
     def fail_after_commit(self, times: int = 1) -> None:
         """The next ``times`` new messages are stored but answered with a 500."""
         with self.world.lock:
             self.world.fail_after_commit += times
-
-    @property
-    def authentications(self) -> int:
-        return self.world.authentications
 
     def message_count(self) -> int:
         with self.world.lock:
@@ -147,14 +128,26 @@ class DiadocFake:
             key = (self.our_box_id, custom_document_id(idempotency_key))
             return len(self.world.custom_ids.get(key, []))
 
-    def calls(self, path: str) -> int:
+    def signatures_for_key(self, idempotency_key: str) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
         with self.world.lock:
-            return self.world.calls.get(path, 0)
+            key = (self.our_box_id, custom_document_id(idempotency_key))
+            for message_id, entity_id in self.world.custom_ids.get(key, [])[:1]:
+                for entity in self.world.messages[message_id]["Entities"]:
+                    if entity.get("EntityType") != "Signature":
+                        continue
+                    if entity.get("ParentEntityId") != entity_id:
+                        continue
+                    role = (
+                        "ours" if entity.get("SignerBoxId") == self.our_box_id else "counterparty"
+                    )
+                    found[role] = self.world.contents[(message_id, entity["EntityId"])]
+        return found
 
 
-def create_fake(options: FakeOptions) -> DiadocFake:
+def make_fake(options: FakeOptions) -> DiadocFake:
     """Entry point of the ``edi_bridge.fakes`` group."""
     return DiadocFake(options)
 
 
-__all__ = ["DiadocFake", "create_fake"]
+__all__ = ["DiadocFake", "make_fake"]

@@ -112,6 +112,14 @@ def check_signature(signature: bytes, content: bytes, index: int) -> None:
         raise bad(f"{where}: does not match the content", "DiadocApi.InvalidSignature")
 
 
+def required_arg(request: Any, name: str) -> str:
+    """A query parameter Diadoc requires (a 400 naming it otherwise)."""
+    value = request.args.get(name)
+    if not value:
+        raise bad(f"query parameter {name} is required")
+    return str(value)
+
+
 __all__ = [
     "MAX_DOCUMENTS",
     "MAX_DOCUMENT_SIZE",
@@ -122,4 +130,5 @@ __all__ = [
     "check_metadata",
     "check_signature",
     "metadata",
+    "required_arg",
 ]

@@ -12,16 +12,16 @@ import dataclasses
 import datetime as dt
 import random
 import secrets
-import threading
 import uuid
 from typing import Any
 from xml.sax.saxutils import escape
 
+from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
-from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
+from edi_bridge.fakes.scenario import Play, Scenario
 from edi_bridge.requisites import check_inn
 
-from ..events import datetime_to_ticks
+from ..feed import datetime_to_ticks
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
 _NS = uuid.UUID("6f1c9a3e-2b4d-4c8e-9a51-3d2f7e6b8c10")
@@ -88,7 +88,7 @@ class SentDocument:
     done: bool = False
 
 
-class World:
+class World(FakeWorld):
     """All state of one fake Diadoc."""
 
     def __init__(
@@ -100,14 +100,12 @@ class World:
         duplicate_index_keys: float = 0.0,
         seed: int | None = None,
     ) -> None:
-        self.lock = threading.RLock()
+        super().__init__(default_scenario=default_scenario)
         self.our_org = our_org
-        self.default_scenario = str(parse_scenario(default_scenario))
         self.duplicate_events = duplicate_events
         self.duplicate_index_keys = duplicate_index_keys
         self.rng = random.Random(seed)
         self.orgs: dict[str, Org] = {our_org.key: our_org}
-        self.tokens: set[str] = set()
         self.messages: dict[str, dict[str, Any]] = {}
         self.contents: dict[tuple[str, str], bytes] = {}
         self.operations: dict[tuple[str, str], str] = {}
@@ -119,9 +117,7 @@ class World:
         self.documents: dict[str, SentDocument] = {}
         self.shelf: dict[str, dict[int, bytes]] = {}
         self.shelf_done: dict[str, bytes] = {}
-        self.calls: dict[str, int] = {}
         self.counter = 0
-        self.authentications = 0
         self.fail_after_commit = 0
 
     # -- organizations -----------------------------------------------------

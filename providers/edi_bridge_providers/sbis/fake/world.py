@@ -11,13 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import secrets
-import threading
 import uuid
 from typing import Any
 
 from asn1crypto import cms
 
+from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
 
@@ -149,20 +148,17 @@ def thumbprint_of(signature: bytes) -> str:
     return hashlib.sha1(certs[0].chosen.dump()).hexdigest().upper()  # noqa: S324
 
 
-class World:
+class World(FakeWorld):
     """Everything the fake remembers; all access under one lock."""
 
     def __init__(self, *, our_inn: str, default_scenario: str) -> None:
-        self.lock = threading.RLock()
+        super().__init__(default_scenario=default_scenario)
         self.our_inn = our_inn
-        self.default_scenario = parse_scenario(default_scenario)
         self.plans: dict[str, PartyPlan] = {}
         self.documents: dict[str, Document] = {}
         self.events: list[Event] = []
         self.files: dict[str, bytes] = {}
-        self.sessions: set[str] = set()
-        self.tokens: set[str] = set()
-        self.calls = 0
+        self.rpc_calls = 0
         self.write_attempts: dict[str, int] = {}
         self._clock = dt.datetime.now(MSK).replace(microsecond=0)
 
@@ -172,22 +168,6 @@ class World:
         real = dt.datetime.now(MSK).replace(microsecond=0)
         self._clock = max(real, self._clock + dt.timedelta(seconds=1))
         return self._clock
-
-    # -- sessions ---------------------------------------------------------
-
-    def new_session(self) -> str:
-        sid = secrets.token_hex(16)
-        self.sessions.add(sid)
-        return sid
-
-    def new_token(self) -> str:
-        token = secrets.token_urlsafe(24)
-        self.tokens.add(token)
-        return token
-
-    def expire_all(self) -> None:
-        self.sessions.clear()
-        self.tokens.clear()
 
     # -- files ------------------------------------------------------------
 
@@ -204,7 +184,7 @@ class World:
 
     def scenario_for(self, inn: str) -> Scenario:
         chosen = self.plan(inn).scenario
-        return parse_scenario(chosen) if chosen else self.default_scenario
+        return parse_scenario(chosen or self.default_scenario)
 
     # -- events -----------------------------------------------------------
 

@@ -18,9 +18,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from edi_bridge.provider import ProviderEventKind
+from edi_bridge.provider import ProviderEvent, ProviderEventKind
 
-from .wire import as_dict, as_list, format_datetime, parse_datetime
+from .wire import YES, as_dict, as_list, format_datetime, parse_datetime
 
 # Stems of SBIS event names, by what they mean for a document we sent.
 _KIND_STEMS: tuple[tuple[ProviderEventKind, tuple[str, ...]], ...] = (
@@ -89,6 +89,43 @@ class RawEvent:
     def sort_key(self) -> tuple[dt.datetime, int, str]:
         kind = self.kind
         return (self.at, _RANK.get(kind, -1) if kind else -1, self.event_id)
+
+    @property
+    def concerns_us(self) -> bool:
+        """A counterparty's step on a document we sent (not ours, not an incoming one)."""
+        direction = str(self.document.get("Направление", ""))
+        return self.kind is not None and not direction.startswith("Вход")
+
+    def their_signature_file(self, our_inn: str) -> dict[str, Any] | None:
+        """The ``Файл`` of the counterparty's latest signature on the document's files."""
+        attachments = as_list(self.event.get("Вложение")) or as_list(self.document.get("Вложение"))
+        theirs = [
+            as_dict(sig)
+            for att in attachments
+            if as_dict(att).get("Служебный") != YES
+            for sig in as_list(as_dict(att).get("Подпись"))
+            if as_dict(as_dict(sig).get("Сертификат")).get("ИНН") != our_inn
+        ]
+        return as_dict(theirs[-1].get("Файл")) if theirs else None
+
+    def normalized(self, signature: bytes | None) -> ProviderEvent:
+        """The library's event (``kind`` must be set: see :attr:`concerns_us`)."""
+        kind = self.kind
+        assert kind is not None
+        reason = None
+        if kind is ProviderEventKind.REJECTED:
+            reason = self.comment or "rejected without a comment"
+        elif kind is ProviderEventKind.REVOKED:
+            reason = self.comment or "the document was annulled"
+        return ProviderEvent(
+            event_id=self.event_id,
+            kind=kind,
+            document_id=self.document_id,
+            at=self.at,
+            reason=reason,
+            signature=signature,
+            raw=self.raw(),
+        )
 
     def raw(self) -> dict[str, Any]:
         """What is kept with the normalized event (no file contents)."""
@@ -162,12 +199,47 @@ def now_text() -> str:
     return format_datetime(dt.datetime.now(dt.UTC))
 
 
+StoredFile = tuple[str, str, dict[str, Any], bool]
+
+
+def stored_files(document: Mapping[str, Any], our_inn: str) -> list[StoredFile]:
+    """``(role, name, Файл, is_signature)`` of every file and signature of a read document
+    (``СБИС.ПрочитатьДокумент``), names made unique."""
+    out: list[StoredFile] = []
+    names: set[str] = set()
+
+    def unique(name: str) -> str:
+        candidate, n = name, 1
+        while candidate in names:
+            n += 1
+            candidate = f"{n}-{name}"
+        names.add(candidate)
+        return candidate
+
+    for item in as_list(document.get("Вложение")):
+        att = as_dict(item)
+        file = as_dict(att.get("Файл"))
+        name = str(file.get("Имя") or att.get("Идентификатор") or "file")
+        service = att.get("Служебный") == YES
+        out.append(("receipt" if service else "document", unique(name), file, False))
+        for sig_item in as_list(att.get("Подпись")):
+            sig = as_dict(sig_item)
+            ours = as_dict(sig.get("Сертификат")).get("ИНН") == our_inn
+            role = "our_signature" if ours else "counterparty_signature"
+            sig_file = as_dict(sig.get("Файл"))
+            sig_name = str(sig_file.get("Имя") or f"{name}.sig")
+            out.append(("receipt" if service else role, unique(sig_name), sig_file, True))
+    return out
+
+
 __all__ = [
     "Cursor",
     "RawEvent",
+    "StoredFile",
     "changes_filter",
     "classify",
     "dedupe_sorted",
     "events_of",
     "has_more",
+    "stored_files",
 ]

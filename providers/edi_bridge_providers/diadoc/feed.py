@@ -26,7 +26,9 @@ from typing import Any
 
 from lxml import etree
 
+from edi_bridge.errors import UnsafeInput
 from edi_bridge.provider import ProviderEvent, ProviderEventKind
+from edi_bridge.safexml import parse_untrusted
 
 DELIVERY_TYPES = frozenset({"Receipt", "InvoiceReceipt"})
 REJECTION_TYPES = frozenset({"XmlSignatureRejection", "SignatureRequestRejection"})
@@ -75,13 +77,10 @@ def entity_content(entity: Mapping[str, Any]) -> bytes | None:
 def _xml_root(data: bytes) -> Any:
     if len(data) > _MAX_XML or not data.lstrip().startswith(b"<"):
         return None
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
     try:
-        return etree.fromstring(data, parser)
-    except etree.XMLSyntaxError:
-        return None
+        return parse_untrusted(data, limit=_MAX_XML, what="reason XML")
+    except UnsafeInput:
+        return None  # not the FNS XML: the caller takes the text as it is
 
 
 def _local(tag: Any) -> str:
@@ -94,6 +93,8 @@ def reason_text(data: bytes | None) -> str | None:
         return None
     root = _xml_root(data)
     if root is None:
+        if data.lstrip().startswith(b"<"):
+            return None  # XML the safe parser refused (a DTD, entities): nothing is taken
         text = data.decode("utf-8", "replace").strip()
         return text or None
     for name in REASON_ELEMENTS:
