@@ -73,7 +73,9 @@ def run(events: int) -> Result:
         tempfile.TemporaryDirectory() as tmp,
     ):
         adapter = DiadocProvider(ProviderContext(config=fake.adapter_config()))
-        headers = {**adapter.client.auth.header(adapter.client.http), "Accept": "application/json"}
+        credential = adapter.client.auth
+        token = credential.apply(credential.current(adapter.client.http))
+        headers = {**token, "Accept": "application/json"}
         adapter.close()
         session = requests.Session()
         url = fake.url + "/V8/GetNewEvents"

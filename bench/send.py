@@ -67,7 +67,8 @@ def run(n: int) -> Result:
     with fake_process("--counterparty", "bench-send") as fake, tempfile.TemporaryDirectory() as tmp:
         # Floor: the token and the recipient's box are known before timing.
         adapter = DiadocProvider(ProviderContext(config=fake.adapter_config()))
-        auth = adapter.client.auth.header(adapter.client.http)
+        credential = adapter.client.auth
+        auth = credential.apply(credential.current(adapter.client.http))
         adapter.close()
         session = requests.Session()
         url = fake.url + "/V3/PostMessage"
