@@ -22,6 +22,17 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictStr
 
 from .errors import ValidationError
+from .lifecycle import (
+    EDI_TRANSITIONS,
+    IN_FLIGHT_STATUSES,
+    LIFECYCLES,
+    PAPER_TRANSITIONS,
+    TERMINAL_STATUSES,
+    Channel,
+    EventKind,
+    ExchangeStatus,
+    allowed_transitions,
+)
 from .requisites import (
     OPERATOR_PREFIXES,
     check_inn,
@@ -317,72 +328,6 @@ class Document(_Strict):
         return self._path if self._path is not None else self._data
 
 
-class Channel(enum.StrEnum):
-    """How an exchange travels."""
-
-    EDI = "edi"
-    PAPER = "paper"
-    EMAIL = "email"
-
-
-class ExchangeStatus(enum.StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    SIGNED = "signed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
-    FAILED = "failed"
-    # The paper route (see PAPER_TRANSITIONS); DELIVERED and SIGNED are shared.
-    PREPARED = "prepared"
-    DISPATCHED = "dispatched"
-    SCAN_RECEIVED = "scan_received"
-    RETURNED = "returned"
-    LOST = "lost"
-
-
-S = ExchangeStatus
-EDI_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.QUEUED: frozenset({S.SENT, S.FAILED}),
-    # Operators may report the signature without a separate delivery notice,
-    # and a counterparty may revoke before signing.
-    S.SENT: frozenset({S.DELIVERED, S.SIGNED, S.REJECTED, S.REVOKED, S.FAILED}),
-    S.DELIVERED: frozenset({S.SIGNED, S.REJECTED, S.REVOKED}),
-    S.SIGNED: frozenset({S.REVOKED}),
-    S.REJECTED: frozenset(),
-    S.REVOKED: frozenset(),
-    # A failed send may be retried by hand (resend), which queues it again.
-    S.FAILED: frozenset({S.QUEUED}),
-}
-TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED})
-IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
-
-PAPER_TRANSITIONS: dict[str, frozenset[str]] = {
-    # Two printed copies wait to be posted.
-    S.PREPARED: frozenset({S.DISPATCHED}),
-    # Carriers may never report the delivery, and a client may scan, or even
-    # post the originals back, before the tracking catches up.
-    S.DISPATCHED: frozenset({S.DELIVERED, S.SCAN_RECEIVED, S.SIGNED, S.RETURNED, S.LOST}),
-    S.DELIVERED: frozenset({S.SCAN_RECEIVED, S.SIGNED}),
-    # The scan allows temporary activation; the originals conclude the contract.
-    S.SCAN_RECEIVED: frozenset({S.SIGNED}),
-    S.SIGNED: frozenset(),
-    # Needs attention: post it again (a new tracking number).
-    S.RETURNED: frozenset({S.DISPATCHED}),
-    S.LOST: frozenset({S.DISPATCHED}),
-}
-
-LIFECYCLES: dict[str, dict[str, frozenset[str]]] = {
-    Channel.EDI: EDI_TRANSITIONS,
-    Channel.PAPER: PAPER_TRANSITIONS,
-}
-"""Allowed transitions per channel; other channels register theirs here."""
-
-
-def allowed_transitions(channel: str, status: str) -> frozenset[str]:
-    return LIFECYCLES.get(channel, EDI_TRANSITIONS).get(status, frozenset())
-
-
 class HistoryEntry(BaseModel):
     """One step in an exchange's life."""
 
@@ -467,25 +412,6 @@ class Exchange(BaseModel):
         if self.reason is not None:
             data["reason"] = self.reason
         return data
-
-
-class EventKind(enum.StrEnum):
-    """Normalized changes the backend reacts to."""
-
-    SENT = "sent"
-    DELIVERED = "delivered"
-    SIGNED = "signed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
-    FAILED = "failed"
-    SIGNATURE_INVALID = "signature_invalid"
-    # The paper route: one kind per paper status, plus the overdue originals.
-    PREPARED = "prepared"
-    DISPATCHED = "dispatched"
-    SCAN_RECEIVED = "scan_received"  # temporary activation is allowed
-    RETURNED = "returned"
-    LOST = "lost"
-    ORIGINALS_OVERDUE = "originals_overdue"
 
 
 class Event(BaseModel):

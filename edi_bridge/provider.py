@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from .errors import UnsupportedFeature
+from .lifecycle import ProviderEventKind
 from .models import Counterparty, Document
 
 if TYPE_CHECKING:
@@ -76,13 +77,6 @@ class SendResult:
     ref: Mapping[str, str]
     document_id: str  # the operator's id used to match later events
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-class ProviderEventKind(enum.StrEnum):
-    DELIVERED = "delivered"
-    SIGNED = "signed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
 
 
 @dataclasses.dataclass(frozen=True)

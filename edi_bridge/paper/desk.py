@@ -1,8 +1,10 @@
 """The paper route as a tracked exchange: :class:`PaperDesk` (``bridge.paper``).
 
 A paper exchange lives in the same table as EDI ones (``channel = "paper"``)
-and changes status only through the Bridge's transitions, so history, backend
-events and callbacks work as for EDI::
+and changes status only through the one transition writer
+(:mod:`edi_bridge.transitions`), so history, backend events and callbacks work
+as for EDI. The desk is built from the store, that writer and the outbox; the
+Bridge builds it only when paper is used::
 
     prepared -> dispatched -> delivered -> scan_received -> signed
                       \\-> returned | lost  (needs attention; dispatch again)
@@ -19,7 +21,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -30,22 +32,13 @@ from ..errors import (
     UnknownProvider,
     ValidationError,
 )
-from ..models import (
-    Channel,
-    Counterparty,
-    Document,
-    EventKind,
-    Exchange,
-    ExchangeStatus,
-    allowed_transitions,
-    check_file_name,
-)
-from ..store import utcnow
+from ..lifecycle import PAPER_TROUBLE, Channel, EventKind, ExchangeStatus, is_late_news
+from ..models import Counterparty, Document, Exchange, check_file_name
+from ..retry import RetryPolicy
+from ..routing import PAPER, RoutingPolicy
+from ..store import ExchangeRow, Store, utcnow
+from ..transitions import TransitionWriter
 from .carrier import Carrier, CarrierContext, CarrierRegistry, ShipmentStatus, TrackingRecord
-from .routing import PAPER, RoutingPolicy
-
-if TYPE_CHECKING:
-    from ..workflow import Bridge
 
 log = logging.getLogger("edi_bridge.paper")
 S = ExchangeStatus
@@ -58,21 +51,32 @@ _FROM_SHIPMENT = {
 MANUAL_STATUSES = (S.DELIVERED, S.RETURNED, S.LOST)
 
 
+class Notifier(Protocol):
+    """Hands recorded changes to the backend's callbacks (the workflow's outbox)."""
+
+    def dispatch_events(self) -> int: ...
+
+
 class PaperDesk:
-    """Prepares, dispatches and tracks paper exchanges of one Bridge."""
+    """Prepares, dispatches and tracks paper exchanges."""
 
     def __init__(
         self,
-        bridge: Bridge,
+        store: Store,
+        writer: TransitionWriter,
+        outbox: Notifier,
         *,
         settings: Mapping[str, str] | None = None,
         carriers: CarrierRegistry | None = None,
         policy: RoutingPolicy | None = None,
+        carrier_retry: RetryPolicy | None = None,
     ) -> None:
         from .carrier import default_carriers
 
-        self.bridge = bridge
-        self.store = bridge.store
+        self.store = store
+        self.writer = writer
+        self.outbox = outbox
+        self.carrier_retry = carrier_retry
         self._settings = dict(settings or {})
         self.carriers = carriers or default_carriers
         self.policy = policy or RoutingPolicy.from_settings(self._settings)
@@ -99,7 +103,7 @@ class PaperDesk:
             except UnknownProvider as exc:
                 raise ValidationError("carrier", str(exc)) from None
             context = CarrierContext(
-                config=config.section(name, self._settings), retry=self.bridge.retry
+                config=config.section(name, self._settings), retry=self.carrier_retry
             )
             self._instances[name] = cls(context)
         return self._instances[name]
@@ -154,10 +158,10 @@ class PaperDesk:
                 reason=reason,
             )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
-    def _paper_row(self, conn: Connection, exchange_id: str) -> Any:
+    def _paper_row(self, conn: Connection, exchange_id: str) -> ExchangeRow:
         row = self.store.exchange_row(conn, exchange_id, for_update=True)
         if row.channel != Channel.PAPER:
             raise ValidationError("exchange_id", f"{exchange_id} is not a paper exchange")
@@ -170,7 +174,7 @@ class PaperDesk:
         with self.store.transaction() as conn:
             self._paper_row(conn, exchange_id)
             exchange = self.store.load_exchange(conn, exchange_id)
-        with self.bridge.content(exchange_id) as fh:
+        with self.store.exchange_content(exchange_id) as fh:
             content = fh.read()
         sender = PackSender(
             name=self.sender_name, address=self.sender_address, scan_email=self.scan_email
@@ -195,7 +199,7 @@ class PaperDesk:
             if other is not None and other != exchange_id:
                 raise ValidationError("tracking", f"{number} is already used for {other}")
             ref = {"carrier": carrier, "tracking": number}
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 S.DISPATCHED,
@@ -208,7 +212,7 @@ class PaperDesk:
                 needs_attention=False,
             )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     def track(self, carriers: Iterable[str] | None = None) -> int:
@@ -218,8 +222,11 @@ class PaperDesk:
             shipments = []
             for exchange_id in self.store.exchange_ids(conn, status=S.DISPATCHED):
                 row = self.store.exchange_row(conn, exchange_id)
-                if row.channel == Channel.PAPER and (wanted is None or row.provider in wanted):
-                    shipments.append((exchange_id, row.provider, row.provider_document_id))
+                number = row.provider_document_id  # the tracking number, set by dispatch
+                if row.channel != Channel.PAPER or number is None:
+                    continue
+                if wanted is None or row.provider in wanted:
+                    shipments.append((exchange_id, row.provider, number))
         applied = 0
         for exchange_id, name, number in shipments:
             adapter = self.carrier(name)
@@ -233,7 +240,7 @@ class PaperDesk:
             with self.store.transaction() as conn:
                 for record in sorted(records, key=lambda r: r.at):
                     applied += self._apply(conn, exchange_id, name, record)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return applied
 
     def _apply(self, conn: Connection, exchange_id: str, name: str, record: TrackingRecord) -> int:
@@ -253,13 +260,13 @@ class PaperDesk:
             **({"place": record.place} if record.place else {}),
         }
         target = _FROM_SHIPMENT.get(record.status)
-        if target is None or target not in allowed_transitions(row.channel, row.status):
+        if target is None or is_late_news(row.channel, row.status, target):
             # Progress news, or late news (delivered to the sender after a
             # return): keep it in the history, change nothing.
             self.store.add_history(conn, exchange_id, row.status, cause, detail)
             return 1
-        trouble = target in (S.RETURNED, S.LOST)
-        self.bridge._transition(
+        trouble = target in PAPER_TROUBLE
+        self.writer.write(
             conn,
             exchange_id,
             target,
@@ -277,11 +284,11 @@ class PaperDesk:
             allowed = ", ".join(MANUAL_STATUSES)
             raise ValidationError("status", f"must be one of {allowed}")
         target = S(status)
-        trouble = target in (S.RETURNED, S.LOST)
+        trouble = target in PAPER_TROUBLE
         cause = f"set by hand: {note}" if note else "set by hand"
         with self.store.transaction() as conn:
             self._paper_row(conn, exchange_id)
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 target,
@@ -292,7 +299,7 @@ class PaperDesk:
                 needs_attention=trouble,
             )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     # -- the client's answer -----------------------------------------------
@@ -307,7 +314,7 @@ class PaperDesk:
         with self.store.transaction() as conn:
             self._paper_row(conn, exchange_id)
             sha = self.store.put_blob(conn, content)
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 S.SCAN_RECEIVED,
@@ -317,7 +324,7 @@ class PaperDesk:
             )
             self.store.add_signature(conn, exchange_id, "scan", f"scan-{file_name}", content)
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     def originals_received(
@@ -330,7 +337,7 @@ class PaperDesk:
                 raise ValidationError("file", "is empty")
         with self.store.transaction() as conn:
             row = self._paper_row(conn, exchange_id)
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 S.SIGNED,
@@ -345,7 +352,7 @@ class PaperDesk:
                     conn, exchange_id, "originals", f"originals-{file_name}", content
                 )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     def check_overdue(self, now: dt.datetime | None = None) -> int:
@@ -384,7 +391,7 @@ class PaperDesk:
                     self.store.update_exchange(conn, exchange_id, needs_attention=True)
                     self.store.add_history(conn, exchange_id, exchange.status, reason)
                     raised += 1
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return raised
 
     # -- fallbacks from EDI ------------------------------------------------
@@ -422,7 +429,7 @@ class PaperDesk:
             if self.store.exchange_id_for_key(conn, key) is not None:
                 return None  # fell back already
             old = self.store.load_exchange(conn, exchange_id)
-        document = self.bridge.stored_document(old)
+        document = self.store.stored_document(old)
         new = self.prepare(
             old.counterparty,
             document,
@@ -445,10 +452,11 @@ class PaperDesk:
             self.apply_fallbacks()
 
     def exchange(self, exchange_id: str) -> Exchange:
-        exchange = self.bridge.status(exchange_id)
+        with self.store.transaction() as conn:
+            exchange = self.store.load_exchange(conn, exchange_id)
         if exchange.channel != Channel.PAPER:
             raise NotFound(f"{exchange_id} is not a paper exchange")
         return exchange
 
 
-__all__ = ["DEFAULT_ORIGINALS_DEADLINE_DAYS", "MANUAL_STATUSES", "PaperDesk"]
+__all__ = ["DEFAULT_ORIGINALS_DEADLINE_DAYS", "MANUAL_STATUSES", "Notifier", "PaperDesk"]

@@ -35,6 +35,7 @@ from ..models import (
 from . import schema
 from .clock import utcnow
 from .migrations import migrate
+from .rows import EarlyEventRow, ExchangeRow
 
 CHUNK = 1 << 20
 DEFAULT_DB = "edi-bridge.db"
@@ -292,6 +293,27 @@ class Store:
             raise NotFound(f"no content with SHA-256 {sha256}")
         return int(size)
 
+    def exchange_content(self, exchange_id: str) -> IO[bytes]:
+        """The exchange's document content, streamed from the store."""
+        with self.transaction() as conn:
+            row = self.exchange_row(conn, exchange_id)
+        return self.open_blob(row.content_sha256)
+
+    def stored_document(self, exchange: Exchange) -> Document:
+        """The exchange's document with its stored content, ready to send again."""
+        with self.exchange_content(exchange.id) as fh:
+            data = fh.read()
+        meta = exchange.document
+        return Document.from_bytes(
+            data,
+            file_name=meta.file_name,
+            kind=meta.kind,
+            number=meta.number,
+            date=meta.date,
+            media_type=meta.media_type,
+            price=meta.price,
+        )
+
     # -- exchanges -------------------------------------------------------
 
     def insert_exchange(self, conn: Connection, **values: Any) -> None:
@@ -304,14 +326,14 @@ class Store:
 
     def exchange_row(
         self, conn: Connection, exchange_id: str, *, for_update: bool = False
-    ) -> sa.Row[Any]:
+    ) -> ExchangeRow:
         locked = for_update and conn.dialect.name != "sqlite"
         row = conn.execute(
             _Q.exchange_locked if locked else _Q.exchange, {"id": exchange_id}
         ).first()
         if row is None:
             raise NotFound(f"no exchange {exchange_id!r}")
-        return row
+        return ExchangeRow.of(row)
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
         return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
@@ -346,6 +368,16 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         return list(conn.execute(query).scalars())
+
+    def providers_with(self, conn: Connection, channel: str, statuses: Sequence[str]) -> list[str]:
+        """Providers (or carriers) of the channel's exchanges in one of ``statuses``."""
+        t = schema.exchanges
+        query = (
+            sa.select(t.c.provider)
+            .where(t.c.channel == str(channel), t.c.status.in_([str(s) for s in statuses]))
+            .distinct()
+        )
+        return sorted(str(p) for p in conn.execute(query).scalars())
 
     def add_history(
         self,
@@ -566,10 +598,20 @@ class Store:
 
     def take_early_events(
         self, conn: Connection, provider: str, document_id: str
-    ) -> list[sa.Row[Any]]:
+    ) -> list[EarlyEventRow]:
         t = schema.early_events
         match = (t.c.provider == provider, t.c.document_id == document_id)
-        rows = list(conn.execute(sa.select(t).where(*match).order_by(t.c.id)).all())
+        rows = [
+            EarlyEventRow(
+                event_id=r.event_id,
+                kind=r.kind,
+                document_id=r.document_id,
+                at=r.at,
+                reason=r.reason,
+                signature=None if r.signature is None else bytes(r.signature),
+            )
+            for r in conn.execute(sa.select(t).where(*match).order_by(t.c.id)).all()
+        ]
         if rows:
             conn.execute(t.delete().where(*match))
         return rows
@@ -619,14 +661,14 @@ class Store:
 
     def exchange_rows(
         self, conn: Connection, exchange_ids: Iterable[str], *, for_update: bool = False
-    ) -> dict[str, sa.Row[Any]]:
+    ) -> dict[str, ExchangeRow]:
         wanted = list(set(exchange_ids))
         if not wanted:
             return {}
         query = sa.select(schema.exchanges).where(schema.exchanges.c.id.in_(wanted))
         if for_update and conn.dialect.name != "sqlite":
             query = query.with_for_update()
-        return {str(r.id): r for r in conn.execute(query).all()}
+        return {str(r.id): ExchangeRow.of(r) for r in conn.execute(query).all()}
 
     def applied_event_ids(self, conn: Connection, scope: str, event_ids: Iterable[str]) -> set[str]:
         """Which of ``event_ids`` were already applied in feed ``scope``."""
@@ -741,4 +783,4 @@ class Store:
         return added
 
 
-__all__ = ["DEFAULT_DB", "Store", "database_url", "utcnow"]
+__all__ = ["DEFAULT_DB", "EarlyEventRow", "ExchangeRow", "Store", "database_url", "utcnow"]

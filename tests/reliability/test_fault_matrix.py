@@ -29,7 +29,6 @@ from edi_bridge.testing import sample_contract, sample_counterparty
 
 from .harness import audit, count, diadoc_view
 
-OUTER = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.03)  # the Bridge's, around a call
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.03)  # the HTTP client's
 # What the final error says for a fault that never stops.
 FINAL_WORDS: dict[str, str | tuple[str, ...]] = {
@@ -87,7 +86,7 @@ class World:
         }
         settings["diadoc.timeout"] = timeout
         self.db = root / "edi.db"
-        self.bridge = Bridge.open(self.db, settings=settings, retry=OUTER)
+        self.bridge = Bridge.open(self.db, settings=settings)
         self.adapter.client.http.retry = FAST
         self.delivered: list[Event] = []
         self.bridge.on("*", self.delivered.append)
@@ -173,8 +172,8 @@ def test_a_fault_that_never_stops_ends_bounded_and_clear_then_recovers(
     world.faults.rates[kind] = 1.0
     started = time.monotonic()
     exchange = world.bridge.status(world.send(0))
-    # Bounded: the Bridge's attempts around the adapter's (no more, no fewer).
-    assert world.faults.injected[kind] == OUTER.attempts * FAST.attempts
+    # Bounded: the HTTP client's attempts, the only retry layer (no more, no fewer).
+    assert world.faults.injected[kind] == FAST.attempts
     assert time.monotonic() - started < 30
     # Clear: still queued for a later try, the error names the call and the cause.
     assert exchange.status == ExchangeStatus.QUEUED
@@ -196,7 +195,7 @@ def test_a_fault_that_never_stops_on_the_feed_raises_a_clear_transient_error(
     world.faults.rates["503"] = 1.0
     with pytest.raises(TransientError, match=r"GET /V8/GetNewEvents: server error"):
         world.bridge.poll(["diadoc"])
-    assert world.faults.injected["503"] == OUTER.attempts * FAST.attempts
+    assert world.faults.injected["503"] == FAST.attempts
     world.faults.rates.clear()
     world.settle()
     world.audit_clean()
@@ -290,7 +289,6 @@ def _soak(
         w.warm_up(4)
         # Short pauses: the soak counts faults, the jitter is proven above.
         w.adapter.client.http.retry = RetryPolicy(attempts=3, base_delay=0.002, max_delay=0.005)
-        w.bridge.retry = RetryPolicy(attempts=2, base_delay=0.002, max_delay=0.005)
         faults.rates.update({k: rate * v / total for k, v in share.items()})
         for n in range(contracts):
             for _ in range(20):

@@ -1,7 +1,7 @@
-"""Choosing EDI or paper for a contract, with the reason kept in its history.
+"""Choosing EDI or paper for a document, with the reason kept in its history.
 
-:class:`RoutingPolicy` is what :meth:`Bridge.send <edi_bridge.workflow.Bridge.send>`
-consults. In order:
+:class:`RoutingPolicy` is what every send consults (:meth:`Bridge.send
+<edi_bridge.workflow.Bridge.send>`, and each document of a closing run). In order:
 
 1. the caller names a provider: that provider (``"paper"`` asks for paper);
 2. the first EDI route of the counterparty that an installed provider serves,
@@ -22,11 +22,12 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 
-from .. import config
-from ..errors import EdiBridgeError, ValidationError
-from ..models import Channel, Counterparty
-from ..provider import Capability, Provider
-from ..registry import Registry
+from . import config
+from .errors import EdiBridgeError, ValidationError
+from .lifecycle import Channel
+from .models import Counterparty
+from .provider import Capability, Provider
+from .registry import Registry
 
 PAPER = "paper"
 log = logging.getLogger("edi_bridge.paper")
