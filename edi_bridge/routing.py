@@ -38,6 +38,7 @@ class RouteDecision:
     channel: Channel
     provider: str  # the EDI provider, or "paper"
     reason: str
+    participant_id: str | None = None  # the counterparty's route, when one was taken
 
 
 def _int_setting(values: Mapping[str, str], key: str) -> int | None:
@@ -102,6 +103,7 @@ class RoutingPolicy:
                 Channel.EDI,
                 name,
                 f"counterparty's EDI route {route.operator} ({route.participant_id})",
+                route.participant_id,
             )
         if refusals:
             reason = f"{', '.join(refusals)} reported that the counterparty cannot receive"

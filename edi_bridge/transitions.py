@@ -12,11 +12,12 @@ is a step of that same path that can veto a transition.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack, cast
 
 from sqlalchemy.engine import Connection
 
@@ -25,7 +26,14 @@ from .lifecycle import EventKind, ProviderEventKind, allowed_transitions, decide
 from .models import Exchange
 from .provider import ProviderEvent
 from .store import Store, utcnow
-from .store.rows import ExchangeRow
+from .store.rows import (
+    EventInsert,
+    ExchangeChanges,
+    ExchangeRow,
+    HistoryInsert,
+    SignatureInsert,
+    TransitionChanges,
+)
 
 log = logging.getLogger("edi_bridge")
 
@@ -37,10 +45,10 @@ SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
 class _Batch:
     """What a batch of provider events writes, gathered before one write each."""
 
-    signatures: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    changes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    outbox: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    signatures: list[SignatureInsert] = dataclasses.field(default_factory=list)
+    changes: dict[str, ExchangeChanges] = dataclasses.field(default_factory=dict)
+    history: list[HistoryInsert] = dataclasses.field(default_factory=list)
+    outbox: list[EventInsert] = dataclasses.field(default_factory=list)
 
 
 class TransitionWriter:
@@ -61,16 +69,18 @@ class TransitionWriter:
         reason: str | None = None,
         detail: dict[str, Any] | None = None,
         row: ExchangeRow | None = None,
-        **values: Any,
+        **changes: Unpack[TransitionChanges],
     ) -> None:
         """Move one exchange to ``target`` (raises IllegalTransition if its table says no)."""
         if row is None:  # the caller may pass the row it just locked
             row = self.store.exchange_row(conn, exchange_id, for_update=True)
         if target not in allowed_transitions(row.channel, row.status):
             raise IllegalTransition(exchange_id, row.status, target)
+        # TransitionChanges is ExchangeChanges without status and reason.
+        values = cast(ExchangeChanges, {**changes, "status": target})
         if reason is not None:
             values["reason"] = reason
-        self.store.update_exchange(conn, exchange_id, status=target, **values)
+        self.store.update_exchange(conn, exchange_id, **values)
         self.store.add_history(conn, exchange_id, target, cause, detail)
         self.store.add_event(
             conn,
@@ -113,28 +123,28 @@ class TransitionWriter:
             target = decision.target
             status[exchange_id] = target
             values = batch.changes.setdefault(exchange_id, {})
-            values.update(status=target, updated_at=now)
+            values["status"], values["updated_at"] = target, now
             if decision.reason:
                 values["reason"] = decision.reason
             batch.history.append(
-                {
-                    "exchange_id": exchange_id,
-                    "status": target,
-                    "at": now,
-                    "cause": decision.cause,
-                    "detail": detail,
-                }
+                HistoryInsert(
+                    exchange_id=exchange_id,
+                    status=target,
+                    at=now,
+                    cause=decision.cause,
+                    detail=detail,
+                )
             )
             batch.outbox.append(
-                {
-                    "key": f"{exchange_id}:{target}:{event.event_id}",
-                    "kind": target,
-                    "exchange_id": exchange_id,
-                    "status": target,
-                    "at": now,
-                    "reason": event.reason if decision.reason is not None else None,
-                    "data": detail,
-                }
+                EventInsert(
+                    key=f"{exchange_id}:{target}:{event.event_id}",
+                    kind=target,
+                    exchange_id=exchange_id,
+                    status=target,
+                    at=now,
+                    reason=event.reason if decision.reason is not None else None,
+                    data=detail,
+                )
             )
         store.add_signatures(conn, batch.signatures)
         store.update_exchanges(conn, batch.changes)
@@ -168,7 +178,7 @@ class TransitionWriter:
         detail: dict[str, Any],
         batch: _Batch,
         status: str,
-        now: Any,
+        now: dt.datetime,
     ) -> bool:
         """Keep the counterparty's signature; False when the check vetoes the transition."""
         if event.signature is None:
@@ -179,13 +189,13 @@ class TransitionWriter:
             exchange = self.store.load_exchange(conn, row.id)
             verdict = dict(self.signature_check(exchange, event.signature))
         batch.signatures.append(
-            {
-                "exchange_id": row.id,
-                "role": "counterparty",
-                "file_name": f"{row.document['file_name']}.counterparty.sig",
-                "content": event.signature,
-                "verdict": verdict,
-            }
+            SignatureInsert(
+                exchange_id=row.id,
+                role="counterparty",
+                file_name=f"{row.document['file_name']}.counterparty.sig",
+                content=event.signature,
+                verdict=verdict,
+            )
         )
         detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
         if verdict is None:
@@ -193,26 +203,27 @@ class TransitionWriter:
         detail["verdict"] = verdict
         if verdict.get("ok", False):
             return True
-        batch.changes.setdefault(row.id, {}).update(needs_attention=True, updated_at=now)
+        flagged = batch.changes.setdefault(row.id, {})
+        flagged["needs_attention"], flagged["updated_at"] = True, now
         batch.history.append(
-            {
-                "exchange_id": row.id,
-                "status": status,
-                "at": now,
-                "cause": "counterparty signature not accepted",
-                "detail": detail,
-            }
+            HistoryInsert(
+                exchange_id=row.id,
+                status=status,
+                at=now,
+                cause="counterparty signature not accepted",
+                detail=detail,
+            )
         )
         batch.outbox.append(
-            {
-                "key": f"{row.id}:{EventKind.SIGNATURE_INVALID}:{event.event_id}",
-                "kind": EventKind.SIGNATURE_INVALID,
-                "exchange_id": row.id,
-                "status": status,
-                "at": now,
-                "reason": str(verdict.get("reason") or verdict.get("status")),
-                "data": detail,
-            }
+            EventInsert(
+                key=f"{row.id}:{EventKind.SIGNATURE_INVALID}:{event.event_id}",
+                kind=EventKind.SIGNATURE_INVALID,
+                exchange_id=row.id,
+                status=status,
+                at=now,
+                reason=str(verdict.get("reason") or verdict.get("status")),
+                data=detail,
+            )
         )
         return False
 

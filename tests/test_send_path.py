@@ -12,7 +12,8 @@ from edi_bridge_providers.mock import MockProvider
 from edi_bridge import Bridge, Counterparty, Document
 from edi_bridge.errors import NotFound
 from edi_bridge.provider import SendRequest, SendResult
-from edi_bridge.store import CHUNK, Store, schema
+from edi_bridge.store import Store, schema
+from edi_bridge.store.blobs import CHUNK
 from edi_bridge.testing import sample_contract
 
 

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .model import (
     Basis,
     BatchLine,
@@ -24,7 +26,22 @@ from .model import (
     load_upd_input,
     parse_upd_input,
 )
-from .upd import ReadUpd, UpdFile, build_upd, read_upd
+
+if TYPE_CHECKING:
+    from .upd import ReadUpd, UpdFile, build_upd, read_upd
+
+# The УПД module needs lxml: it is loaded when one of its names is first used, so
+# that the core (which reads closing options on every send) stays lean.
+_UPD_NAMES = frozenset({"ReadUpd", "UpdFile", "build_upd", "read_upd"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _UPD_NAMES:
+        from . import upd
+
+        return getattr(upd, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Basis",

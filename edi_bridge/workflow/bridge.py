@@ -73,7 +73,7 @@ class Bridge:
             self.outbox,
             adapter=lambda name: self.provider(name),
             signer=lambda: self.signer,
-            route=self._route,
+            route=self.decide_route,
             paper=lambda: self.paper,
             owner=self.owner,
             lease_seconds=lease_seconds,
@@ -140,7 +140,10 @@ class Bridge:
         """EDI or paper (``paper.*`` settings); assign to replace."""
         return RoutingPolicy.from_settings(self._settings)
 
-    def _route(self, counterparty: Counterparty, requested: str | None) -> RouteDecision:
+    def decide_route(
+        self, counterparty: Counterparty, requested: str | None = None
+    ) -> RouteDecision:
+        """EDI (which provider, which of the counterparty's routes) or paper, and why."""
         return self.routing.decide(
             counterparty, requested, registry=self.registry, adapter=self.provider
         )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from ..provider import EventPage, Provider, ProviderEvent
 from ..store import Store, leases, utcnow
+from ..store.rows import AppliedEvent
 from ..transitions import TransitionWriter
 
 log = logging.getLogger("edi_bridge")
@@ -100,7 +101,7 @@ class Feeds:
         ids = store.exchange_ids_for_documents(conn, name, (e.document_id for e in events))
         applied = store.applied_event_ids(conn, scope, (e.event_id for e in events))
         now = utcnow()
-        claimed: list[dict[str, Any]] = []
+        claimed: list[AppliedEvent] = []
         early: list[ProviderEvent] = []
         matched: list[tuple[str, ProviderEvent]] = []
         for event in events:
@@ -109,7 +110,7 @@ class Feeds:
             applied.add(event.event_id)
             exchange_id = ids.get(event.document_id)
             claimed.append(
-                {"scope": scope, "event_id": event.event_id, "exchange_id": exchange_id, "at": now}
+                AppliedEvent(scope=scope, event_id=event.event_id, exchange_id=exchange_id, at=now)
             )
             if exchange_id is None:
                 # Not ours, or ours but the record of its send has not committed yet.

@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from ..closing.options import send_options
+from ..closing.options import formalized
 from ..errors import (
     ConfigurationError,
     IdempotencyConflict,
@@ -261,7 +261,7 @@ class Sending:
             signature=signature,
             scenario=scenario,
             # Derived from the stored document, so a send resumed elsewhere gets the same.
-            options=send_options(document, content),
+            formalized=formalized(document, content),
         )
 
     def _stored_content(self, conn: Connection, sha256: str, size: int) -> ContentSource:
