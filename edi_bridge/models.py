@@ -9,10 +9,7 @@ naming the field and the rule.
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import hashlib
 import json
-import mimetypes
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Annotated, Any, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictStr
 
+from .document import Document, DocumentKind, check_file_name
 from .errors import ValidationError
 from .lifecycle import (
     EDI_TRANSITIONS,
@@ -40,17 +38,9 @@ from .requisites import (
     check_ogrn,
     check_ogrnip,
 )
+from .validation import Text, _FieldError, _nonblank, _Strict
+from .validation import _as_validation_error as _as_validation_error  # used by closing.upd
 
-NonEmpty = Annotated[StrictStr, Field(min_length=1), pydantic.AfterValidator(str.strip)]
-
-
-def _nonblank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-Text = Annotated[StrictStr, pydantic.AfterValidator(_nonblank)]
 _PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
 
 
@@ -58,10 +48,6 @@ def _phone(value: str) -> str:
     if not _PHONE_RE.fullmatch(value.strip()):
         raise ValueError("must be a phone number: digits, spaces, '+', '(', ')' or '-'")
     return value.strip()
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Signatory(_Strict):
@@ -155,34 +141,6 @@ class Counterparty(_Strict):
         return next((r for r in self.edi if r.operator == operator), None)
 
 
-class _FieldError(ValueError):
-    """Raised inside model validators to point at a field other than the model."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {rule}")
-
-
-def _as_validation_error(exc: pydantic.ValidationError, root: str = "") -> ValidationError:
-    problems: list[tuple[str, str]] = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _FieldError):
-            loc.append(ctx_error.field)
-            rule = ctx_error.rule
-        else:
-            rule = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                rule = "unknown field"
-            elif err["type"] == "missing":
-                rule = "required"
-        field = ".".join(([root] if root else []) + loc) or root or "input"
-        problems.append((field, rule))
-    return ValidationError(problems[0][0], problems[0][1], problems=problems)
-
-
 def parse_counterparty(data: Mapping[str, Any] | str | bytes) -> Counterparty:
     """Read requisites from a mapping or JSON text; raises ValidationError."""
     if isinstance(data, (str, bytes)):
@@ -204,128 +162,6 @@ def load_counterparty(path: str | Path) -> Counterparty:
     except OSError as exc:
         raise ValidationError("counterparty", f"cannot read {path}: {exc.strerror}") from None
     return parse_counterparty(text)
-
-
-class DocumentKind(enum.StrEnum):
-    CONTRACT = "contract"
-    SUPPLEMENTARY_AGREEMENT = "supplementary_agreement"
-    ACT = "act"
-    INVOICE = "invoice"
-    UPD = "upd"
-    OTHER = "other"
-
-
-_SAFE_NAME_RE = re.compile(r"[^/\\\x00]{1,255}")
-
-
-def check_file_name(name: str, field: str = "document.file_name") -> str:
-    """A bare file name: no directories, no NUL, no '.' or '..'."""
-    if not _SAFE_NAME_RE.fullmatch(name) or name in (".", ".."):
-        raise ValidationError(field, "must be a bare file name (no '/', '\\', NUL, '.' or '..')")
-    return name
-
-
-class Document(_Strict):
-    """One file with its kind, number, date and content hash.
-
-    Build one with :meth:`from_path` or :meth:`from_bytes`; they hash the
-    content (streaming from disk) and remember where it lives for the send.
-    """
-
-    kind: DocumentKind
-    number: Text
-    date: dt.date
-    file_name: StrictStr
-    media_type: StrictStr = "application/octet-stream"
-    sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
-    size: Annotated[int, Field(gt=0)]
-    price: Annotated[str | None, Field(pattern=r"^\d+(\.\d{1,2})?$")] = None
-
-    _path: Path | None = pydantic.PrivateAttr(default=None)
-    _data: bytes | None = pydantic.PrivateAttr(default=None)
-
-    @pydantic.field_validator("file_name")
-    @classmethod
-    def _file_name(cls, v: str) -> str:
-        if not _SAFE_NAME_RE.fullmatch(v) or v in (".", ".."):
-            raise ValueError("must be a bare file name (no '/', '\\', NUL, '.' or '..')")
-        return v
-
-    @classmethod
-    def _build(cls, **fields: Any) -> Document:
-        try:
-            return cls.model_validate(fields)
-        except pydantic.ValidationError as exc:
-            raise _as_validation_error(exc, "document") from None
-
-    @classmethod
-    def from_path(
-        cls,
-        path: str | Path,
-        *,
-        kind: DocumentKind | str = DocumentKind.CONTRACT,
-        number: str,
-        date: dt.date | str,
-        media_type: str | None = None,
-        price: str | None = None,
-    ) -> Document:
-        p = Path(path)
-        if not p.is_file():
-            raise ValidationError("document", f"no such file: {p}")
-        digest = hashlib.sha256()
-        size = 0
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        if size == 0:
-            raise ValidationError("document", "file is empty")
-        doc = cls._build(
-            kind=kind,
-            number=number,
-            date=date,
-            file_name=p.name,
-            media_type=media_type or mimetypes.guess_type(p.name)[0] or "application/octet-stream",
-            sha256=digest.hexdigest(),
-            size=size,
-            price=price,
-        )
-        doc._path = p
-        return doc
-
-    @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        file_name: str,
-        kind: DocumentKind | str = DocumentKind.CONTRACT,
-        number: str,
-        date: dt.date | str,
-        media_type: str | None = None,
-        price: str | None = None,
-    ) -> Document:
-        if not data:
-            raise ValidationError("document", "content is empty")
-        doc = cls._build(
-            kind=kind,
-            number=number,
-            date=date,
-            file_name=file_name,
-            media_type=media_type
-            or mimetypes.guess_type(file_name)[0]
-            or "application/octet-stream",
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            price=price,
-        )
-        doc._data = data
-        return doc
-
-    @property
-    def source(self) -> Path | bytes | None:
-        """Where the content is, when this object was built from it."""
-        return self._path if self._path is not None else self._data
 
 
 class HistoryEntry(BaseModel):

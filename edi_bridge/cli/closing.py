@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..closing.model import Period, build_document, load_upd_input, parse_seller
+from ..closing.inputs import build_document, load_upd_input, parse_seller
+from ..closing.model import Period
 from ..closing.upd import build_upd, read_upd
 from ..errors import ConfigurationError, ValidationError
 from .common import Obj, handle_errors, pass_obj

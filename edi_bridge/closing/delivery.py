@@ -40,8 +40,9 @@ from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, DocumentKind, check_file_name
 from ..workflow import Bridge
 from . import ledger as L
+from .inputs import DocumentSpec, build_document, parse_batch_line
 from .mail import Attachment, Mailer
-from .model import ClosingKind, DocumentSpec, Seller, build_document, parse_batch_line
+from .model import ClosingKind, Seller
 from .upd import build_upd
 
 log = logging.getLogger("edi_bridge.closing")

@@ -39,6 +39,7 @@ from ..routing import PAPER, RoutingPolicy
 from ..store import ExchangeRow, Store, utcnow
 from ..transitions import TransitionWriter
 from .carrier import Carrier, CarrierContext, CarrierRegistry, ShipmentStatus, TrackingRecord
+from .fallback import apply_fallbacks
 
 log = logging.getLogger("edi_bridge.paper")
 S = ExchangeStatus
@@ -398,50 +399,7 @@ class PaperDesk:
 
     def apply_fallbacks(self, now: dt.datetime | None = None) -> list[Exchange]:
         """Move EDI exchanges to paper as the policy says (failed, or silent N days)."""
-        policy = self.policy
-        if not policy.fallback_on_failure and policy.fallback_after_days is None:
-            return []
-        now = now or utcnow()
-        candidates: list[tuple[str, str]] = []
-        with self.store.transaction() as conn:
-            if policy.fallback_on_failure:
-                for exchange_id in self.store.exchange_ids(conn, status=S.FAILED):
-                    candidates.append((exchange_id, "the EDI send failed"))
-            if policy.fallback_after_days is not None:
-                days = policy.fallback_after_days
-                for exchange_id in self.store.exchange_ids(conn, status=[S.SENT, S.DELIVERED]):
-                    row = self.store.exchange_row(conn, exchange_id)
-                    if now - row.updated_at >= dt.timedelta(days=days):
-                        candidates.append((exchange_id, f"no answer by EDI for {days} days"))
-        made = []
-        for exchange_id, why in candidates:
-            new = self._fall_back(exchange_id, why)
-            if new is not None:
-                made.append(new)
-        return made
-
-    def _fall_back(self, exchange_id: str, why: str) -> Exchange | None:
-        with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id)
-            if row.channel != Channel.EDI:
-                return None
-            key = f"{row.idempotency_key}#paper"
-            if self.store.exchange_id_for_key(conn, key) is not None:
-                return None  # fell back already
-            old = self.store.load_exchange(conn, exchange_id)
-        document = self.store.stored_document(old)
-        new = self.prepare(
-            old.counterparty,
-            document,
-            idempotency_key=key,
-            reason=f"{why} ({exchange_id}); falling back to paper",
-            previous_id=exchange_id,
-        )
-        with self.store.transaction() as conn:
-            self.store.add_history(
-                conn, exchange_id, old.status, f"{why}; sent on paper as {new.id}"
-            )
-        return new
+        return apply_fallbacks(self.store, self.policy, self.prepare, now or utcnow())
 
     def poll(self, names: Iterable[str] | None = None) -> None:
         """What ``Bridge.poll`` does for paper: tracking, then (for a full poll)

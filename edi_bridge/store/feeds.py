@@ -10,11 +10,10 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..provider import ProviderEvent
 from . import schema
 from .clock import utcnow
 from .engine import StoreBase, read_connection
-from .rows import AppliedEvent, EarlyEventRow
+from .rows import AppliedEvent, EarlyEventRow, ParkedEvent
 
 
 class FeedStore(StoreBase):
@@ -47,7 +46,7 @@ class FeedStore(StoreBase):
             conn.execute(schema.applied_events.insert(), list(rows))
 
     def park_early_events(
-        self, conn: Connection, provider: str, events: Iterable[ProviderEvent]
+        self, conn: Connection, provider: str, events: Iterable[ParkedEvent]
     ) -> None:
         """Keep events about documents not recorded yet (see schema.early_events)."""
         now = utcnow()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,6 +58,23 @@ class EarlyEventRow:
     at: dt.datetime
     reason: str | None
     signature: bytes | None
+
+
+class ParkedEvent(Protocol):
+    """What the store keeps of a provider event it parks (a ``ProviderEvent`` fits)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def document_id(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def signature(self) -> bytes | None: ...
 
 
 class NewExchange(TypedDict):
@@ -150,6 +167,7 @@ __all__ = [
     "ExchangeRow",
     "HistoryInsert",
     "NewExchange",
+    "ParkedEvent",
     "SignatureInsert",
     "TransitionChanges",
 ]

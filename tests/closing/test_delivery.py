@@ -9,9 +9,9 @@ from edi_bridge_providers.mock import MockProvider
 
 from edi_bridge import Bridge
 from edi_bridge.closing.delivery import ALREADY_SENT, FAILED, SENT_NOW, ClosingRun
+from edi_bridge.closing.inputs import parse_seller
 from edi_bridge.closing.ledger import Ledger
 from edi_bridge.closing.mail import Mailer, SmtpSettings
-from edi_bridge.closing.model import parse_seller
 from edi_bridge.closing.upd import read_upd
 from edi_bridge.provider import Formalized, ProviderContext
 
