@@ -9,7 +9,6 @@ naming the field and the rule.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +18,6 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictStr
 
 from .document import Document, DocumentKind, check_file_name
-from .errors import ValidationError
 from .lifecycle import (
     EDI_TRANSITIONS,
     IN_FLIGHT_STATUSES,
@@ -38,7 +36,7 @@ from .requisites import (
     check_ogrn,
     check_ogrnip,
 )
-from .validation import Text, _FieldError, _nonblank, _Strict
+from .validation import Text, _FieldError, _nonblank, _Strict, load_json_object, read_input
 from .validation import _as_validation_error as _as_validation_error  # used by closing.upd
 
 _PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
@@ -143,25 +141,14 @@ class Counterparty(_Strict):
 
 def parse_counterparty(data: Mapping[str, Any] | str | bytes) -> Counterparty:
     """Read requisites from a mapping or JSON text; raises ValidationError."""
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise ValidationError("counterparty", f"not valid JSON ({exc})") from None
-    if not isinstance(data, Mapping):
-        raise ValidationError("counterparty", "must be a JSON object")
     try:
-        return Counterparty.model_validate(dict(data))
+        return Counterparty.model_validate(load_json_object(data, "counterparty"))
     except pydantic.ValidationError as exc:
         raise _as_validation_error(exc) from None
 
 
 def load_counterparty(path: str | Path) -> Counterparty:
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError("counterparty", f"cannot read {path}: {exc.strerror}") from None
-    return parse_counterparty(text)
+    return parse_counterparty(read_input(path, "counterparty"))
 
 
 class HistoryEntry(BaseModel):

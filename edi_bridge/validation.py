@@ -4,7 +4,10 @@ field and the rule."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, StrictStr
@@ -53,4 +56,24 @@ def _as_validation_error(exc: pydantic.ValidationError, root: str = "") -> Valid
     return ValidationError(problems[0][0], problems[0][1], problems=problems)
 
 
-__all__ = ["Text"]
+def load_json_object(data: Mapping[str, Any] | str | bytes, what: str) -> dict[str, Any]:
+    """A JSON object from text, or a mapping as it is; ValidationError naming ``what``."""
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise ValidationError(what, f"not valid JSON ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise ValidationError(what, "must be a JSON object")
+    return dict(data)
+
+
+def read_input(path: str | Path, what: str) -> bytes:
+    """An input file's bytes; ValidationError naming ``what`` when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(what, f"cannot read {path}: {exc.strerror}") from None
+
+
+__all__ = ["Text", "load_json_object", "read_input"]

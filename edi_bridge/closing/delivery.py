@@ -38,11 +38,11 @@ from typing import Any
 from ..errors import EdiBridgeError, NotFound, ValidationError
 from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, DocumentKind, check_file_name
-from ..workflow import Bridge
 from . import ledger as L
 from .inputs import DocumentSpec, build_document, parse_batch_line
 from .mail import Attachment, Mailer
 from .model import ClosingKind, Seller
+from .port import Workflow
 from .upd import build_upd
 
 log = logging.getLogger("edi_bridge.closing")
@@ -107,7 +107,7 @@ class ClosingRun:
 
     def __init__(
         self,
-        bridge: Bridge,
+        bridge: Workflow,
         seller: Seller,
         *,
         mailer: Mailer | None = None,

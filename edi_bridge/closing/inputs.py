@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -14,9 +13,8 @@ from typing import Annotated, Any, Self
 import pydantic
 from pydantic import Field, StrictBool, StrictStr
 
-from ..errors import ValidationError
 from ..models import Counterparty
-from ..validation import _as_validation_error, _FieldError
+from ..validation import _as_validation_error, _FieldError, load_json_object, read_input
 from .model import (
     Basis,
     ClosingDocument,
@@ -114,43 +112,28 @@ def build_document(
         raise _as_validation_error(exc, "document") from None
 
 
-def _load_json(data: Mapping[str, Any] | str | bytes, what: str) -> dict[str, Any]:
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise ValidationError(what, f"not valid JSON ({exc})") from None
-    if not isinstance(data, Mapping):
-        raise ValidationError(what, "must be a JSON object")
-    return dict(data)
-
-
 def parse_upd_input(data: Mapping[str, Any] | str | bytes) -> UpdInput:
     try:
-        return UpdInput.model_validate(_load_json(data, "input"))
+        return UpdInput.model_validate(load_json_object(data, "input"))
     except pydantic.ValidationError as exc:
         raise _as_validation_error(exc) from None
 
 
 def load_upd_input(path: str | Path) -> UpdInput:
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError("input", f"cannot read {path}: {exc.strerror}") from None
-    return parse_upd_input(text)
+    return parse_upd_input(read_input(path, "input"))
 
 
 def parse_batch_line(text: str | bytes, line_no: int) -> BatchLine:
     root = f"line {line_no}"
     try:
-        return BatchLine.model_validate(_load_json(text, root))
+        return BatchLine.model_validate(load_json_object(text, root))
     except pydantic.ValidationError as exc:
         raise _as_validation_error(exc, root) from None
 
 
 def parse_seller(data: Mapping[str, Any] | str | bytes) -> Seller:
     try:
-        return Seller.model_validate(_load_json(data, "seller"))
+        return Seller.model_validate(load_json_object(data, "seller"))
     except pydantic.ValidationError as exc:
         raise _as_validation_error(exc, "seller") from None
 

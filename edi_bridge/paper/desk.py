@@ -37,6 +37,7 @@ from ..models import Counterparty, Document, Exchange, check_file_name
 from ..retry import RetryPolicy
 from ..routing import PAPER, RoutingPolicy
 from ..store import ExchangeRow, Store, utcnow
+from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
 from .carrier import Carrier, CarrierContext, CarrierRegistry, ShipmentStatus, TrackingRecord
 from .fallback import apply_fallbacks
@@ -128,25 +129,19 @@ class PaperDesk:
         now = utcnow()
         with self.store.transaction() as conn:
             sha = self.store.put_blob(conn, source)
-            self.store.insert_exchange(
-                conn,
-                id=exchange_id,
-                idempotency_key=idempotency_key,
-                channel=Channel.PAPER.value,
+            row = new_exchange(
+                exchange_id,
+                idempotency_key,
+                channel=Channel.PAPER,
                 provider=PAPER,
-                counterparty_key=counterparty.key,
-                counterparty=counterparty.model_dump(mode="json"),
-                document=document.model_dump(mode="json"),
+                counterparty=counterparty,
+                document=document,
                 content_sha256=sha,
-                status=S.PREPARED.value,
-                reason=reason,
-                provider_ref={},
-                previous_id=previous_id,
-                needs_attention=False,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
+                status=S.PREPARED,
+                at=now,
             )
+            row["reason"], row["previous_id"] = reason, previous_id
+            self.store.insert_exchange(conn, **row)
             self.store.add_history(
                 conn, exchange_id, S.PREPARED, f"send requested; routed to paper: {reason}"
             )

@@ -150,12 +150,7 @@ class BlobStore(StoreBase):
         return shas
 
     def open_blob(self, sha256: str) -> IO[bytes]:
-        with read_connection(self.engine) as conn:
-            found = conn.execute(
-                sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
-            ).first()
-        if found is None:
-            raise NotFound(f"no content with SHA-256 {sha256}")
+        self.blob_size(sha256)  # raises NotFound for content never stored
         return io.BufferedReader(ContentReader(self.engine, sha256), CHUNK)
 
     def read_blob(self, conn: Connection, sha256: str) -> bytes:

@@ -12,6 +12,8 @@ import dataclasses
 import datetime as dt
 from typing import Any, NotRequired, Protocol, TypedDict
 
+from ..models import Counterparty, Document
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ExchangeRow:
@@ -101,6 +103,37 @@ class NewExchange(TypedDict):
     lease_until: NotRequired[dt.datetime | None]
 
 
+def new_exchange(
+    exchange_id: str,
+    key: str,
+    *,
+    channel: str,
+    provider: str,
+    counterparty: Counterparty,
+    document: Document,
+    content_sha256: str,
+    status: str,
+    at: dt.datetime,
+) -> NewExchange:
+    """The columns every new exchange starts with (callers add their own)."""
+    return NewExchange(
+        id=exchange_id,
+        idempotency_key=key,
+        channel=channel,
+        provider=provider,
+        counterparty_key=counterparty.key,
+        counterparty=counterparty.model_dump(mode="json"),
+        document=document.model_dump(mode="json"),
+        content_sha256=content_sha256,
+        status=status,
+        provider_ref={},
+        needs_attention=False,
+        attempts=0,
+        created_at=at,
+        updated_at=at,
+    )
+
+
 class TransitionChanges(TypedDict, total=False):
     """Columns a status change may set beside the status and the reason."""
 
@@ -170,4 +203,5 @@ __all__ = [
     "ParkedEvent",
     "SignatureInsert",
     "TransitionChanges",
+    "new_exchange",
 ]

@@ -43,6 +43,7 @@ from ..provider import Capability, ContentSource, Provider, SendRequest, SendRes
 from ..routing import RouteDecision
 from ..signing import Signer
 from ..store import Store, leases, utcnow
+from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
 from .outbox import Outbox
 
@@ -187,28 +188,23 @@ class Sending:
         prepare = lease and (isinstance(source, bytes) or document.size <= INLINE_CONTENT)
         with self._maybe_transaction(conn) as tx:
             sha = self.store.put_blob(tx, source)
-            self.store.insert_exchange(
-                tx,
-                id=exchange_id,
-                idempotency_key=key,
-                channel=Channel.EDI.value,
+            row = new_exchange(
+                exchange_id,
+                key,
+                channel=Channel.EDI,
                 provider=name,
-                counterparty_key=counterparty.key,
-                counterparty=counterparty.model_dump(mode="json"),
-                document=document.model_dump(mode="json"),
+                counterparty=counterparty,
+                document=document,
                 content_sha256=sha,
-                status=ExchangeStatus.QUEUED.value,
-                provider_ref={},
-                scenario=scenario,
-                previous_id=intent.previous_id,
-                needs_attention=False,
-                attempts=1 if prepare else 0,
-                created_at=now,
-                updated_at=now,
-                # Sending right away: hold it so no worker picks it up meanwhile.
-                lease_owner=self.owner if lease else None,
-                lease_until=now + dt.timedelta(seconds=self.lease_seconds) if lease else None,
+                status=ExchangeStatus.QUEUED,
+                at=now,
             )
+            row["scenario"], row["previous_id"] = scenario, intent.previous_id
+            row["attempts"] = 1 if prepare else 0
+            if lease:  # sending right away: hold it so no worker picks it up meanwhile
+                row["lease_owner"] = self.owner
+                row["lease_until"] = now + dt.timedelta(seconds=self.lease_seconds)
+            self.store.insert_exchange(tx, **row)
             self.store.add_history(
                 tx, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
             )
