@@ -3,10 +3,12 @@
 :meth:`TransitionWriter.write` moves one exchange (EDI, paper) to a status its
 channel's table allows, with its history row and its backend event, in the
 caller's transaction. :meth:`TransitionWriter.apply_events` applies provider
-events: each is decided by :func:`edi_bridge.lifecycle.decide` against the
-status the batch has reached so far, and everything the batch changes is
-written with a few statements at the end. A signature check, when configured,
-is a step of that same path that can veto a transition.
+events: each is decided by :func:`event_step` (pure: the event and the status
+the batch has reached so far in, the exchange's changes, a history row and an
+outbox row out, by :func:`edi_bridge.lifecycle.decide`), and everything the
+batch changes is written with a few statements at the end. A signature check,
+when configured, is a step of that same path that can veto a transition
+(:func:`veto_step`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,80 @@ SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
 """Verifies a counterparty signature; returns a verdict with ``"ok": bool``."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """What one provider event writes: the exchange's new columns, a history row and
+    an outbox row."""
+
+    changes: ExchangeChanges
+    history: HistoryInsert
+    outbox: EventInsert
+
+
+def event_step(
+    provider: str,
+    exchange_id: str,
+    channel: str,
+    status: str,
+    event: ProviderEvent,
+    detail: dict[str, Any],
+    at: dt.datetime,
+) -> Step | None:
+    """The pure decision for one event and the exchange's current status (None: late news)."""
+    decision = decide(provider, event.kind, channel, status, event.reason)
+    if decision.target is None:
+        return None
+    target = decision.target
+    changes = ExchangeChanges(status=target, updated_at=at)
+    if decision.reason:
+        changes["reason"] = decision.reason
+    return Step(
+        changes,
+        HistoryInsert(
+            exchange_id=exchange_id, status=target, at=at, cause=decision.cause, detail=detail
+        ),
+        EventInsert(
+            key=f"{exchange_id}:{target}:{event.event_id}",
+            kind=target,
+            exchange_id=exchange_id,
+            status=target,
+            at=at,
+            reason=decision.reason,
+            data=detail,
+        ),
+    )
+
+
+def veto_step(
+    exchange_id: str,
+    status: str,
+    event: ProviderEvent,
+    verdict: Mapping[str, Any],
+    detail: dict[str, Any],
+    at: dt.datetime,
+) -> Step:
+    """A signature the check did not accept: the status stays, the exchange needs attention."""
+    return Step(
+        ExchangeChanges(needs_attention=True, updated_at=at),
+        HistoryInsert(
+            exchange_id=exchange_id,
+            status=status,
+            at=at,
+            cause="counterparty signature not accepted",
+            detail=detail,
+        ),
+        EventInsert(
+            key=f"{exchange_id}:{EventKind.SIGNATURE_INVALID}:{event.event_id}",
+            kind=EventKind.SIGNATURE_INVALID,
+            exchange_id=exchange_id,
+            status=status,
+            at=at,
+            reason=str(verdict.get("reason") or verdict.get("status")),
+            data=detail,
+        ),
+    )
+
+
 @dataclasses.dataclass
 class _Batch:
     """What a batch of provider events writes, gathered before one write each."""
@@ -49,6 +125,17 @@ class _Batch:
     changes: dict[str, ExchangeChanges] = dataclasses.field(default_factory=dict)
     history: list[HistoryInsert] = dataclasses.field(default_factory=list)
     outbox: list[EventInsert] = dataclasses.field(default_factory=list)
+
+    def add(self, exchange_id: str, step: Step) -> None:
+        self.changes.setdefault(exchange_id, {}).update(step.changes)
+        self.history.append(step.history)
+        self.outbox.append(step.outbox)
+
+    def write(self, conn: Connection, store: Store) -> None:
+        store.add_signatures(conn, self.signatures)
+        store.update_exchanges(conn, self.changes)
+        store.add_history_rows(conn, self.history)
+        store.add_events(conn, self.outbox)
 
 
 class TransitionWriter:
@@ -106,12 +193,19 @@ class TransitionWriter:
         for exchange_id, event in matched:
             row = rows[exchange_id]
             detail: dict[str, Any] = {"provider_event_id": event.event_id}
-            if event.kind is ProviderEventKind.SIGNED and not self._keep_signature(
-                conn, provider, row, event, detail, batch, status[exchange_id], now
-            ):
-                continue  # vetoed: the signature was not accepted
-            decision = decide(provider, event.kind, row.channel, status[exchange_id], event.reason)
-            if decision.target is None:
+            if event.kind is ProviderEventKind.SIGNED:
+                verdict = self._keep_signature(conn, provider, row, event, detail, batch)
+                if verdict is not None and not verdict.get("ok", False):
+                    # The check vetoes the transition.
+                    batch.add(
+                        exchange_id,
+                        veto_step(exchange_id, status[exchange_id], event, verdict, detail, now),
+                    )
+                    continue
+            step = event_step(
+                provider, exchange_id, row.channel, status[exchange_id], event, detail, now
+            )
+            if step is None:
                 # Late or reordered news (delivered after signed): kept, changes nothing.
                 log.debug(
                     "exchange %s: %s ignored in status %s",
@@ -120,36 +214,9 @@ class TransitionWriter:
                     status[exchange_id],
                 )
                 continue
-            target = decision.target
-            status[exchange_id] = target
-            values = batch.changes.setdefault(exchange_id, {})
-            values["status"], values["updated_at"] = target, now
-            if decision.reason:
-                values["reason"] = decision.reason
-            batch.history.append(
-                HistoryInsert(
-                    exchange_id=exchange_id,
-                    status=target,
-                    at=now,
-                    cause=decision.cause,
-                    detail=detail,
-                )
-            )
-            batch.outbox.append(
-                EventInsert(
-                    key=f"{exchange_id}:{target}:{event.event_id}",
-                    kind=target,
-                    exchange_id=exchange_id,
-                    status=target,
-                    at=now,
-                    reason=event.reason if decision.reason is not None else None,
-                    data=detail,
-                )
-            )
-        store.add_signatures(conn, batch.signatures)
-        store.update_exchanges(conn, batch.changes)
-        store.add_history_rows(conn, batch.history)
-        store.add_events(conn, batch.outbox)
+            status[exchange_id] = step.history["status"]
+            batch.add(exchange_id, step)
+        batch.write(conn, store)
 
     def apply_early_events(
         self, conn: Connection, provider: str, exchange_id: str, document_id: str
@@ -177,13 +244,11 @@ class TransitionWriter:
         event: ProviderEvent,
         detail: dict[str, Any],
         batch: _Batch,
-        status: str,
-        now: dt.datetime,
-    ) -> bool:
-        """Keep the counterparty's signature; False when the check vetoes the transition."""
+    ) -> dict[str, Any] | None:
+        """Keep the counterparty's signature (before any check); the check's verdict, if any."""
         if event.signature is None:
             log.warning("%s reported a signature without its content", provider)
-            return True
+            return None
         verdict = None
         if self.signature_check is not None:
             exchange = self.store.load_exchange(conn, row.id)
@@ -198,34 +263,9 @@ class TransitionWriter:
             )
         )
         detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
-        if verdict is None:
-            return True
-        detail["verdict"] = verdict
-        if verdict.get("ok", False):
-            return True
-        flagged = batch.changes.setdefault(row.id, {})
-        flagged["needs_attention"], flagged["updated_at"] = True, now
-        batch.history.append(
-            HistoryInsert(
-                exchange_id=row.id,
-                status=status,
-                at=now,
-                cause="counterparty signature not accepted",
-                detail=detail,
-            )
-        )
-        batch.outbox.append(
-            EventInsert(
-                key=f"{row.id}:{EventKind.SIGNATURE_INVALID}:{event.event_id}",
-                kind=EventKind.SIGNATURE_INVALID,
-                exchange_id=row.id,
-                status=status,
-                at=now,
-                reason=str(verdict.get("reason") or verdict.get("status")),
-                data=detail,
-            )
-        )
-        return False
+        if verdict is not None:
+            detail["verdict"] = verdict
+        return verdict
 
 
-__all__ = ["SignatureCheck", "TransitionWriter"]
+__all__ = ["SignatureCheck", "Step", "TransitionWriter", "event_step", "veto_step"]
