@@ -248,9 +248,8 @@ class Bridge:
 
     def _poll(self, providers: Iterable[str] | None) -> None:
         wanted = builtins.list(providers) if providers is not None else None
-        carriers = set(default_carriers.names()) if "paper" not in self.__dict__ else None
-        if carriers is None:
-            carriers = set(self.paper.carriers.names())
+        desk: PaperDesk | None = self.__dict__.get("paper")  # built already, or not
+        carriers = set((desk.carriers if desk is not None else default_carriers).names())
         for name in wanted if wanted is not None else self._providers_to_poll():
             if wanted is not None and name in carriers:
                 continue  # a carrier: tracked by the paper desk below

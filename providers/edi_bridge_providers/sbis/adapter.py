@@ -381,15 +381,18 @@ class SbisProvider(Provider):
         if not theirs:
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
-        data = _der(self._file_bytes(as_dict(theirs[-1].get("Файл"))))
-        if not _is_cms(data):
-            # A download spoiled on the way (a proxy's page, a cut body) would be
-            # kept as the signature for good; fail the poll so the page is read again.
-            raise TransientError(
-                f"event {event.event_id}: the counterparty's signature file is not CMS",
-                provider="sbis",
-            )
-        return data
+        file = as_dict(theirs[-1].get("Файл"))
+        # A download spoiled on the way (a proxy's page, a cut body) would be kept as
+        # the signature for good: read it again, as often as the client retries a call,
+        # then fail the poll so the page is read again next time.
+        for _ in range(self.client.retry.attempts):
+            data = _der(self._file_bytes(file))
+            if _is_cms(data):
+                return data
+        raise TransientError(
+            f"event {event.event_id}: the counterparty's signature file is not CMS",
+            provider="sbis",
+        )
 
     # -- reading back ----------------------------------------------------
 
