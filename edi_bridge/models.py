@@ -9,10 +9,6 @@ naming the field and the rule.
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import hashlib
-import json
-import mimetypes
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +17,18 @@ from typing import Annotated, Any, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictStr
 
-from .errors import ValidationError
+from .document import Document, DocumentKind, check_file_name
+from .lifecycle import (
+    EDI_TRANSITIONS,
+    IN_FLIGHT_STATUSES,
+    LIFECYCLES,
+    PAPER_TRANSITIONS,
+    TERMINAL_STATUSES,
+    Channel,
+    EventKind,
+    ExchangeStatus,
+    allowed_transitions,
+)
 from .requisites import (
     OPERATOR_PREFIXES,
     check_inn,
@@ -29,17 +36,9 @@ from .requisites import (
     check_ogrn,
     check_ogrnip,
 )
+from .validation import Text, _FieldError, _nonblank, _Strict, load_json_object, read_input
+from .validation import _as_validation_error as _as_validation_error  # used by closing.upd
 
-NonEmpty = Annotated[StrictStr, Field(min_length=1), pydantic.AfterValidator(str.strip)]
-
-
-def _nonblank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-Text = Annotated[StrictStr, pydantic.AfterValidator(_nonblank)]
 _PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,24}")
 
 
@@ -47,10 +46,6 @@ def _phone(value: str) -> str:
     if not _PHONE_RE.fullmatch(value.strip()):
         raise ValueError("must be a phone number: digits, spaces, '+', '(', ')' or '-'")
     return value.strip()
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Signatory(_Strict):
@@ -144,243 +139,16 @@ class Counterparty(_Strict):
         return next((r for r in self.edi if r.operator == operator), None)
 
 
-class _FieldError(ValueError):
-    """Raised inside model validators to point at a field other than the model."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {rule}")
-
-
-def _as_validation_error(exc: pydantic.ValidationError, root: str = "") -> ValidationError:
-    problems: list[tuple[str, str]] = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _FieldError):
-            loc.append(ctx_error.field)
-            rule = ctx_error.rule
-        else:
-            rule = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                rule = "unknown field"
-            elif err["type"] == "missing":
-                rule = "required"
-        field = ".".join(([root] if root else []) + loc) or root or "input"
-        problems.append((field, rule))
-    return ValidationError(problems[0][0], problems[0][1], problems=problems)
-
-
 def parse_counterparty(data: Mapping[str, Any] | str | bytes) -> Counterparty:
     """Read requisites from a mapping or JSON text; raises ValidationError."""
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise ValidationError("counterparty", f"not valid JSON ({exc})") from None
-    if not isinstance(data, Mapping):
-        raise ValidationError("counterparty", "must be a JSON object")
     try:
-        return Counterparty.model_validate(dict(data))
+        return Counterparty.model_validate(load_json_object(data, "counterparty"))
     except pydantic.ValidationError as exc:
         raise _as_validation_error(exc) from None
 
 
 def load_counterparty(path: str | Path) -> Counterparty:
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError("counterparty", f"cannot read {path}: {exc.strerror}") from None
-    return parse_counterparty(text)
-
-
-class DocumentKind(enum.StrEnum):
-    CONTRACT = "contract"
-    SUPPLEMENTARY_AGREEMENT = "supplementary_agreement"
-    ACT = "act"
-    INVOICE = "invoice"
-    UPD = "upd"
-    OTHER = "other"
-
-
-_SAFE_NAME_RE = re.compile(r"[^/\\\x00]{1,255}")
-
-
-def check_file_name(name: str, field: str = "document.file_name") -> str:
-    """A bare file name: no directories, no NUL, no '.' or '..'."""
-    if not _SAFE_NAME_RE.fullmatch(name) or name in (".", ".."):
-        raise ValidationError(field, "must be a bare file name (no '/', '\\', NUL, '.' or '..')")
-    return name
-
-
-class Document(_Strict):
-    """One file with its kind, number, date and content hash.
-
-    Build one with :meth:`from_path` or :meth:`from_bytes`; they hash the
-    content (streaming from disk) and remember where it lives for the send.
-    """
-
-    kind: DocumentKind
-    number: Text
-    date: dt.date
-    file_name: StrictStr
-    media_type: StrictStr = "application/octet-stream"
-    sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
-    size: Annotated[int, Field(gt=0)]
-    price: Annotated[str | None, Field(pattern=r"^\d+(\.\d{1,2})?$")] = None
-
-    _path: Path | None = pydantic.PrivateAttr(default=None)
-    _data: bytes | None = pydantic.PrivateAttr(default=None)
-
-    @pydantic.field_validator("file_name")
-    @classmethod
-    def _file_name(cls, v: str) -> str:
-        if not _SAFE_NAME_RE.fullmatch(v) or v in (".", ".."):
-            raise ValueError("must be a bare file name (no '/', '\\', NUL, '.' or '..')")
-        return v
-
-    @classmethod
-    def _build(cls, **fields: Any) -> Document:
-        try:
-            return cls.model_validate(fields)
-        except pydantic.ValidationError as exc:
-            raise _as_validation_error(exc, "document") from None
-
-    @classmethod
-    def from_path(
-        cls,
-        path: str | Path,
-        *,
-        kind: DocumentKind | str = DocumentKind.CONTRACT,
-        number: str,
-        date: dt.date | str,
-        media_type: str | None = None,
-        price: str | None = None,
-    ) -> Document:
-        p = Path(path)
-        if not p.is_file():
-            raise ValidationError("document", f"no such file: {p}")
-        digest = hashlib.sha256()
-        size = 0
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-                size += len(chunk)
-        if size == 0:
-            raise ValidationError("document", "file is empty")
-        doc = cls._build(
-            kind=kind,
-            number=number,
-            date=date,
-            file_name=p.name,
-            media_type=media_type or mimetypes.guess_type(p.name)[0] or "application/octet-stream",
-            sha256=digest.hexdigest(),
-            size=size,
-            price=price,
-        )
-        doc._path = p
-        return doc
-
-    @classmethod
-    def from_bytes(
-        cls,
-        data: bytes,
-        *,
-        file_name: str,
-        kind: DocumentKind | str = DocumentKind.CONTRACT,
-        number: str,
-        date: dt.date | str,
-        media_type: str | None = None,
-        price: str | None = None,
-    ) -> Document:
-        if not data:
-            raise ValidationError("document", "content is empty")
-        doc = cls._build(
-            kind=kind,
-            number=number,
-            date=date,
-            file_name=file_name,
-            media_type=media_type
-            or mimetypes.guess_type(file_name)[0]
-            or "application/octet-stream",
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            price=price,
-        )
-        doc._data = data
-        return doc
-
-    @property
-    def source(self) -> Path | bytes | None:
-        """Where the content is, when this object was built from it."""
-        return self._path if self._path is not None else self._data
-
-
-class Channel(enum.StrEnum):
-    """How an exchange travels."""
-
-    EDI = "edi"
-    PAPER = "paper"
-    EMAIL = "email"
-
-
-class ExchangeStatus(enum.StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    SIGNED = "signed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
-    FAILED = "failed"
-    # The paper route (see PAPER_TRANSITIONS); DELIVERED and SIGNED are shared.
-    PREPARED = "prepared"
-    DISPATCHED = "dispatched"
-    SCAN_RECEIVED = "scan_received"
-    RETURNED = "returned"
-    LOST = "lost"
-
-
-S = ExchangeStatus
-EDI_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.QUEUED: frozenset({S.SENT, S.FAILED}),
-    # Operators may report the signature without a separate delivery notice,
-    # and a counterparty may revoke before signing.
-    S.SENT: frozenset({S.DELIVERED, S.SIGNED, S.REJECTED, S.REVOKED, S.FAILED}),
-    S.DELIVERED: frozenset({S.SIGNED, S.REJECTED, S.REVOKED}),
-    S.SIGNED: frozenset({S.REVOKED}),
-    S.REJECTED: frozenset(),
-    S.REVOKED: frozenset(),
-    # A failed send may be retried by hand (resend), which queues it again.
-    S.FAILED: frozenset({S.QUEUED}),
-}
-TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED})
-IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
-
-PAPER_TRANSITIONS: dict[str, frozenset[str]] = {
-    # Two printed copies wait to be posted.
-    S.PREPARED: frozenset({S.DISPATCHED}),
-    # Carriers may never report the delivery, and a client may scan, or even
-    # post the originals back, before the tracking catches up.
-    S.DISPATCHED: frozenset({S.DELIVERED, S.SCAN_RECEIVED, S.SIGNED, S.RETURNED, S.LOST}),
-    S.DELIVERED: frozenset({S.SCAN_RECEIVED, S.SIGNED}),
-    # The scan allows temporary activation; the originals conclude the contract.
-    S.SCAN_RECEIVED: frozenset({S.SIGNED}),
-    S.SIGNED: frozenset(),
-    # Needs attention: post it again (a new tracking number).
-    S.RETURNED: frozenset({S.DISPATCHED}),
-    S.LOST: frozenset({S.DISPATCHED}),
-}
-
-LIFECYCLES: dict[str, dict[str, frozenset[str]]] = {
-    Channel.EDI: EDI_TRANSITIONS,
-    Channel.PAPER: PAPER_TRANSITIONS,
-}
-"""Allowed transitions per channel; other channels register theirs here."""
-
-
-def allowed_transitions(channel: str, status: str) -> frozenset[str]:
-    return LIFECYCLES.get(channel, EDI_TRANSITIONS).get(status, frozenset())
+    return parse_counterparty(read_input(path, "counterparty"))
 
 
 class HistoryEntry(BaseModel):
@@ -467,25 +235,6 @@ class Exchange(BaseModel):
         if self.reason is not None:
             data["reason"] = self.reason
         return data
-
-
-class EventKind(enum.StrEnum):
-    """Normalized changes the backend reacts to."""
-
-    SENT = "sent"
-    DELIVERED = "delivered"
-    SIGNED = "signed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
-    FAILED = "failed"
-    SIGNATURE_INVALID = "signature_invalid"
-    # The paper route: one kind per paper status, plus the overdue originals.
-    PREPARED = "prepared"
-    DISPATCHED = "dispatched"
-    SCAN_RECEIVED = "scan_received"  # temporary activation is allowed
-    RETURNED = "returned"
-    LOST = "lost"
-    ORIGINALS_OVERDUE = "originals_overdue"
 
 
 class Event(BaseModel):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from .errors import UnsupportedFeature
+from .lifecycle import ProviderEventKind
 from .models import Counterparty, Document
 
 if TYPE_CHECKING:
@@ -56,8 +57,21 @@ class ContentSource(abc.ABC):
 
 
 @dataclasses.dataclass(frozen=True)
+class Formalized:
+    """A document in a format the operator reads itself (a УПД), not just a file."""
+
+    kind: str  # "upd"
+    function: str  # УПД: "СЧФДОП" or "ДОП" (empty when the document does not say)
+    format_version: str  # "5.03"
+
+
+@dataclasses.dataclass(frozen=True)
 class SendRequest:
-    """Everything an adapter needs to send one document for signature."""
+    """Everything an adapter needs to send one document for signature.
+
+    Operator-specific wire details (a Diadoc ``TypeNamedId``, say) are the
+    adapter's to derive from these fields.
+    """
 
     exchange_id: str
     idempotency_key: str
@@ -66,7 +80,8 @@ class SendRequest:
     content: ContentSource
     signature: bytes  # our detached CMS (DER) over the content
     scenario: str | None = None  # only for providers with Capability.SCENARIOS
-    options: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    need_recipient_signature: bool = True  # the counterparty is asked to sign
+    formalized: Formalized | None = None  # derived from the stored document
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,13 +91,6 @@ class SendResult:
     ref: Mapping[str, str]
     document_id: str  # the operator's id used to match later events
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-class ProviderEventKind(enum.StrEnum):
-    DELIVERED = "delivered"
-    SIGNED = "signed"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .closing.model import BatchLine, Seller, UpdInput
+from .closing.inputs import BatchLine, UpdInput
+from .closing.model import Seller
 from .models import Counterparty, Document, Event
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -194,7 +194,6 @@ def test_mock_serve_help_lists_each_fakes_own_scenarios() -> None:
     assert "delivered" in shown
 
 
-@pytest.mark.xfail(reason="docs/diadoc.md shows --set, which mock serve lacks")
 def test_mock_serve_takes_the_set_option_docs_diadoc_shows() -> None:
     result = CliRunner().invoke(main, ["mock", "serve", "diadoc", "--set", "a=b", "--help"])
     assert result.exit_code == 0, result.stderr

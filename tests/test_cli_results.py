@@ -150,7 +150,7 @@ def _recorded(db: Path) -> bool:
 def test_ctrl_c_during_a_send_says_the_exchange_is_recorded(
     workdir: Path, fake: DiadocFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with FakeServer(fake, faults=Faults.parse("503=1.0")) as down:
+    with FakeServer(fake, faults=Faults.parse("503=1.0,latency=1.5")) as down:
         point_at(down, monkeypatch)
         cmd = [sys.executable, "-m", "edi_bridge.cli", "send"]
         cmd += ["--counterparty", "client.json", "--document", "contract.pdf"]

@@ -1,5 +1,5 @@
 """A page of provider events applied in one batch ends exactly where applying
-the same events one by one ends."""
+the same events one at a time (a page of one each) ends."""
 
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ def _outcome(db: Path, batched: bool) -> dict[str, Any]:
         for _ in range(2):  # the second run is a replay: it changes nothing
             with bridge.store.transaction() as conn:
                 if batched:
-                    bridge._apply_page(conn, "mock", "feed", events)
+                    bridge.feeds.apply_page(conn, "mock", "feed", events)
                 else:
                     for event in events:
-                        bridge._apply(conn, "mock", "feed", event)
+                        bridge.feeds.apply_page(conn, "mock", "feed", [event])
         names = {a.id: "a", b.id: "b"}
         out: dict[str, Any] = {}
         for ex_id, label in names.items():

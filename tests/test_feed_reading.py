@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-import edi_bridge.workflow as workflow
+import edi_bridge.workflow.feed as feed
 from edi_bridge import Bridge
 from edi_bridge.errors import ProviderError
 from edi_bridge.provider import (
@@ -68,7 +68,7 @@ def paged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bridge]:
     monkeypatch.setattr(PagedFeed, "reads", [])
     monkeypatch.setattr(PagedFeed, "fail_at", None)
     # Small transactions, so a feed of 30 pages takes several.
-    monkeypatch.setattr(workflow, "EVENTS_PER_TRANSACTION", 5)
+    monkeypatch.setattr(feed, "EVENTS_PER_TRANSACTION", 5)
     registry = Registry(use_entry_points=True)
     registry.register("paged", PagedFeed)
     with Bridge.open(tmp_path / "edi.db", registry=registry) as bridge:

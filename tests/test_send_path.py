@@ -12,7 +12,8 @@ from edi_bridge_providers.mock import MockProvider
 from edi_bridge import Bridge, Counterparty, Document
 from edi_bridge.errors import NotFound
 from edi_bridge.provider import SendRequest, SendResult
-from edi_bridge.store import CHUNK, Store, schema
+from edi_bridge.store import Store, schema
+from edi_bridge.store.blobs import CHUNK
 from edi_bridge.testing import sample_contract
 
 
@@ -160,9 +161,9 @@ def test_read_blob_of_unknown_content_is_not_found(bridge: Bridge) -> None:
 def test_large_file_is_prepared_from_the_store_after_the_record_commits(
     bridge: Bridge, counterparty: Counterparty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import edi_bridge.workflow as workflow
+    import edi_bridge.workflow.sending as sending
 
-    monkeypatch.setattr(workflow, "INLINE_CONTENT", 1000)
+    monkeypatch.setattr(sending, "INLINE_CONTENT", 1000)
     path = tmp_path / "big.pdf"
     path.write_bytes(b"%PDF-1.4\n" + bytes(5000))
     document = Document.from_path(path, number="SP-5", date="2026-11-01")

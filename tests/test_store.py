@@ -98,5 +98,5 @@ def test_a_version_1_database_gains_the_early_events_table(tmp_path: Path) -> No
     upgraded = Store.open(tmp_path / "v1.db")
     with upgraded.engine.connect() as conn:
         assert sa.inspect(conn).has_table("edi_early_events")
-        assert migrations.current_version(conn) == 2
+        assert migrations.current_version(conn) == schema.SCHEMA_VERSION
     upgraded.close()

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..closing.model import Period, build_document, load_upd_input, parse_seller
+from ..closing.inputs import build_document, load_upd_input, parse_seller
+from ..closing.model import Period
 from ..closing.upd import build_upd
 from ..closing.upd_buyer import read_closing_xml, summary
 from ..errors import ConfigurationError, ValidationError

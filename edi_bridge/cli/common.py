@@ -21,22 +21,26 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import EdiBridgeError
+from .failure import (
+    EXIT_FAILED,
+    EXIT_NOT_SENT,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    Failure,
+    fail,
+)
 
 if TYPE_CHECKING:
     from ..workflow import Bridge
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-EXIT_NOT_SENT = 5
 DEFAULT_LOCK_WAIT = 30.0
 
 
@@ -93,21 +97,6 @@ class Obj:
 
 
 pass_obj = click.make_pass_decorator(Obj, ensure=True)
-
-
-class Failure(click.ClickException):
-    """A one-line failure: ``edi-bridge: MESSAGE`` on stderr and ``exit_code``."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        vars(self)["exit_code"] = code  # click declares exit_code a class variable
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"edi-bridge: {self.format_message()}", err=True)
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    raise Failure(message, code)
 
 
 def one_line(text: str, fallback: str) -> str:

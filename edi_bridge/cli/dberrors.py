@@ -17,7 +17,7 @@ import click
 import sqlalchemy as sa
 
 from ..masking import MASK, mask_secrets
-from .common import fail
+from .failure import fail
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

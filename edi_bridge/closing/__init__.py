@@ -11,22 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import (
-    Basis,
+from .inputs import (
     BatchLine,
-    ClosingDocument,
-    ClosingKind,
     DocumentSpec,
-    Line,
-    LineInput,
-    Party,
-    Seller,
-    UpdFunction,
     UpdInput,
     build_document,
     load_upd_input,
     parse_upd_input,
 )
+from .model import Basis, ClosingDocument, ClosingKind, Line, LineInput, Party, Seller, UpdFunction
 
 if TYPE_CHECKING:
     from .upd import UpdFile, build_upd

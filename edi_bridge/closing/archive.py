@@ -27,8 +27,8 @@ from asn1crypto import cms
 
 from ..errors import EdiBridgeError, ValidationError
 from ..models import ExchangeStatus
-from ..workflow import Bridge
 from .ledger import Ledger
+from .port import Workflow
 
 _STATES = {
     ExchangeStatus.QUEUED: "queued",
@@ -64,7 +64,7 @@ def _least_advanced(statuses: list[str]) -> str | None:
     return _STATES[ExchangeStatus(min(known, key=order.index))] if known else None
 
 
-def period_status(bridge: Bridge, period: str, *, poll: bool = True) -> list[dict[str, Any]]:
+def period_status(bridge: Workflow, period: str, *, poll: bool = True) -> list[dict[str, Any]]:
     """Every closing document of ``period``, with the state at its channel."""
     if poll:
         bridge.poll()
@@ -116,7 +116,7 @@ def digest_check(content: bytes, signature: bytes) -> dict[str, Any]:
     return {"ok": ok, "status": "digest_matches" if ok else "digest_mismatch", "checked": "digest"}
 
 
-def fetch_period(bridge: Bridge, period: str, out: str | Path) -> list[Path]:
+def fetch_period(bridge: Workflow, period: str, out: str | Path) -> list[Path]:
     """Write the archive of ``period`` under ``out``; returns the manifests written.
 
     Each counterparty's folder is built in a fresh temporary folder beside it and
@@ -182,7 +182,7 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
             shutil.rmtree(old)
 
 
-def _fetch_document(bridge: Bridge, folder: Path, row: Any) -> dict[str, Any]:
+def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
     target = folder / _folder_name(row.number)  # folder is fresh: nothing to overwrite
     files: list[dict[str, Any]] = []
     exchanges = []
@@ -218,7 +218,7 @@ def _fetch_document(bridge: Bridge, folder: Path, row: Any) -> dict[str, Any]:
 
 
 def _verdict(
-    bridge: Bridge, exchange: Any, content: bytes, signature: bytes, sub: Mapping[str, Any]
+    bridge: Workflow, exchange: Any, content: bytes, signature: bytes, sub: Mapping[str, Any]
 ) -> dict[str, Any]:
     digest = hashlib.sha256(signature).hexdigest()
     for stored in sub.get("signatures", []):

@@ -1,77 +1,110 @@
 """The closing run's own durable record: one row per (counterparty, period, document).
 
-It lives in the Bridge's database (tables ``closing_*``) so that a re-run in
-another process knows what went out. EDI sends are additionally idempotent in
-the Bridge itself (the row only remembers the exchange ids); e-mail has no
-such guard at the other end, so its row is claimed (``sending``) in a
-committed transaction *before* the SMTP call and marked ``sent`` after it.
+It lives in the Bridge's database (table ``closing_deliveries``, created by the
+store's migrations) so that a re-run in another process knows what went out.
+EDI sends are additionally idempotent in the Bridge itself (the row only
+remembers the exchange ids); e-mail has no such guard at the other end, so its
+row is claimed (``sending``) in a committed transaction *before* the SMTP call
+and marked ``sent`` after it. Status changes follow
+:data:`edi_bridge.lifecycle.CLOSING_TRANSITIONS`; any other raises
+:class:`~edi_bridge.errors.IllegalTransition`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import threading
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..store.migrations import schema_lock
-from ..store.schema import UTCDateTime
+from ..errors import IllegalTransition
+from ..lifecycle import CLOSING_TRANSITIONS, ClosingStatus
+from ..store import schema
 
-metadata = sa.MetaData()
-deliveries = sa.Table(
-    "closing_deliveries",
-    metadata,
-    sa.Column("key", sa.String(300), primary_key=True),
-    sa.Column("period", sa.String(7), nullable=False, index=True),
-    sa.Column("counterparty_key", sa.String(32), nullable=False),
-    sa.Column("counterparty_name", sa.Text, nullable=False),
-    sa.Column("number", sa.String(100), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("channel", sa.String(8), nullable=False),  # edi, email, paper
-    sa.Column("provider", sa.String(64)),
-    sa.Column("recipient", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text),
-    sa.Column("exchange_ids", sa.JSON, nullable=False),
-    sa.Column("message_id", sa.String(255)),
-    sa.Column("files", sa.JSON, nullable=False),
-    sa.Column("formed_at", UTCDateTime, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-)
+deliveries = schema.closing_deliveries
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-RECORDED = "recorded"  # a paper record waiting for the paper route
-
-_created: set[str] = set()
-_lock = threading.Lock()
+PENDING = ClosingStatus.PENDING
+SENDING = ClosingStatus.SENDING
+SENT = ClosingStatus.SENT
+FAILED = ClosingStatus.FAILED
+RECORDED = ClosingStatus.RECORDED  # a paper record: see docs/closing.md
 
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivery:
+    """One row of the ledger."""
+
+    key: str
+    period: str
+    counterparty_key: str
+    counterparty_name: str
+    number: str
+    kind: str
+    channel: str  # edi, email, paper
+    provider: str | None
+    recipient: str
+    status: str
+    reason: str | None
+    exchange_ids: list[str]
+    message_id: str | None
+    files: list[dict[str, Any]]
+    formed_at: dt.datetime
+    attempts: int
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Any) -> Delivery:
+        m = row._mapping
+        return cls(**{f: m[f] for f in _FIELDS})
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
+
+
+class NewDelivery(TypedDict):
+    key: str
+    period: str
+    counterparty_key: str
+    counterparty_name: str
+    number: str
+    kind: str
+    channel: str
+    provider: str | None
+    recipient: str
+    status: ClosingStatus
+    exchange_ids: list[str]
+    files: list[dict[str, Any]]
+    reason: NotRequired[str | None]
+
+
+class DeliveryChanges(TypedDict, total=False):
+    reason: str | None
+    exchange_ids: list[str]
+    message_id: str | None
+    files: list[dict[str, Any]]
+
+
+def _sources(target: ClosingStatus) -> list[str]:
+    """The statuses from which the closing table allows ``target``."""
+    return [str(s) for s, allowed in CLOSING_TRANSITIONS.items() if target in allowed]
+
+
 class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        key = str(engine.url)
-        with _lock:
-            if key not in _created:
-                with engine.begin() as conn:
-                    schema_lock(conn)
-                    metadata.create_all(conn)
-                _created.add(key)
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> Delivery | None:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(deliveries).where(deliveries.c.key == key)).first()
+            row = conn.execute(sa.select(deliveries).where(deliveries.c.key == key)).first()
+        return None if row is None else Delivery.of(row)
 
-    def insert(self, **values: Any) -> bool:
+    def insert(self, **values: Unpack[NewDelivery]) -> bool:
         """Insert a new row; False when the key is already there (another task or run)."""
         stamp = now()
         try:
@@ -85,7 +118,8 @@ class Ledger:
             return False
         return True
 
-    def update(self, key: str, **values: Any) -> None:
+    def update(self, key: str, **values: Unpack[DeliveryChanges]) -> None:
+        """Change a row's details, not its status (see :meth:`move`)."""
         with self.engine.begin() as conn:
             conn.execute(
                 deliveries.update()
@@ -93,25 +127,50 @@ class Ledger:
                 .values(updated_at=now(), **values)
             )
 
-    def claim(self, key: str, allowed: tuple[str, ...]) -> bool:
-        """Move a row to ``sending`` if it is in one of ``allowed``; committed at once."""
+    def move(self, key: str, target: ClosingStatus, **values: Unpack[DeliveryChanges]) -> None:
+        """Move a row to ``target`` if the closing table allows it from its status."""
         with self.engine.begin() as conn:
             changed = conn.execute(
                 deliveries.update()
-                .where(deliveries.c.key == key, deliveries.c.status.in_(allowed))
+                .where(deliveries.c.key == key, deliveries.c.status.in_(_sources(target)))
+                .values(status=target, updated_at=now(), **values)
+            ).rowcount
+            if not changed:
+                found = conn.execute(
+                    sa.select(deliveries.c.status).where(deliveries.c.key == key)
+                ).scalar_one_or_none()
+                raise IllegalTransition(key, str(found), target)
+
+    def claim(self, key: str, allowed: tuple[ClosingStatus, ...]) -> bool:
+        """Move a row to ``sending`` if it is in one of ``allowed``; committed at once."""
+        sources = [s for s in allowed if str(s) in _sources(SENDING)]
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                deliveries.update()
+                .where(deliveries.c.key == key, deliveries.c.status.in_(sources))
                 .values(status=SENDING, attempts=deliveries.c.attempts + 1, updated_at=now())
             ).rowcount
         return bool(changed)
 
-    def for_period(self, period: str) -> list[Any]:
+    def for_period(self, period: str) -> list[Delivery]:
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    sa.select(deliveries)
-                    .where(deliveries.c.period == period)
-                    .order_by(deliveries.c.counterparty_key, deliveries.c.number, deliveries.c.key)
-                )
+            rows = conn.execute(
+                sa.select(deliveries)
+                .where(deliveries.c.period == period)
+                .order_by(deliveries.c.counterparty_key, deliveries.c.number, deliveries.c.key)
             )
+            return [Delivery.of(r) for r in rows]
 
 
-__all__ = ["FAILED", "PENDING", "RECORDED", "SENDING", "SENT", "Ledger", "deliveries"]
+__all__ = [
+    "FAILED",
+    "PENDING",
+    "RECORDED",
+    "SENDING",
+    "SENT",
+    "Delivery",
+    "DeliveryChanges",
+    "Ledger",
+    "NewDelivery",
+    "deliveries",
+]

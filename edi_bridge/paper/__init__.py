@@ -1,6 +1,8 @@
-"""The paper route: routing policy, carriers, tracking numbers, the paper
-lifecycle (:class:`PaperDesk`, reached as ``bridge.paper``) and the print pack."""
+"""The paper route: carriers, tracking numbers, the paper lifecycle
+(:class:`PaperDesk`, reached as ``bridge.paper``) and the print pack. The routing
+policy lives in :mod:`edi_bridge.routing` and is re-exported here."""
 
+from ..routing import PAPER, RouteDecision, RoutingPolicy
 from .carrier import (
     CARRIERS_GROUP,
     Carrier,
@@ -12,7 +14,6 @@ from .carrier import (
     default_carriers,
 )
 from .desk import MANUAL_STATUSES, PaperDesk
-from .routing import PAPER, RouteDecision, RoutingPolicy
 from .tracking import (
     check_cdek,
     check_free_form,

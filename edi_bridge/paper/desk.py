@@ -1,8 +1,10 @@
 """The paper route as a tracked exchange: :class:`PaperDesk` (``bridge.paper``).
 
 A paper exchange lives in the same table as EDI ones (``channel = "paper"``)
-and changes status only through the Bridge's transitions, so history, backend
-events and callbacks work as for EDI::
+and changes status only through the one transition writer
+(:mod:`edi_bridge.transitions`), so history, backend events and callbacks work
+as for EDI. The desk is built from the store, that writer and the outbox; the
+Bridge builds it only when paper is used::
 
     prepared -> dispatched -> delivered -> scan_received -> signed
                       \\-> returned | lost  (needs attention; dispatch again)
@@ -19,7 +21,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -30,22 +32,15 @@ from ..errors import (
     UnknownProvider,
     ValidationError,
 )
-from ..models import (
-    Channel,
-    Counterparty,
-    Document,
-    EventKind,
-    Exchange,
-    ExchangeStatus,
-    allowed_transitions,
-    check_file_name,
-)
-from ..store import utcnow
+from ..lifecycle import PAPER_TROUBLE, Channel, EventKind, ExchangeStatus, is_late_news
+from ..models import Counterparty, Document, Exchange, check_file_name
+from ..retry import RetryPolicy
+from ..routing import PAPER, RoutingPolicy
+from ..store import ExchangeRow, Store, utcnow
+from ..store.rows import new_exchange
+from ..transitions import TransitionWriter
 from .carrier import Carrier, CarrierContext, CarrierRegistry, ShipmentStatus, TrackingRecord
-from .routing import PAPER, RoutingPolicy
-
-if TYPE_CHECKING:
-    from ..workflow import Bridge
+from .fallback import apply_fallbacks
 
 log = logging.getLogger("edi_bridge.paper")
 S = ExchangeStatus
@@ -58,21 +53,32 @@ _FROM_SHIPMENT = {
 MANUAL_STATUSES = (S.DELIVERED, S.RETURNED, S.LOST)
 
 
+class Notifier(Protocol):
+    """Hands recorded changes to the backend's callbacks (the workflow's outbox)."""
+
+    def dispatch_events(self) -> int: ...
+
+
 class PaperDesk:
-    """Prepares, dispatches and tracks paper exchanges of one Bridge."""
+    """Prepares, dispatches and tracks paper exchanges."""
 
     def __init__(
         self,
-        bridge: Bridge,
+        store: Store,
+        writer: TransitionWriter,
+        outbox: Notifier,
         *,
         settings: Mapping[str, str] | None = None,
         carriers: CarrierRegistry | None = None,
         policy: RoutingPolicy | None = None,
+        carrier_retry: RetryPolicy | None = None,
     ) -> None:
         from .carrier import default_carriers
 
-        self.bridge = bridge
-        self.store = bridge.store
+        self.store = store
+        self.writer = writer
+        self.outbox = outbox
+        self.carrier_retry = carrier_retry
         self._settings = dict(settings or {})
         self.carriers = carriers or default_carriers
         self.policy = policy or RoutingPolicy.from_settings(self._settings)
@@ -99,7 +105,7 @@ class PaperDesk:
             except UnknownProvider as exc:
                 raise ValidationError("carrier", str(exc)) from None
             context = CarrierContext(
-                config=config.section(name, self._settings), retry=self.bridge.retry
+                config=config.section(name, self._settings), retry=self.carrier_retry
             )
             self._instances[name] = cls(context)
         return self._instances[name]
@@ -123,25 +129,19 @@ class PaperDesk:
         now = utcnow()
         with self.store.transaction() as conn:
             sha = self.store.put_blob(conn, source)
-            self.store.insert_exchange(
-                conn,
-                id=exchange_id,
-                idempotency_key=idempotency_key,
-                channel=Channel.PAPER.value,
+            row = new_exchange(
+                exchange_id,
+                idempotency_key,
+                channel=Channel.PAPER,
                 provider=PAPER,
-                counterparty_key=counterparty.key,
-                counterparty=counterparty.model_dump(mode="json"),
-                document=document.model_dump(mode="json"),
+                counterparty=counterparty,
+                document=document,
                 content_sha256=sha,
-                status=S.PREPARED.value,
-                reason=reason,
-                provider_ref={},
-                previous_id=previous_id,
-                needs_attention=False,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
+                status=S.PREPARED,
+                at=now,
             )
+            row["reason"], row["previous_id"] = reason, previous_id
+            self.store.insert_exchange(conn, **row)
             self.store.add_history(
                 conn, exchange_id, S.PREPARED, f"send requested; routed to paper: {reason}"
             )
@@ -154,10 +154,10 @@ class PaperDesk:
                 reason=reason,
             )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
-    def _paper_row(self, conn: Connection, exchange_id: str) -> Any:
+    def _paper_row(self, conn: Connection, exchange_id: str) -> ExchangeRow:
         row = self.store.exchange_row(conn, exchange_id, for_update=True)
         if row.channel != Channel.PAPER:
             raise ValidationError("exchange_id", f"{exchange_id} is not a paper exchange")
@@ -170,7 +170,7 @@ class PaperDesk:
         with self.store.transaction() as conn:
             self._paper_row(conn, exchange_id)
             exchange = self.store.load_exchange(conn, exchange_id)
-        with self.bridge.content(exchange_id) as fh:
+        with self.store.exchange_content(exchange_id) as fh:
             content = fh.read()
         sender = PackSender(
             name=self.sender_name, address=self.sender_address, scan_email=self.scan_email
@@ -195,7 +195,7 @@ class PaperDesk:
             if other is not None and other != exchange_id:
                 raise ValidationError("tracking", f"{number} is already used for {other}")
             ref = {"carrier": carrier, "tracking": number}
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 S.DISPATCHED,
@@ -208,7 +208,7 @@ class PaperDesk:
                 needs_attention=False,
             )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     def track(self, carriers: Iterable[str] | None = None) -> int:
@@ -218,8 +218,11 @@ class PaperDesk:
             shipments = []
             for exchange_id in self.store.exchange_ids(conn, status=S.DISPATCHED):
                 row = self.store.exchange_row(conn, exchange_id)
-                if row.channel == Channel.PAPER and (wanted is None or row.provider in wanted):
-                    shipments.append((exchange_id, row.provider, row.provider_document_id))
+                number = row.provider_document_id  # the tracking number, set by dispatch
+                if row.channel != Channel.PAPER or number is None:
+                    continue
+                if wanted is None or row.provider in wanted:
+                    shipments.append((exchange_id, row.provider, number))
         applied = 0
         for exchange_id, name, number in shipments:
             adapter = self.carrier(name)
@@ -233,7 +236,7 @@ class PaperDesk:
             with self.store.transaction() as conn:
                 for record in sorted(records, key=lambda r: r.at):
                     applied += self._apply(conn, exchange_id, name, record)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return applied
 
     def _apply(self, conn: Connection, exchange_id: str, name: str, record: TrackingRecord) -> int:
@@ -253,13 +256,13 @@ class PaperDesk:
             **({"place": record.place} if record.place else {}),
         }
         target = _FROM_SHIPMENT.get(record.status)
-        if target is None or target not in allowed_transitions(row.channel, row.status):
+        if target is None or is_late_news(row.channel, row.status, target):
             # Progress news, or late news (delivered to the sender after a
             # return): keep it in the history, change nothing.
             self.store.add_history(conn, exchange_id, row.status, cause, detail)
             return 1
-        trouble = target in (S.RETURNED, S.LOST)
-        self.bridge._transition(
+        trouble = target in PAPER_TROUBLE
+        self.writer.write(
             conn,
             exchange_id,
             target,
@@ -277,11 +280,11 @@ class PaperDesk:
             allowed = ", ".join(MANUAL_STATUSES)
             raise ValidationError("status", f"must be one of {allowed}")
         target = S(status)
-        trouble = target in (S.RETURNED, S.LOST)
+        trouble = target in PAPER_TROUBLE
         cause = f"set by hand: {note}" if note else "set by hand"
         with self.store.transaction() as conn:
             self._paper_row(conn, exchange_id)
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 target,
@@ -292,7 +295,7 @@ class PaperDesk:
                 needs_attention=trouble,
             )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     # -- the client's answer -----------------------------------------------
@@ -307,7 +310,7 @@ class PaperDesk:
         with self.store.transaction() as conn:
             self._paper_row(conn, exchange_id)
             sha = self.store.put_blob(conn, content)
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 S.SCAN_RECEIVED,
@@ -317,7 +320,7 @@ class PaperDesk:
             )
             self.store.add_signature(conn, exchange_id, "scan", f"scan-{file_name}", content)
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     def originals_received(
@@ -330,7 +333,7 @@ class PaperDesk:
                 raise ValidationError("file", "is empty")
         with self.store.transaction() as conn:
             row = self._paper_row(conn, exchange_id)
-            self.bridge._transition(
+            self.writer.write(
                 conn,
                 exchange_id,
                 S.SIGNED,
@@ -345,7 +348,7 @@ class PaperDesk:
                     conn, exchange_id, "originals", f"originals-{file_name}", content
                 )
             exchange = self.store.load_exchange(conn, exchange_id)
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return exchange
 
     def check_overdue(self, now: dt.datetime | None = None) -> int:
@@ -384,57 +387,14 @@ class PaperDesk:
                     self.store.update_exchange(conn, exchange_id, needs_attention=True)
                     self.store.add_history(conn, exchange_id, exchange.status, reason)
                     raised += 1
-        self.bridge.dispatch_events()
+        self.outbox.dispatch_events()
         return raised
 
     # -- fallbacks from EDI ------------------------------------------------
 
     def apply_fallbacks(self, now: dt.datetime | None = None) -> list[Exchange]:
         """Move EDI exchanges to paper as the policy says (failed, or silent N days)."""
-        policy = self.policy
-        if not policy.fallback_on_failure and policy.fallback_after_days is None:
-            return []
-        now = now or utcnow()
-        candidates: list[tuple[str, str]] = []
-        with self.store.transaction() as conn:
-            if policy.fallback_on_failure:
-                for exchange_id in self.store.exchange_ids(conn, status=S.FAILED):
-                    candidates.append((exchange_id, "the EDI send failed"))
-            if policy.fallback_after_days is not None:
-                days = policy.fallback_after_days
-                for exchange_id in self.store.exchange_ids(conn, status=[S.SENT, S.DELIVERED]):
-                    row = self.store.exchange_row(conn, exchange_id)
-                    if now - row.updated_at >= dt.timedelta(days=days):
-                        candidates.append((exchange_id, f"no answer by EDI for {days} days"))
-        made = []
-        for exchange_id, why in candidates:
-            new = self._fall_back(exchange_id, why)
-            if new is not None:
-                made.append(new)
-        return made
-
-    def _fall_back(self, exchange_id: str, why: str) -> Exchange | None:
-        with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id)
-            if row.channel != Channel.EDI:
-                return None
-            key = f"{row.idempotency_key}#paper"
-            if self.store.exchange_id_for_key(conn, key) is not None:
-                return None  # fell back already
-            old = self.store.load_exchange(conn, exchange_id)
-        document = self.bridge.stored_document(old)
-        new = self.prepare(
-            old.counterparty,
-            document,
-            idempotency_key=key,
-            reason=f"{why} ({exchange_id}); falling back to paper",
-            previous_id=exchange_id,
-        )
-        with self.store.transaction() as conn:
-            self.store.add_history(
-                conn, exchange_id, old.status, f"{why}; sent on paper as {new.id}"
-            )
-        return new
+        return apply_fallbacks(self.store, self.policy, self.prepare, now or utcnow())
 
     def poll(self, names: Iterable[str] | None = None) -> None:
         """What ``Bridge.poll`` does for paper: tracking, then (for a full poll)
@@ -445,10 +405,11 @@ class PaperDesk:
             self.apply_fallbacks()
 
     def exchange(self, exchange_id: str) -> Exchange:
-        exchange = self.bridge.status(exchange_id)
+        with self.store.transaction() as conn:
+            exchange = self.store.load_exchange(conn, exchange_id)
         if exchange.channel != Channel.PAPER:
             raise NotFound(f"{exchange_id} is not a paper exchange")
         return exchange
 
 
-__all__ = ["DEFAULT_ORIGINALS_DEADLINE_DAYS", "MANUAL_STATUSES", "PaperDesk"]
+__all__ = ["DEFAULT_ORIGINALS_DEADLINE_DAYS", "MANUAL_STATUSES", "Notifier", "PaperDesk"]

@@ -24,7 +24,15 @@ def _v2_early_events(conn: Connection) -> None:
     schema.early_events.create(conn)
 
 
-STEPS: dict[int, Step] = {2: _v2_early_events}
+def _v3_closing_and_mock(conn: Connection) -> None:
+    # Before version 3 the closing ledger and the mock created these on first use,
+    # so a database may have some of them already (same columns).
+    for table in (schema.closing_deliveries, *_MOCK_TABLES):
+        table.create(conn, checkfirst=True)
+
+
+_MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
+STEPS: dict[int, Step] = {2: _v2_early_events, 3: _v3_closing_and_mock}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -170,4 +170,62 @@ signatures = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("verdict", sa.JSON),
     sa.UniqueConstraint("exchange_id", "role", "sha256", name="uq_edi_signatures"),
+)
+
+# The closing run's ledger: one row per (counterparty, period, document); see
+# edi_bridge.closing.ledger.
+closing_deliveries = sa.Table(
+    "closing_deliveries",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("period", sa.String(7), nullable=False, index=True),
+    sa.Column("counterparty_key", sa.String(32), nullable=False),
+    sa.Column("counterparty_name", sa.Text, nullable=False),
+    sa.Column("number", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),  # edi, email, paper
+    sa.Column("provider", sa.String(64)),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("exchange_ids", sa.JSON, nullable=False),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("files", sa.JSON, nullable=False),
+    sa.Column("formed_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The mock provider keeps its world (the operator and the counterparty it plays)
+# in the same database, so a demo or a test needs nothing else.
+mock_messages = sa.Table(
+    "mock_messages",
+    metadata,
+    sa.Column("document_id", sa.String(40), primary_key=True),
+    sa.Column("idempotency_key", sa.String(256), nullable=False, unique=True),
+    sa.Column("scenario", sa.String(128), nullable=False),
+    sa.Column("polls", sa.Integer, nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False),
+    sa.Column("counterparty", sa.JSON, nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+    sa.Column("counterparty_signature", sa.LargeBinary),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+mock_events = sa.Table(
+    "mock_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("document_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+mock_calls = sa.Table(
+    "mock_calls",
+    metadata,
+    sa.Column("idempotency_key", sa.String(256), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
 )

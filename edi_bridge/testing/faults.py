@@ -53,7 +53,6 @@ FINAL_WORDS: dict[str, tuple[str, ...]] = {
     "html": ("answer is not JSON (text/html)",),
     "reset": ("answer cut off mid-body", "connection failed"),
 }
-RETRY_CONFIGURED_REASON = "workflow retry wrapper removed by the core restructure"
 
 
 class ExpiringCredentials:
@@ -217,7 +216,6 @@ class FaultContract:
         env.settle()
         env.assert_once_each()
 
-    @pytest.mark.xfail(strict=False, reason=RETRY_CONFIGURED_REASON)
     def test_a_fault_that_never_stops_costs_exactly_the_configured_attempts(
         self, fault_env: FaultEnv, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -231,7 +229,6 @@ class FaultContract:
         assert f"attempt 1 of {env.attempts}" in retries[0]
         assert env.faults.injected["503"] == env.attempts
 
-    @pytest.mark.xfail(strict=False, reason=RETRY_CONFIGURED_REASON)
     def test_a_dead_feed_costs_exactly_the_configured_attempts(self, fault_env: FaultEnv) -> None:
         env = fault_env
         env.warm_up()
@@ -321,7 +318,6 @@ def soak(
 __all__ = [
     "ATTEMPTS",
     "FINAL_WORDS",
-    "RETRY_CONFIGURED_REASON",
     "ExpiringCredentials",
     "FaultContract",
     "FaultEnv",

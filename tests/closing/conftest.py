@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 from reference import require_reference
 
-from edi_bridge.closing.model import UpdInput, parse_upd_input
+from edi_bridge.closing.inputs import UpdInput, parse_upd_input
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "closing"

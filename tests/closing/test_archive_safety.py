@@ -13,7 +13,7 @@ import pytest
 from edi_bridge import Bridge
 from edi_bridge.closing.archive import fetch_period
 from edi_bridge.closing.delivery import SENT_NOW, ClosingRun
-from edi_bridge.closing.model import parse_seller
+from edi_bridge.closing.inputs import parse_seller
 from edi_bridge.errors import EdiBridgeError, ValidationError
 from edi_bridge.testing.samples import sample_counterparty_data
 

@@ -6,8 +6,8 @@ import pytest
 
 from edi_bridge import Bridge
 from edi_bridge.closing.delivery import ALREADY_SENT, SENT_NOW, ClosingRun
+from edi_bridge.closing.inputs import parse_seller
 from edi_bridge.closing.mail import Mailer, SmtpSettings
-from edi_bridge.closing.model import parse_seller
 
 from .batch import start_smtp, write_batch, write_seller
 

@@ -11,11 +11,11 @@ from edi_bridge_providers.mock import MockProvider
 from edi_bridge import Bridge
 from edi_bridge.closing import delivery
 from edi_bridge.closing.delivery import ALREADY_SENT, FAILED, SENT_NOW, ClosingRun
+from edi_bridge.closing.inputs import parse_seller
 from edi_bridge.closing.ledger import Ledger
 from edi_bridge.closing.mail import Mailer, SmtpSettings
-from edi_bridge.closing.model import parse_seller
 from edi_bridge.closing.upd import read_upd
-from edi_bridge.provider import ProviderContext
+from edi_bridge.provider import Formalized, ProviderContext
 
 from .batch import Inbox, start_smtp, write_batch, write_seller
 
@@ -77,11 +77,13 @@ def test_email_carries_the_upd_and_a_paper_record_is_kept(
 
 
 def test_edi_send_carries_upd_options(bridge: Bridge, tmp_path: Path) -> None:
-    seen: list[dict[str, str]] = []
+    seen: list[tuple[str, bool, Formalized | None]] = []
 
     class Recording(MockProvider):
         def send(self, request):  # type: ignore[no-untyped-def]
-            seen.append(dict(request.options))
+            seen.append(
+                (request.document.kind, request.need_recipient_signature, request.formalized)
+            )
             return super().send(request)
 
     bridge.registry.register("mock", Recording)
@@ -89,17 +91,7 @@ def test_edi_send_carries_upd_options(bridge: Bridge, tmp_path: Path) -> None:
     seller = parse_seller(write_seller(tmp_path).read_bytes())
     summary = ClosingRun(bridge, seller).run("2026-03", batch)
     assert summary.count(SENT_NOW) == 1
-    assert seen == [
-        {
-            "document_type": "upd",
-            "need_recipient_signature": "true",
-            "formalized": "true",
-            "type_named_id": "UniversalTransferDocument",
-            "function": "СЧФДОП",
-            "version": "utd970_05_03_01",
-            "format_version": "5.03",
-        }
-    ]
+    assert seen == [("upd", True, Formalized(kind="upd", function="СЧФДОП", format_version="5.03"))]
 
 
 def test_bad_line_fails_alone_with_the_field_named(

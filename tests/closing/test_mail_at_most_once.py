@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 
 from edi_bridge import Bridge
 from edi_bridge.closing.delivery import FAILED, SENT_NOW, ClosingRun
+from edi_bridge.closing.inputs import parse_seller
 from edi_bridge.closing.mail import DeliveryUncertain, Mailer, SmtpSettings
-from edi_bridge.closing.model import parse_seller
 
 from .batch import Inbox, free_port, write_batch, write_seller
 

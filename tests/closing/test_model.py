@@ -5,14 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from edi_bridge.closing.model import (
-    LineInput,
-    UpdFunction,
-    build_document,
-    compute_line,
-    parse_batch_line,
-    parse_upd_input,
-)
+from edi_bridge.closing.inputs import build_document, parse_batch_line, parse_upd_input
+from edi_bridge.closing.model import LineInput, UpdFunction, compute_line
 from edi_bridge.errors import ValidationError
 
 from .conftest import example
@@ -117,7 +111,7 @@ def test_act_needs_its_file() -> None:
 
 
 def test_sample_batch_and_seller_parse() -> None:
-    from edi_bridge.closing.model import parse_seller
+    from edi_bridge.closing.inputs import parse_seller
 
     from .conftest import EXAMPLES
 

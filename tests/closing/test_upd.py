@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from edi_bridge.closing.model import UpdFunction, UpdInput, build_document
+from edi_bridge.closing.inputs import UpdInput, build_document
+from edi_bridge.closing.model import UpdFunction
 from edi_bridge.closing.upd import ENCODING, build_upd, read_upd
 from edi_bridge.errors import UnsafeInput, ValidationError
 

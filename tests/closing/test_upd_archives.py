@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 from edi_bridge.cli import main
-from edi_bridge.closing.model import UpdFunction, UpdInput, build_document
+from edi_bridge.closing.inputs import UpdInput, build_document
+from edi_bridge.closing.model import UpdFunction
 from edi_bridge.closing.upd import ENCODING, build_upd, read_upd
 from edi_bridge.closing.upd_buyer import (
     BuyerTitle,

@@ -30,7 +30,6 @@ def _run(count: int, tmp_path: Path) -> None:
         bridge = Bridge.open(
             tmp_path / "edi.db",
             settings=settings,
-            retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
         )
         try:
             bridge.provider("diadoc").client.http.retry = RetryPolicy(  # type: ignore[attr-defined]

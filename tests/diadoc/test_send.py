@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from edi_bridge.errors import ProviderNotFound, RejectedRequest
 from edi_bridge.fakes.server import FakeServer, Faults
+from edi_bridge.provider import Formalized
 from edi_bridge.testing import sample_counterparty
 
 from .conftest import make_adapter, send_request
@@ -218,12 +219,8 @@ def test_upd_goes_formalized_with_function_and_version(fake: DiadocFake, tmp_pat
     import dataclasses
 
     base = send_request(fake, tmp_path, "upd-1", kind="upd")
-    options = {
-        "type_named_id": "UniversalTransferDocument",
-        "function": "СЧФДОП",
-        "version": "utd970_05_03_01",
-    }
-    request = dataclasses.replace(base, options=options)
+    upd = Formalized(kind="upd", function="СЧФДОП", format_version="5.03")
+    request = dataclasses.replace(base, formalized=upd)
     sink = io.StringIO()
     with FakeServer(fake, record=sink) as server:
         make_adapter(server).send(request)
@@ -236,7 +233,7 @@ def test_upd_goes_formalized_with_function_and_version(fake: DiadocFake, tmp_pat
         missing = dataclasses.replace(
             base,
             idempotency_key="upd-2",
-            options={k: v for k, v in options.items() if k != "function"},
+            formalized=dataclasses.replace(upd, function=""),
         )
         with pytest.raises(RejectedRequest, match="Function"):
             make_adapter(server).send(missing)

@@ -10,7 +10,6 @@ import pytest
 
 from edi_bridge import Bridge, Exchange
 from edi_bridge.fakes.server import FakeOptions, FakeServer, load_fake
-from edi_bridge.retry import RetryPolicy
 from edi_bridge.testing import sample_counterparty
 from edi_bridge.testing.samples import sample_contract
 
@@ -46,7 +45,6 @@ def open_bridge(tmp_path: Path, **settings: str) -> Bridge:
     return Bridge.open(
         tmp_path / "edi.db",
         settings=settings,
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
     )
 
 

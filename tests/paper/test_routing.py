@@ -137,7 +137,7 @@ def test_failed_edi_send_falls_back_to_paper_when_configured(tmp_path: Path) -> 
     with _bridge(tmp_path, **{"paper.fallback_on_failure": "true"}) as bridge:
         edi = bridge.send(_with_route("mock", "MOK-1234"), sample_contract("R-10"))
         with bridge.store.transaction() as conn:
-            bridge._transition(conn, edi.id, ExchangeStatus.FAILED, "operator refused")
+            bridge.writer.write(conn, edi.id, ExchangeStatus.FAILED, "operator refused")
         made = bridge.paper.apply_fallbacks()
         again = bridge.paper.apply_fallbacks()
         assert [e.previous_id for e in made] == [edi.id]

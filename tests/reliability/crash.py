@@ -14,9 +14,8 @@ Points, in the order a send and a poll reach them:
 ``send.after_record``  ``sent`` is committed; the callbacks have not run
 ``reconcile.after_find`` after a crash, the provider was asked (find_sent) and answered
 ``poll.after_fetch``   a page of events is read; nothing applied
-``poll.mid_page``      part of a page is written, inside the page's transaction (in bulk:
-                       event claims and signatures, not yet statuses, history, outbox;
-                       event by event, with a signature check: after the n-th event)
+``poll.mid_page``      part of a page is written, inside the page's transaction: event
+                       claims and signatures, not yet statuses, history, outbox
 ``poll.before_cursor`` every event of the page is applied; the cursor is not yet moved
 ``poll.after_commit``  the page and its cursor are committed; the feed lease is still held
 ``callback.before_mark`` a callback ran; its event is not yet marked as handed over
@@ -72,12 +71,13 @@ class CrashHooks:
 
     def install(self) -> None:
         """Wrap the methods at whose edges the points lie."""
-        from edi_bridge import workflow
         from edi_bridge.store import Store, leases
+        from edi_bridge.workflow import Bridge
+        from edi_bridge.workflow.outbox import Outbox
+        from edi_bridge.workflow.sending import Sending
 
-        bridge_cls = workflow.Bridge
         reached = self.reached
-        provider = bridge_cls.provider
+        provider = Bridge.provider
 
         @functools.wraps(provider)
         def hooked_provider(bridge: Any, name: str) -> Any:
@@ -102,37 +102,30 @@ class CrashHooks:
 
             setattr(obj, name, hooked)
 
-        bridge_cls.provider = hooked_provider  # type: ignore[method-assign]
+        Bridge.provider = hooked_provider  # type: ignore[method-assign]
 
-        deliver = bridge_cls._deliver
+        deliver = Sending.deliver
+        delivering = [False]
 
-        def hooked_deliver(bridge: Any, attempt: Any) -> Any:
-            # Every send (fresh or resumed) ends in _deliver, whose last step is
+        def hooked_deliver(sending: Any, attempt: Any) -> Any:
+            # Every send (fresh or resumed) ends in deliver, whose last step is
             # dispatch_events: entering it after 'sent' is recorded is the boundary.
-            bridge._crash_in_dispatch = True
+            delivering[0] = True
             try:
-                return deliver(bridge, attempt)
+                return deliver(sending, attempt)
             finally:
-                bridge._crash_in_dispatch = False
+                delivering[0] = False
 
-        bridge_cls._deliver = hooked_deliver  # type: ignore[method-assign]
+        Sending.deliver = hooked_deliver  # type: ignore[method-assign]
 
-        dispatch_events = bridge_cls.dispatch_events
+        dispatch_events = Outbox.dispatch_events
 
-        def hooked_dispatch_events(bridge: Any) -> int:
-            if getattr(bridge, "_crash_in_dispatch", False):
+        def hooked_dispatch_events(outbox: Any) -> int:
+            if delivering[0]:
                 reached("send.after_record")
-            return dispatch_events(bridge)
+            return dispatch_events(outbox)
 
-        bridge_cls.dispatch_events = hooked_dispatch_events  # type: ignore[method-assign]
-
-        apply = bridge_cls._apply
-
-        def hooked_apply(bridge: Any, *args: Any, **kw: Any) -> None:
-            apply(bridge, *args, **kw)
-            reached("poll.mid_page")
-
-        bridge_cls._apply = hooked_apply  # type: ignore[method-assign]
+        Outbox.dispatch_events = hooked_dispatch_events  # type: ignore[method-assign]
 
         update_exchanges = Store.update_exchanges
 
@@ -172,14 +165,12 @@ class CrashHooks:
 def run_round(args: argparse.Namespace, hooks: CrashHooks) -> dict[str, Any]:
     from edi_bridge import Bridge
     from edi_bridge.models import Event, ExchangeStatus
-    from edi_bridge.retry import RetryPolicy
     from edi_bridge.testing import sample_contract, sample_counterparty
 
     settings = json.loads(args.settings) if args.settings else {}
     bridge = Bridge.open(
         args.db,
         settings=settings,
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
         lease_seconds=LEASE_SECONDS,
     )
     log_fd = os.open(args.callbacks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

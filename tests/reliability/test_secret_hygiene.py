@@ -130,7 +130,7 @@ def test_diadoc_password_and_tokens_never_leak(seen: Seen, tmp_path: Path) -> No
     fake = _diadoc_fake()
     faults = Faults(seed=2, delay=1.0)
     with FakeServer(fake, faults=faults) as server:
-        bridge = Bridge.open(tmp_path / "edi.db", settings=_diadoc_settings(server), retry=FAST)
+        bridge = Bridge.open(tmp_path / "edi.db", settings=_diadoc_settings(server))
         adapter: Any = bridge.provider("diadoc")
         adapter.client.http.retry = FAST
         counterparty = sample_counterparty("secrets")
@@ -150,7 +150,7 @@ def test_diadoc_password_and_tokens_never_leak(seen: Seen, tmp_path: Path) -> No
         bridge.close()
 
         wrong = Bridge.open(
-            tmp_path / "wrong.db", settings=_diadoc_settings(server, password=WRONG), retry=FAST
+            tmp_path / "wrong.db", settings=_diadoc_settings(server, password=WRONG)
         )
         try:
             with pytest.raises(EdiBridgeError) as refused:
@@ -166,7 +166,7 @@ def test_diadoc_oidc_secret_and_bearer_never_leak(seen: Seen, tmp_path: Path) ->
     fake = _diadoc_fake()
     with FakeServer(fake) as server:
         oidc = {**fake.oidc_settings(server.url), "diadoc.timeout": "0.5"}
-        with Bridge.open(tmp_path / "edi.db", settings=oidc, retry=FAST) as bridge:
+        with Bridge.open(tmp_path / "edi.db", settings=oidc) as bridge:
             counterparty = sample_counterparty("oidc")
             fake.add_counterparty(counterparty, "sign")
             bridge.send(counterparty, sample_contract("OIDC-1"), provider="diadoc")
@@ -175,7 +175,7 @@ def test_diadoc_oidc_secret_and_bearer_never_leak(seen: Seen, tmp_path: Path) ->
             seen.secrets += _tokens(fake)
             seen.add(adapter, adapter.client.auth, adapter.settings)
         bad = {**oidc, "diadoc.client_secret": WRONG}
-        with Bridge.open(tmp_path / "bad.db", settings=bad, retry=FAST) as bridge:
+        with Bridge.open(tmp_path / "bad.db", settings=bad) as bridge:
             with pytest.raises(EdiBridgeError) as refused:
                 bridge.provider("diadoc").recipient_box(counterparty)  # type: ignore[attr-defined]
             seen.failure(refused.value)
@@ -202,11 +202,11 @@ def test_carrier_passwords_and_secrets_never_leak(seen: Seen) -> None:
             (CdekCarrier, cdek_server, "cdek", "1234567890", "client_secret"),
         ):
             cfg = _carrier_config(server, section)
-            carrier: Any = cls(CarrierContext(config=cfg, retry=FAST))
+            carrier: Any = cls(CarrierContext(config=cfg))
             carrier.track(number)
             seen.add(carrier)
             carrier.close()
-            wrong: Any = cls(CarrierContext(config={**cfg, key: WRONG}, retry=FAST))
+            wrong: Any = cls(CarrierContext(config={**cfg, key: WRONG}))
             with pytest.raises(EdiBridgeError) as refused:
                 wrong.track(number)
             seen.failure(refused.value)

@@ -20,6 +20,9 @@ from edi_bridge.provider import SendRequest
 
 CONTRACT = "Contract"
 NONFORMALIZED = "Nonformalized"
+UPD = "UniversalTransferDocument"
+# Diadoc's name of each УПД format version.
+UPD_VERSIONS = {"5.03": "utd970_05_03_01"}
 
 
 def operation_id(idempotency_key: str) -> str:
@@ -37,9 +40,8 @@ def file_extension(file_name: str) -> str:
 
 
 def type_named_id(request: SendRequest) -> str:
-    override = request.options.get("type_named_id")
-    if override:
-        return override
+    if request.formalized is not None and request.formalized.kind == "upd":
+        return UPD
     return CONTRACT if request.document.kind == DocumentKind.CONTRACT else NONFORMALIZED
 
 
@@ -64,9 +66,7 @@ def build_message(
         {"Key": "DocumentDate", "Value": document.date.strftime("%d.%m.%Y")},
     ]
     if type_id == CONTRACT:
-        metadata.append(
-            {"Key": "ContractType", "Value": request.options.get("contract_type", contract_type)}
-        )
+        metadata.append({"Key": "ContractType", "Value": contract_type})
         if document.price is not None:
             metadata.append({"Key": "ContractPrice", "Value": document.price})
     attachment: dict[str, Any] = {
@@ -74,23 +74,25 @@ def build_message(
         "SignedContent": signed,
         "Metadata": metadata,
         "CustomDocumentId": custom_document_id(request.idempotency_key),
-        "NeedRecipientSignature": request.options.get("need_recipient_signature", "true")
-        != "false",
+        "NeedRecipientSignature": request.need_recipient_signature,
     }
     # Formalized documents (УПД: UniversalTransferDocument) name their function
-    # (СЧФДОП, ДОП) and format version (utd970_05_03_01).
-    for option, field in (("function", "Function"), ("version", "Version")):
-        if request.options.get(option):
-            attachment[field] = request.options[option]
-    comment = request.options.get("comment")
-    if comment:
-        attachment["Comment"] = comment[:5000]
+    # (СЧФДОП, ДОП) and Diadoc's name of their format version (utd970_05_03_01).
+    formal = request.formalized
+    if formal is not None:
+        if formal.function:
+            attachment["Function"] = formal.function
+        version = UPD_VERSIONS.get(formal.format_version)
+        if version:
+            attachment["Version"] = version
     return {"FromBoxId": from_box, "ToBoxId": to_box, "DocumentAttachments": [attachment]}
 
 
 __all__ = [
     "CONTRACT",
     "NONFORMALIZED",
+    "UPD",
+    "UPD_VERSIONS",
     "build_message",
     "custom_document_id",
     "file_extension",

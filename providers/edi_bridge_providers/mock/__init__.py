@@ -39,43 +39,15 @@ from edi_bridge.provider import (
     SendRequest,
     SendResult,
 )
-from edi_bridge.store.migrations import schema_lock
-from edi_bridge.store.schema import UTCDateTime
+from edi_bridge.store import schema
+from edi_bridge.store.migrations import migrate
 
 PAGE_SIZE = 100
 
-metadata = sa.MetaData()
-messages = sa.Table(
-    "mock_messages",
-    metadata,
-    sa.Column("document_id", sa.String(40), primary_key=True),
-    sa.Column("idempotency_key", sa.String(256), nullable=False, unique=True),
-    sa.Column("scenario", sa.String(128), nullable=False),
-    sa.Column("polls", sa.Integer, nullable=False),
-    sa.Column("done", sa.Boolean, nullable=False),
-    sa.Column("counterparty", sa.JSON, nullable=False),
-    sa.Column("file_name", sa.String(255), nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
-    sa.Column("signature", sa.LargeBinary, nullable=False),
-    sa.Column("counterparty_signature", sa.LargeBinary),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-mock_events = sa.Table(
-    "mock_events",
-    metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("event_id", sa.String(40), nullable=False, unique=True),
-    sa.Column("document_id", sa.String(40), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text),
-    sa.Column("at", UTCDateTime, nullable=False),
-)
-calls = sa.Table(
-    "mock_calls",
-    metadata,
-    sa.Column("idempotency_key", sa.String(256), primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-)
+# The mock's tables are created and versioned by the store's migrations.
+messages = schema.mock_messages
+mock_events = schema.mock_events
+calls = schema.mock_calls
 
 _KIND = {
     Play.DELIVERED: ProviderEventKind.DELIVERED,
@@ -129,8 +101,7 @@ class MockProvider(Provider):
         with _created_lock:
             if key not in _created or key == "sqlite://":
                 with engine.begin() as conn:
-                    schema_lock(conn)
-                    metadata.create_all(conn)
+                    migrate(conn)
                 _created.add(key)
 
     def __repr__(self) -> str:

@@ -222,14 +222,10 @@ class SbisProvider(Provider):
         raw: list[RawEvent] = []
         more = False
         for page in range(self.settings.max_pages):
-            result = as_dict(
-                self.client.call(
-                    M_CHANGES,
-                    changes_filter(
-                        after, self.settings.changes_since, page, self.settings.page_size
-                    ),
-                )
+            query = changes_filter(
+                after, self.settings.changes_since, page, self.settings.page_size
             )
+            result = as_dict(self.client.call(M_CHANGES, query))
             raw.extend(events_of(as_list(result.get("Документ"))))
             more = has_more(result)
             if not more:
@@ -251,17 +247,20 @@ class SbisProvider(Provider):
         if file is None:
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
-        data = _der(self._file_bytes(file))
-        try:
-            parse_signature(data)
-        except SignatureError:
-            # A download spoiled on the way (a proxy's page, a cut body) would be
-            # kept as the signature for good; fail the poll so the page is read again.
-            raise TransientError(
-                f"event {event.event_id}: the counterparty's signature file is not CMS",
-                provider="sbis",
-            ) from None
-        return data
+        # A download spoiled on the way (a proxy's page, a cut body) would be kept as
+        # the signature for good: read it again, as often as the client retries a call,
+        # then fail the poll so the page is read again next time.
+        for _ in range(self.client.http.retry.attempts):
+            data = _der(self._file_bytes(file))
+            try:
+                parse_signature(data)
+            except SignatureError:
+                continue
+            return data
+        raise TransientError(
+            f"event {event.event_id}: the counterparty's signature file is not CMS",
+            provider="sbis",
+        )
 
     # -- reading back ----------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""Choosing EDI or paper for a contract, with the reason kept in its history.
+"""Choosing EDI or paper for a document, with the reason kept in its history.
 
-:class:`RoutingPolicy` is what :meth:`Bridge.send <edi_bridge.workflow.Bridge.send>`
-consults. In order:
+:class:`RoutingPolicy` is what every send consults (:meth:`Bridge.send
+<edi_bridge.workflow.Bridge.send>`, and each document of a closing run). In order:
 
 1. the caller names a provider: that provider (``"paper"`` asks for paper);
 2. the first EDI route of the counterparty that an installed provider serves,
@@ -22,11 +22,12 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 
-from .. import config
-from ..errors import EdiBridgeError, ValidationError
-from ..models import Channel, Counterparty
-from ..provider import Capability, Provider
-from ..registry import Registry
+from . import config
+from .errors import EdiBridgeError, ValidationError
+from .lifecycle import Channel
+from .models import Counterparty
+from .provider import Capability, Provider
+from .registry import Registry
 
 PAPER = "paper"
 log = logging.getLogger("edi_bridge.paper")
@@ -37,6 +38,7 @@ class RouteDecision:
     channel: Channel
     provider: str  # the EDI provider, or "paper"
     reason: str
+    participant_id: str | None = None  # the counterparty's route, when one was taken
 
 
 def _int_setting(values: Mapping[str, str], key: str) -> int | None:
@@ -101,6 +103,7 @@ class RoutingPolicy:
                 Channel.EDI,
                 name,
                 f"counterparty's EDI route {route.operator} ({route.participant_id})",
+                route.participant_id,
             )
         if refusals:
             reason = f"{', '.join(refusals)} reported that the counterparty cannot receive"

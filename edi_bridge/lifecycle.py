@@ -1,0 +1,196 @@
+"""The lifecycle of every exchange, as data: channels, statuses, event kinds,
+the transition table of each channel, what a provider event asks for, and the
+late-news rule.
+
+Nothing here touches the store: :mod:`edi_bridge.transitions` writes what these
+tables allow, for every channel, and :func:`decide` is the pure half of
+applying a provider event (the event and the current status in, a
+:class:`Decision` out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class Channel(enum.StrEnum):
+    """How an exchange travels."""
+
+    EDI = "edi"
+    PAPER = "paper"
+    EMAIL = "email"
+
+
+class ExchangeStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    FAILED = "failed"
+    # The paper route (see PAPER_TRANSITIONS); DELIVERED and SIGNED are shared.
+    PREPARED = "prepared"
+    DISPATCHED = "dispatched"
+    SCAN_RECEIVED = "scan_received"
+    RETURNED = "returned"
+    LOST = "lost"
+
+
+class EventKind(enum.StrEnum):
+    """Normalized changes the backend reacts to."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    FAILED = "failed"
+    SIGNATURE_INVALID = "signature_invalid"
+    # The paper route: one kind per paper status, plus the overdue originals.
+    PREPARED = "prepared"
+    DISPATCHED = "dispatched"
+    SCAN_RECEIVED = "scan_received"  # temporary activation is allowed
+    RETURNED = "returned"
+    LOST = "lost"
+    ORIGINALS_OVERDUE = "originals_overdue"
+
+
+class ProviderEventKind(enum.StrEnum):
+    """What an operator reports about a document it carries."""
+
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+
+
+class ClosingStatus(enum.StrEnum):
+    """A closing delivery (one client, period and document) in the closing ledger."""
+
+    PENDING = "pending"  # recorded; the EDI send has not gone out yet
+    SENDING = "sending"  # an e-mail is claimed: committed before the SMTP call
+    SENT = "sent"
+    FAILED = "failed"
+    RECORDED = "recorded"  # a paper record: see docs/closing.md
+
+
+S = ExchangeStatus
+Table = dict[str, frozenset[str]]
+
+EDI_TRANSITIONS: Table = {
+    S.QUEUED: frozenset({S.SENT, S.FAILED}),
+    # Operators may report the signature without a separate delivery notice,
+    # and a counterparty may revoke before signing.
+    S.SENT: frozenset({S.DELIVERED, S.SIGNED, S.REJECTED, S.REVOKED, S.FAILED}),
+    S.DELIVERED: frozenset({S.SIGNED, S.REJECTED, S.REVOKED}),
+    S.SIGNED: frozenset({S.REVOKED}),
+    S.REJECTED: frozenset(),
+    S.REVOKED: frozenset(),
+    # A failed send may be retried by hand (resend), which queues it again.
+    S.FAILED: frozenset({S.QUEUED}),
+}
+TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED})
+IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
+
+PAPER_TRANSITIONS: Table = {
+    # Two printed copies wait to be posted.
+    S.PREPARED: frozenset({S.DISPATCHED}),
+    # Carriers may never report the delivery, and a client may scan, or even
+    # post the originals back, before the tracking catches up.
+    S.DISPATCHED: frozenset({S.DELIVERED, S.SCAN_RECEIVED, S.SIGNED, S.RETURNED, S.LOST}),
+    S.DELIVERED: frozenset({S.SCAN_RECEIVED, S.SIGNED}),
+    # The scan allows temporary activation; the originals conclude the contract.
+    S.SCAN_RECEIVED: frozenset({S.SIGNED}),
+    S.SIGNED: frozenset(),
+    # Needs attention: post it again (a new tracking number).
+    S.RETURNED: frozenset({S.DISPATCHED}),
+    S.LOST: frozenset({S.DISPATCHED}),
+}
+PAPER_TROUBLE = frozenset({S.RETURNED, S.LOST})
+"""Paper statuses that need attention (post again)."""
+
+C = ClosingStatus
+CLOSING_TRANSITIONS: Table = {
+    # An EDI delivery stays pending while any of its exchanges is queued.
+    C.PENDING: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED}),
+    # An e-mail claimed before the SMTP call; a run that died there may claim it again.
+    C.SENDING: frozenset({C.SENDING, C.SENT, C.FAILED}),
+    C.FAILED: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED}),
+    C.SENT: frozenset(),
+    C.RECORDED: frozenset(),
+}
+
+LIFECYCLES: dict[str, Table] = {
+    Channel.EDI: EDI_TRANSITIONS,
+    Channel.PAPER: PAPER_TRANSITIONS,
+}
+"""Allowed transitions of an exchange per channel."""
+
+EVENT_TARGETS: dict[ProviderEventKind, ExchangeStatus] = {
+    ProviderEventKind.DELIVERED: S.DELIVERED,
+    ProviderEventKind.SIGNED: S.SIGNED,
+    ProviderEventKind.REJECTED: S.REJECTED,
+    ProviderEventKind.REVOKED: S.REVOKED,
+}
+"""The status a provider event asks for."""
+
+REASONED = frozenset({S.REJECTED, S.REVOKED})
+"""Statuses whose event carries the counterparty's reason."""
+
+
+def allowed_transitions(channel: str, status: str) -> frozenset[str]:
+    return LIFECYCLES.get(channel, EDI_TRANSITIONS).get(status, frozenset())
+
+
+def is_late_news(channel: str, status: str, target: str) -> bool:
+    """The late-news rule: news the table does not allow from the current status
+    (delivered after signed, a carrier's delivery after a return) is kept in the
+    record and changes nothing."""
+    return target not in allowed_transitions(channel, status)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What one provider event does to one exchange (``target`` None: nothing)."""
+
+    target: ExchangeStatus | None
+    cause: str
+    reason: str | None
+
+
+def decide(
+    provider: str, kind: ProviderEventKind, channel: str, status: str, reason: str | None
+) -> Decision:
+    """Event + current status -> the target (or late news), the cause and the reason."""
+    target = EVENT_TARGETS[kind]
+    if target == S.DELIVERED:
+        cause = f"{provider}: delivered to the counterparty"
+    else:
+        cause = f"{provider}: counterparty {target}"
+    if is_late_news(channel, status, target):
+        return Decision(None, cause, None)
+    return Decision(target, cause, reason if target in REASONED else None)
+
+
+__all__ = [
+    "CLOSING_TRANSITIONS",
+    "EDI_TRANSITIONS",
+    "EVENT_TARGETS",
+    "IN_FLIGHT_STATUSES",
+    "LIFECYCLES",
+    "PAPER_TRANSITIONS",
+    "PAPER_TROUBLE",
+    "REASONED",
+    "TERMINAL_STATUSES",
+    "Channel",
+    "ClosingStatus",
+    "Decision",
+    "EventKind",
+    "ExchangeStatus",
+    "ProviderEventKind",
+    "allowed_transitions",
+    "decide",
+    "is_late_news",
+]

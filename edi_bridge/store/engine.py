@@ -1,0 +1,116 @@
+"""Opening the database: URLs, the SQLite engine (WAL, ``BEGIN IMMEDIATE``),
+read-only connections, and the base every table family of the store builds on."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import ConfigurationError
+from .migrations import migrate
+
+DEFAULT_DB = "edi-bridge.db"
+
+
+def database_url(location: str | os.PathLike[str] | None = None) -> str:
+    """Turn ``--db`` / ``EDI_BRIDGE_DB`` (a path or a URL) into a SQLAlchemy URL."""
+    value = os.fspath(location) if location else os.environ.get("EDI_BRIDGE_DB") or DEFAULT_DB
+    if "://" in value:
+        if value.startswith("postgresql://"):
+            # psycopg 3 is the driver we support for PostgreSQL.
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().absolute())
+
+
+_READ = "edi_bridge.read"
+
+
+@contextlib.contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only (SQLite: a deferred transaction)."""
+    with engine.connect() as conn:
+        conn.info[_READ] = True
+        try:
+            yield conn
+        finally:
+            conn.info.pop(_READ, None)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's BEGIN below drive transactions instead of pysqlite's.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Transactions take the write lock up front: one that reads then
+        # writes would otherwise fail on the upgrade (SQLITE_BUSY, no waiting)
+        # when another writer is active. Reads that say so (read_connection)
+        # stay deferred, so WAL lets them run beside a writer.
+        read_only = conn.info.pop(_READ, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def open_engine(location: str | os.PathLike[str] | None = None) -> Engine:
+    """The engine for ``--db`` / ``EDI_BRIDGE_DB`` (a path or a URL)."""
+    url = database_url(location)
+    if url.startswith("sqlite"):
+        db_path = url.removeprefix("sqlite:///")
+        if db_path and db_path != ":memory:":
+            parent = Path(db_path).parent
+            if not parent.is_dir():
+                raise ConfigurationError(f"database directory does not exist: {parent}")
+        return _sqlite_engine(url)
+    try:
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (ImportError, sa.exc.ArgumentError) as exc:
+        raise ConfigurationError(
+            f"cannot open database {sa.engine.make_url(url).render_as_string()}: {exc}"
+        ) from None
+
+
+class StoreBase:
+    """An engine whose database is migrated on open, and its write transactions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with self.engine.begin() as conn:
+            migrate(conn)
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str] | None = None) -> Self:
+        return cls(open_engine(location))
+
+    def __repr__(self) -> str:
+        # render_as_string hides the password by default.
+        return f"<Store {self.engine.url.render_as_string()}>"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction (SQLite: ``BEGIN IMMEDIATE``)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+__all__ = ["DEFAULT_DB", "StoreBase", "database_url", "open_engine", "read_connection"]

@@ -1,0 +1,295 @@
+"""Exchanges, their history and their signatures (``edi_exchanges``,
+``edi_history``, ``edi_signatures``), read as typed rows and models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any, Unpack
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import NotFound
+from ..models import Counterparty, Document, Exchange, HistoryEntry, SignatureRecord
+from . import schema
+from .blobs import BlobStore
+from .clock import utcnow
+from .rows import ExchangeChanges, ExchangeRow, HistoryInsert, NewExchange, SignatureInsert
+
+
+class _Q:
+    """Statements built once: building one per call costs more than running it."""
+
+    _x = schema.exchanges
+    exchange = sa.select(_x).where(_x.c.id == sa.bindparam("id"))
+    exchange_locked = exchange.with_for_update()
+    exchange_by_key = sa.select(_x.c.id).where(_x.c.idempotency_key == sa.bindparam("key"))
+    update_exchange = _x.update().where(_x.c.id == sa.bindparam("_id"))
+    insert_exchange = _x.insert()
+    history = (
+        sa.select(schema.history)
+        .where(schema.history.c.exchange_id == sa.bindparam("id"))
+        .order_by(schema.history.c.id)
+    )
+    _s = schema.signatures
+    signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+
+
+class ExchangeStore(BlobStore):
+    """The exchange table family."""
+
+    def insert_exchange(self, conn: Connection, **values: Unpack[NewExchange]) -> None:
+        conn.execute(_Q.insert_exchange, dict(values))
+
+    def update_exchange(
+        self, conn: Connection, exchange_id: str, **values: Unpack[ExchangeChanges]
+    ) -> None:
+        values.setdefault("updated_at", utcnow())
+        # The SET clause comes from the parameter names (columns); ``_id`` picks the row.
+        conn.execute(_Q.update_exchange, {"_id": exchange_id, **values})
+
+    def update_exchanges(self, conn: Connection, changes: Mapping[str, ExchangeChanges]) -> None:
+        """Apply ``{exchange id: values}``; rows changing the same columns go in one statement."""
+        t = schema.exchanges
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for exchange_id, values in changes.items():
+            cols = tuple(sorted(values))
+            groups.setdefault(cols, []).append(
+                {"_id": exchange_id, **{f"_v_{c}": v for c, v in values.items()}}
+            )
+        for cols, params in groups.items():
+            stmt = (
+                t.update()
+                .where(t.c.id == sa.bindparam("_id"))
+                .values({c: sa.bindparam(f"_v_{c}") for c in cols})
+            )
+            conn.execute(stmt, params)
+
+    def exchange_row(
+        self, conn: Connection, exchange_id: str, *, for_update: bool = False
+    ) -> ExchangeRow:
+        locked = for_update and conn.dialect.name != "sqlite"
+        row = conn.execute(
+            _Q.exchange_locked if locked else _Q.exchange, {"id": exchange_id}
+        ).first()
+        if row is None:
+            raise NotFound(f"no exchange {exchange_id!r}")
+        return ExchangeRow.of(row)
+
+    def exchange_rows(
+        self, conn: Connection, exchange_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, ExchangeRow]:
+        wanted = list(set(exchange_ids))
+        if not wanted:
+            return {}
+        query = sa.select(schema.exchanges).where(schema.exchanges.c.id.in_(wanted))
+        if for_update and conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        return {str(r.id): ExchangeRow.of(r) for r in conn.execute(query).all()}
+
+    def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
+        return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
+
+    def exchange_id_for_document(
+        self, conn: Connection, provider: str, document_id: str
+    ) -> str | None:
+        return self.exchange_ids_for_documents(conn, provider, [document_id]).get(document_id)
+
+    def exchange_ids_for_documents(
+        self, conn: Connection, provider: str, document_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """{provider document id: exchange id} for those we sent (one query)."""
+        wanted = list(set(document_ids))
+        if not wanted:
+            return {}
+        t = schema.exchanges
+        rows = conn.execute(
+            sa.select(t.c.provider_document_id, t.c.id).where(
+                t.c.provider == provider, t.c.provider_document_id.in_(wanted)
+            )
+        ).all()
+        return {str(r.provider_document_id): str(r.id) for r in rows}
+
+    def exchange_ids(
+        self,
+        conn: Connection,
+        *,
+        status: str | Sequence[str] | None = None,
+        provider: str | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        query = sa.select(schema.exchanges.c.id).order_by(
+            schema.exchanges.c.created_at, schema.exchanges.c.id
+        )
+        if isinstance(status, str):
+            query = query.where(schema.exchanges.c.status == status)
+        elif status is not None:
+            query = query.where(schema.exchanges.c.status.in_(list(status)))
+        if provider is not None:
+            query = query.where(schema.exchanges.c.provider == provider)
+        if limit is not None:
+            query = query.limit(limit)
+        return list(conn.execute(query).scalars())
+
+    def providers_with(self, conn: Connection, channel: str, statuses: Sequence[str]) -> list[str]:
+        """Providers (or carriers) of the channel's exchanges in one of ``statuses``."""
+        t = schema.exchanges
+        query = (
+            sa.select(t.c.provider)
+            .where(t.c.channel == str(channel), t.c.status.in_([str(s) for s in statuses]))
+            .distinct()
+        )
+        return sorted(str(p) for p in conn.execute(query).scalars())
+
+    def load_exchange(self, conn: Connection, exchange_id: str) -> Exchange:
+        row = self.exchange_row(conn, exchange_id)
+        hist = conn.execute(_Q.history, {"id": exchange_id}).all()
+        sigs = conn.execute(_Q.signatures, {"id": exchange_id}).all()
+        return Exchange(
+            id=row.id,
+            idempotency_key=row.idempotency_key,
+            channel=row.channel,
+            provider=row.provider,
+            counterparty=Counterparty.model_validate(row.counterparty),
+            document=Document.model_validate(row.document),
+            status=row.status,
+            reason=row.reason,
+            provider_ref=dict(row.provider_ref or {}),
+            previous_id=row.previous_id,
+            needs_attention=bool(row.needs_attention),
+            last_error=row.last_error,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            history=[
+                HistoryEntry(status=h.status, at=h.at, cause=h.cause, detail=h.detail or {})
+                for h in hist
+            ],
+            signatures=[
+                SignatureRecord(
+                    role=s.role,
+                    file_name=s.file_name,
+                    sha256=s.sha256,
+                    size=s.size,
+                    at=s.at,
+                    verdict=s.verdict,
+                )
+                for s in sigs
+            ],
+        )
+
+    def exchange_content(self, exchange_id: str) -> IO[bytes]:
+        """The exchange's document content, streamed from the store."""
+        with self.transaction() as conn:
+            row = self.exchange_row(conn, exchange_id)
+        return self.open_blob(row.content_sha256)
+
+    def stored_document(self, exchange: Exchange) -> Document:
+        """The exchange's document with its stored content, ready to send again."""
+        with self.exchange_content(exchange.id) as fh:
+            data = fh.read()
+        meta = exchange.document
+        return Document.from_bytes(
+            data,
+            file_name=meta.file_name,
+            kind=meta.kind,
+            number=meta.number,
+            date=meta.date,
+            media_type=meta.media_type,
+            price=meta.price,
+        )
+
+    def add_history(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        status: str,
+        cause: str,
+        detail: dict[str, Any] | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
+        row = HistoryInsert(
+            exchange_id=exchange_id,
+            status=status,
+            at=at or utcnow(),
+            cause=cause,
+            detail=detail or {},
+        )
+        self.add_history_rows(conn, [row])
+
+    def add_history_rows(self, conn: Connection, rows: Sequence[HistoryInsert]) -> None:
+        """History rows, in one statement."""
+        if rows:
+            conn.execute(schema.history.insert(), list(rows))
+
+    def add_signature(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        role: str,
+        file_name: str,
+        content: bytes,
+        verdict: dict[str, Any] | None = None,
+    ) -> bool:
+        """Keep a signature; returns False when the same one is already kept."""
+        item = SignatureInsert(
+            exchange_id=exchange_id,
+            role=role,
+            file_name=file_name,
+            content=content,
+            verdict=verdict,
+        )
+        return self.add_signatures(conn, [item])[0]
+
+    def add_signatures(self, conn: Connection, items: Sequence[SignatureInsert]) -> list[bool]:
+        """Keep signatures with a few statements; returns, per item, whether it was new."""
+        if not items:
+            return []
+        now = utcnow()
+        shas = self.put_blobs(conn, [i["content"] for i in items])
+        s = schema.signatures
+        kept = {
+            (str(r.exchange_id), str(r.role), str(r.sha256))
+            for r in conn.execute(
+                sa.select(s.c.exchange_id, s.c.role, s.c.sha256).where(
+                    s.c.exchange_id.in_({i["exchange_id"] for i in items}),
+                    s.c.sha256.in_(set(shas)),
+                )
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        added: list[bool] = []
+        for item, sha in zip(items, shas, strict=True):
+            key = (item["exchange_id"], item["role"], sha)
+            added.append(key not in kept)
+            if key in kept:
+                continue
+            kept.add(key)
+            rows.append(
+                {
+                    "exchange_id": item["exchange_id"],
+                    "role": item["role"],
+                    "file_name": item["file_name"],
+                    "sha256": sha,
+                    "size": len(item["content"]),
+                    "at": now,
+                    "verdict": item["verdict"],
+                }
+            )
+        if rows:
+            conn.execute(s.insert(), rows)
+        return added
+
+    def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:
+        """The content of the first signature kept for ``exchange_id`` in ``role``."""
+        t = schema.signatures
+        sha = conn.execute(
+            sa.select(t.c.sha256)
+            .where(t.c.exchange_id == exchange_id, t.c.role == role)
+            .order_by(t.c.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        return None if sha is None else self.read_blob(conn, sha)
+
+
+__all__ = ["ExchangeStore"]

@@ -1,0 +1,116 @@
+"""Operators' feeds: cursors (with their leases), the ids of events already
+applied per feed (the at-most-once guard), and events parked until the record
+of their send commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from . import schema
+from .clock import utcnow
+from .engine import StoreBase, read_connection
+from .rows import AppliedEvent, EarlyEventRow, ParkedEvent
+
+
+class FeedStore(StoreBase):
+    """The ``edi_cursors``, ``edi_applied_events`` and ``edi_early_events`` tables."""
+
+    def claim_provider_event(
+        self, conn: Connection, scope: str, event_id: str, exchange_id: str | None
+    ) -> bool:
+        """True the first time an event id is seen in a feed, False after."""
+        if self.applied_event_ids(conn, scope, [event_id]):
+            return False
+        claim = AppliedEvent(scope=scope, event_id=event_id, exchange_id=exchange_id, at=utcnow())
+        self.add_applied_events(conn, [claim])
+        return True
+
+    def applied_event_ids(self, conn: Connection, scope: str, event_ids: Iterable[str]) -> set[str]:
+        """Which of ``event_ids`` were already applied in feed ``scope``."""
+        wanted = list(set(event_ids))
+        if not wanted:
+            return set()
+        t = schema.applied_events
+        found = conn.execute(
+            sa.select(t.c.event_id).where(t.c.scope == scope, t.c.event_id.in_(wanted))
+        ).scalars()
+        return {str(e) for e in found}
+
+    def add_applied_events(self, conn: Connection, rows: Sequence[AppliedEvent]) -> None:
+        """Record event ids as applied (``scope``, ``event_id``, ``exchange_id``, ``at``)."""
+        if rows:
+            conn.execute(schema.applied_events.insert(), list(rows))
+
+    def park_early_events(
+        self, conn: Connection, provider: str, events: Iterable[ParkedEvent]
+    ) -> None:
+        """Keep events about documents not recorded yet (see schema.early_events)."""
+        now = utcnow()
+        rows = [
+            {
+                "provider": provider,
+                "document_id": e.document_id,
+                "event_id": e.event_id,
+                "kind": str(e.kind),
+                "at": e.at,
+                "reason": e.reason,
+                "signature": e.signature,
+                "created_at": now,
+            }
+            for e in events
+        ]
+        if rows:
+            conn.execute(schema.early_events.insert(), rows)
+
+    def take_early_events(
+        self, conn: Connection, provider: str, document_id: str
+    ) -> list[EarlyEventRow]:
+        t = schema.early_events
+        match = (t.c.provider == provider, t.c.document_id == document_id)
+        rows = [
+            EarlyEventRow(
+                event_id=r.event_id,
+                kind=r.kind,
+                document_id=r.document_id,
+                at=r.at,
+                reason=r.reason,
+                signature=None if r.signature is None else bytes(r.signature),
+            )
+            for r in conn.execute(sa.select(t).where(*match).order_by(t.c.id)).all()
+        ]
+        if rows:
+            conn.execute(t.delete().where(*match))
+        return rows
+
+    def prune_early_events(self, conn: Connection, before: dt.datetime) -> int:
+        """Events about documents that never became ours (inbound mail) go eventually."""
+        t = schema.early_events
+        return int(conn.execute(t.delete().where(t.c.created_at < before)).rowcount)
+
+    def cursor_scopes(self) -> list[str]:
+        with read_connection(self.engine) as conn:
+            return list(conn.execute(sa.select(schema.cursors.c.scope)).scalars())
+
+    def get_cursor(self, scope: str) -> str | None:
+        with read_connection(self.engine) as conn:
+            return conn.execute(
+                sa.select(schema.cursors.c.value).where(schema.cursors.c.scope == scope)
+            ).scalar_one_or_none()
+
+    def set_cursor(self, conn: Connection, scope: str, value: str | None) -> None:
+        updated = conn.execute(
+            schema.cursors.update()
+            .where(schema.cursors.c.scope == scope)
+            .values(value=value, updated_at=utcnow())
+        ).rowcount
+        if not updated:
+            conn.execute(
+                schema.cursors.insert().values(scope=scope, value=value, updated_at=utcnow())
+            )
+
+
+__all__ = ["FeedStore"]

@@ -1,0 +1,109 @@
+"""The outbox: changes recorded for the backend (``edi_events``), written in the
+transaction of the change and handed to callbacks after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..models import Event
+from . import schema
+from .clock import utcnow
+from .engine import StoreBase, read_connection
+from .rows import EventInsert
+
+
+class OutboxStore(StoreBase):
+    """The ``edi_events`` table."""
+
+    def add_event(
+        self,
+        conn: Connection,
+        *,
+        key: str,
+        kind: str,
+        exchange_id: str,
+        status: str,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record a change for the backend; a repeated key records nothing."""
+        row = EventInsert(
+            key=key,
+            kind=kind,
+            exchange_id=exchange_id,
+            status=status,
+            at=utcnow(),
+            reason=reason,
+            data=data or {},
+        )
+        return self.add_events(conn, [row]) == 1
+
+    def add_events(self, conn: Connection, rows: Sequence[EventInsert]) -> int:
+        """Record changes; keys already recorded (or repeated) record nothing."""
+        keys = [r["key"] for r in rows]
+        if not keys:
+            return 0
+        t = schema.events
+        seen = {str(k) for k in conn.execute(sa.select(t.c.key).where(t.c.key.in_(keys))).scalars()}
+        fresh: list[dict[str, Any]] = []
+        for row in rows:
+            if row["key"] not in seen:
+                seen.add(row["key"])
+                fresh.append({"dispatched_at": None, **row})
+        if fresh:
+            conn.execute(t.insert(), fresh)
+        return len(fresh)
+
+    def events_after(
+        self, seq: int = 0, *, limit: int = 1000, undispatched: bool = False
+    ) -> list[Event]:
+        query = (
+            sa.select(schema.events)
+            .where(schema.events.c.seq > seq)
+            .order_by(schema.events.c.seq)
+            .limit(limit)
+        )
+        if undispatched:
+            query = query.where(schema.events.c.dispatched_at.is_(None))
+        with read_connection(self.engine) as conn:
+            rows = conn.execute(query).all()
+        return [
+            Event(
+                seq=r.seq,
+                key=r.key,
+                kind=r.kind,
+                exchange_id=r.exchange_id,
+                status=r.status,
+                at=r.at,
+                reason=r.reason,
+                data=r.data or {},
+            )
+            for r in rows
+        ]
+
+    def last_event_seq(self) -> int:
+        with read_connection(self.engine) as conn:
+            return int(conn.execute(sa.select(sa.func.max(schema.events.c.seq))).scalar() or 0)
+
+    def count_events_after(self, seq: int = 0) -> int:
+        with read_connection(self.engine) as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(schema.events.c.seq > seq)
+                ).scalar_one()
+            )
+
+    def mark_dispatched(self, seq: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                schema.events.update()
+                .where(schema.events.c.seq == seq)
+                .values(dispatched_at=utcnow())
+            )
+
+
+__all__ = ["OutboxStore"]

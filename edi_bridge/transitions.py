@@ -1,0 +1,271 @@
+"""The one writer of status changes, for every channel.
+
+:meth:`TransitionWriter.write` moves one exchange (EDI, paper) to a status its
+channel's table allows, with its history row and its backend event, in the
+caller's transaction. :meth:`TransitionWriter.apply_events` applies provider
+events: each is decided by :func:`event_step` (pure: the event and the status
+the batch has reached so far in, the exchange's changes, a history row and an
+outbox row out, by :func:`edi_bridge.lifecycle.decide`), and everything the
+batch changes is written with a few statements at the end. A signature check,
+when configured, is a step of that same path that can veto a transition
+(:func:`veto_step`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Unpack, cast
+
+from sqlalchemy.engine import Connection
+
+from .errors import IllegalTransition
+from .lifecycle import EventKind, ProviderEventKind, allowed_transitions, decide
+from .models import Exchange
+from .provider import ProviderEvent
+from .store import Store, utcnow
+from .store.rows import (
+    EventInsert,
+    ExchangeChanges,
+    ExchangeRow,
+    HistoryInsert,
+    SignatureInsert,
+    TransitionChanges,
+)
+
+log = logging.getLogger("edi_bridge")
+
+SignatureCheck = Callable[[Exchange, bytes], Mapping[str, Any]]
+"""Verifies a counterparty signature; returns a verdict with ``"ok": bool``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """What one provider event writes: the exchange's new columns, a history row and
+    an outbox row."""
+
+    changes: ExchangeChanges
+    history: HistoryInsert
+    outbox: EventInsert
+
+
+def event_step(
+    provider: str,
+    exchange_id: str,
+    channel: str,
+    status: str,
+    event: ProviderEvent,
+    detail: dict[str, Any],
+    at: dt.datetime,
+) -> Step | None:
+    """The pure decision for one event and the exchange's current status (None: late news)."""
+    decision = decide(provider, event.kind, channel, status, event.reason)
+    if decision.target is None:
+        return None
+    target = decision.target
+    changes = ExchangeChanges(status=target, updated_at=at)
+    if decision.reason:
+        changes["reason"] = decision.reason
+    return Step(
+        changes,
+        HistoryInsert(
+            exchange_id=exchange_id, status=target, at=at, cause=decision.cause, detail=detail
+        ),
+        EventInsert(
+            key=f"{exchange_id}:{target}:{event.event_id}",
+            kind=target,
+            exchange_id=exchange_id,
+            status=target,
+            at=at,
+            reason=decision.reason,
+            data=detail,
+        ),
+    )
+
+
+def veto_step(
+    exchange_id: str,
+    status: str,
+    event: ProviderEvent,
+    verdict: Mapping[str, Any],
+    detail: dict[str, Any],
+    at: dt.datetime,
+) -> Step:
+    """A signature the check did not accept: the status stays, the exchange needs attention."""
+    return Step(
+        ExchangeChanges(needs_attention=True, updated_at=at),
+        HistoryInsert(
+            exchange_id=exchange_id,
+            status=status,
+            at=at,
+            cause="counterparty signature not accepted",
+            detail=detail,
+        ),
+        EventInsert(
+            key=f"{exchange_id}:{EventKind.SIGNATURE_INVALID}:{event.event_id}",
+            kind=EventKind.SIGNATURE_INVALID,
+            exchange_id=exchange_id,
+            status=status,
+            at=at,
+            reason=str(verdict.get("reason") or verdict.get("status")),
+            data=detail,
+        ),
+    )
+
+
+@dataclasses.dataclass
+class _Batch:
+    """What a batch of provider events writes, gathered before one write each."""
+
+    signatures: list[SignatureInsert] = dataclasses.field(default_factory=list)
+    changes: dict[str, ExchangeChanges] = dataclasses.field(default_factory=dict)
+    history: list[HistoryInsert] = dataclasses.field(default_factory=list)
+    outbox: list[EventInsert] = dataclasses.field(default_factory=list)
+
+    def add(self, exchange_id: str, step: Step) -> None:
+        self.changes.setdefault(exchange_id, {}).update(step.changes)
+        self.history.append(step.history)
+        self.outbox.append(step.outbox)
+
+    def write(self, conn: Connection, store: Store) -> None:
+        store.add_signatures(conn, self.signatures)
+        store.update_exchanges(conn, self.changes)
+        store.add_history_rows(conn, self.history)
+        store.add_events(conn, self.outbox)
+
+
+class TransitionWriter:
+    """Writes status changes of exchanges into the store."""
+
+    def __init__(self, store: Store, signature_check: SignatureCheck | None = None) -> None:
+        self.store = store
+        self.signature_check = signature_check
+
+    def write(
+        self,
+        conn: Connection,
+        exchange_id: str,
+        target: str,
+        cause: str,
+        *,
+        event_key: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        row: ExchangeRow | None = None,
+        **changes: Unpack[TransitionChanges],
+    ) -> None:
+        """Move one exchange to ``target`` (raises IllegalTransition if its table says no)."""
+        if row is None:  # the caller may pass the row it just locked
+            row = self.store.exchange_row(conn, exchange_id, for_update=True)
+        if target not in allowed_transitions(row.channel, row.status):
+            raise IllegalTransition(exchange_id, row.status, target)
+        # TransitionChanges is ExchangeChanges without status and reason.
+        values = cast(ExchangeChanges, {**changes, "status": target})
+        if reason is not None:
+            values["reason"] = reason
+        self.store.update_exchange(conn, exchange_id, **values)
+        self.store.add_history(conn, exchange_id, target, cause, detail)
+        self.store.add_event(
+            conn,
+            key=event_key or f"{exchange_id}:{target}:{secrets.token_hex(6)}",
+            kind=target,
+            exchange_id=exchange_id,
+            status=target,
+            reason=reason,
+            data=detail,
+        )
+
+    def apply_events(
+        self, conn: Connection, provider: str, matched: Sequence[tuple[str, ProviderEvent]]
+    ) -> None:
+        """Apply events already matched to exchanges (and claimed), in order."""
+        if not matched:
+            return
+        store = self.store
+        rows = store.exchange_rows(conn, (i for i, _ in matched), for_update=True)
+        status = {i: r.status for i, r in rows.items()}
+        now = utcnow()
+        batch = _Batch()
+        for exchange_id, event in matched:
+            row = rows[exchange_id]
+            detail: dict[str, Any] = {"provider_event_id": event.event_id}
+            if event.kind is ProviderEventKind.SIGNED:
+                verdict = self._keep_signature(conn, provider, row, event, detail, batch)
+                if verdict is not None and not verdict.get("ok", False):
+                    # The check vetoes the transition.
+                    batch.add(
+                        exchange_id,
+                        veto_step(exchange_id, status[exchange_id], event, verdict, detail, now),
+                    )
+                    continue
+            step = event_step(
+                provider, exchange_id, row.channel, status[exchange_id], event, detail, now
+            )
+            if step is None:
+                # Late or reordered news (delivered after signed): kept, changes nothing.
+                log.debug(
+                    "exchange %s: %s ignored in status %s",
+                    exchange_id,
+                    event.kind,
+                    status[exchange_id],
+                )
+                continue
+            status[exchange_id] = step.history["status"]
+            batch.add(exchange_id, step)
+        batch.write(conn, store)
+
+    def apply_early_events(
+        self, conn: Connection, provider: str, exchange_id: str, document_id: str
+    ) -> None:
+        """Apply, in order, what the operator reported before the send was recorded."""
+        parked = self.store.take_early_events(conn, provider, document_id)
+        events = [
+            ProviderEvent(
+                event_id=row.event_id,
+                kind=ProviderEventKind(row.kind),
+                document_id=row.document_id,
+                at=row.at,
+                reason=row.reason,
+                signature=row.signature,
+            )
+            for row in parked
+        ]
+        self.apply_events(conn, provider, [(exchange_id, e) for e in events])
+
+    def _keep_signature(
+        self,
+        conn: Connection,
+        provider: str,
+        row: ExchangeRow,
+        event: ProviderEvent,
+        detail: dict[str, Any],
+        batch: _Batch,
+    ) -> dict[str, Any] | None:
+        """Keep the counterparty's signature (before any check); the check's verdict, if any."""
+        if event.signature is None:
+            log.warning("%s reported a signature without its content", provider)
+            return None
+        verdict = None
+        if self.signature_check is not None:
+            exchange = self.store.load_exchange(conn, row.id)
+            verdict = dict(self.signature_check(exchange, event.signature))
+        batch.signatures.append(
+            SignatureInsert(
+                exchange_id=row.id,
+                role="counterparty",
+                file_name=f"{row.document['file_name']}.counterparty.sig",
+                content=event.signature,
+                verdict=verdict,
+            )
+        )
+        detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
+        if verdict is not None:
+            detail["verdict"] = verdict
+        return verdict
+
+
+__all__ = ["SignatureCheck", "Step", "TransitionWriter", "event_step", "veto_step"]

@@ -1,0 +1,79 @@
+"""Shared pieces of the public models: strict bases, text types, and turning
+pydantic's errors into :class:`~edi_bridge.errors.ValidationError` naming the
+field and the rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, StrictStr
+
+from .errors import ValidationError
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+Text = Annotated[StrictStr, pydantic.AfterValidator(_nonblank)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _FieldError(ValueError):
+    """Raised inside model validators to point at a field other than the model."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+def _as_validation_error(exc: pydantic.ValidationError, root: str = "") -> ValidationError:
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _FieldError):
+            loc.append(ctx_error.field)
+            rule = ctx_error.rule
+        else:
+            rule = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                rule = "unknown field"
+            elif err["type"] == "missing":
+                rule = "required"
+        field = ".".join(([root] if root else []) + loc) or root or "input"
+        problems.append((field, rule))
+    return ValidationError(problems[0][0], problems[0][1], problems=problems)
+
+
+def load_json_object(data: Mapping[str, Any] | str | bytes, what: str) -> dict[str, Any]:
+    """A JSON object from text, or a mapping as it is; ValidationError naming ``what``."""
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise ValidationError(what, f"not valid JSON ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise ValidationError(what, "must be a JSON object")
+    return dict(data)
+
+
+def read_input(path: str | Path, what: str) -> bytes:
+    """An input file's bytes; ValidationError naming ``what`` when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(what, f"cannot read {path}: {exc.strerror}") from None
+
+
+__all__ = ["Text", "load_json_object", "read_input"]

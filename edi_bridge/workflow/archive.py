@@ -1,0 +1,72 @@
+"""The archive that ``fetch`` writes: the document, every signature, the
+operator's copies and ``manifest.json`` with every file's SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..lifecycle import Channel
+from ..models import Exchange, check_file_name
+from ..provider import Capability, Provider
+from ..store import Store
+
+
+def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: str | Path) -> Path:
+    """Write the document, every signature and ``manifest.json`` into ``out_dir``.
+
+    Files the provider returns (receipts, its copy of the signatures) are added
+    under ``provider/`` when ``adapter`` (the exchange's, for EDI) can fetch.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[dict[str, Any]] = []
+
+    def write(rel: str, role: str, chunks: Iterable[bytes]) -> None:
+        parts = rel.split("/")
+        for part in parts:
+            check_file_name(part, "fetched file name")
+        target = out.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        with target.open("wb") as fh:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+        files.append({"name": rel, "role": role, "sha256": digest.hexdigest(), "size": size})
+
+    with store.exchange_content(exchange.id) as fh:
+        write(exchange.document.file_name, "document", iter(lambda: fh.read(1 << 20), b""))
+    seen: set[str] = set()
+    for sig in exchange.signatures:
+        name = sig.file_name
+        if name in seen:
+            name = f"{sig.sha256[:8]}-{name}"
+        seen.add(name)
+        with store.open_blob(sig.sha256) as fh:
+            role = "our_signature" if sig.role == "ours" else f"{sig.role}_signature"
+            write(name, role, [fh.read()])
+    if exchange.channel != Channel.EDI:
+        adapter = None
+    if exchange.provider_ref and adapter and adapter.supports(Capability.FETCH):
+        for item in adapter.fetch(exchange.provider_ref):
+            write(f"provider/{item.file_name}", f"provider_{item.role}", item.chunks())
+    manifest = {
+        "exchange": exchange.id,
+        "status": exchange.status,
+        "provider": exchange.provider,
+        "document": exchange.document.model_dump(mode="json"),
+        "signatures": [s.model_dump(mode="json") for s in exchange.signatures],
+        "files": files,
+    }
+    path = out / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+__all__ = ["fetch"]
