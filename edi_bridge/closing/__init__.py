@@ -10,26 +10,57 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .inputs import (
-    BatchLine,
-    DocumentSpec,
-    UpdInput,
-    build_document,
-    load_upd_input,
-    parse_upd_input,
-)
-from .model import Basis, ClosingDocument, ClosingKind, Line, LineInput, Party, Seller, UpdFunction
-
 if TYPE_CHECKING:
+    from .inputs import (
+        BatchLine,
+        DocumentSpec,
+        UpdInput,
+        build_document,
+        load_upd_input,
+        parse_upd_input,
+    )
+    from .model import (
+        Basis,
+        ClosingDocument,
+        ClosingKind,
+        Line,
+        LineInput,
+        Party,
+        Seller,
+        UpdFunction,
+    )
     from .upd import ReadUpd, UpdFile, build_upd, read_upd
 
-# The УПД module needs lxml: it is loaded when one of its names is first used, so
-# that the core (which reads closing options on every send) stays lean.
-_UPD_NAMES = frozenset({"ReadUpd", "UpdFile", "build_upd", "read_upd"})
+# Names load with their module on first use: the workflow reads closing options on
+# every send and should not pay for the models, and the УПД module needs lxml.
+_INPUTS = frozenset(
+    {"BatchLine", "DocumentSpec", "UpdInput", "build_document", "load_upd_input", "parse_upd_input"}
+)
+_MODEL = frozenset(
+    {
+        "Basis",
+        "ClosingDocument",
+        "ClosingKind",
+        "Line",
+        "LineInput",
+        "Party",
+        "Seller",
+        "UpdFunction",
+    }
+)
+_UPD = frozenset({"ReadUpd", "UpdFile", "build_upd", "read_upd"})
 
 
 def __getattr__(name: str) -> Any:
-    if name in _UPD_NAMES:
+    if name in _INPUTS:
+        from . import inputs
+
+        return getattr(inputs, name)
+    if name in _MODEL:
+        from . import model
+
+        return getattr(model, name)
+    if name in _UPD:
         from . import upd
 
         return getattr(upd, name)
