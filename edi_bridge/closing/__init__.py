@@ -1,6 +1,7 @@
 """Closing documents: the monthly acts, invoices and УПД a provider owes each client.
 
-* :mod:`.model`: the document, its parties, lines and VAT arithmetic;
+* :mod:`.model`: the document, its parties, lines and VAT arithmetic; :mod:`.inputs`: what a
+  user writes (batch lines, the seller, a УПД input);
 * :mod:`.upd`: УПД 5.03 XML, written; :mod:`.upd_read` reads it back (and 5.01 / 5.02
   from archives, read-only); :mod:`.upd_buyer` reads buyer's titles;
 * :mod:`.delivery`: the monthly run, by each client's channel (EDI, e-mail, paper);
@@ -9,26 +10,45 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .inputs import (
-    BatchLine,
-    DocumentSpec,
-    UpdInput,
-    build_document,
-    load_upd_input,
-    parse_upd_input,
-)
-from .model import Basis, ClosingDocument, ClosingKind, Line, LineInput, Party, Seller, UpdFunction
-
 if TYPE_CHECKING:
+    from .inputs import (
+        BatchLine,
+        DocumentSpec,
+        UpdInput,
+        build_document,
+        load_upd_input,
+        parse_upd_input,
+    )
+    from .model import (
+        Basis,
+        ClosingDocument,
+        ClosingKind,
+        Line,
+        LineInput,
+        Party,
+        Seller,
+        UpdFunction,
+    )
     from .upd import UpdFile, build_upd
     from .upd_buyer import BuyerTitle, read_buyer_title, read_closing_xml
     from .upd_read import ReadUpd, read_upd
 
-# The XML modules load lxml; they are imported when first used, so that importing
-# the package (which the Bridge does for its send options) does not load it.
-_XML_NAMES = {
+# Names load with their module on first use: the workflow reads closing options on
+# every send and should not pay for the models, and the XML modules need lxml.
+_HOMES = {
+    **dict.fromkeys(
+        ("BatchLine", "DocumentSpec", "UpdInput", "build_document", "load_upd_input"),
+        "inputs",
+    ),
+    "parse_upd_input": "inputs",
+    **dict.fromkeys(
+        ("Basis", "ClosingDocument", "ClosingKind", "Line", "LineInput", "Party", "Seller"),
+        "model",
+    ),
+    "UpdFunction": "model",
     "UpdFile": "upd",
     "build_upd": "upd",
     "BuyerTitle": "upd_buyer",
@@ -40,12 +60,10 @@ _XML_NAMES = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _XML_NAMES.get(name)
-    if module is None:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+    return getattr(importlib.import_module(f".{home}", __name__), name)
 
 
 __all__ = [

@@ -20,13 +20,12 @@ import socket
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .. import config
 from ..errors import ResendRefused, UnknownProvider
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
-from ..paper import PaperDesk, default_carriers
 from ..provider import Capability, Provider, ProviderContext
 from ..registry import Registry, default_registry
 from ..routing import RouteDecision, RoutingPolicy
@@ -38,6 +37,9 @@ from . import archive
 from .feed import Feeds
 from .outbox import Callback, Outbox
 from .sending import Attempt, Intent, Sending
+
+if TYPE_CHECKING:
+    from ..paper import PaperDesk
 
 log = logging.getLogger("edi_bridge")
 DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its own retries
@@ -151,6 +153,8 @@ class Bridge:
     @functools.cached_property
     def paper(self) -> PaperDesk:
         """The paper route: print pack, dispatch, tracking, scans, originals."""
+        from ..paper import PaperDesk  # built only when paper is used
+
         return PaperDesk(
             self.store, self.writer, self.outbox, settings=self._settings, policy=self.routing
         )
@@ -248,6 +252,8 @@ class Bridge:
 
     def _poll(self, providers: Iterable[str] | None) -> None:
         wanted = builtins.list(providers) if providers is not None else None
+        from ..paper import default_carriers
+
         desk: PaperDesk | None = self.__dict__.get("paper")  # built already, or not
         carriers = set((desk.carriers if desk is not None else default_carriers).names())
         for name in wanted if wanted is not None else self._providers_to_poll():
