@@ -130,7 +130,7 @@ def _layout(title: str, body: str, status: int = 200) -> Response:
 body{{font-family:sans-serif;margin:2em;max-width:60em}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
 .msg{{background:#eef;padding:.5em}}.err{{background:#fee;padding:.5em}}
-form{{margin:.6em 0}}iframe{{width:100%;height:30em;border:1px solid #ccc}}
+form{{margin:.6em 0}}iframe{{width:100%;height:24em;border:1px solid #ccc}}
 </style></head><body>
 <p><a href="/">Входящие / Inbox</a></p>
 {body}
@@ -230,10 +230,6 @@ class CounterpartyPage:
             f"{_e(STATUS.get(doc.state, doc.state))}</b><br>"
             f'Нашу подпись поставил / Our signature by: <span id="signer">{_e(signer)}</span></p>'
         )
-        content_url = f"{PAGE_PREFIX}content?id={quoted}"
-        if doc.file_name.lower().endswith(".pdf"):
-            parts.append(f'<iframe src="{content_url}" title="{_e(doc.file_name)}"></iframe>')
-        parts.append(f'<p><a href="{content_url}&amp;download=1">Скачать / Download</a></p>')
         allowed = [name for name, (_p, start, _l) in ACTIONS.items() if doc.state in start]
         if not allowed:
             parts.append(
@@ -258,6 +254,11 @@ class CounterpartyPage:
                 f'{reason}<button type="submit" name="do" value="{name}">{_e(label)}</button>'
                 "</form>"
             )
+        # The document after the actions: a PDF viewer must not push the buttons away.
+        content_url = f"{PAGE_PREFIX}content?id={quoted}"
+        parts.append(f'<p><a href="{content_url}&amp;download=1">Скачать / Download</a></p>')
+        if doc.file_name.lower().endswith(".pdf"):
+            parts.append(f'<iframe src="{content_url}" title="{_e(doc.file_name)}"></iframe>')
         status = 200 if error is None else 400
         return _layout(doc.file_name, "\n".join(parts), status)
 
