@@ -15,6 +15,11 @@ from edi_bridge.testing import sample_contract
 from edi_bridge.testing.pytest_plugin import RunningFake, poll_until
 
 EDI_FAKES = ["diadoc", "sbis"]
+# Each EDI fake, its counterparty silent: the page plays it.
+ON_EACH_EDI_FAKE = pytest.mark.parametrize(
+    "provider",
+    [pytest.param(n, marks=pytest.mark.edi_provider(n, scenario="silent")) for n in EDI_FAKES],
+)
 
 
 def _sent(bridge: Bridge, client: Counterparty, number: str = "PG-1") -> Exchange:
@@ -46,10 +51,7 @@ def page_fake(edi_provider_fake: RunningFake | None) -> RunningFake:
     return edi_provider_fake
 
 
-@pytest.mark.parametrize(
-    "provider",
-    [pytest.param(n, marks=pytest.mark.edi_provider(n, scenario="silent")) for n in EDI_FAKES],
-)
+@ON_EACH_EDI_FAKE
 def test_inbox_lists_the_document_per_counterparty_and_shows_it_with_our_signer(
     provider: str, edi_bridge: Bridge, edi_counterparty: Counterparty, page_fake: RunningFake
 ) -> None:
@@ -70,10 +72,7 @@ def test_inbox_lists_the_document_per_counterparty_and_shows_it_with_our_signer(
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
-@pytest.mark.parametrize(
-    "provider",
-    [pytest.param(n, marks=pytest.mark.edi_provider(n, scenario="silent")) for n in EDI_FAKES],
-)
+@ON_EACH_EDI_FAKE
 def test_sign_on_the_page_reaches_the_bridge_once_even_when_clicked_twice(
     provider: str, edi_bridge: Bridge, edi_counterparty: Counterparty, page_fake: RunningFake
 ) -> None:
@@ -102,10 +101,7 @@ def test_sign_on_the_page_reaches_the_bridge_once_even_when_clicked_twice(
     assert "Подписан / Signed" in requests.get(doc_url, timeout=10).text
 
 
-@pytest.mark.parametrize(
-    "provider",
-    [pytest.param(n, marks=pytest.mark.edi_provider(n, scenario="silent")) for n in EDI_FAKES],
-)
+@ON_EACH_EDI_FAKE
 def test_rejection_needs_a_reason_and_a_final_document_refuses_actions(
     provider: str, edi_bridge: Bridge, edi_counterparty: Counterparty, page_fake: RunningFake
 ) -> None:
@@ -124,10 +120,7 @@ def test_rejection_needs_a_reason_and_a_final_document_refuses_actions(
     assert edi_bridge.status(exchange.id).status == "rejected"
 
 
-@pytest.mark.parametrize(
-    "provider",
-    [pytest.param(n, marks=pytest.mark.edi_provider(n, scenario="silent")) for n in EDI_FAKES],
-)
+@ON_EACH_EDI_FAKE
 def test_delivered_then_signed_then_revocation_each_reach_poll(
     provider: str, edi_bridge: Bridge, edi_counterparty: Counterparty, page_fake: RunningFake
 ) -> None:

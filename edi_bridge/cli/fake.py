@@ -12,8 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -25,11 +26,22 @@ from .common import handle_errors
 
 DEFAULT_PID_FILE = "edi-bridge-mock.pid"
 READY_TIMEOUT = 30.0  # seconds a detached server may take to listen
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def carrier_names() -> set[str]:
     """Fakes that play carriers (shipment scenarios) rather than EDI operators."""
     return {ep.name for ep in importlib.metadata.entry_points(group="edi_bridge.carriers")}
+
+
+def pid_file_option(text: str) -> Callable[[F], F]:
+    return click.option(
+        "--pid-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_PID_FILE,
+        show_default=True,
+        help=text,
+    )
 
 
 class ServeCommand(click.Command):
@@ -151,13 +163,7 @@ def _write_private(path: Path, text: str) -> None:
     help="Also write the settings to FILE, for `source FILE` or load_env_file(FILE).",
 )
 @click.option("--detach", is_flag=True, help="Serve in the background; `mock stop` ends it.")
-@click.option(
-    "--pid-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_PID_FILE,
-    show_default=True,
-    help="Where --detach keeps the server's process id.",
-)
+@pid_file_option("Where --detach keeps the server's process id.")
 @handle_errors
 def serve(
     name: str,
@@ -287,13 +293,7 @@ def _detach(args: list[str], pid_file: Path, env_file: Path | None) -> None:
 
 
 @mock.command()
-@click.option(
-    "--pid-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_PID_FILE,
-    show_default=True,
-    help="The pid file `mock serve --detach` wrote.",
-)
+@pid_file_option("The pid file `mock serve --detach` wrote.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait.")
 @handle_errors
 def stop(pid_file: Path, timeout: float) -> None:
