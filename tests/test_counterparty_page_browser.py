@@ -50,11 +50,21 @@ def browser() -> Iterator[Any]:
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # find_element waits for a page still loading
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _click_and_wait(driver: Any, element: Any) -> None:
+    """Click a link or button and wait until the browser has left the page it was on."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    element.click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(element))
 
 
 def _shot(driver: Any, name: str, tmp_path: Path) -> None:
@@ -82,10 +92,10 @@ def test_clicking_sign_in_a_browser_makes_the_exchange_signed(
     assert browser.find_element(By.CSS_SELECTOR, "td.status").get_attribute("data-state") == "sent"
     _shot(browser, "counterparty-page-inbox.png", tmp_path)
 
-    browser.find_element(By.CSS_SELECTOR, "td a").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "td a"))
     assert "edi-bridge test sender" in browser.find_element(By.ID, "signer").text
     _shot(browser, "counterparty-page-document.png", tmp_path)
-    browser.find_element(By.CSS_SELECTOR, "button[value=sign]").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=sign]"))
     assert browser.find_element(By.ID, "status").get_attribute("data-state") == "signed"
     assert "Done" in browser.find_element(By.ID, "message").text
 
@@ -94,7 +104,7 @@ def test_clicking_sign_in_a_browser_makes_the_exchange_signed(
 
     # Back to the stale page and the same click again: nothing changes twice.
     browser.back()
-    browser.find_element(By.CSS_SELECTOR, "button[value=sign]").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=sign]"))
     assert "Nothing changed" in browser.find_element(By.ID, "message").text
     edi_bridge.poll()
     assert [h.status for h in edi_bridge.status(exchange.id).history].count("signed") == 1
