@@ -110,6 +110,9 @@ def test_rejection_needs_a_reason_and_a_final_document_refuses_actions(
     bare = _act(page_fake, doc_url, "reject", reason="  ")
     assert bare.status_code == 400
     assert "A rejection needs a reason" in bare.text
+    long = _act(page_fake, doc_url, "reject", reason="я" * 501)
+    assert long.status_code == 400
+    assert "longer than 500 characters" in long.text
     assert 'data-state="sent"' in requests.get(doc_url, timeout=10).text
     assert _act(page_fake, doc_url, "reject", reason="Не та цена").status_code == 303
     assert poll_until(edi_bridge, exchange.id, "rejected").reason == "Не та цена"

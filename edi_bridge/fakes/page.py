@@ -31,6 +31,7 @@ PAGE_PREFIX = "/_fake/page/"
 SENT = "sent"
 FINAL = frozenset({Play.REJECTED.value, Play.REVOKED.value})
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
+MAX_REASON = 500  # characters; what the rejection's XML carries comfortably
 
 STATUS = {
     SENT: "Отправлен / Sent",
@@ -239,13 +240,12 @@ class CounterpartyPage:
         for name in allowed:
             label = ACTIONS[name][2]
             reason = ""
-            if name == "reject":
+            if name in ("reject", "revoke"):
+                required = " required" if name == "reject" else ""
                 reason = (
-                    '<label>Причина / Reason: <input name="reason" required maxlength="500">'
-                    "</label> "
+                    f'<label>Причина / Reason: <input name="reason"{required} '
+                    f'maxlength="{MAX_REASON}"></label> '
                 )
-            elif name == "revoke":
-                reason = '<label>Причина / Reason: <input name="reason" maxlength="500"></label> '
             parts.append(
                 f'<form method="post" action="{PAGE_PREFIX}act">'
                 f'<input type="hidden" name="id" value="{_e(doc.id)}">'
@@ -293,6 +293,13 @@ class CounterpartyPage:
             if action == "reject" and not reason:
                 return self._document(
                     desk, doc.id, error="Укажите причину отказа / A rejection needs a reason"
+                )
+            if len(reason) > MAX_REASON:
+                return self._document(
+                    desk,
+                    doc.id,
+                    error=f"Причина длиннее {MAX_REASON} символов / "
+                    f"The reason is longer than {MAX_REASON} characters",
                 )
             if doc.state != expected:
                 return self._redirect(doc.id, "unchanged")  # a second click, or a stale page
