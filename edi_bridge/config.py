@@ -9,7 +9,11 @@ Each adapter receives only its own section, with the section prefix removed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+
+from .errors import ValidationError
 
 ENV_PREFIX = "EDI_BRIDGE_"
 
@@ -41,4 +45,36 @@ def flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-__all__ = ["ENV_PREFIX", "env_name", "flag", "section"]
+def read_env_file(path: str | Path) -> dict[str, str]:
+    """The ``EDI_BRIDGE_*`` variables of a file a shell can ``source`` (``export K=V``
+    lines, as ``edi-bridge mock serve --env-file`` writes); comments and blank lines
+    are skipped, anything else is refused naming the line."""
+    found: dict[str, str] = {}
+    text = Path(path).read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError as exc:
+            raise ValidationError(f"{path}:{number}", f"not shell syntax: {exc}") from None
+        if words[:1] == ["export"]:
+            words = words[1:]
+        if not words:
+            continue
+        name, sep, value = words[0].partition("=")
+        if len(words) != 1 or not sep or not name.startswith(ENV_PREFIX):
+            raise ValidationError(f"{path}:{number}", "expected [export] EDI_BRIDGE_NAME=VALUE")
+        found[name] = value
+    return found
+
+
+def load_env_file(
+    path: str | Path, environ: MutableMapping[str, str] | None = None
+) -> dict[str, str]:
+    """Put the file's ``EDI_BRIDGE_*`` variables into the environment (the file wins),
+    so a Bridge opened afterwards reads them as if the shell had sourced it."""
+    found = read_env_file(path)
+    (os.environ if environ is None else environ).update(found)
+    return found
+
+
+__all__ = ["ENV_PREFIX", "env_name", "flag", "load_env_file", "read_env_file", "section"]

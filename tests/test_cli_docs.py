@@ -184,10 +184,6 @@ def test_documented_line_without_placeholders_runs(line: DocLine, tmp_path: Path
         assert json.loads(proc.stdout)["errors"] == 0
 
 
-# Reported here, fixed by whoever owns cli/fake.py and docs/diadoc.md.
-
-
-@pytest.mark.xfail(reason="mock serve --help lists the EDI scenarios for carrier fakes too")
 def test_mock_serve_help_lists_each_fakes_own_scenarios() -> None:
     shown = CliRunner().invoke(main, ["mock", "serve", "--help"]).stdout
     assert "russianpost" in shown

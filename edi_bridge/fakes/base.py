@@ -19,8 +19,9 @@ API that is the same on every fake:
 The same steering is reachable over HTTP under one control prefix, ``/_fake/``
 (``POST /_fake/counterparties`` with ``{"counterparty": {requisites}, "scenario": …}``,
 ``POST /_fake/expire-credentials``,
-``GET /_fake/state``). The fault dice and recording with secrets masked wrap every
-fake in :class:`edi_bridge.fakes.server.FakeServer`.
+``GET /_fake/state``). Every EDI fake also serves a counterparty page at ``/``
+(:mod:`.page`) over its :meth:`FakeApp.desk`. The fault dice and recording with
+secrets masked wrap every fake in :class:`edi_bridge.fakes.server.FakeServer`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from werkzeug.wrappers import Request, Response
 from ..config import env_name
 from ..errors import EdiBridgeError, UnsupportedFeature, ValidationError
 from ..models import Counterparty
+from .page import CounterpartyPage, Desk
 from .scenario import Play, parse_scenario
 
 CONTROL_PREFIX = "/_fake/"
@@ -113,6 +115,9 @@ class FakeApp:
         self.route("POST", CONTROL_PREFIX + "counterparties", self._control_counterparty, False)
         self.route("POST", CONTROL_PREFIX + "expire-credentials", self._control_expire, False)
         self.route("GET", CONTROL_PREFIX + "state", self._control_state, False)
+        # The counterparty page at / (EDI fakes; a carrier's desk() is None: 404).
+        for (method, path), handler in CounterpartyPage(self.desk).routes().items():
+            self.route(method, path, handler, False)
 
     def route(self, method: str, path: str, handler: Handler, auth: bool = True) -> None:
         self.routes[(method, path)] = Route(handler, auth)
@@ -128,6 +133,10 @@ class FakeApp:
     def not_found(self, request: Request) -> Response:
         known = any(path == request.path for _m, path in self.routes)
         return Response("Method Not Allowed" if known else "Not Found", 405 if known else 404)
+
+    def desk(self) -> Desk | None:
+        """The world as the counterparty page sees it (:mod:`.page`); None: no page."""
+        return None
 
     def answer_error(self, exc: Exception) -> Response | None:
         """The operator's answer to an error a handler raised (None: not the fake's)."""

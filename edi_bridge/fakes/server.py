@@ -43,6 +43,7 @@ from ..config import env_name
 from ..errors import ConfigurationError, UnsafeInput, ValidationError
 from ..masking import MASK, mask_secrets
 from ..safexml import parse_untrusted
+from .page import PAGE_PREFIX
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 FAKES_GROUP = "edi_bridge.fakes"
@@ -132,6 +133,8 @@ class Faults:
             self.forced.extend(kinds)
 
     def pick(self, path: str) -> str | None:
+        if path == "/" or path.startswith(PAGE_PREFIX):
+            return None  # the counterparty page is the developer's, not the client's
         with self._lock:
             if self.forced:
                 kind: str | None = self.forced.popleft()

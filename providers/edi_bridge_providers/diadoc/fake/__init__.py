@@ -20,6 +20,7 @@ from edi_bridge.models import Counterparty
 
 from ..wire import custom_document_id
 from .app import DiadocApp
+from .desk import DiadocDesk
 from .world import Org, World
 
 DEFAULTS = {
@@ -75,6 +76,10 @@ class DiadocFake(DiadocApp):
             "diadoc.password": self.options["password"],
             "diadoc.box_id": self.our_box_id,
         }
+
+    def desk(self) -> DiadocDesk:
+        """The counterparty page's view of the world (``/`` on the fake's port)."""
+        return DiadocDesk(self.world)
 
     def oidc_settings(self, base_url: str) -> dict[str, str]:
         """Config keys for the OIDC flow against this fake."""

@@ -86,6 +86,7 @@ class SentDocument:
     scenario: Scenario
     polls: int = 0
     done: bool = False
+    state: str = "sent"  # the last Play, for the counterparty page
 
 
 class World(FakeWorld):
@@ -264,6 +265,7 @@ class World(FakeWorld):
         return counterparty_signer(org.inn, org.ogrn, org.name, org.full_name, org.position)
 
     def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
+        doc.state = play.value
         if play is Play.DELIVERED:
             xml = _fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
             entities = self._signed_attachment(doc, "Receipt", "receipt.xml", xml)

@@ -43,6 +43,7 @@ from ..wire import (
     as_dict,
     document_uuid,
 )
+from .desk import SbisDesk
 from .methods import Methods
 from .world import (
     FakeError,
@@ -172,6 +173,10 @@ class SbisFake(Methods, FakeApp):
             for sig in main.signatures if main else []:
                 found["ours" if sig.inn == self.world.our_inn else "counterparty"] = sig.data
         return found
+
+    def desk(self) -> SbisDesk:
+        """The counterparty page's view of the world (``/`` on the fake's port)."""
+        return SbisDesk(self.world)
 
     def documents_numbered(self, number: str) -> int:
         with self.world.lock:
