@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from .signing import Signer
+    from .signing.ours import OurPowerOfAttorney
 
 
 class Capability(enum.StrEnum):
@@ -82,6 +83,8 @@ class SendRequest:
     scenario: str | None = None  # only for providers with Capability.SCENARIOS
     need_recipient_signature: bool = True  # the counterparty is asked to sign
     formalized: Formalized | None = None  # derived from the stored document
+    # Our МЧД, checked against our signer before anything was stored; None: the head signs.
+    power_of_attorney: OurPowerOfAttorney | None = None
 
 
 @dataclasses.dataclass(frozen=True)

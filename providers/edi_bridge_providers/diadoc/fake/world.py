@@ -119,6 +119,8 @@ class World(FakeWorld):
         self.shelf_done: dict[str, bytes] = {}
         self.counter = 0
         self.fail_after_commit = 0
+        # The МЧД registry the fake consults for FullId: {number: EMCHD_1 XML}.
+        self.powers_of_attorney: dict[str, bytes] = {}
 
     # -- organizations -----------------------------------------------------
 
