@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from .signing import Signer
+    from .signing.authority import OperatorPoaStatus
     from .signing.ours import OurPowerOfAttorney
 
 
@@ -107,6 +108,10 @@ class ProviderEvent:
     reason: str | None = None
     signature: bytes | None = None  # the counterparty's detached CMS, when signed
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # With the signature: the МЧД (EMCHD_1 XML, a chain: the original first) an employee
+    # signed under, and the operator's own verdict on it, when it reports one.
+    powers_of_attorney: tuple[bytes, ...] = ()
+    operator_status: OperatorPoaStatus | None = None
 
 
 @dataclasses.dataclass(frozen=True)
