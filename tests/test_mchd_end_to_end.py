@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from edi_bridge import Bridge
+from edi_bridge.cli.render import print_exchange
 from edi_bridge.signing import SignatureChecker
 from edi_bridge.testing import sample_counterparty
 from edi_bridge.testing.samples import sample_contract
@@ -70,3 +71,33 @@ def test_an_employee_signature_the_mchd_does_not_back_is_held_for_attention(
     assert verdict["ok"] is False
     assert verdict["status"] == status
     assert reason in " ".join(verdict.get("reasons", [])) + str(verdict.get("reason", ""))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "shown"),
+    [
+        ("sign", "authority  certificate"),
+        ("sign-employee", "authority  МЧД "),
+        ("sign-employee-expired-mchd", "not accepted: "),
+    ],
+)
+def test_status_shows_each_counterparty_signature_s_authority(
+    bridge: Bridge, scenario: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cp = sample_counterparty(f"show-{scenario}")
+    ex = bridge.send(cp, sample_contract(f"S-{scenario}"), provider="mock", scenario=scenario)
+    for _ in range(3):
+        bridge.poll(["mock"])
+    print_exchange(bridge.status(ex.id))
+    assert shown in capsys.readouterr().out
+
+
+def test_status_says_when_the_counterparty_signature_was_not_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Bridge.open(tmp_path / "plain.db") as plain:
+        ex = plain.send(sample_counterparty("plain"), sample_contract("P-1"), provider="mock")
+        for _ in range(3):
+            plain.poll(["mock"])
+        print_exchange(plain.status(ex.id))
+    assert "authority  not checked" in capsys.readouterr().out
