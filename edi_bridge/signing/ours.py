@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from asn1crypto import x509
@@ -59,6 +59,8 @@ class OurPowerOfAttorney:
     issuer_inn: str | None = None
     file: Path | None = None
     signature_file: Path | None = None
+    # The signer's personal INN, filled in for a send (Diadoc's FullId.RepresentativeInn).
+    representative_inn: str | None = None
 
     @property
     def by_reference(self) -> bool:
@@ -230,6 +232,8 @@ def our_authority(
             "the МЧД's principal is checked against it",
         )
     check_our_power_of_attorney(identity, organisation, configured, at=at)
+    if configured is not None and configured.by_reference and identity.person_inn:
+        return replace(configured, representative_inn=identity.person_inn)
     return configured
 
 

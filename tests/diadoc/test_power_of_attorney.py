@@ -100,7 +100,11 @@ def test_by_reference_travels_as_full_id_and_the_contract_gets_signed(
     signed = line["request"]["DocumentAttachments"][0]["SignedContent"]
     assert signed["PowerOfAttorney"] == {
         "UseDefault": False,
-        "FullId": {"RegistrationNumber": number, "IssuerInn": OUR.inn},
+        "FullId": {
+            "RegistrationNumber": number,
+            "IssuerInn": OUR.inn,
+            "RepresentativeInn": employee.person.inn,
+        },
     }
 
 

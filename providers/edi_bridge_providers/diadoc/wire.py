@@ -58,6 +58,9 @@ def power_of_attorney_to_post(poa: OurPowerOfAttorney) -> dict[str, Any]:
     """Diadoc's ``PowerOfAttorneyToPost`` for our МЧД: exactly one option set."""
     if poa.by_reference:
         full_id = {"RegistrationNumber": poa.registration_number, "IssuerInn": poa.issuer_inn}
+        if poa.representative_inn:
+            # Newer Diadoc docs list RepresentativeInn in FullId as well.
+            full_id["RepresentativeInn"] = poa.representative_inn
         return {"UseDefault": False, "FullId": full_id}
     content = {
         "Content": {"Content": _b64(poa.content())},
