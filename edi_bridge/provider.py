@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from .signing import Signer
+    from .signing.authority import OperatorPoaStatus
+    from .signing.ours import OurPowerOfAttorney
 
 
 class Capability(enum.StrEnum):
@@ -82,6 +84,8 @@ class SendRequest:
     scenario: str | None = None  # only for providers with Capability.SCENARIOS
     need_recipient_signature: bool = True  # the counterparty is asked to sign
     formalized: Formalized | None = None  # derived from the stored document
+    # Our МЧД, checked against our signer before anything was stored; None: the head signs.
+    power_of_attorney: OurPowerOfAttorney | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +108,10 @@ class ProviderEvent:
     reason: str | None = None
     signature: bytes | None = None  # the counterparty's detached CMS, when signed
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # With the signature: the МЧД (EMCHD_1 XML, a chain: the original first) an employee
+    # signed under, and the operator's own verdict on it, when it reports one.
+    powers_of_attorney: tuple[bytes, ...] = ()
+    operator_status: OperatorPoaStatus | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import inspect
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -252,7 +253,7 @@ class TransitionWriter:
         verdict = None
         if self.signature_check is not None:
             exchange = self.store.load_exchange(conn, row.id)
-            verdict = dict(self.signature_check(exchange, event.signature))
+            verdict = dict(_check(self.signature_check, exchange, event))
         batch.signatures.append(
             SignatureInsert(
                 exchange_id=row.id,
@@ -266,6 +267,26 @@ class TransitionWriter:
         if verdict is not None:
             detail["verdict"] = verdict
         return verdict
+
+
+def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> Mapping[str, Any]:
+    """Run the check; the МЧД and the operator's status go to a check that takes them."""
+    assert event.signature is not None
+    if not (event.powers_of_attorney or event.operator_status):
+        return check(exchange, event.signature)
+    takes = inspect.signature(check).parameters
+    if "powers_of_attorney" not in takes:
+        # A plain (exchange, signature) check sees an employee's signature on its own.
+        return check(exchange, event.signature)
+    extended: Any = check
+    return dict(
+        extended(
+            exchange,
+            event.signature,
+            powers_of_attorney=list(event.powers_of_attorney),
+            operator_status=event.operator_status,
+        )
+    )
 
 
 __all__ = ["SignatureCheck", "Step", "TransitionWriter", "event_step", "veto_step"]

@@ -7,8 +7,8 @@ Tables have a header and aligned columns; colour is added by ``click.style`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -82,6 +82,27 @@ def print_exchange(exchange: Exchange, attempts: int | None = None) -> None:
         click.echo(
             f"  signature    {sig.role:<12} {sig.file_name}  sha256 {sig.sha256[:16]}…{verdict}"
         )
+        if sig.role == "counterparty":
+            click.echo(f"    authority  {_authority(sig.verdict)}")
+
+
+def _authority(verdict: Mapping[str, Any] | None) -> str:
+    """Whose authority a counterparty signature carries, as the check recorded it."""
+    if verdict is None:
+        return "not checked (no signature check was configured)"
+    authority = verdict.get("authority") or {}
+    if authority.get("kind") == "power_of_attorney":
+        text = f"МЧД {authority.get('number')}"
+        operator = authority.get("operator_status") or {}
+        if operator.get("status"):
+            text += f" (operator: {operator['status']})"
+    elif authority.get("kind") == "certificate":
+        text = "certificate"
+    else:
+        text = "unknown"
+    if not verdict.get("ok", False) and verdict.get("reason"):
+        text += f"; not accepted: {verdict['reason']}"
+    return text
 
 
 def print_exchanges(exchanges: Sequence[Exchange]) -> None:

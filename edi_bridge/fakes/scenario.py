@@ -28,7 +28,20 @@ class Play(enum.StrEnum):
     REVOKED = "revoked"
 
 
-SCENARIO_HELP = "sign, sign-after:N, reject:REASON, silent, flaky:K or revoke"
+SCENARIO_HELP = (
+    "sign, sign-after:N, reject:REASON, silent, flaky:K, revoke or an employee's signature "
+    "(sign-employee, sign-employee-expired-mchd, sign-employee-other-principal, "
+    "sign-employee-other-representative, sign-employee-no-mchd)"
+)
+# The counterparty signs through an employee with a personal certificate, plus the МЧД
+# (valid, or wrong in the named way) the fake issues; otherwise like ``sign``.
+EMPLOYEE_SCENARIOS = (
+    "sign-employee",
+    "sign-employee-expired-mchd",
+    "sign-employee-other-principal",
+    "sign-employee-other-representative",
+    "sign-employee-no-mchd",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +58,11 @@ class Scenario:
         return self.name
 
     @property
+    def employee_case(self) -> str | None:
+        """The employee case (``sign-employee…``), or None when the head signs."""
+        return self.name if self.name in EMPLOYEE_SCENARIOS else None
+
+    @property
     def failing_calls(self) -> int:
         """How many calls for a document fail before it works (flaky:K)."""
         return self.count if self.name == "flaky" else 0
@@ -56,7 +74,7 @@ class Scenario:
         out: list[tuple[Play, str | None]] = []
         if poll == 1:
             out.append((Play.DELIVERED, None))
-        if (self.name in ("sign", "flaky") and poll == 1) or (
+        if (self.name in ("sign", "flaky", *EMPLOYEE_SCENARIOS) and poll == 1) or (
             self.name == "sign-after" and poll == max(1, self.count)
         ):
             out.append((Play.SIGNED, None))
@@ -79,7 +97,7 @@ def parse_scenario(text: str | None) -> Scenario:
     """Read a scenario string; raises ValidationError naming the rule."""
     value = (text or "sign").strip()
     name, sep, arg = value.partition(":")
-    if name in ("sign", "silent", "revoke") and not sep:
+    if name in ("sign", "silent", "revoke", *EMPLOYEE_SCENARIOS) and not sep:
         return Scenario(name)
     if name in ("sign-after", "flaky"):
         if not arg.isdigit() or (name == "sign-after" and int(arg) < 1):
@@ -92,4 +110,4 @@ def parse_scenario(text: str | None) -> Scenario:
     raise ValidationError("scenario", f"unknown scenario {value!r}; expected {SCENARIO_HELP}")
 
 
-__all__ = ["SCENARIO_HELP", "Play", "Scenario", "parse_scenario"]
+__all__ = ["EMPLOYEE_SCENARIOS", "SCENARIO_HELP", "Play", "Scenario", "parse_scenario"]

@@ -30,7 +30,14 @@ from .config import signer_from_settings
 from .external import ExternalCommandSigner
 from .gost import GostPrivateKey, GostPublicKey, GostSigner, gost_test_identity
 from .identity import SignerIdentity, match_counterparty
-from .ours import OurPowerOfAttorney, check_our_power_of_attorney, our_power_of_attorney
+from .ours import (
+    OurOrganisation,
+    OurPowerOfAttorney,
+    check_our_power_of_attorney,
+    our_authority,
+    our_organisation,
+    our_power_of_attorney,
+)
 from .personal import (
     EMPLOYEE_CASES,
     EmployeeSigning,
@@ -70,6 +77,7 @@ __all__ = [
     "GostPublicKey",
     "GostSigner",
     "OperatorPoaStatus",
+    "OurOrganisation",
     "OurPowerOfAttorney",
     "PowersPolicy",
     "SignatureChecker",
@@ -88,6 +96,8 @@ __all__ = [
     "make_personal_identity",
     "make_test_identity",
     "match_counterparty",
+    "our_authority",
+    "our_organisation",
     "our_power_of_attorney",
     "parse_at",
     "parse_signature",

@@ -12,6 +12,11 @@ content (the file and its detached signature):
 
 Environment variables: ``EDI_BRIDGE_SIGNING_POWER_OF_ATTORNEY_<NAME>``.
 
+Our organisation (the МЧД's principal) is ``signing.organisation.inn`` with
+optional ``kpp`` and ``ogrn``; without them, the organisation the signer's
+certificate names (a head's certificate). :func:`our_authority` joins both
+checks for a send.
+
 :func:`check_our_power_of_attorney` raises :class:`~edi_bridge.errors.ValidationError`
 naming the setting or the rule.
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from asn1crypto import x509
@@ -34,6 +39,16 @@ from .authority import Requisites, is_personal, principal_problem, represents
 from .identity import SignerIdentity, identity_from_certificate
 
 SECTION = "signing.power_of_attorney"
+ORGANISATION = "signing.organisation"
+
+
+@dataclass(frozen=True)
+class OurOrganisation:
+    """Our requisites, as the principal of our МЧД."""
+
+    inn: str
+    kpp: str | None = None
+    ogrn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,8 @@ class OurPowerOfAttorney:
     issuer_inn: str | None = None
     file: Path | None = None
     signature_file: Path | None = None
+    # The signer's personal INN, filled in for a send (Diadoc's FullId.RepresentativeInn).
+    representative_inn: str | None = None
 
     @property
     def by_reference(self) -> bool:
@@ -167,9 +184,66 @@ def check_our_power_of_attorney(
     return poa
 
 
+def our_organisation(
+    certificate: bytes | SignerIdentity,
+    settings: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> OurOrganisation | None:
+    """``signing.organisation.*``, else the organisation the certificate names, else None."""
+    cfg = {k: v.strip() for k, v in config.section(ORGANISATION, settings, environ).items() if v}
+    inn = cfg.get("inn")
+    if inn:
+        problem = check_inn(inn)
+        if problem:
+            raise ValidationError(f"{ORGANISATION}.inn", problem)
+        return OurOrganisation(inn, cfg.get("kpp"), cfg.get("ogrn"))
+    for key in ("kpp", "ogrn"):
+        if cfg.get(key):
+            raise ValidationError(f"{ORGANISATION}.inn", f"required with {ORGANISATION}.{key}")
+    identity = _identity(certificate)
+    if identity.organisation_inn:
+        return OurOrganisation(identity.organisation_inn, None, identity.ogrn)
+    return None
+
+
+def our_authority(
+    certificate: bytes | SignerIdentity,
+    settings: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    at: dt.datetime | None = None,
+) -> OurPowerOfAttorney | None:
+    """The МЧД a send must carry (None: the signer is the head), or ValidationError.
+
+    Everything a send needs to know before it stores anything: the settings are
+    well formed, and the МЧД fits our organisation and our signer.
+    """
+    identity = _identity(certificate)
+    configured = our_power_of_attorney(settings, environ)
+    organisation = our_organisation(identity, settings, environ)
+    if organisation is None:
+        if configured is None:
+            # A personal certificate without an МЧД: refused naming the МЧД settings.
+            check_our_power_of_attorney(identity, OurOrganisation(""), None, at=at)
+            return None
+        raise ValidationError(
+            f"{ORGANISATION}.inn",
+            "required when the signing certificate names no organisation: "
+            "the МЧД's principal is checked against it",
+        )
+    check_our_power_of_attorney(identity, organisation, configured, at=at)
+    if configured is not None and configured.by_reference and identity.person_inn:
+        return replace(configured, representative_inn=identity.person_inn)
+    return configured
+
+
 __all__ = [
+    "ORGANISATION",
     "SECTION",
+    "OurOrganisation",
     "OurPowerOfAttorney",
     "check_our_power_of_attorney",
+    "our_authority",
+    "our_organisation",
     "our_power_of_attorney",
 ]

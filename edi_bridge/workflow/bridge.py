@@ -29,7 +29,13 @@ from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..provider import Capability, Provider, ProviderContext
 from ..registry import Registry, default_registry
 from ..routing import RouteDecision, RoutingPolicy
-from ..signing import Signer, signer_from_settings, throwaway_signer
+from ..signing import (
+    OurPowerOfAttorney,
+    Signer,
+    our_authority,
+    signer_from_settings,
+    throwaway_signer,
+)
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
@@ -79,6 +85,7 @@ class Bridge:
             paper=lambda: self.paper,
             owner=self.owner,
             lease_seconds=lease_seconds,
+            power_of_attorney=self.our_power_of_attorney,
         )
         self.feeds = Feeds(store, self.writer, self.owner, lease_seconds)
 
@@ -123,6 +130,13 @@ class Bridge:
             log.warning("no signer configured: signing with a throwaway test certificate")
             self._signer = throwaway_signer()
         return self._signer
+
+    def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
+        """Our МЧД for sends (``signing.power_of_attorney.*``), checked against our signer.
+
+        ValidationError names the setting or the rule; None: the signer is our head.
+        """
+        return our_authority(self.signer.certificate, self._settings)
 
     def provider(self, name: str) -> Provider:
         """The adapter instance for ``name`` (built once per Bridge)."""

@@ -41,7 +41,7 @@ from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, Exchange
 from ..provider import Capability, ContentSource, Provider, SendRequest, SendResult
 from ..routing import RouteDecision
-from ..signing import Signer
+from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
 from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
@@ -124,6 +124,7 @@ class Sending:
         paper: Callable[[], PaperDesk],
         owner: str,
         lease_seconds: float,
+        power_of_attorney: Callable[[], OurPowerOfAttorney | None] = lambda: None,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -132,6 +133,8 @@ class Sending:
         self._signer = signer
         self._route = route
         self._paper = paper
+        # Our МЧД for EDI sends; raises ValidationError when it cannot be right.
+        self._power_of_attorney = power_of_attorney
         self.owner = owner
         self.lease_seconds = lease_seconds
 
@@ -182,6 +185,7 @@ class Sending:
             if not adapter.supports(Capability.SCENARIOS):
                 raise ValidationError("scenario", f"provider {name!r} does not play scenarios")
             parse_scenario(scenario)  # raises ValidationError naming the rule
+        self._power_of_attorney()  # our МЧД (or its absence) is refused before anything is stored
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         source = _source(document)
@@ -258,6 +262,7 @@ class Sending:
             scenario=scenario,
             # Derived from the stored document, so a send resumed elsewhere gets the same.
             formalized=formalized(document, content),
+            power_of_attorney=self._power_of_attorney(),
         )
 
     def _stored_content(self, conn: Connection, sha256: str, size: int) -> ContentSource:

@@ -199,6 +199,8 @@ class DiadocProvider(Provider):
         def load(message_id: str, entity_id: str) -> bytes:
             return self.client.entity_content(box, message_id, entity_id)
 
+        load_poa = self.client.power_of_attorney_content
+
         events: list[ProviderEvent] = []
         full = False
         for _ in range(MAX_PAGES_PER_CALL):
@@ -206,7 +208,7 @@ class DiadocProvider(Provider):
             batch = [e for e in data.get("Events") or [] if isinstance(e, Mapping)]
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
-                events.extend(normalize(box_event, box, load))
+                events.extend(normalize(box_event, box, load, load_poa=load_poa))
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
             cursor = next_cursor(keys, cursor, full)
             if events or not full:

@@ -216,6 +216,16 @@ class DiadocClient:
         result: dict[str, Any] = self.json("GET", "/V6/GetMessage", params=params)
         return result
 
+    def power_of_attorney_content(self, registration_number: str, issuer_inn: str) -> bytes:
+        """The МЧД (EMCHD_1 XML) a signature was made under, by its id."""
+        resp = self.http.call(
+            "GET",
+            "/GetPowerOfAttorneyContent",
+            lambda r: not_html(r, provider=PROVIDER),
+            params={"registrationNumber": registration_number, "issuerInn": issuer_inn},
+        )
+        return resp.content
+
     def entity_content(self, box_id: str, message_id: str, entity_id: str) -> bytes:
         # A proxy's error page answered with 200 is not the entity's content: retried.
         resp = self.http.call(

@@ -29,6 +29,7 @@ from lxml import etree
 from edi_bridge.errors import UnsafeInput
 from edi_bridge.provider import ProviderEvent, ProviderEventKind
 from edi_bridge.safexml import parse_untrusted
+from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
 
 DELIVERY_TYPES = frozenset({"Receipt", "InvoiceReceipt"})
 REJECTION_TYPES = frozenset({"XmlSignatureRejection", "SignatureRequestRejection"})
@@ -136,12 +137,32 @@ def _author(entity: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]) ->
     return None
 
 
+def signer_authority(
+    entity: Mapping[str, Any], load_poa: Callable[[str, str], bytes] | None
+) -> tuple[tuple[bytes, ...], OperatorPoaStatus | None]:
+    """The МЧД a signature was made under (``PowerOfAttorneyInfo``) and Diadoc's status."""
+    info = entity.get("PowerOfAttorneyInfo")
+    if not isinstance(info, Mapping):
+        return (), None
+    status = info.get("Status")
+    operator = None
+    if isinstance(status, Mapping) and status.get("StatusNamedId"):
+        text = str(status.get("StatusText") or "") or None
+        operator = diadoc_status(str(status["StatusNamedId"]), text)
+    full = info.get("FullId")
+    if load_poa is None or not isinstance(full, Mapping) or not full.get("RegistrationNumber"):
+        return (), operator
+    number, inn = str(full["RegistrationNumber"]), str(full.get("IssuerInn") or "")
+    return (load_poa(number, inn),), operator
+
+
 def normalize(
     box_event: Mapping[str, Any],
     our_box: str,
     load_content: ContentLoader,
     *,
     our_documents: Callable[[str, str], bool] = lambda _m, _e: True,
+    load_poa: Callable[[str, str], bytes] | None = None,
 ) -> list[ProviderEvent]:
     """The normalized events in one box event (often none)."""
     body = box_event.get("Patch") or box_event.get("Message")
@@ -176,6 +197,8 @@ def normalize(
         kind: ProviderEventKind | None = None
         reason: str | None = None
         signature: bytes | None = None
+        powers: tuple[bytes, ...] = ()
+        operator: OperatorPoaStatus | None = None
         etype = entity.get("EntityType")
         atype = entity.get("AttachmentType")
 
@@ -189,6 +212,7 @@ def normalize(
             if author is None:
                 continue
             kind, signature = ProviderEventKind.SIGNED, content()
+            powers, operator = signer_authority(entity, load_poa)
         elif etype != "Attachment":
             continue
         elif atype in DELIVERY_TYPES:
@@ -223,6 +247,8 @@ def normalize(
                     "EntityType": etype,
                     "AttachmentType": atype,
                 },
+                powers_of_attorney=powers,
+                operator_status=operator,
             )
         )
     return out
@@ -255,6 +281,7 @@ __all__ = [
     "next_cursor",
     "normalize",
     "reason_text",
+    "signer_authority",
     "ticks_to_datetime",
     "universal_code",
 ]

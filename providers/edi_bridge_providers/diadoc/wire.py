@@ -5,7 +5,11 @@ recipient is always asked to sign) with metadata FileName, DocumentNumber,
 DocumentDate (dd.MM.yyyy), ContractType and ContractPrice when known; other
 kinds go as ``"Nonformalized"`` with ``NeedRecipientSignature``. Our detached
 signature travels in ``SignedContent.Signature``; the content either inline
-(``Content``) or, when large, by its shelf name (``NameOnShelf``).
+(``Content``) or, when large, by its shelf name (``NameOnShelf``). Our МЧД,
+when configured, travels in ``SignedContent.PowerOfAttorney``
+(``PowerOfAttorneyToPost``): ``FullId{RegistrationNumber, IssuerInn}`` by
+reference, or ``Contents`` (the МЧД file and its signature) by content, with
+``UseDefault: false`` (a required field in Diadoc's proto).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from edi_bridge.models import DocumentKind
 from edi_bridge.provider import SendRequest
+from edi_bridge.signing import OurPowerOfAttorney
 
 CONTRACT = "Contract"
 NONFORMALIZED = "Nonformalized"
@@ -45,6 +50,25 @@ def type_named_id(request: SendRequest) -> str:
     return CONTRACT if request.document.kind == DocumentKind.CONTRACT else NONFORMALIZED
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def power_of_attorney_to_post(poa: OurPowerOfAttorney) -> dict[str, Any]:
+    """Diadoc's ``PowerOfAttorneyToPost`` for our МЧД: exactly one option set."""
+    if poa.by_reference:
+        full_id = {"RegistrationNumber": poa.registration_number, "IssuerInn": poa.issuer_inn}
+        if poa.representative_inn:
+            # Newer Diadoc docs list RepresentativeInn in FullId as well.
+            full_id["RepresentativeInn"] = poa.representative_inn
+        return {"UseDefault": False, "FullId": full_id}
+    content = {
+        "Content": {"Content": _b64(poa.content())},
+        "Signature": {"Content": _b64(poa.signature())},
+    }
+    return {"UseDefault": False, "Contents": [content]}
+
+
 def build_message(
     request: SendRequest,
     *,
@@ -59,6 +83,8 @@ def build_message(
         signed["NameOnShelf"] = name_on_shelf
     else:
         signed["Content"] = base64.b64encode(request.content.read_all()).decode("ascii")
+    if request.power_of_attorney is not None:
+        signed["PowerOfAttorney"] = power_of_attorney_to_post(request.power_of_attorney)
     type_id = type_named_id(request)
     metadata = [
         {"Key": "FileName", "Value": document.file_name},
@@ -97,5 +123,6 @@ __all__ = [
     "custom_document_id",
     "file_extension",
     "operation_id",
+    "power_of_attorney_to_post",
     "type_named_id",
 ]

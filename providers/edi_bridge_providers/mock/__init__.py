@@ -26,7 +26,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi_bridge.errors import TransientError, ValidationError
 from edi_bridge.fakes.identities import counterparty_signer
-from edi_bridge.fakes.scenario import Play, parse_scenario
+from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
+from edi_bridge.mchd.model import organisation_of
 from edi_bridge.models import Counterparty
 from edi_bridge.provider import (
     Capability,
@@ -39,6 +40,7 @@ from edi_bridge.provider import (
     SendRequest,
     SendResult,
 )
+from edi_bridge.signing.personal import employee_signing
 from edi_bridge.store import schema
 from edi_bridge.store.migrations import migrate
 
@@ -175,7 +177,7 @@ class MockProvider(Provider):
             values: dict[str, Any] = {"polls": poll, "done": poll >= scenario.last_poll}
             for play, reason in scenario.due(poll):
                 if play is Play.SIGNED:
-                    values["counterparty_signature"] = self._sign_as_counterparty(row)
+                    values["counterparty_signature"] = self._sign_as_counterparty(row, scenario)
                 conn.execute(
                     mock_events.insert().values(
                         event_id="mev-" + secrets.token_hex(8),
@@ -190,12 +192,24 @@ class MockProvider(Provider):
             )
 
     @staticmethod
-    def _sign_as_counterparty(row: Any) -> bytes:
+    def _sign_as_counterparty(row: Any, scenario: Scenario) -> bytes:
         cp = Counterparty.model_validate(row.counterparty)
+        if scenario.employee_case is not None:
+            employee = employee_signing(organisation_of(cp), scenario.employee_case)
+            return employee.signer.sign(bytes(row.content))
         signer = counterparty_signer(
             cp.inn, cp.ogrn, cp.name, cp.signatory.full_name, cp.signatory.position
         )
         return signer.sign(bytes(row.content))
+
+    @staticmethod
+    def _powers_of_attorney(row: Any) -> tuple[bytes, ...]:
+        """The МЧД an employee signed under (issued again, the same per process)."""
+        case = parse_scenario(row.scenario).employee_case
+        if row.kind != Play.SIGNED or case is None:
+            return ()
+        cp = organisation_of(Counterparty.model_validate(row.counterparty))
+        return tuple(p for p in [employee_signing(cp, case).power_of_attorney] if p)
 
     def poll(self, cursor: str | None) -> EventPage:
         after = int(cursor) if cursor else 0
@@ -206,7 +220,12 @@ class MockProvider(Provider):
             if not pending:
                 self._advance(conn)
             rows = conn.execute(
-                sa.select(mock_events, messages.c.counterparty_signature)
+                sa.select(
+                    mock_events,
+                    messages.c.counterparty_signature,
+                    messages.c.scenario,
+                    messages.c.counterparty,
+                )
                 .join(messages, messages.c.document_id == mock_events.c.document_id)
                 .where(mock_events.c.seq > after)
                 .order_by(mock_events.c.seq)
@@ -224,6 +243,7 @@ class MockProvider(Provider):
                 if r.kind == Play.SIGNED and r.counterparty_signature
                 else None,
                 raw={"seq": r.seq, "kind": r.kind},
+                powers_of_attorney=self._powers_of_attorney(r),
             )
             for r in page
         ]

@@ -67,6 +67,14 @@ class DiadocFake(DiadocApp):
     def our_box_id(self) -> str:
         return self.world.our_org.box_id
 
+    def register_power_of_attorney(self, document: bytes) -> str:
+        """Put an EMCHD_1 МЧД in the fake's registry (for ``FullId``); its number."""
+        from edi_bridge.mchd.reader import read_power_of_attorney
+
+        number = read_power_of_attorney(document).number
+        self.world.powers_of_attorney[number] = document
+        return number
+
     def settings(self, base_url: str) -> dict[str, str]:
         return {
             "diadoc.base_url": base_url,

@@ -68,6 +68,7 @@ class DiadocApp(Sending, FakeApp):
             ("GET", "/V8/GetNewEvents", self.new_events, True),
             ("GET", "/V6/GetMessage", self.get_message, True),
             ("GET", "/V4/GetEntityContent", self.entity_content, True),
+            ("GET", "/GetPowerOfAttorneyContent", self.power_of_attorney_content, True),
             ("GET", "/GetDocumentsByCustomId", self.documents_by_custom_id, True),
             ("POST", CONTROL_PREFIX + "scenario", self.control_scenario, False),
         ):
@@ -204,6 +205,15 @@ class DiadocApp(Sending, FakeApp):
         if data is None:
             raise ApiError(404, "DiadocApi.EntityNotFound", "entity not found")
         return Response(data, content_type="application/octet-stream")
+
+    def power_of_attorney_content(self, request: Request) -> Response:
+        """The МЧД file by its id (``registrationNumber``, ``issuerInn``); the answer's
+        shape (the XML itself) is the fake's, Diadoc's is not confirmed."""
+        number = required_arg(request, "registrationNumber").lower()
+        data = self.world.powers_of_attorney.get(number)
+        if data is None:
+            raise ApiError(404, "DiadocApi.PowerOfAttorneyNotFound", "power of attorney not found")
+        return Response(data, content_type="application/xml")
 
     def documents_by_custom_id(self, request: Request) -> Response:
         box_id = required_arg(request, "boxId")

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from edi_bridge.fakes.base import json_answer
 from edi_bridge.fakes.scenario import parse_scenario
 
+from .poa import check_power_of_attorney
 from .validate import (
     MAX_DOCUMENT_SIZE,
     MAX_DOCUMENTS,
@@ -110,6 +111,14 @@ class Sending:
             raise ApiError(413, "DiadocApi.TooLarge", f"{where}: document larger than 70 MB")
         signature = b64(signed.get("Signature"), f"{where}.SignedContent.Signature")
         check_signature(signature, content, index)
+        poa_number = check_power_of_attorney(
+            signed,
+            signature,
+            index=index,
+            type_id=str(type_id),
+            sender_inn=self.world.our_org.inn,
+            registry=self.world.powers_of_attorney,
+        )
         meta = metadata(attachment, index)
         check_metadata(str(type_id), meta, index)
         check_formalized(str(type_id), attachment, index)
@@ -119,6 +128,7 @@ class Sending:
             "signature": signature,
             "meta": meta,
             "custom_id": str(attachment.get("CustomDocumentId") or ""),
+            "power_of_attorney": poa_number,
             "need_signature": bool(attachment.get("NeedRecipientSignature"))
             or type_id == "Contract",
         }

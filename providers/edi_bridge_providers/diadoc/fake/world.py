@@ -19,7 +19,10 @@ from xml.sax.saxutils import escape
 from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, Scenario
+from edi_bridge.mchd.model import organisation_of
+from edi_bridge.mchd.reader import read_power_of_attorney
 from edi_bridge.requisites import check_inn
+from edi_bridge.signing.personal import employee_signing
 
 from ..feed import datetime_to_ticks
 
@@ -120,6 +123,8 @@ class World(FakeWorld):
         self.shelf_done: dict[str, bytes] = {}
         self.counter = 0
         self.fail_after_commit = 0
+        # The МЧД registry the fake consults for FullId: {number: EMCHD_1 XML}.
+        self.powers_of_attorney: dict[str, bytes] = {}
 
     # -- organizations -----------------------------------------------------
 
@@ -264,19 +269,39 @@ class World(FakeWorld):
     def signer(org: Org) -> Any:
         return counterparty_signer(org.inn, org.ogrn, org.name, org.full_name, org.position)
 
+    def _employee(self, org: Org, case: str) -> tuple[Any, dict[str, Any] | None]:
+        """An employee's signer, and the МЧД it signed under as Diadoc shows it on the
+        signature (``PowerOfAttorneyInfo``: its id and Diadoc's own validation status)."""
+        employee = employee_signing(organisation_of(org), case)
+        if employee.power_of_attorney is None:
+            return employee.signer, None
+        poa = read_power_of_attorney(employee.power_of_attorney)
+        self.powers_of_attorney[poa.number] = employee.power_of_attorney
+        problem = poa.validity_problem(dt.datetime.now(dt.UTC))
+        if any(p.inn != org.inn for p in poa.principals):
+            problem = "the principal is not the signer's organisation"
+        named = "IsNotValid" if problem or case.endswith("representative") else "IsValid"
+        status = {"StatusNamedId": named, "StatusText": problem or ""}
+        full_id = {"RegistrationNumber": poa.number, "IssuerInn": poa.principals[0].inn}
+        return employee.signer, {"PowerOfAttorneyInfo": {"FullId": full_id, "Status": status}}
+
     def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
         doc.state = play.value
         if play is Play.DELIVERED:
             xml = _fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
             entities = self._signed_attachment(doc, "Receipt", "receipt.xml", xml)
         elif play is Play.SIGNED:
+            signer, extra = self.signer(doc.recipient), None
+            if doc.scenario.employee_case is not None:
+                signer, extra = self._employee(doc.recipient, doc.scenario.employee_case)
             entities = [
                 self.entity(
                     doc.message_id,
                     entity_type="Signature",
-                    content=self.signer(doc.recipient).sign(doc.content),
+                    content=signer.sign(doc.content),
                     parent=doc.entity_id,
                     signer_box=doc.to_box,
+                    extra=extra,
                 )
             ]
         elif play is Play.REJECTED:
