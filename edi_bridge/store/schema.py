@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -118,6 +118,16 @@ events = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("dispatched_at", UTCDateTime),
     sa.Index("ix_edi_events_pending", "dispatched_at", "seq"),
+)
+
+# Signing deadlines: one given per send (``sign_by``), and when the exchange
+# expired. Exchanges without a row take the deadline from the settings.
+deadlines = sa.Table(
+    "edi_deadlines",
+    metadata,
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), primary_key=True),
+    sa.Column("sign_by", UTCDateTime),
+    sa.Column("expired_at", UTCDateTime),
 )
 
 # Provider event ids already applied, per feed: the at-most-once guard.
