@@ -168,3 +168,50 @@ def test_a_version_3_database_gains_the_deadlines_table(tmp_path: Path) -> None:
             assert sa.inspect(conn).has_table("edi_deadlines")
             assert migrations.current_version(conn) == schema.SCHEMA_VERSION
         assert bridge.deadlines.check() == 0
+
+
+def test_cli_lists_overdue_exchanges_and_cancels_an_expired_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from edi_bridge.cli import main
+    from edi_bridge.testing.samples import sample_counterparty_data, sample_pdf
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EDI_BRIDGE_DB", raising=False)
+    (tmp_path / "c.json").write_text(json.dumps(sample_counterparty_data("dl")), "utf-8")
+    (tmp_path / "contract.pdf").write_bytes(sample_pdf("Contract DL-1"))
+
+    def run(*args: str) -> dict[str, object] | list[dict[str, object]]:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 0, result.output
+        parsed: dict[str, object] | list[dict[str, object]] = json.loads(result.stdout)
+        return parsed
+
+    def send(key: str, *extra: str) -> str:
+        args = ["--counterparty", "c.json", "--document", "contract.pdf"]
+        data = run(
+            "send", *args, "--idempotency-key", key, "--mock-scenario", "silent", "--json", *extra
+        )
+        assert isinstance(data, dict)
+        return str(data["id"])
+
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    late = send("late", "--deadline", yesterday)
+    send("fresh", "--deadline", (dt.date.today() + dt.timedelta(days=30)).isoformat())
+    listed = run("list", "--overdue", "--json")
+    assert isinstance(listed, list)
+    assert [(e["id"], e["overdue"]) for e in listed] == [
+        (late, {"kind": "expired", "since": listed[0]["overdue"]["since"]})  # type: ignore[index]
+    ]
+    shown = run("status", late, "--json")
+    assert isinstance(shown, dict)
+    given = dt.datetime.fromisoformat(yesterday).astimezone()  # a bare date is local time
+    assert dt.datetime.fromisoformat(str(shown["deadline"])) == given
+    cancelled = run("cancel", late, "--json")
+    assert isinstance(cancelled, dict)
+    assert cancelled["status"] == "revoked"
+    assert run("list", "--overdue", "--json") == []

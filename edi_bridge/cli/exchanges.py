@@ -1,4 +1,4 @@
-"""``send``, ``poll``, ``status``, ``list``, ``fetch``, ``resend``, ``providers``."""
+"""``send``, ``poll``, ``status``, ``list``, ``fetch``, ``resend``, ``cancel``, ``providers``."""
 
 from __future__ import annotations
 
@@ -64,6 +64,12 @@ def _report(obj: Obj, bridge: Any, exchanges: list[Exchange], as_json: bool) -> 
 @click.option("--idempotency-key", help="Same key again returns the same exchange.")
 @click.option("--mock-scenario", help="How the mock counterparty behaves. " + SCENARIO_HELP)
 @click.option(
+    "--deadline",
+    callback=lambda ctx, param, value: _since(ctx, param, value),  # defined below
+    metavar="DATE[TIME]",
+    help="Signing deadline of this exchange (default: the deadlines.signing_days setting).",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print {id, status, attempts, last_error, …}."
 )
 @pass_obj
@@ -79,6 +85,7 @@ def send(
     provider: str | None,
     idempotency_key: str | None,
     mock_scenario: str | None,
+    deadline: dt.datetime | None,
     as_json: bool,
 ) -> None:
     """Send a document for signature; prints the exchange id, its status and what is next."""
@@ -99,6 +106,7 @@ def send(
                 idempotency_key=idempotency_key,
                 provider=provider,
                 scenario=mock_scenario,
+                deadline=deadline,
             )
 
         try:
@@ -190,11 +198,18 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
     with obj.bridge() as bridge:
         exchange = bridge.status(exchange_id)
         tries = outcome.attempts(bridge, exchange_id)
+        deadline = bridge.deadlines.deadline(exchange_id)
     if as_json:
-        data = {**exchange.as_summary(), "attempts": tries}
+        data = {
+            **exchange.as_summary(),
+            "attempts": tries,
+            "deadline": deadline.isoformat() if deadline else None,
+        }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print_exchange(exchange, attempts=tries)
+        if deadline is not None and exchange.status != ExchangeStatus.SIGNED:
+            click.echo(f"signing deadline: {deadline.isoformat(timespec='minutes')}")
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.datetime | None:
@@ -223,6 +238,11 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     help="Only exchanges created at or after (YYYY-MM-DD, local time unless a zone is given).",
 )
 @click.option("--needs-attention", is_flag=True, help="Only exchanges that need attention.")
+@click.option(
+    "--overdue",
+    is_flag=True,
+    help="Only unsigned exchanges past their signing deadline, or paper originals overdue.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (the newest).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_obj
@@ -234,12 +254,14 @@ def list_(
     inn: str | None,
     since: dt.datetime | None,
     needs_attention: bool,
+    overdue: bool,
     limit: int | None,
     as_json: bool,
 ) -> None:
     """List exchanges, newest first."""
     with obj.bridge() as bridge:
         found = bridge.list(status=status_)
+        late = {d.exchange_id: d for d in bridge.deadlines.overdue()} if overdue else {}
     # Filtered here over the listing until the store offers these as a query.
     rows = [
         e
@@ -248,11 +270,19 @@ def list_(
         and (inn is None or e.counterparty.inn == inn)
         and (since is None or e.created_at >= since)
         and (not needs_attention or e.needs_attention)
+        and (not overdue or e.id in late)
     ]
     rows.sort(key=lambda e: e.created_at, reverse=True)
     rows = rows[:limit] if limit else rows
     if as_json:
-        click.echo(json.dumps([_row(e) for e in rows], ensure_ascii=False, indent=2))
+        data = [_row(e) for e in rows]
+        for item in data:
+            if item["id"] in late:
+                item["overdue"] = {
+                    "kind": late[item["id"]].kind,
+                    "since": late[item["id"]].due.isoformat(),
+                }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print_exchanges(rows)
 
@@ -293,7 +323,8 @@ def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Send a failed, rejected or revoked exchange again as a new message linked to it.",
+    help="Send a failed, rejected, revoked or expired exchange again as a new message linked "
+    "to it (an expired one is cancelled first).",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print {id, status, attempts, last_error, …}."
@@ -305,6 +336,21 @@ def resend(obj: Obj, exchange_id: str, force: bool, as_json: bool) -> None:
     with obj.bridge() as bridge:
         exchange = bridge.resend(exchange_id, force=force)
         _report(obj, bridge, [exchange], as_json)
+
+
+@click.command()
+@click.argument("exchange_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the exchange as JSON.")
+@pass_obj
+@handle_errors
+def cancel(obj: Obj, exchange_id: str, as_json: bool) -> None:
+    """Close an expired EDI exchange in the record (revoked); the operator's copy stays."""
+    with obj.bridge() as bridge:
+        exchange = bridge.cancel(exchange_id)
+    if as_json:
+        click.echo(json.dumps(_row(exchange), ensure_ascii=False))
+    else:
+        click.echo(f"{exchange.id} {exchange.status}: {exchange.reason}")
 
 
 @click.command()
@@ -329,4 +375,4 @@ def providers(as_json: bool) -> None:
     table(["NAME", "OPERATOR", "CAPABILITIES"], rows)
 
 
-__all__ = ["fetch", "list_", "poll", "providers", "resend", "send", "status"]
+__all__ = ["cancel", "fetch", "list_", "poll", "providers", "resend", "send", "status"]
