@@ -157,15 +157,17 @@ def test_bad_deadline_settings_name_the_setting() -> None:
         DeadlinePolicy.from_settings({"deadlines.signing_days": "0"})
 
 
-def test_a_version_3_database_gains_the_deadlines_table(tmp_path: Path) -> None:
+def test_a_version_3_database_gains_the_deadline_and_version_tables(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "v3.db")
     with store.transaction() as conn:
-        schema.deadlines.drop(conn)
+        for table in (schema.exchange_versions, schema.contract_versions, schema.deadlines):
+            table.drop(conn)
         migrations._stamp(conn, 3)
     store.close()
     with Bridge.open(tmp_path / "v3.db", settings=SETTINGS) as bridge:
         with bridge.store.engine.connect() as conn:
-            assert sa.inspect(conn).has_table("edi_deadlines")
+            names = set(sa.inspect(conn).get_table_names())
+            assert {"edi_deadlines", "edi_contract_versions", "edi_exchange_versions"} <= names
             assert migrations.current_version(conn) == schema.SCHEMA_VERSION
         assert bridge.deadlines.check() == 0
 

@@ -11,7 +11,8 @@ from typing import Any
 import click
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import EdiBridgeError
+from ..contracts.versions import Drafts
+from ..errors import EdiBridgeError, ValidationError
 from ..fakes.scenario import SCENARIO_HELP
 from ..models import Document, DocumentKind, Event, Exchange, ExchangeStatus, load_counterparty
 from . import outcome
@@ -63,6 +64,7 @@ def _report(obj: Obj, bridge: Any, exchanges: list[Exchange], as_json: bool) -> 
 @click.option("--provider", help="Provider name (default: the counterparty's EDI route).")
 @click.option("--idempotency-key", help="Same key again returns the same exchange.")
 @click.option("--mock-scenario", help="How the mock counterparty behaves. " + SCENARIO_HELP)
+@click.option("--draft", help="Carry the agreed version of this contract draft (recorded).")
 @click.option(
     "--deadline",
     callback=lambda ctx, param, value: _since(ctx, param, value),  # defined below
@@ -85,6 +87,7 @@ def send(
     provider: str | None,
     idempotency_key: str | None,
     mock_scenario: str | None,
+    draft: str | None,
     deadline: dt.datetime | None,
     as_json: bool,
 ) -> None:
@@ -98,6 +101,9 @@ def send(
         price=price,
     )
     with obj.bridge() as bridge:
+        drafts = Drafts(bridge.store)
+        if draft and drafts.agreed(draft) is None:  # checked before anything goes out
+            raise ValidationError("--draft", f"{draft!r} has no agreed version; contract agree")
 
         def attempt() -> Exchange:
             return bridge.send(
@@ -115,6 +121,8 @@ def send(
             # Another process recorded the same key a moment earlier: asking again returns
             # that exchange, as the idempotency promise says (the store should do this itself).
             exchange = attempt()
+        if draft:
+            drafts.attach(exchange.id, draft)
         _report(obj, bridge, [exchange], as_json)
 
 
@@ -199,17 +207,23 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
         exchange = bridge.status(exchange_id)
         tries = outcome.attempts(bridge, exchange_id)
         deadline = bridge.deadlines.deadline(exchange_id)
+        version = Drafts(bridge.store).for_exchange(exchange_id)
     if as_json:
         data = {
             **exchange.as_summary(),
             "attempts": tries,
             "deadline": deadline.isoformat() if deadline else None,
+            "contract_version": None
+            if version is None
+            else {"draft": version.draft, "version": version.version, "sha256": version.sha256},
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print_exchange(exchange, attempts=tries)
         if deadline is not None and exchange.status != ExchangeStatus.SIGNED:
             click.echo(f"signing deadline: {deadline.isoformat(timespec='minutes')}")
+        if version is not None:
+            click.echo(f"contract version: {version.draft} v{version.version} ({version.sha256})")
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.datetime | None:
