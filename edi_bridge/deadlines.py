@@ -210,9 +210,12 @@ class Deadlines:
     # -- the rules -------------------------------------------------------------
 
     def _due(self, conn: Connection, now: dt.datetime) -> Iterator[Due]:
-        waiting = set().union(*AWAITING_SIGNATURE.values()) | {S.SCAN_RECEIVED}
-        ids = self.store.exchange_ids(conn, status=sorted(waiting))
+        waiting = sorted(set().union(*AWAITING_SIGNATURE.values()))
+        ids = self.store.exchange_ids(conn, status=waiting)
         rows = self.store.deadline_rows(conn, ids)
+        if self.policy.signing is None and not self.policy.reminder_days:
+            ids = [i for i in ids if i in rows]  # only deadlines given per send apply
+        ids += self.store.exchange_ids(conn, status=S.SCAN_RECEIVED)
         for exchange_id in ids:
             exchange = self.store.load_exchange(conn, exchange_id)
             row = rows.get(exchange_id)
