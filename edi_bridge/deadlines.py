@@ -34,7 +34,7 @@ from .lifecycle import (
     ExchangeStatus,
 )
 from .models import Exchange
-from .store import Store, utcnow
+from .store import Store, read_connection, utcnow
 from .transitions import TransitionWriter
 
 DEADLINES = "deadlines"
@@ -182,11 +182,16 @@ class Deadlines:
     def check(self, now: dt.datetime | None = None, *, kinds: Collection[str] | None = None) -> int:
         """Record each due event once (optionally only ``kinds``); returns how many."""
         now = now or self.clock()
+        # Read first: most polls find nothing due and need no write transaction.
+        with read_connection(self.store.engine) as conn:
+            due = [d for d in self._due(conn, now) if kinds is None or d.kind in kinds]
+        if not due:
+            return 0
         raised = 0
         with self.store.transaction() as conn:
-            for item in list(self._due(conn, now)):
-                if kinds is not None and item.kind not in kinds:
-                    continue
+            for item in due:
+                if self.store.exchange_row(conn, item.exchange_id).status != item.status:
+                    continue  # changed since the read (signed, say): nothing is due
                 fresh = self.store.add_event(
                     conn,
                     key=item.key,
@@ -204,18 +209,20 @@ class Deadlines:
                     self.store.add_history(conn, item.exchange_id, item.status, item.reason)
                 if item.kind == EventKind.EXPIRED:
                     self.store.set_deadline(conn, item.exchange_id, expired_at=now)
-        self.outbox.dispatch_events()
+        if raised:
+            self.outbox.dispatch_events()
         return raised
 
     # -- the rules -------------------------------------------------------------
 
     def _due(self, conn: Connection, now: dt.datetime) -> Iterator[Due]:
         waiting = sorted(set().union(*AWAITING_SIGNATURE.values()))
-        ids = self.store.exchange_ids(conn, status=waiting)
+        # Without a signing or reminder setting only deadlines given per send apply.
+        untimed = self.policy.signing is None and not self.policy.reminder_days
+        ids = self.store.deadline_candidates(conn, waiting, S.SCAN_RECEIVED, only_given=untimed)
+        if not ids:
+            return
         rows = self.store.deadline_rows(conn, ids)
-        if self.policy.signing is None and not self.policy.reminder_days:
-            ids = [i for i in ids if i in rows]  # only deadlines given per send apply
-        ids += self.store.exchange_ids(conn, status=S.SCAN_RECEIVED)
         for exchange_id in ids:
             exchange = self.store.load_exchange(conn, exchange_id)
             row = rows.get(exchange_id)

@@ -32,6 +32,23 @@ class DeadlineStore(StoreBase):
             found.update({str(r.exchange_id): (r.sign_by, r.expired_at) for r in rows})
         return found
 
+    def deadline_candidates(
+        self, conn: Connection, waiting: Sequence[str], also: str, *, only_given: bool
+    ) -> list[str]:
+        """Exchanges in ``waiting`` statuses (with ``only_given``: only those given a
+        deadline per send) or in status ``also``, in one statement."""
+        e, t = schema.exchanges, schema.deadlines
+        awaiting: sa.ColumnElement[bool] = e.c.status.in_(list(waiting))
+        if only_given:
+            awaiting = sa.and_(awaiting, t.c.exchange_id.is_not(None))
+        query = (
+            sa.select(e.c.id)
+            .select_from(e.outerjoin(t, t.c.exchange_id == e.c.id))
+            .where(sa.or_(awaiting, e.c.status == also))
+            .order_by(e.c.created_at, e.c.id)
+        )
+        return [str(i) for i in conn.execute(query).scalars()]
+
     def set_deadline(
         self,
         conn: Connection,
