@@ -55,6 +55,9 @@ class EventKind(enum.StrEnum):
     RETURNED = "returned"
     LOST = "lost"
     ORIGINALS_OVERDUE = "originals_overdue"
+    # Signing deadlines (see edi_bridge.deadlines), any channel.
+    REMINDER_DUE = "reminder_due"
+    EXPIRED = "expired"
 
 
 class ProviderEventKind(enum.StrEnum):
@@ -110,6 +113,16 @@ PAPER_TRANSITIONS: Table = {
 }
 PAPER_TROUBLE = frozenset({S.RETURNED, S.LOST})
 """Paper statuses that need attention (post again)."""
+
+AWAITING_SIGNATURE: dict[str, frozenset[str]] = {
+    Channel.EDI: frozenset({S.SENT, S.DELIVERED}),
+    Channel.PAPER: frozenset({S.DISPATCHED, S.DELIVERED}),
+}
+"""Statuses in which the signing deadline runs, per channel (a paper scan has its
+own deadline for the originals)."""
+
+DEADLINE_START: dict[str, str] = {Channel.EDI: S.SENT, Channel.PAPER: S.DISPATCHED}
+"""The status whose first entry starts the signing clock."""
 
 C = ClosingStatus
 CLOSING_TRANSITIONS: Table = {
@@ -175,7 +188,9 @@ def decide(
 
 
 __all__ = [
+    "AWAITING_SIGNATURE",
     "CLOSING_TRANSITIONS",
+    "DEADLINE_START",
     "EDI_TRANSITIONS",
     "EVENT_TARGETS",
     "IN_FLIGHT_STATUSES",

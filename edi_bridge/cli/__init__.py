@@ -18,6 +18,10 @@ from .common import DEFAULT_LOCK_WAIT, Obj
 from .group import LazyGroup
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "cancel": (
+        "edi_bridge.cli.exchanges:cancel",
+        "Close an expired EDI exchange in the record (revoked); the...",
+    ),
     "closing": (
         "edi_bridge.cli.closing:closing",
         "Monthly closing documents: send by each client's channel, track,...",

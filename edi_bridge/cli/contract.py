@@ -1,7 +1,9 @@
-"""``edi-bridge contract``: contracts from templates (``render``; more verbs to come)."""
+"""``edi-bridge contract``: contracts from templates (``render``) and their versions
+(``versions``, ``diff``, ``agree``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -10,7 +12,7 @@ import click
 
 from ..errors import ValidationError
 from ..models import load_counterparty
-from .common import handle_errors
+from .common import Obj, handle_errors, pass_obj
 
 NO_PDF_EXIT = 3
 """Exit code when a PDF was asked for and only the DOCX could be written."""
@@ -46,9 +48,13 @@ def contract() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file: .docx, or .pdf (needs LibreOffice).",
 )
+@click.option("--draft", help="Record the render as the next version of this draft.")
+@click.option("--after-exchange", help="With --draft: the rejected exchange this version answers.")
 @click.option("--json", "as_json", is_flag=True, help="Print {path, sha256, pdf, fields}.")
+@pass_obj
 @handle_errors
 def render(
+    obj: Obj,
     template: Path,
     counterparty_path: Path,
     number: str,
@@ -56,6 +62,8 @@ def render(
     price: str | None,
     sets: tuple[str, ...],
     out: Path,
+    draft: str | None,
+    after_exchange: str | None,
     as_json: bool,
 ) -> None:
     """Merge a counterparty into TEMPLATE.docx and write --out.
@@ -71,6 +79,8 @@ def render(
         if not sep or not key.strip():
             raise ValidationError("--set", f"{item!r} must be FIELD=VALUE")
         overrides[key.strip()] = value
+    if after_exchange and not draft:
+        raise ValidationError("--after-exchange", "needs --draft")
     counterparty = load_counterparty(counterparty_path)
     result = render_contract(
         template,
@@ -81,6 +91,16 @@ def render(
         out=out,
         overrides=overrides,
     )
+    version = None
+    if draft:
+        from ..contracts import Drafts
+
+        with obj.bridge() as bridge:
+            version = (
+                Drafts(bridge.store)
+                .add_rendered(draft, result, after_exchange=after_exchange)
+                .version
+            )
     if as_json:
         click.echo(
             json.dumps(
@@ -89,6 +109,7 @@ def render(
                     "sha256": result.sha256,
                     "pdf": result.pdf,
                     "fields": result.fields,
+                    **({"draft": draft, "version": version} if draft else {}),
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -96,9 +117,73 @@ def render(
         )
     else:
         click.echo(f"{result.sha256}  {result.path}")
+        if draft:
+            click.echo(f"recorded as {draft} v{version}")
     if result.note:
         click.echo(f"edi-bridge: {result.note}", err=True)
         sys.exit(NO_PDF_EXIT)
+
+
+@contract.command()
+@click.argument("draft")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of versions.")
+@pass_obj
+@handle_errors
+def versions(obj: Obj, draft: str, as_json: bool) -> None:
+    """List the versions of a draft: number, hash, agreed, the exchange it answers."""
+    from ..contracts import Drafts
+
+    with obj.bridge() as bridge:
+        found = Drafts(bridge.store).versions(draft)
+    if as_json:
+        data = [v.as_json() for v in found]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for v in found:
+        mark = "agreed" if v.agreed else "-"
+        after = f" after {v.after_exchange_id}" if v.after_exchange_id else ""
+        click.echo(f"v{v.version}  {v.sha256[:16]}  {mark}{after}")
+
+
+@contract.command()
+@click.argument("draft")
+@click.argument("before", type=click.IntRange(min=1))
+@click.argument("after", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print [{field, before, after}].")
+@pass_obj
+@handle_errors
+def diff(obj: Obj, draft: str, before: int, after: int, as_json: bool) -> None:
+    """Show the merge fields that changed between two versions of a draft."""
+    from ..contracts import Drafts
+
+    with obj.bridge() as bridge:
+        changes = Drafts(bridge.store).diff(draft, before, after)
+    if as_json:
+        data = [dataclasses.asdict(c) for c in changes]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not changes:
+        click.echo(f"v{before} and v{after} have the same fields")
+    for c in changes:
+        click.echo(f"{c.field}:\n  - {c.before!r}\n  + {c.after!r}")
+
+
+@contract.command()
+@click.argument("draft")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the agreed version.")
+@pass_obj
+@handle_errors
+def agree(obj: Obj, draft: str, version: int, as_json: bool) -> None:
+    """Mark a version of a draft as agreed: the one that goes out (send --draft)."""
+    from ..contracts import Drafts
+
+    with obj.bridge() as bridge:
+        agreed = Drafts(bridge.store).agree(draft, version)
+    if as_json:
+        click.echo(json.dumps(agreed.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{draft} v{agreed.version} agreed ({agreed.sha256})")
 
 
 __all__ = ["NO_PDF_EXIT", "contract"]

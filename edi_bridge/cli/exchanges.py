@@ -1,4 +1,4 @@
-"""``send``, ``poll``, ``status``, ``list``, ``fetch``, ``resend``, ``providers``."""
+"""``send``, ``poll``, ``status``, ``list``, ``fetch``, ``resend``, ``cancel``, ``providers``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 import click
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import EdiBridgeError
+from ..contracts.versions import Drafts
+from ..errors import EdiBridgeError, ValidationError
 from ..fakes.scenario import SCENARIO_HELP
 from ..models import Document, DocumentKind, Event, Exchange, ExchangeStatus, load_counterparty
 from . import outcome
@@ -63,6 +64,13 @@ def _report(obj: Obj, bridge: Any, exchanges: list[Exchange], as_json: bool) -> 
 @click.option("--provider", help="Provider name (default: the counterparty's EDI route).")
 @click.option("--idempotency-key", help="Same key again returns the same exchange.")
 @click.option("--mock-scenario", help="How the mock counterparty behaves. " + SCENARIO_HELP)
+@click.option("--draft", help="Carry the agreed version of this contract draft (recorded).")
+@click.option(
+    "--deadline",
+    callback=lambda ctx, param, value: _since(ctx, param, value),  # defined below
+    metavar="DATE[TIME]",
+    help="Signing deadline of this exchange (default: the deadlines.signing_days setting).",
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print {id, status, attempts, last_error, …}."
 )
@@ -79,6 +87,8 @@ def send(
     provider: str | None,
     idempotency_key: str | None,
     mock_scenario: str | None,
+    draft: str | None,
+    deadline: dt.datetime | None,
     as_json: bool,
 ) -> None:
     """Send a document for signature; prints the exchange id, its status and what is next."""
@@ -91,6 +101,9 @@ def send(
         price=price,
     )
     with obj.bridge() as bridge:
+        drafts = Drafts(bridge.store)
+        if draft and drafts.agreed(draft) is None:  # checked before anything goes out
+            raise ValidationError("--draft", f"{draft!r} has no agreed version; contract agree")
 
         def attempt() -> Exchange:
             return bridge.send(
@@ -99,6 +112,7 @@ def send(
                 idempotency_key=idempotency_key,
                 provider=provider,
                 scenario=mock_scenario,
+                deadline=deadline,
             )
 
         try:
@@ -107,6 +121,8 @@ def send(
             # Another process recorded the same key a moment earlier: asking again returns
             # that exchange, as the idempotency promise says (the store should do this itself).
             exchange = attempt()
+        if draft:
+            drafts.attach(exchange.id, draft)
         _report(obj, bridge, [exchange], as_json)
 
 
@@ -190,11 +206,24 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
     with obj.bridge() as bridge:
         exchange = bridge.status(exchange_id)
         tries = outcome.attempts(bridge, exchange_id)
+        deadline = bridge.deadlines.deadline(exchange_id)
+        version = Drafts(bridge.store).for_exchange(exchange_id)
     if as_json:
-        data = {**exchange.as_summary(), "attempts": tries}
+        data = {
+            **exchange.as_summary(),
+            "attempts": tries,
+            "deadline": deadline.isoformat() if deadline else None,
+            "contract_version": None
+            if version is None
+            else {"draft": version.draft, "version": version.version, "sha256": version.sha256},
+        }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print_exchange(exchange, attempts=tries)
+        if deadline is not None and exchange.status != ExchangeStatus.SIGNED:
+            click.echo(f"signing deadline: {deadline.isoformat(timespec='minutes')}")
+        if version is not None:
+            click.echo(f"contract version: {version.draft} v{version.version} ({version.sha256})")
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.datetime | None:
@@ -223,6 +252,11 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     help="Only exchanges created at or after (YYYY-MM-DD, local time unless a zone is given).",
 )
 @click.option("--needs-attention", is_flag=True, help="Only exchanges that need attention.")
+@click.option(
+    "--overdue",
+    is_flag=True,
+    help="Only unsigned exchanges past their signing deadline, or paper originals overdue.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (the newest).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_obj
@@ -234,12 +268,14 @@ def list_(
     inn: str | None,
     since: dt.datetime | None,
     needs_attention: bool,
+    overdue: bool,
     limit: int | None,
     as_json: bool,
 ) -> None:
     """List exchanges, newest first."""
     with obj.bridge() as bridge:
         found = bridge.list(status=status_)
+        late = {d.exchange_id: d for d in bridge.deadlines.overdue()} if overdue else {}
     # Filtered here over the listing until the store offers these as a query.
     rows = [
         e
@@ -248,11 +284,19 @@ def list_(
         and (inn is None or e.counterparty.inn == inn)
         and (since is None or e.created_at >= since)
         and (not needs_attention or e.needs_attention)
+        and (not overdue or e.id in late)
     ]
     rows.sort(key=lambda e: e.created_at, reverse=True)
     rows = rows[:limit] if limit else rows
     if as_json:
-        click.echo(json.dumps([_row(e) for e in rows], ensure_ascii=False, indent=2))
+        data = [_row(e) for e in rows]
+        for item in data:
+            if item["id"] in late:
+                item["overdue"] = {
+                    "kind": late[item["id"]].kind,
+                    "since": late[item["id"]].due.isoformat(),
+                }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print_exchanges(rows)
 
@@ -293,7 +337,8 @@ def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Send a failed, rejected or revoked exchange again as a new message linked to it.",
+    help="Send a failed, rejected, revoked or expired exchange again as a new message linked "
+    "to it (an expired one is cancelled first).",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print {id, status, attempts, last_error, …}."
@@ -305,6 +350,21 @@ def resend(obj: Obj, exchange_id: str, force: bool, as_json: bool) -> None:
     with obj.bridge() as bridge:
         exchange = bridge.resend(exchange_id, force=force)
         _report(obj, bridge, [exchange], as_json)
+
+
+@click.command()
+@click.argument("exchange_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the exchange as JSON.")
+@pass_obj
+@handle_errors
+def cancel(obj: Obj, exchange_id: str, as_json: bool) -> None:
+    """Close an expired EDI exchange in the record (revoked); the operator's copy stays."""
+    with obj.bridge() as bridge:
+        exchange = bridge.cancel(exchange_id)
+    if as_json:
+        click.echo(json.dumps(_row(exchange), ensure_ascii=False))
+    else:
+        click.echo(f"{exchange.id} {exchange.status}: {exchange.reason}")
 
 
 @click.command()
@@ -329,4 +389,4 @@ def providers(as_json: bool) -> None:
     table(["NAME", "OPERATOR", "CAPABILITIES"], rows)
 
 
-__all__ = ["fetch", "list_", "poll", "providers", "resend", "send", "status"]
+__all__ = ["cancel", "fetch", "list_", "poll", "providers", "resend", "send", "status"]

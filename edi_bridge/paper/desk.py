@@ -26,6 +26,7 @@ from typing import Protocol
 from sqlalchemy.engine import Connection
 
 from .. import config
+from ..deadlines import DEFAULT_ORIGINALS_DEADLINE_DAYS, Deadlines
 from ..errors import (
     NotFound,
     ProviderNotFound,
@@ -44,7 +45,6 @@ from .fallback import apply_fallbacks
 
 log = logging.getLogger("edi_bridge.paper")
 S = ExchangeStatus
-DEFAULT_ORIGINALS_DEADLINE_DAYS = 30
 _FROM_SHIPMENT = {
     ShipmentStatus.DELIVERED: S.DELIVERED,
     ShipmentStatus.RETURNED: S.RETURNED,
@@ -352,43 +352,10 @@ class PaperDesk:
         return exchange
 
     def check_overdue(self, now: dt.datetime | None = None) -> int:
-        """Raise ``originals_overdue`` once per scan whose deadline has passed."""
-        now = now or utcnow()
-        raised = 0
-        with self.store.transaction() as conn:
-            for exchange_id in self.store.exchange_ids(conn, status=S.SCAN_RECEIVED):
-                exchange = self.store.load_exchange(conn, exchange_id)
-                if exchange.channel != Channel.PAPER:
-                    continue
-                # The transition's entry (it carries the scan), not later notes.
-                scans = [
-                    h
-                    for h in exchange.history
-                    if h.status == S.SCAN_RECEIVED and "scan_sha256" in h.detail
-                ]
-                if not scans:
-                    continue
-                scanned = scans[-1].at
-                due = scanned + self.originals_deadline
-                if now < due:
-                    continue
-                days = self.originals_deadline.days
-                reason = f"originals not received within {days} days of the scan"
-                fresh = self.store.add_event(
-                    conn,
-                    key=f"{exchange_id}:{EventKind.ORIGINALS_OVERDUE}:{scanned.isoformat()}",
-                    kind=EventKind.ORIGINALS_OVERDUE,
-                    exchange_id=exchange_id,
-                    status=exchange.status,
-                    reason=reason,
-                    data={"scan_at": scanned.isoformat(), "due": due.isoformat()},
-                )
-                if fresh:
-                    self.store.update_exchange(conn, exchange_id, needs_attention=True)
-                    self.store.add_history(conn, exchange_id, exchange.status, reason)
-                    raised += 1
-        self.outbox.dispatch_events()
-        return raised
+        """Raise ``originals_overdue`` once per scan whose deadline has passed
+        (the rule lives with the other deadlines in :mod:`edi_bridge.deadlines`)."""
+        deadlines = Deadlines(self.store, self.writer, self.outbox, settings=self._settings)
+        return deadlines.check(now, kinds={EventKind.ORIGINALS_OVERDUE})
 
     # -- fallbacks from EDI ------------------------------------------------
 
@@ -397,11 +364,10 @@ class PaperDesk:
         return apply_fallbacks(self.store, self.policy, self.prepare, now or utcnow())
 
     def poll(self, names: Iterable[str] | None = None) -> None:
-        """What ``Bridge.poll`` does for paper: tracking, then (for a full poll)
-        overdue originals and the EDI-to-paper fallbacks."""
+        """What ``Bridge.poll`` does for paper: tracking, then (for a full poll) the
+        EDI-to-paper fallbacks. Overdue originals come with the other deadlines."""
         self.track(names)
         if names is None:
-            self.check_overdue()
             self.apply_fallbacks()
 
     def exchange(self, exchange_id: str) -> Exchange:

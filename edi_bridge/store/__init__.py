@@ -9,12 +9,14 @@ that produced it. The methods come from one module per table family:
 :mod:`.engine` (opening, migrating, transactions), :mod:`.blobs` (content),
 :mod:`.exchanges` (exchanges, history, signatures), :mod:`.outbox` (events for
 the backend), :mod:`.feeds` (cursors, applied and early events) and
-:mod:`.leases` (who works on what). Rows come out typed (:mod:`.rows`).
+:mod:`.leases` (who works on what) and :mod:`.deadlines` (signing deadlines).
+Rows come out typed (:mod:`.rows`).
 """
 
 from __future__ import annotations
 
 from .clock import utcnow
+from .deadlines import DeadlineStore
 from .engine import DEFAULT_DB, database_url, read_connection
 from .exchanges import ExchangeStore
 from .feeds import FeedStore
@@ -22,7 +24,7 @@ from .outbox import OutboxStore
 from .rows import EarlyEventRow, ExchangeChanges, ExchangeRow, NewExchange
 
 
-class Store(ExchangeStore, OutboxStore, FeedStore):
+class Store(ExchangeStore, OutboxStore, FeedStore, DeadlineStore):
     """Durable state behind a :class:`~edi_bridge.workflow.Bridge`."""
 
 

@@ -31,8 +31,17 @@ def _v3_closing_and_mock(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v4_deadlines_and_versions(conn: Connection) -> None:
+    for table in (schema.deadlines, schema.contract_versions, schema.exchange_versions):
+        table.create(conn, checkfirst=True)
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
-STEPS: dict[int, Step] = {2: _v2_early_events, 3: _v3_closing_and_mock}
+STEPS: dict[int, Step] = {
+    2: _v2_early_events,
+    3: _v3_closing_and_mock,
+    4: _v4_deadlines_and_versions,
+}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -118,6 +118,43 @@ events = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("dispatched_at", UTCDateTime),
     sa.Index("ix_edi_events_pending", "dispatched_at", "seq"),
+)
+
+# Signing deadlines: one given per send (``sign_by``), and when the exchange
+# expired. Exchanges without a row take the deadline from the settings.
+deadlines = sa.Table(
+    "edi_deadlines",
+    metadata,
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), primary_key=True),
+    sa.Column("sign_by", UTCDateTime),
+    sa.Column("expired_at", UTCDateTime),
+)
+
+# Versions of a contract draft (v1 for review, v2 after adjustments, ...): the
+# merge fields and hash of each render, which one is agreed, and the rejected
+# exchange a version answers. An exchange records the version it carries.
+contract_versions = sa.Table(
+    "edi_contract_versions",
+    metadata,
+    sa.Column("draft", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("after_exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("agreed_at", UTCDateTime),
+)
+
+exchange_versions = sa.Table(
+    "edi_exchange_versions",
+    metadata,
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), primary_key=True),
+    sa.Column("draft", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["draft", "version"], ["edi_contract_versions.draft", "edi_contract_versions.version"]
+    ),
 )
 
 # Provider event ids already applied, per feed: the at-most-once guard.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime as dt
 import functools
 import logging
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import config
+from ..deadlines import Deadlines
 from ..errors import ResendRefused, UnknownProvider
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
@@ -173,6 +175,16 @@ class Bridge:
             self.store, self.writer, self.outbox, settings=self._settings, policy=self.routing
         )
 
+    @functools.cached_property
+    def deadlines(self) -> Deadlines:
+        """Signing deadlines, reminders, overdue originals (``deadlines.*`` settings);
+        set its ``clock`` to move time in tests."""
+        return Deadlines(self.store, self.writer, self.outbox, settings=self._settings)
+
+    def cancel(self, exchange_id: str) -> Exchange:
+        """Close an expired EDI exchange in the record (see :meth:`Deadlines.cancel`)."""
+        return self.deadlines.cancel(exchange_id)
+
     # -- callbacks and backend events -----------------------------------------
 
     def on(self, kind: str | EventKind, callback: Callback) -> None:
@@ -198,15 +210,22 @@ class Bridge:
         provider: str | None = None,
         scenario: str | None = None,
         previous_id: str | None = None,
+        deadline: dt.datetime | None = None,
     ) -> Exchange:
         """Send ``document`` to ``counterparty`` for signature; idempotent per key.
+
+        ``deadline`` (aware) is this exchange's signing deadline, instead of the
+        ``deadlines.signing_days`` setting.
 
         The same key again returns the existing exchange (and finishes its
         send if an earlier attempt was interrupted); the same key with a
         different document or counterparty raises IdempotencyConflict.
         """
         intent = Intent(counterparty, document, idempotency_key, provider, scenario, previous_id)
-        return self.sending.send(intent)
+        exchange = self.sending.send(intent)
+        if deadline is not None:
+            self.deadlines.set(exchange.id, deadline)
+        return exchange
 
     def enqueue(
         self,
@@ -277,7 +296,9 @@ class Bridge:
             if adapter.supports(Capability.EVENTS):
                 self.feeds.poll(name, adapter)
         if self._paper_has_work(wanted, carriers):
-            self.paper.poll(wanted)  # carrier tracking, overdue originals, fallbacks
+            self.paper.poll(wanted)  # carrier tracking, fallbacks
+        if wanted is None:
+            self.deadlines.check()  # reminders, expiry, overdue originals
         self.dispatch_events()
 
     def _providers_to_poll(self) -> builtins.list[str]:
@@ -341,13 +362,17 @@ class Bridge:
         ``queued`` and ``failed`` exchanges are retried as they are (same
         idempotency key: the provider still makes at most one document).
         ``rejected`` and ``revoked`` ones need ``force`` and become a new
-        exchange linked to the old. ``signed`` and in-flight ones are refused.
+        exchange linked to the old, as do expired ones (cancelled first).
+        ``signed`` and other in-flight ones are refused.
         """
         exchange = self.status(exchange_id)
         status = exchange.status
         if status == ExchangeStatus.SIGNED:
             raise ResendRefused(f"exchange {exchange_id} is signed; nothing to resend")
-        if status in IN_FLIGHT_STATUSES:
+        if status in IN_FLIGHT_STATUSES and force and self.deadlines.is_expired(exchange_id):
+            exchange = self.cancel(exchange_id)  # expired: closed, then sent anew below
+            status = exchange.status
+        elif status in IN_FLIGHT_STATUSES:
             raise ResendRefused(
                 f"exchange {exchange_id} is {status} and waits for the counterparty; "
                 "resend would make a second document"
