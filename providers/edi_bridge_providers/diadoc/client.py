@@ -19,6 +19,7 @@ from edi_bridge.provider import ContentSource
 from edi_bridge.retry import RetryPolicy
 
 from .auth import OidcAuth, PasswordAuth
+from .conformance import require
 from .errors import PROVIDER, map_error
 from .settings import DiadocSettings
 
@@ -114,7 +115,7 @@ class DiadocClient:
     # -- organizations and boxes --------------------------------------------
 
     def my_organizations(self) -> list[dict[str, Any]]:
-        data = self.json("GET", "/GetMyOrganizations")
+        data = require(self.json("GET", "/GetMyOrganizations"), "OrganizationList")
         return list(data.get("Organizations") or [])
 
     def organizations_by_inn_kpp(self, inn: str, kpp: str | None) -> list[dict[str, Any]]:
@@ -122,6 +123,7 @@ class DiadocClient:
         if kpp:
             params["kpp"] = kpp
         data = self.json("GET", "/GetOrganizationsByInnKpp", params=params)
+        require(data, "OrganizationList")
         return list(data.get("Organizations") or [])
 
     # -- sending ---------------------------------------------------------
@@ -130,6 +132,7 @@ class DiadocClient:
         result: dict[str, Any] = self.json(
             "POST", "/V3/PostMessage", params={"operationId": operation_id}, body=message
         )
+        require(result, "Message")
         return result
 
     def shelf_upload(self, content: ContentSource, extension: str) -> str:
@@ -194,6 +197,7 @@ class DiadocClient:
             "/GetDocumentsByCustomId",
             params={"boxId": box_id, "customDocumentId": custom_id},
         )
+        require(data, "DocumentList")
         return list(data.get("Documents") or [])
 
     # -- reading ---------------------------------------------------------
@@ -205,6 +209,7 @@ class DiadocClient:
         if after_index_key:
             params["afterIndexKey"] = after_index_key  # requests URL-encodes '+' as %2B
         result: dict[str, Any] = self.json("GET", "/V8/GetNewEvents", params=params)
+        require(result, "BoxEventList")
         return result
 
     def get_message(
@@ -214,6 +219,7 @@ class DiadocClient:
         if original_signature:
             params["originalSignature"] = "true"
         result: dict[str, Any] = self.json("GET", "/V6/GetMessage", params=params)
+        require(result, "Message")
         return result
 
     def entity_content(self, box_id: str, message_id: str, entity_id: str) -> bytes:

@@ -18,6 +18,8 @@ from typing import Any
 from edi_bridge.models import DocumentKind
 from edi_bridge.provider import SendRequest
 
+from .conformance import build
+
 CONTRACT = "Contract"
 NONFORMALIZED = "Nonformalized"
 
@@ -85,7 +87,10 @@ def build_message(
     comment = request.options.get("comment")
     if comment:
         attachment["Comment"] = comment[:5000]
-    return {"FromBoxId": from_box, "ToBoxId": to_box, "DocumentAttachments": [attachment]}
+    # Checked against the proto model: a misspelled field fails here, not at Diadoc.
+    return build(
+        "MessageToPost", FromBoxId=from_box, ToBoxId=to_box, DocumentAttachments=[attachment]
+    )
 
 
 __all__ = [

@@ -14,7 +14,6 @@ import random
 import secrets
 import uuid
 from typing import Any
-from xml.sax.saxutils import escape
 
 from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
@@ -22,6 +21,7 @@ from edi_bridge.fakes.scenario import Play, Scenario
 from edi_bridge.requisites import check_inn
 
 from ..feed import datetime_to_ticks
+from . import answers
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
 _NS = uuid.UUID("6f1c9a3e-2b4d-4c8e-9a51-3d2f7e6b8c10")
@@ -55,21 +55,15 @@ class Org:
         return uuid.uuid5(_NS, "box:" + self.key).hex + "@diadoc.ru"
 
     def as_json(self) -> dict[str, Any]:
-        boxes = (
-            [{"BoxId": self.box_id, "BoxIdGuid": self.box_id.split("@")[0], "Title": self.name}]
-            if self.has_box
-            else []
+        box = {"BoxId": self.box_id, "BoxIdGuid": self.box_id.split("@")[0], "Title": self.name}
+        return answers.organization(
+            org_id=self.org_id,
+            inn=self.inn,
+            kpp=self.kpp or "",
+            name=self.name,
+            box=box if self.has_box else None,
+            fns_id=f"2BM-{self.inn}-{self.kpp or ''}-{self.org_id[:8]}",
         )
-        return {
-            "OrgId": self.org_id,
-            "Inn": self.inn,
-            "Kpp": self.kpp or "",
-            "FullName": self.name,
-            "ShortName": self.name,
-            "Boxes": boxes,
-            "FnsParticipantId": f"2BM-{self.inn}-{self.kpp or ''}-{self.org_id[:8]}",
-            "IsRoaming": False,
-        }
 
 
 @dataclasses.dataclass
@@ -150,15 +144,14 @@ class World(FakeWorld):
 
     def add_event(self, box_ids: list[str], *, message: Any = None, patch: Any = None) -> None:
         for box_id in box_ids:
-            event: dict[str, Any] = {
-                "EventId": str(uuid.uuid4()),
-                "IndexKey": self._index_key(box_id),
-                "Timestamp": {"Ticks": _now_ticks()},
-            }
-            if message is not None:
-                event["Message"] = message
-            if patch is not None:
-                event["Patch"] = patch
+            # A BoxEvent carries no time of its own: the time is the TimestampTicks
+            # of its Message or Patch.
+            event = answers.box_event(
+                event_id=str(uuid.uuid4()),
+                index_key=self._index_key(box_id),
+                Message=message,
+                Patch=patch,
+            )
             self.feeds.setdefault(box_id, []).append(event)
 
     def page(self, box_id: str, after: str | None, limit: int) -> tuple[list[Any], int] | None:
@@ -226,7 +219,7 @@ class World(FakeWorld):
         if signer_box:
             body["SignerBoxId"] = signer_box
         body.update(extra or {})
-        return body
+        return answers.entity(**body)
 
     # -- the counterparty ----------------------------------------------------
 
@@ -265,7 +258,7 @@ class World(FakeWorld):
 
     def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
         if play is Play.DELIVERED:
-            xml = _fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
+            xml = answers.fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
             entities = self._signed_attachment(doc, "Receipt", "receipt.xml", xml)
         elif play is Play.SIGNED:
             entities = [
@@ -278,26 +271,29 @@ class World(FakeWorld):
                 )
             ]
         elif play is Play.REJECTED:
-            xml = _fns_xml("УведУточ", "СвУведУточ", {"ТекстУведУточ": reason or ""})
+            xml = answers.fns_xml("УведУточ", "СвУведУточ", {"ТекстУведУточ": reason or ""})
             entities = self._signed_attachment(doc, "XmlSignatureRejection", "rejection.xml", xml)
         else:
-            xml = _fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
+            xml = answers.fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
             entities = self._signed_attachment(doc, "RevocationRequest", "revocation.xml", xml)
         message = self.messages[doc.message_id]
         message["Entities"].extend(entities)
         ticks = _now_ticks()
         message["LastPatchTimestampTicks"] = ticks
-        patch = {"MessageId": doc.message_id, "TimestampTicks": ticks, "Entities": entities}
+        info = next(e for e in message["Entities"] if e["EntityId"] == doc.entity_id)
+        if play is Play.REVOKED:
+            answers.revocation_requested(info["DocumentInfo"], ticks)
+        elif play is not Play.DELIVERED:
+            status = (
+                "WithRecipientSignature"
+                if play is Play.SIGNED
+                else "RecipientSignatureRequestRejected"
+            )
+            answers.respond(info["DocumentInfo"], status, ticks)
+        patch = answers.patch(
+            message_id=doc.message_id, patch_id=str(uuid.uuid4()), ticks=ticks, entities=entities
+        )
         self.add_event([doc.from_box, doc.to_box], patch=patch)
-
-
-def _fns_xml(kind: str, section: str, fields: dict[str, str]) -> bytes:
-    """A small document in the FNS style (the fake's stand-in for the real formats)."""
-    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items())
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><Файл ИдФайл="DP_{kind}_{uuid.uuid4().hex}">'
-        f"<Документ><{section}>{inner}</{section}></Документ></Файл>"
-    ).encode()
 
 
 __all__ = ["INLINE_CONTENT_LIMIT", "Org", "SentDocument", "World"]

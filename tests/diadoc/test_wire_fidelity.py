@@ -1,0 +1,121 @@
+"""The fake and the client against the model of Diadoc's proto definitions."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from edi_bridge_providers.diadoc.conformance import build, differences, require
+from edi_bridge_providers.diadoc.fake import DiadocFake
+from edi_bridge_providers.diadoc.feed import normalize
+
+from edi_bridge import Bridge
+from edi_bridge.errors import ProviderError
+from edi_bridge.fakes.server import FakeOptions, FakeServer
+from edi_bridge.models import ExchangeStatus
+from edi_bridge.testing import sample_contract, sample_counterparty
+
+from .conftest import settings_for
+
+# (method, path) -> (request body model, answer body model); None: not a proto body.
+BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
+    ("GET", "/GetMyOrganizations"): (None, "OrganizationList"),
+    ("GET", "/GetOrganizationsByInnKpp"): (None, "OrganizationList"),
+    ("POST", "/V3/PostMessage"): ("MessageToPost", "Message"),
+    ("POST", "/V4/PostMessagePatch"): ("MessagePatchToPost", "MessagePatch"),
+    ("GET", "/V8/GetNewEvents"): (None, "BoxEventList"),
+    ("GET", "/V6/GetMessage"): (None, "Message"),
+    ("GET", "/GetDocumentsByCustomId"): (None, "DocumentList"),
+}
+
+
+def recorded_run(tmp_path: Path) -> list[dict[str, Any]]:
+    """Send, events, fetch, a rejection and a revocation, as JSON lines of the fake."""
+    sink = io.StringIO()
+    fake = DiadocFake(FakeOptions(extra={"seed": "3"}))
+    with FakeServer(fake, record=sink) as server:
+        bridge = Bridge.open(tmp_path / "edi.db", settings=settings_for(server))
+        try:
+            exchanges = {}
+            for scenario in ("sign", "reject:Цена не согласована", "revoke"):
+                counterparty = sample_counterparty(f"wire-{scenario[:4]}")
+                fake.add_counterparty(counterparty, scenario)
+                exchanges[scenario] = bridge.send(
+                    counterparty, sample_contract(f"W-{scenario[:4]}"), provider="diadoc"
+                )
+            for _ in range(4):
+                bridge.poll(["diadoc"])
+            assert bridge.status(exchanges["sign"].id).status == ExchangeStatus.SIGNED
+            assert bridge.status(exchanges["reject:Цена не согласована"].id).status == (
+                ExchangeStatus.REJECTED
+            )
+            bridge.fetch(exchanges["sign"].id, tmp_path / "out")
+        finally:
+            bridge.close()
+    return [json.loads(line) for line in sink.getvalue().splitlines()]
+
+
+def test_recorded_run_fits_the_proto_model_with_no_difference(tmp_path: Path) -> None:
+    lines = recorded_run(tmp_path)
+    checked: Counter[str] = Counter()
+    found: list[str] = []
+    for line in lines:
+        request_model, answer_model = BODIES.get((line["method"], line["path"]), (None, None))
+        if request_model and line["request"] is not None:
+            found += differences(line["request"], request_model)
+            checked[request_model] += 1
+        if answer_model and line["status"] == 200:
+            found += differences(line["response"], answer_model)
+            checked[answer_model] += 1
+    assert found == []
+    # The run really covered each kind of body.
+    for model in ("MessageToPost", "Message", "BoxEventList", "OrganizationList"):
+        assert checked[model] >= 1, model
+    feeds = [line["response"] for line in lines if line["path"] == "/V8/GetNewEvents"]
+    patches = [e["Patch"] for page in feeds for e in page["Events"] if "Patch" in e]
+    types = {e.get("AttachmentType") for p in patches for e in p["Entities"]}
+    assert {"Receipt", "XmlSignatureRejection", "RevocationRequest"} <= types
+
+
+def test_model_finds_invented_missing_and_misspelled_fields() -> None:
+    event = {"EventId": "e1", "Timestamp": {"Ticks": 1}, "Patch": {"MessageId": "m"}}
+    found = differences({"Events": [event], "TotalCountType": "Exact"}, "BoxEventList")
+    assert "BoxEventList.Events[0].Timestamp: not a field of BoxEvent" in found
+    assert any("Patch.PatchId: required field" in f for f in found)
+    assert any("Patch.TimestampTicks: required field" in f for f in found)
+    assert "BoxEventList.TotalCountType: 'Exact' is not a value of TotalCountType" in found
+    with pytest.raises(ValueError, match="Surprise: not a field of Box"):
+        build("Box", BoxId="b", BoxIdGuid="b", Title="t", Surprise=1)
+
+
+def test_client_ignores_unknown_fields_but_names_a_missing_required_one() -> None:
+    page = {"Events": [], "TotalCountType": "Equal", "NewField": {"x": 1}}
+    assert require(page, "BoxEventList") is page
+    newer = {"Events": [], "TotalCountType": "SomeFutureCount"}
+    assert require(newer, "BoxEventList") is newer  # an enum name newer than the model
+    with pytest.raises(ProviderError, match=r"BoxEventList\.Events\[0\]\.EventId: required"):
+        require({"Events": [{"IndexKey": "k"}], "TotalCountType": "Equal"}, "BoxEventList")
+
+
+def test_event_time_comes_from_the_message_ticks() -> None:
+    ticks = 638_800_000_000_000_000  # April 2025
+    box_event = {
+        "EventId": "e1",
+        "IndexKey": "k1",
+        "Patch": {
+            "MessageId": "m1",
+            "PatchId": "p1",
+            "MessageType": "Letter",
+            "TimestampTicks": ticks,
+            "Entities": [
+                {"EntityType": "Signature", "EntityId": "s1", "ParentEntityId": "d1",
+                 "SignerBoxId": "them", "Content": {"Size": 1, "Data": "AA=="}},
+            ],
+        },
+    }  # fmt: skip
+    (event,) = normalize(box_event, "us", lambda _m, _e: b"")
+    assert event.at.year == 2025
