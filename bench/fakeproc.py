@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                     seeded += int(count)
                 elif command == "trim":
                     feed = world.feeds.get(world.our_org.box_id, [])
-                    feed[:] = [{"IndexKey": event["IndexKey"]} for event in feed]
+                    feed[:] = [{"EventId": e["EventId"], "IndexKey": e["IndexKey"]} for e in feed]
             print(json.dumps({"done": command, "documents": seeded}), flush=True)
         done.set()
 
