@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections import Counter
@@ -12,21 +13,24 @@ import pytest
 from edi_bridge_providers.diadoc.conformance import build, differences, require
 from edi_bridge_providers.diadoc.fake import DiadocFake
 from edi_bridge_providers.diadoc.feed import normalize
+from edi_bridge_providers.diadoc.receipts import send_receipt
 
 from edi_bridge import Bridge
 from edi_bridge.errors import ProviderError
 from edi_bridge.fakes.server import FakeOptions, FakeServer
 from edi_bridge.models import ExchangeStatus
+from edi_bridge.signing import throwaway_signer
 from edi_bridge.testing import sample_contract, sample_counterparty
 
-from .conftest import settings_for
+from .conftest import make_adapter, send_request, settings_for
 
 # (method, path) -> (request body model, answer body model); None: not a proto body.
 BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("GET", "/GetMyOrganizations"): (None, "OrganizationList"),
     ("GET", "/GetOrganizationsByInnKpp"): (None, "OrganizationList"),
     ("POST", "/V3/PostMessage"): ("MessageToPost", "Message"),
-    ("POST", "/V4/PostMessagePatch"): ("MessagePatchToPost", "MessagePatch"),
+    ("POST", "/V4/PostMessagePatch"): ("MessagePatchToPostV2", "MessagePatch"),
+    ("POST", "/V2/GenerateReceiptXml"): ("ReceiptGenerationRequestV2", None),
     ("GET", "/V8/GetNewEvents"): (None, "BoxEventList"),
     ("GET", "/V6/GetMessage"): (None, "Message"),
     ("GET", "/GetDocumentsByCustomId"): (None, "DocumentList"),
@@ -34,10 +38,11 @@ BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
 
 
 def recorded_run(tmp_path: Path) -> list[dict[str, Any]]:
-    """Send, events, fetch, a rejection and a revocation, as JSON lines of the fake."""
+    """Send, events, fetch, a rejection, a revocation and a receipt, as the fake's JSON lines."""
     sink = io.StringIO()
     fake = DiadocFake(FakeOptions(extra={"seed": "3"}))
     with FakeServer(fake, record=sink) as server:
+        send_and_receipt(fake, server, tmp_path)
         bridge = Bridge.open(tmp_path / "edi.db", settings=settings_for(server))
         try:
             exchanges = {}
@@ -59,6 +64,74 @@ def recorded_run(tmp_path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in sink.getvalue().splitlines()]
 
 
+UPD_OPTIONS = {
+    "type_named_id": "UniversalTransferDocument",
+    "function": "СЧФДОП",
+    "version": "utd970_05_03_01",
+}
+
+
+def send_and_receipt(fake: DiadocFake, server: FakeServer, tmp_path: Path) -> str:
+    """A УПД sent and the receipt Diadoc asks of us answered while polling; its message id."""
+    adapter = make_adapter(server)
+    adapter.context = dataclasses.replace(adapter.context, signer=throwaway_signer())
+    try:
+        request = dataclasses.replace(
+            send_request(fake, tmp_path, "upd-rcpt", scenario="silent"), options=UPD_OPTIONS
+        )
+        message_id = adapter.send(request).ref["message_id"]
+        adapter.poll(None)
+        adapter.poll(None)  # the feed read again: the receipt is not sent twice
+    finally:
+        adapter.close()
+    return str(message_id)
+
+
+def test_a_receipt_diadoc_asks_for_is_generated_signed_and_sent_once(tmp_path: Path) -> None:
+    fake = DiadocFake(FakeOptions(extra={"seed": "4"}))
+    with FakeServer(fake) as server:
+        message_id = send_and_receipt(fake, server, tmp_path)
+        entities = fake.world.messages[message_id]["Entities"]
+        (confirmation,) = [e for e in entities if e.get("AttachmentType") == "InvoiceConfirmation"]
+        # Sent again (a retry after a lost answer): the same patch, by its operationId.
+        adapter = make_adapter(server)
+        again = send_receipt(
+            adapter.client,
+            throwaway_signer(),
+            fake.our_box_id,
+            message_id,
+            confirmation["EntityId"],
+        )
+        adapter.close()
+    assert again["PatchId"] in fake.world.patches
+    (confirmation,) = [e for e in entities if e.get("AttachmentType") == "InvoiceConfirmation"]
+    receipts = [e for e in entities if e.get("AttachmentType") == "Receipt"]
+    assert [r["ParentEntityId"] for r in receipts] == [confirmation["EntityId"]]
+    signature = next(e for e in entities if e.get("ParentEntityId") == receipts[0]["EntityId"])
+    assert signature["SignerBoxId"] == fake.our_box_id
+    document = next(e for e in entities if e["EntityId"] == confirmation["ParentEntityId"])
+    assert document["DocumentInfo"]["SenderReceiptMetadata"] == {"ReceiptStatus": "Finished"}
+    # The second read of the feed finds our receipt there and sends none; the retry is one more.
+    assert fake.calls("/V4/PostMessagePatch") == 2
+    assert len(fake.world.patches) == 1
+
+
+def test_without_a_signer_a_due_receipt_is_left_pending(tmp_path: Path) -> None:
+    fake = DiadocFake(FakeOptions(extra={"seed": "5"}))
+    with FakeServer(fake) as server:
+        adapter = make_adapter(server)
+        request = dataclasses.replace(
+            send_request(fake, tmp_path, "upd-nosign", scenario="silent"), options=UPD_OPTIONS
+        )
+        message_id = adapter.send(request).ref["message_id"]
+        adapter.poll(None)
+        adapter.close()
+    entities = fake.world.messages[message_id]["Entities"]
+    assert not [e for e in entities if e.get("AttachmentType") == "Receipt"]
+    document = entities[0]["DocumentInfo"]
+    assert document["SenderReceiptMetadata"] == {"ReceiptStatus": "HaveToCreateReceipt"}
+
+
 def test_recorded_run_fits_the_proto_model_with_no_difference(tmp_path: Path) -> None:
     lines = recorded_run(tmp_path)
     checked: Counter[str] = Counter()
@@ -73,12 +146,28 @@ def test_recorded_run_fits_the_proto_model_with_no_difference(tmp_path: Path) ->
             checked[answer_model] += 1
     assert found == []
     # The run really covered each kind of body.
-    for model in ("MessageToPost", "Message", "BoxEventList", "OrganizationList"):
+    for model in (
+        "MessageToPost",
+        "Message",
+        "BoxEventList",
+        "OrganizationList",
+        "ReceiptGenerationRequestV2",
+        "MessagePatchToPostV2",
+        "MessagePatch",
+    ):
         assert checked[model] >= 1, model
     feeds = [line["response"] for line in lines if line["path"] == "/V8/GetNewEvents"]
     patches = [e["Patch"] for page in feeds for e in page["Events"] if "Patch" in e]
     types = {e.get("AttachmentType") for p in patches for e in p["Entities"]}
-    assert {"Receipt", "XmlSignatureRejection", "RevocationRequest"} <= types
+    assert {"Receipt", "XmlSignatureRejection", "RevocationRequest", "InvoiceConfirmation"} <= (
+        types
+        | {
+            e.get("AttachmentType")
+            for page in feeds
+            for ev in page["Events"]
+            for e in (ev.get("Message") or {}).get("Entities", [])
+        }
+    )
 
 
 def test_model_finds_invented_missing_and_misspelled_fields() -> None:

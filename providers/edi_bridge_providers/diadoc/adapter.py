@@ -25,6 +25,7 @@ from edi_bridge.provider import (
     SendResult,
 )
 
+from . import receipts
 from .client import EVENTS_PAGE, DiadocClient
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
 from .settings import DiadocSettings
@@ -207,6 +208,8 @@ class DiadocProvider(Provider):
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
                 events.extend(normalize(box_event, box, load))
+                # Receipts Diadoc asks of us go before the cursor moves past their cue.
+                receipts.answer(self.client, self.context.signer, box, box_event)
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
             cursor = next_cursor(keys, cursor, full)
             if events or not full:

@@ -135,6 +135,24 @@ class DiadocClient:
         require(result, "Message")
         return result
 
+    def post_message_patch(self, patch: Mapping[str, Any], operation_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.json(
+            "POST", "/V4/PostMessagePatch", params={"operationId": operation_id}, body=patch
+        )
+        require(result, "MessagePatch")
+        return result
+
+    def generate_receipt_xml(self, box_id: str, request: Mapping[str, Any]) -> bytes:
+        """The receipt (ИОП) XML for an attachment, to be signed and posted by us."""
+        resp = self.http.call(
+            "POST",
+            "/V2/GenerateReceiptXml",
+            lambda r: not_html(r, provider=PROVIDER),
+            params={"boxId": box_id},
+            **self._body(request, None, "application/octet-stream"),
+        )
+        return resp.content
+
     def shelf_upload(self, content: ContentSource, extension: str) -> str:
         """Upload ``content`` to the shelf in parts, reading one part at a time.
 

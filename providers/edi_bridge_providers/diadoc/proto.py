@@ -53,7 +53,8 @@ ENUMS: dict[str, frozenset[str]] = {
     # The attachment types this package meets; the proto lists about seventy.
     "AttachmentType": _names(
         """
-        UnknownAttachmentType Nonformalized Invoice InvoiceReceipt SignatureRequestRejection
+        UnknownAttachmentType Nonformalized Invoice InvoiceReceipt InvoiceConfirmation
+        SignatureRequestRejection
         XmlAcceptanceCertificate Receipt XmlSignatureRejection RevocationRequest Contract
         SupplementaryAgreement UniversalTransferDocument UniversalTransferDocumentBuyerTitle
         UniversalCorrectionDocument Title UniversalMessage
@@ -205,6 +206,11 @@ _MODELS = (
         XmlSignatureRejections:XmlSignatureRejectionAttachment*
         RecipientTitles:RecipientTitleAttachment*
         """,
+    ),
+    # V4/PostMessagePatch takes MessagePatchToPostV2: its receipt part is listed.
+    _message("MessagePatchToPostV2", "BoxId:string! MessageId:string! Receipts:ReceiptAttachment*"),
+    _message(
+        "ReceiptGenerationRequestV2", "MessageId:string! AttachmentId:string! SignerContent:bytes!"
     ),
     _message(
         "ReceiptAttachment",

@@ -22,6 +22,7 @@ from edi_bridge.fakes.base import CONTROL_PREFIX, FakeApp, json_answer
 from edi_bridge.fakes.scenario import parse_scenario
 
 from . import answers
+from .patches import Patches
 from .sending import Sending
 from .validate import (
     ApiError,
@@ -33,7 +34,7 @@ from .world import World
 Handler = Callable[[Request], Response]
 
 
-class DiadocApp(Sending, FakeApp):
+class DiadocApp(Sending, Patches, FakeApp):
     """Diadoc's routes on the fake scaffold; every handler runs under the world's lock."""
 
     name = "diadoc"
@@ -70,6 +71,8 @@ class DiadocApp(Sending, FakeApp):
             ("GET", "/V6/GetMessage", self.get_message, True),
             ("GET", "/V4/GetEntityContent", self.entity_content, True),
             ("GET", "/GetDocumentsByCustomId", self.documents_by_custom_id, True),
+            ("POST", "/V2/GenerateReceiptXml", self.generate_receipt_xml, True),
+            ("POST", "/V4/PostMessagePatch", self.post_message_patch, True),
             ("POST", CONTROL_PREFIX + "scenario", self.control_scenario, False),
         ):
             self.route(method, path, handler, auth)

@@ -15,6 +15,7 @@ from edi_bridge.fakes.base import json_answer
 from edi_bridge.fakes.scenario import parse_scenario
 
 from . import answers
+from .patches import confirm
 from .validate import (
     MAX_DOCUMENT_SIZE,
     MAX_DOCUMENTS,
@@ -127,6 +128,7 @@ class Sending:
             "signature": signature,
             "meta": meta,
             "custom_id": str(attachment.get("CustomDocumentId") or ""),
+            "need_receipt": bool(attachment.get("NeedReceipt")),
             # A document without Function/Version gets the type's default ones; the
             # names "default" and "v1" are the fake's guess (unconfirmed for Contract).
             "function": str(attachment.get("Function") or "default"),
@@ -150,7 +152,10 @@ class Sending:
                 content=item["content"],
                 attachment_type=item["type"],
                 file_name=meta["FileName"],
-                extra={"NeedRecipientSignature": item["need_signature"]},
+                extra={
+                    "NeedRecipientSignature": item["need_signature"],
+                    "NeedReceipt": item["need_receipt"],
+                },
             )
             document["DocumentInfo"] = answers.document_info(
                 message_id=message_id,
@@ -172,7 +177,11 @@ class Sending:
                 parent=document["EntityId"],
                 signer_box=from_box,
             )
-            entities += [document, signature]
+            entities += [
+                document,
+                signature,
+                *confirm(world, message_id, document, item["function"]),
+            ]
             if item["custom_id"]:
                 world.custom_ids.setdefault((from_box, item["custom_id"]), []).append(
                     (message_id, document["EntityId"])

@@ -8,7 +8,6 @@ box's feed is read to its end, the way the mock advances on a poll round.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import random
 import secrets
@@ -17,69 +16,18 @@ from typing import Any
 
 from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
-from edi_bridge.fakes.scenario import Play, Scenario
+from edi_bridge.fakes.scenario import Play
 from edi_bridge.requisites import check_inn
 
 from ..feed import datetime_to_ticks
 from . import answers
+from .records import Org, SentDocument
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
-_NS = uuid.UUID("6f1c9a3e-2b4d-4c8e-9a51-3d2f7e6b8c10")
 
 
 def _now_ticks() -> int:
     return datetime_to_ticks(dt.datetime.now(dt.UTC))
-
-
-@dataclasses.dataclass
-class Org:
-    inn: str
-    kpp: str | None
-    name: str
-    ogrn: str | None = None
-    full_name: str | None = None
-    position: str | None = None
-    scenario: str | None = None
-    has_box: bool = True
-
-    @property
-    def key(self) -> str:
-        return f"{self.inn}-{self.kpp or ''}"
-
-    @property
-    def org_id(self) -> str:
-        return str(uuid.uuid5(_NS, "org:" + self.key))
-
-    @property
-    def box_id(self) -> str:
-        return uuid.uuid5(_NS, "box:" + self.key).hex + "@diadoc.ru"
-
-    def as_json(self) -> dict[str, Any]:
-        box = {"BoxId": self.box_id, "BoxIdGuid": self.box_id.split("@")[0], "Title": self.name}
-        return answers.organization(
-            org_id=self.org_id,
-            inn=self.inn,
-            kpp=self.kpp or "",
-            name=self.name,
-            box=box if self.has_box else None,
-            fns_id=f"2BM-{self.inn}-{self.kpp or ''}-{self.org_id[:8]}",
-        )
-
-
-@dataclasses.dataclass
-class SentDocument:
-    """One document we sent, with the counterparty's progress on it."""
-
-    message_id: str
-    entity_id: str
-    from_box: str
-    to_box: str
-    recipient: Org
-    content: bytes
-    file_name: str
-    scenario: Scenario
-    polls: int = 0
-    done: bool = False
 
 
 class World(FakeWorld):
@@ -109,6 +57,7 @@ class World(FakeWorld):
         # feeds only grow, so the index catches up with new events on lookup.
         self._feed_index: dict[str, tuple[int, dict[str, int]]] = {}
         self.documents: dict[str, SentDocument] = {}
+        self.patches: dict[str, dict[str, Any]] = {}
         self.shelf: dict[str, dict[int, bytes]] = {}
         self.shelf_done: dict[str, bytes] = {}
         self.counter = 0
@@ -276,24 +225,30 @@ class World(FakeWorld):
         else:
             xml = answers.fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
             entities = self._signed_attachment(doc, "RevocationRequest", "revocation.xml", xml)
-        message = self.messages[doc.message_id]
-        message["Entities"].extend(entities)
         ticks = _now_ticks()
-        message["LastPatchTimestampTicks"] = ticks
-        info = next(e for e in message["Entities"] if e["EntityId"] == doc.entity_id)
+        info = next(
+            e for e in self.messages[doc.message_id]["Entities"] if e["EntityId"] == doc.entity_id
+        )
         if play is Play.REVOKED:
             answers.revocation_requested(info["DocumentInfo"], ticks)
         elif play is not Play.DELIVERED:
-            status = (
-                "WithRecipientSignature"
-                if play is Play.SIGNED
-                else "RecipientSignatureRequestRejected"
-            )
+            signed = play is Play.SIGNED
+            status = "WithRecipientSignature" if signed else "RecipientSignatureRequestRejected"
             answers.respond(info["DocumentInfo"], status, ticks)
+        self.add_patch(doc.message_id, entities)
+
+    def add_patch(self, message_id: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
+        """Entities added to a message, as a MessagePatch in both boxes' feeds."""
+        message = self.messages[message_id]
+        message["Entities"].extend(entities)
+        ticks = _now_ticks()
+        message["LastPatchTimestampTicks"] = ticks
         patch = answers.patch(
-            message_id=doc.message_id, patch_id=str(uuid.uuid4()), ticks=ticks, entities=entities
+            message_id=message_id, patch_id=str(uuid.uuid4()), ticks=ticks, entities=entities
         )
-        self.add_event([doc.from_box, doc.to_box], patch=patch)
+        self.patches[patch["PatchId"]] = patch
+        self.add_event([message["FromBoxId"], message["ToBoxId"]], patch=patch)
+        return patch
 
 
 __all__ = ["INLINE_CONTENT_LIMIT", "Org", "SentDocument", "World"]
