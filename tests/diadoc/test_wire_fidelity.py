@@ -13,7 +13,7 @@ import pytest
 from edi_bridge_providers.diadoc.conformance import build, differences, require
 from edi_bridge_providers.diadoc.fake import DiadocFake
 from edi_bridge_providers.diadoc.feed import normalize
-from edi_bridge_providers.diadoc.receipts import send_receipt
+from edi_bridge_providers.diadoc.receipts import CONFIRMATION, send_receipt
 
 from edi_bridge import Bridge
 from edi_bridge.errors import ProviderError
@@ -208,3 +208,31 @@ def test_event_time_comes_from_the_message_ticks() -> None:
     }  # fmt: skip
     (event,) = normalize(box_event, "us", lambda _m, _e: b"")
     assert event.at.year == 2025
+
+
+def test_a_receipt_the_operator_refuses_does_not_stop_the_feed(tmp_path: Path) -> None:
+    fake = DiadocFake(FakeOptions(extra={"seed": "6"}))
+    with FakeServer(fake) as server:
+        adapter = make_adapter(server)
+        adapter.context = dataclasses.replace(adapter.context, signer=throwaway_signer())
+        request = dataclasses.replace(
+            send_request(fake, tmp_path, "upd-refused", scenario="sign"), options=UPD_OPTIONS
+        )
+        message_id = adapter.send(request).ref["message_id"]
+        # The feed names a confirmation the operator does not know: GenerateReceiptXml is a 404.
+        event = fake.world.feeds[fake.our_box_id][0]
+        unknown = {"EntityType": "Attachment", "EntityId": "gone", "AttachmentType": CONFIRMATION}
+        event["Message"] = {
+            **event["Message"],
+            "Entities": [unknown, *event["Message"]["Entities"]],
+        }
+        kinds, cursor = set(), None
+        for _ in range(3):
+            page = adapter.poll(cursor)
+            kinds |= {e.kind.value for e in page.events}
+            cursor = page.cursor
+        adapter.close()
+    assert {"delivered", "signed"} <= kinds  # the counterparty's news still came through
+    entities = fake.world.messages[message_id]["Entities"]
+    assert [e for e in entities if e.get("AttachmentType") == "Receipt" and "SignerBoxId" not in e]
+    assert entities[0]["DocumentInfo"]["SenderReceiptMetadata"] == {"ReceiptStatus": "Finished"}

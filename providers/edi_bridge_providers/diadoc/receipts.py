@@ -24,6 +24,7 @@ from xml.sax.saxutils import quoteattr
 
 from asn1crypto import x509
 
+from edi_bridge.errors import Conflict, ProviderNotFound, RejectedRequest
 from edi_bridge.signing import Signer
 from edi_bridge.signing.identity import identity_from_certificate
 
@@ -104,7 +105,13 @@ def answer(
         if signer is None:
             log.warning("diadoc: a receipt is due on %s but no signer is configured", parent)
             continue
-        send_receipt(client, signer, box, str(body["MessageId"]), parent)
+        try:
+            send_receipt(client, signer, box, str(body["MessageId"]), parent)
+        except (RejectedRequest, ProviderNotFound, Conflict) as exc:
+            # Refused for good: one bad receipt never stops the feed (transient errors
+            # propagate, so the cursor stays and the next poll tries again).
+            log.warning("diadoc: the receipt on %s was refused: %s", parent, exc)
+            continue
         sent += 1
     return sent
 
