@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edi_bridge_providers.diadoc import DiadocProvider
 from edi_bridge_providers.diadoc.conformance import build, differences, require
 from edi_bridge_providers.diadoc.fake import DiadocFake
 from edi_bridge_providers.diadoc.feed import normalize
 from edi_bridge_providers.diadoc.receipts import CONFIRMATION, send_receipt
+from edi_bridge_providers.diadoc.wire import build_message, operation_id
 
 from edi_bridge import Bridge
 from edi_bridge.errors import ProviderError
@@ -64,11 +66,22 @@ def recorded_run(tmp_path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in sink.getvalue().splitlines()]
 
 
-UPD_OPTIONS = {
-    "type_named_id": "UniversalTransferDocument",
-    "function": "СЧФДОП",
-    "version": "utd970_05_03_01",
+# A УПД with an invoice function: the case where Diadoc asks the sender for a receipt.
+UPD_FIELDS = {
+    "TypeNamedId": "UniversalTransferDocument",
+    "Function": "СЧФДОП",
+    "Version": "utd970_05_03_01",
 }
+
+
+def post_upd(adapter: DiadocProvider, fake: DiadocFake, tmp_path: Path, key: str) -> str:
+    """A УПД posted through the client (the body as the adapter builds it); its message id."""
+    request = send_request(fake, tmp_path, key, scenario="sign")
+    inn = request.counterparty.inn
+    to_box = next(o.box_id for o in fake.world.orgs.values() if o.inn == inn)
+    body = build_message(request, from_box=fake.our_box_id, to_box=to_box, contract_type="-")
+    body["DocumentAttachments"][0].update(UPD_FIELDS)
+    return str(adapter.client.post_message(body, operation_id(key))["MessageId"])
 
 
 def send_and_receipt(fake: DiadocFake, server: FakeServer, tmp_path: Path) -> str:
@@ -76,15 +89,13 @@ def send_and_receipt(fake: DiadocFake, server: FakeServer, tmp_path: Path) -> st
     adapter = make_adapter(server)
     adapter.context = dataclasses.replace(adapter.context, signer=throwaway_signer())
     try:
-        request = dataclasses.replace(
-            send_request(fake, tmp_path, "upd-rcpt", scenario="silent"), options=UPD_OPTIONS
-        )
-        message_id = adapter.send(request).ref["message_id"]
+        message_id = post_upd(adapter, fake, tmp_path, "upd-rcpt")
+        cursor = adapter.poll(None).cursor
+        adapter.poll(cursor)  # the counterparty's answers, then the feed read again
         adapter.poll(None)
-        adapter.poll(None)  # the feed read again: the receipt is not sent twice
     finally:
         adapter.close()
-    return str(message_id)
+    return message_id
 
 
 def test_a_receipt_diadoc_asks_for_is_generated_signed_and_sent_once(tmp_path: Path) -> None:
@@ -120,10 +131,7 @@ def test_without_a_signer_a_due_receipt_is_left_pending(tmp_path: Path) -> None:
     fake = DiadocFake(FakeOptions(extra={"seed": "5"}))
     with FakeServer(fake) as server:
         adapter = make_adapter(server)
-        request = dataclasses.replace(
-            send_request(fake, tmp_path, "upd-nosign", scenario="silent"), options=UPD_OPTIONS
-        )
-        message_id = adapter.send(request).ref["message_id"]
+        message_id = post_upd(adapter, fake, tmp_path, "upd-nosign")
         adapter.poll(None)
         adapter.close()
     entities = fake.world.messages[message_id]["Entities"]
@@ -215,10 +223,7 @@ def test_a_receipt_the_operator_refuses_does_not_stop_the_feed(tmp_path: Path) -
     with FakeServer(fake) as server:
         adapter = make_adapter(server)
         adapter.context = dataclasses.replace(adapter.context, signer=throwaway_signer())
-        request = dataclasses.replace(
-            send_request(fake, tmp_path, "upd-refused", scenario="sign"), options=UPD_OPTIONS
-        )
-        message_id = adapter.send(request).ref["message_id"]
+        message_id = post_upd(adapter, fake, tmp_path, "upd-refused")
         # The feed names a confirmation the operator does not know: GenerateReceiptXml is a 404.
         event = fake.world.feeds[fake.our_box_id][0]
         unknown = {"EntityType": "Attachment", "EntityId": "gone", "AttachmentType": CONFIRMATION}

@@ -27,6 +27,7 @@ from edi_bridge.provider import (
 
 from . import receipts
 from .client import EVENTS_PAGE, DiadocClient
+from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
 from .settings import DiadocSettings
 from .wire import build_message, custom_document_id, file_extension, operation_id
@@ -148,6 +149,8 @@ class DiadocProvider(Provider):
             contract_type=self.settings.contract_type,
             name_on_shelf=shelf_name,
         )
+        # Checked against the proto model: a misspelled field fails here, not at Diadoc.
+        message = build("MessageToPost", **message)
         answer = self.client.post_message(message, operation_id(request.idempotency_key))
         return self._result(answer, from_box, to_box)
 

@@ -18,8 +18,6 @@ from typing import Any
 from edi_bridge.models import DocumentKind
 from edi_bridge.provider import SendRequest
 
-from .conformance import build
-
 CONTRACT = "Contract"
 NONFORMALIZED = "Nonformalized"
 
@@ -87,10 +85,7 @@ def build_message(
     comment = request.options.get("comment")
     if comment:
         attachment["Comment"] = comment[:5000]
-    # Checked against the proto model: a misspelled field fails here, not at Diadoc.
-    return build(
-        "MessageToPost", FromBoxId=from_box, ToBoxId=to_box, DocumentAttachments=[attachment]
-    )
+    return {"FromBoxId": from_box, "ToBoxId": to_box, "DocumentAttachments": [attachment]}
 
 
 __all__ = [
