@@ -62,6 +62,7 @@ class SentDocument:
     scenario: Scenario
     polls: int = 0
     done: bool = False
+    state: str = "sent"  # the last Play, for the counterparty page
 
 
 __all__ = ["Org", "SentDocument"]

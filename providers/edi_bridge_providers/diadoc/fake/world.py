@@ -206,6 +206,7 @@ class World(FakeWorld):
         return counterparty_signer(org.inn, org.ogrn, org.name, org.full_name, org.position)
 
     def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
+        doc.state = play.value
         if play is Play.DELIVERED:
             xml = answers.fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
             entities = self._signed_attachment(doc, "Receipt", "receipt.xml", xml)
