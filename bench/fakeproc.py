@@ -27,9 +27,9 @@ import threading
 import uuid
 from typing import Any
 
-from edi_bridge_providers.diadoc.events import datetime_to_ticks
 from edi_bridge_providers.diadoc.fake import app as fake_app
 from edi_bridge_providers.diadoc.fake import world as fake_world
+from edi_bridge_providers.diadoc.feed import datetime_to_ticks
 
 from edi_bridge.fakes.server import FakeOptions, FakeServer, Faults, load_fake
 from edi_bridge.testing import sample_counterparty
@@ -86,9 +86,10 @@ def seed_feed(world: fake_world.World, to_box: str, documents: int, start: int =
                 {
                     "EventId": str(uuid.uuid4()),
                     "IndexKey": f"{world.counter:012d}+{world.counter % 4096:03x}",
-                    "Timestamp": {"Ticks": ticks},
                     "Patch": {
                         "MessageId": message_id,
+                        "PatchId": str(uuid.uuid4()),
+                        "MessageType": "Letter",
                         "TimestampTicks": ticks,
                         "Entities": entities,
                     },
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                     seeded += int(count)
                 elif command == "trim":
                     feed = world.feeds.get(world.our_org.box_id, [])
-                    feed[:] = [{"IndexKey": event["IndexKey"]} for event in feed]
+                    feed[:] = [{"EventId": e["EventId"], "IndexKey": e["IndexKey"]} for e in feed]
             print(json.dumps({"done": command, "documents": seeded}), flush=True)
         done.set()
 

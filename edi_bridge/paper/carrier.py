@@ -34,6 +34,9 @@ class ShipmentStatus(enum.StrEnum):
     DELIVERED = "delivered"
     RETURNED = "returned"  # on its way back, or back, to the sender
     LOST = "lost"
+    # The carrier will not carry the order as registered (CDEK INVALID, REMOVED):
+    # nothing moves, and someone must correct or re-register it.
+    INVALID = "invalid"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -258,8 +258,11 @@ class PaperDesk:
         target = _FROM_SHIPMENT.get(record.status)
         if target is None or is_late_news(row.channel, row.status, target):
             # Progress news, or late news (delivered to the sender after a
-            # return): keep it in the history, change nothing.
+            # return): keep it in the history, change nothing. An order the carrier
+            # refuses changes no status either, but someone must act on it.
             self.store.add_history(conn, exchange_id, row.status, cause, detail)
+            if record.status == ShipmentStatus.INVALID:
+                self.store.update_exchange(conn, exchange_id, needs_attention=True)
             return 1
         trouble = target in PAPER_TROUBLE
         self.writer.write(

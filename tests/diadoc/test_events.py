@@ -124,8 +124,13 @@ def _patch(*entities: dict[str, Any]) -> dict[str, Any]:
     return {
         "EventId": "ev-1",
         "IndexKey": "1+a",
-        "Timestamp": {"Ticks": 639000000000000000},
-        "Patch": {"MessageId": "msg-1", "Entities": list(entities)},
+        "Patch": {
+            "MessageId": "msg-1",
+            "PatchId": "patch-1",
+            "MessageType": "Letter",
+            "TimestampTicks": 639000000000000000,
+            "Entities": list(entities),
+        },
     }
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from edi_bridge_providers.cdek import CdekCarrier, normalize, records_from_order
+from edi_bridge_providers.cdek import (
+    IN_TRANSIT_CODES,
+    CdekCarrier,
+    normalize,
+    records_from_order,
+)
 from edi_bridge_providers.cdek.fake import CdekFake
 
-from edi_bridge.errors import AuthError, ConfigurationError, ProviderNotFound
+from edi_bridge.errors import AuthError, ConfigurationError, ProviderError, ProviderNotFound
 from edi_bridge.fakes.server import FakeServer
 from edi_bridge.paper import CarrierContext, ShipmentStatus
 from edi_bridge.retry import RetryPolicy
@@ -80,3 +85,23 @@ def test_status_codes_are_normalized() -> None:
     )
     # 12:00 +07:00 is 05:00 UTC, before 10:00 +03:00 (07:00 UTC).
     assert [r.status for r in records] == [ShipmentStatus.DELIVERED, ShipmentStatus.ACCEPTED]
+
+
+def test_the_public_status_list_is_mapped_and_an_invalid_order_is_not_in_transit() -> None:
+    assert normalize("INVALID") == ShipmentStatus.INVALID  # "Некорректный заказ"
+    assert normalize("REMOVED") == ShipmentStatus.INVALID
+    assert normalize("POSTOMAT_RECEIVED") == ShipmentStatus.DELIVERED
+    assert normalize("POSTOMAT_SEIZED") == ShipmentStatus.DELIVERY_FAILED
+    assert normalize("ACCEPTED_IN_SENDER_CITY") == ShipmentStatus.RETURNED
+    # A re-arrival at the sender's warehouse on the way is not a return to the sender.
+    assert normalize("RETURNED_TO_SENDER_CITY_WAREHOUSE") == ShipmentStatus.IN_TRANSIT
+    assert {normalize(code) for code in IN_TRANSIT_CODES} == {ShipmentStatus.IN_TRANSIT}
+    assert normalize(" created ") == ShipmentStatus.ACCEPTED
+
+
+def test_an_answer_naming_another_order_is_refused(cdek_server: FakeServer) -> None:
+    fake = cdek_server.fake
+    assert isinstance(fake, CdekFake)
+    fake.answer_number = "1234567891"
+    with pytest.raises(ProviderError, match="answer is about order 1234567891"):
+        _carrier(cdek_server).track(CDEK_NUMBER)

@@ -10,7 +10,7 @@ from lxml import etree
 from reference import reference_dir
 
 from edi_bridge import Bridge
-from edi_bridge.errors import AuthError, ProviderNotFound
+from edi_bridge.errors import AuthError, ProviderError, ProviderNotFound
 from edi_bridge.fakes.server import FakeServer
 from edi_bridge.models import ExchangeStatus
 from edi_bridge.paper import CarrierContext, ShipmentStatus
@@ -123,6 +123,11 @@ def test_real_sample_answer_parses_through_the_project_wsdl(rp_server: FakeServe
     # The sample names type 2 "Прием"; the Id decides, the name is for people.
     assert records[0].status == ShipmentStatus.DELIVERED
     assert records[0].place == "111555 Москва 555"
+    # The sample is about EA123456789RU: read for another barcode, it is refused.
+    with pytest.raises(ProviderError, match="asked for barcode RA644000001RU"):
+        records_from_history("RA644000001RU", data.OperationHistoryData)
+    # Barcodes compare without regard to case.
+    assert len(records_from_history("ea123456789ru", data.OperationHistoryData)) == 1
 
 
 def test_poll_moves_a_dispatched_letter_to_delivered_once(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ transport keys (:class:`edi_bridge.http.Transport`): ``timeout`` (30), ``retry_a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import requests
@@ -27,22 +28,46 @@ from edi_bridge.paper.tracking import check_cdek
 
 DEFAULT_URL = "https://api.cdek.ru"
 PROVIDER = "cdek"
+log = logging.getLogger("edi_bridge.cdek")
 _S = ShipmentStatus
+# CDEK's public order status list (api-docs.cdek.ru, "Статусы заказа"). Every warehouse,
+# transport, customs and pick-up step is in transit; listed here are the codes that mean
+# more. The return chain (SENT_TO_SENDER_CITY, ACCEPTED_IN_SENDER_CITY) is a return;
+# RETURNED_TO_*_WAREHOUSE is a re-arrival at a warehouse on the way (the order could not
+# be handed on), so it stays in transit.
 STATUS_CODES: dict[str, ShipmentStatus] = {
-    "CREATED": _S.ACCEPTED,
-    "ACCEPTED": _S.ACCEPTED,
-    "DELIVERED": _S.DELIVERED,
-    "NOT_DELIVERED": _S.DELIVERY_FAILED,
-    # On the way back to the sender.
+    "ACCEPTED": _S.ACCEPTED,  # Принят: registered, still being validated
+    "CREATED": _S.ACCEPTED,  # Создан
+    "INVALID": _S.INVALID,  # Некорректный заказ: to be corrected and registered again
+    "REMOVED": _S.INVALID,  # Удален: cancelled before it reached CDEK's warehouse
+    "NOT_DELIVERED": _S.DELIVERY_FAILED,  # Не вручен
+    "POSTOMAT_SEIZED": _S.DELIVERY_FAILED,  # taken out of the parcel locker by a courier
+    "DELIVERED": _S.DELIVERED,  # Вручен
+    "POSTOMAT_RECEIVED": _S.DELIVERED,  # taken out of the parcel locker by the recipient
     "SENT_TO_SENDER_CITY": _S.RETURNED,
     "ACCEPTED_IN_SENDER_CITY": _S.RETURNED,
-    "RETURNED_TO_SENDER_CITY_WAREHOUSE": _S.RETURNED,
 }
+# The in-transit codes of the same list (an unlisted, newer code is taken as in transit too).
+_IN_TRANSIT_TEXT = """
+    RECEIVED_AT_SHIPMENT_WAREHOUSE READY_TO_SHIP_AT_SENDING_OFFICE
+    READY_FOR_SHIPMENT_IN_SENDER_CITY RETURNED_TO_SENDER_CITY_WAREHOUSE
+    TAKEN_BY_TRANSPORTER_FROM_SENDER_CITY SENT_TO_TRANSIT_CITY ACCEPTED_IN_TRANSIT_CITY
+    ACCEPTED_AT_TRANSIT_WAREHOUSE RETURNED_TO_TRANSIT_WAREHOUSE
+    READY_FOR_SHIPMENT_IN_TRANSIT_CITY TAKEN_BY_TRANSPORTER_FROM_TRANSIT_CITY
+    SENT_TO_RECIPIENT_CITY ACCEPTED_IN_RECIPIENT_CITY ACCEPTED_AT_RECIPIENT_CITY_WAREHOUSE
+    ACCEPTED_AT_PICK_UP_POINT TAKEN_BY_COURIER RETURNED_TO_RECIPIENT_CITY_WAREHOUSE
+    IN_CUSTOMS_INTERNATIONAL SHIPPED_TO_DESTINATION PASSED_TO_TRANSIT_CARRIER
+    IN_CUSTOMS_LOCAL CUSTOMS_COMPLETE POSTOMAT_POSTED
+"""
+IN_TRANSIT_CODES = frozenset(_IN_TRANSIT_TEXT.split())
 
 
 def normalize(code: str) -> ShipmentStatus:
-    """Unlisted codes are warehouse and transport steps: in transit."""
-    return STATUS_CODES.get(code.upper(), _S.IN_TRANSIT)
+    """A CDEK status code, normalized; an unknown code is logged and taken as in transit."""
+    key = code.strip().upper()
+    if key not in STATUS_CODES and key not in IN_TRANSIT_CODES:
+        log.info("cdek: status code %s is not in the known list; taken as in transit", key)
+    return STATUS_CODES.get(key, _S.IN_TRANSIT)
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -168,10 +193,24 @@ class CdekCarrier(Carrier):
         entity = body.get("entity") if isinstance(body, dict) else None
         if not isinstance(entity, dict):
             raise ProviderError("order answer without entity", provider=PROVIDER)
+        answered = str(entity.get("cdek_number") or number)
+        if answered != number:
+            # Another order's history must never move this shipment.
+            raise ProviderError(
+                f"asked for order {number}, the answer is about order {answered}",
+                provider=PROVIDER,
+            )
         return records_from_order(number, entity)
 
     def close(self) -> None:
         self.http.close()
 
 
-__all__ = ["CdekCarrier", "normalize", "parse_time", "records_from_order"]
+__all__ = [
+    "IN_TRANSIT_CODES",
+    "STATUS_CODES",
+    "CdekCarrier",
+    "normalize",
+    "parse_time",
+    "records_from_order",
+]

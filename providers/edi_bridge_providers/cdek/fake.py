@@ -29,6 +29,7 @@ _STEPS: dict[ShipmentStatus, tuple[str, str]] = {
     ShipmentStatus.DELIVERED: ("DELIVERED", "Вручен"),
     ShipmentStatus.RETURNED: ("SENT_TO_SENDER_CITY", "Отправлен в г. отправитель"),
     ShipmentStatus.LOST: ("NOT_DELIVERED", "Не вручен"),
+    ShipmentStatus.INVALID: ("INVALID", "Некорректный заказ"),
 }
 
 
@@ -49,12 +50,16 @@ class CdekFake(FakeApp):
         client_id: str = "fake-client",
         client_secret: str = "fake-secret",  # noqa: S107 - the fake's own test credential
         token_lifetime: int = 3600,
+        invalid: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(FakeWorld())
         self.scenario = scenario
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime = token_lifetime
+        # Orders CDEK refused as registered: accepted, then INVALID ("Некорректный заказ").
+        self.invalid = invalid
+        self.answer_number: str | None = None  # set: every answer names this order instead
         self._orders: dict[str, tuple[str, dt.datetime, int]] = {}
         self.route("POST", "/v2/oauth/token", self._token, auth=False)
         self.route("GET", "/v2/orders", self._orders_query)
@@ -115,7 +120,10 @@ class CdekFake(FakeApp):
             queries += 1
             self._orders[number] = (order_uuid, first, queries)
         statuses = []
-        for n, step in enumerate(self.scenario.visible(queries)):
+        steps = self.scenario.visible(queries)
+        if number in self.invalid:
+            steps = [ShipmentStatus.ACCEPTED, ShipmentStatus.INVALID]
+        for n, step in enumerate(steps):
             code, name = _STEPS[step]
             statuses.append(
                 {
@@ -133,7 +141,7 @@ class CdekFake(FakeApp):
                 "entity": {
                     "uuid": order_uuid,
                     "type": 1,
-                    "cdek_number": number,
+                    "cdek_number": self.answer_number or number,
                     "statuses": statuses,
                 },
                 "requests": [],
@@ -147,6 +155,7 @@ def make_fake(options: FakeOptions) -> CdekFake:
         parse_shipment_scenario(options.scenario),
         client_id=extra.get("client_id", "fake-client"),
         client_secret=extra.get("client_secret", "fake-secret"),
+        invalid=frozenset(n for n in extra.get("invalid", "").split(",") if n),
     )
 
 

@@ -25,7 +25,9 @@ from edi_bridge.provider import (
     SendResult,
 )
 
+from . import receipts
 from .client import EVENTS_PAGE, DiadocClient
+from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
 from .settings import DiadocSettings
 from .wire import build_message, custom_document_id, file_extension, operation_id
@@ -147,6 +149,8 @@ class DiadocProvider(Provider):
             contract_type=self.settings.contract_type,
             name_on_shelf=shelf_name,
         )
+        # Checked against the proto model: a misspelled field fails here, not at Diadoc.
+        message = build("MessageToPost", **message)
         answer = self.client.post_message(message, operation_id(request.idempotency_key))
         return self._result(answer, from_box, to_box)
 
@@ -209,6 +213,8 @@ class DiadocProvider(Provider):
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
                 events.extend(normalize(box_event, box, load, load_poa=load_poa))
+                # Receipts Diadoc asks of us go before the cursor moves past their cue.
+                receipts.answer(self.client, self.context.signer, box, box_event)
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
             cursor = next_cursor(keys, cursor, full)
             if events or not full:

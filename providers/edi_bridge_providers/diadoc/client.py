@@ -19,6 +19,7 @@ from edi_bridge.provider import ContentSource
 from edi_bridge.retry import RetryPolicy
 
 from .auth import OidcAuth, PasswordAuth
+from .conformance import require
 from .errors import PROVIDER, map_error
 from .settings import DiadocSettings
 
@@ -114,7 +115,7 @@ class DiadocClient:
     # -- organizations and boxes --------------------------------------------
 
     def my_organizations(self) -> list[dict[str, Any]]:
-        data = self.json("GET", "/GetMyOrganizations")
+        data = require(self.json("GET", "/GetMyOrganizations"), "OrganizationList")
         return list(data.get("Organizations") or [])
 
     def organizations_by_inn_kpp(self, inn: str, kpp: str | None) -> list[dict[str, Any]]:
@@ -122,6 +123,7 @@ class DiadocClient:
         if kpp:
             params["kpp"] = kpp
         data = self.json("GET", "/GetOrganizationsByInnKpp", params=params)
+        require(data, "OrganizationList")
         return list(data.get("Organizations") or [])
 
     # -- sending ---------------------------------------------------------
@@ -130,7 +132,26 @@ class DiadocClient:
         result: dict[str, Any] = self.json(
             "POST", "/V3/PostMessage", params={"operationId": operation_id}, body=message
         )
+        require(result, "Message")
         return result
+
+    def post_message_patch(self, patch: Mapping[str, Any], operation_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.json(
+            "POST", "/V4/PostMessagePatch", params={"operationId": operation_id}, body=patch
+        )
+        require(result, "MessagePatch")
+        return result
+
+    def generate_receipt_xml(self, box_id: str, request: Mapping[str, Any]) -> bytes:
+        """The receipt (ИОП) XML for an attachment, to be signed and posted by us."""
+        resp = self.http.call(
+            "POST",
+            "/V2/GenerateReceiptXml",
+            lambda r: not_html(r, provider=PROVIDER),
+            params={"boxId": box_id},
+            **self._body(request, None, "application/octet-stream"),
+        )
+        return resp.content
 
     def shelf_upload(self, content: ContentSource, extension: str) -> str:
         """Upload ``content`` to the shelf in parts, reading one part at a time.
@@ -194,6 +215,7 @@ class DiadocClient:
             "/GetDocumentsByCustomId",
             params={"boxId": box_id, "customDocumentId": custom_id},
         )
+        require(data, "DocumentList")
         return list(data.get("Documents") or [])
 
     # -- reading ---------------------------------------------------------
@@ -205,6 +227,7 @@ class DiadocClient:
         if after_index_key:
             params["afterIndexKey"] = after_index_key  # requests URL-encodes '+' as %2B
         result: dict[str, Any] = self.json("GET", "/V8/GetNewEvents", params=params)
+        require(result, "BoxEventList")
         return result
 
     def get_message(
@@ -214,6 +237,7 @@ class DiadocClient:
         if original_signature:
             params["originalSignature"] = "true"
         result: dict[str, Any] = self.json("GET", "/V6/GetMessage", params=params)
+        require(result, "Message")
         return result
 
     def power_of_attorney_content(self, registration_number: str, issuer_inn: str) -> bytes:

@@ -48,8 +48,6 @@ ContentLoader = Callable[[str, str], bytes]
 
 def ticks_to_datetime(ticks: Any) -> dt.datetime | None:
     """.NET ticks (100 ns since 0001-01-01 UTC), as Diadoc's timestamps are."""
-    if isinstance(ticks, Mapping):
-        ticks = ticks.get("Ticks")
     try:
         value = int(ticks)
     except (TypeError, ValueError):
@@ -172,11 +170,8 @@ def normalize(
     message_id = str(body.get("MessageId") or box_event.get("MessageId") or "")
     if not event_id or not message_id:
         return []
-    at = (
-        ticks_to_datetime(box_event.get("Timestamp"))
-        or ticks_to_datetime(body.get("TimestampTicks"))
-        or dt.datetime.now(dt.UTC)
-    )
+    # A BoxEvent has no time of its own: the Message's or Patch's TimestampTicks is it.
+    at = ticks_to_datetime(body.get("TimestampTicks")) or dt.datetime.now(dt.UTC)
     entities: list[Mapping[str, Any]] = [
         e for e in body.get("Entities") or [] if isinstance(e, Mapping)
     ]

@@ -110,10 +110,21 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 def records_from_history(barcode: str, history: Any) -> list[TrackingRecord]:
-    """TrackingRecords from zeep's ``OperationHistoryData`` (or its record list)."""
+    """TrackingRecords from zeep's ``OperationHistoryData`` (or its record list).
+
+    Each record's ``ItemParameters/Barcode``, when present, must be the barcode asked
+    for: a mismatch is a :class:`ProviderError`, not a status.
+    """
     items = _get(history, "historyRecord") if not isinstance(history, list) else history
     out: list[TrackingRecord] = []
     for item in items or []:
+        answered = _get(item, "ItemParameters", "Barcode")
+        if answered and str(answered).strip().upper() != barcode.upper():
+            # Another shipment's history must never move this one (the field is optional).
+            raise ProviderError(
+                f"asked for barcode {barcode}, the answer is about {str(answered).strip()}",
+                provider="russianpost",
+            )
         type_id = _get(item, "OperationParameters", "OperType", "Id")
         attr_id = _get(item, "OperationParameters", "OperAttr", "Id")
         when = _get(item, "OperationParameters", "OperDate")

@@ -59,6 +59,7 @@ class RussianPostFake(FakeApp):
         self.login = login
         self.password = password
         self._shipments: dict[str, tuple[dt.datetime, int]] = {}
+        self.answer_number: str | None = None  # set: every answer names this barcode instead
         # The credential travels in every envelope (AuthorizationHeader): no token routes.
         self.route("GET", "/rtm34", self._wsdl, auth=False)
         self.route("POST", "/rtm34", self._handle, auth=False)
@@ -144,7 +145,7 @@ class RussianPostFake(FakeApp):
             _sub(operation, "Index", index)
             _sub(operation, "Description", place)
             item = _sub(record, "ItemParameters")
-            _sub(item, "Barcode", barcode)
+            _sub(item, "Barcode", self.answer_number or barcode)
             _sub(item, "ValidRuType", "true" if len(barcode) == 14 else "false")
             _sub(item, "ValidEnType", "false" if len(barcode) == 14 else "true")
             mail_type = _sub(item, "MailType")

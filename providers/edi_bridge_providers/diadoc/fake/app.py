@@ -21,6 +21,8 @@ from edi_bridge.errors import ValidationError
 from edi_bridge.fakes.base import CONTROL_PREFIX, FakeApp, json_answer
 from edi_bridge.fakes.scenario import parse_scenario
 
+from . import answers
+from .patches import Patches
 from .sending import Sending
 from .validate import (
     ApiError,
@@ -32,7 +34,7 @@ from .world import World
 Handler = Callable[[Request], Response]
 
 
-class DiadocApp(Sending, FakeApp):
+class DiadocApp(Sending, Patches, FakeApp):
     """Diadoc's routes on the fake scaffold; every handler runs under the world's lock."""
 
     name = "diadoc"
@@ -70,6 +72,8 @@ class DiadocApp(Sending, FakeApp):
             ("GET", "/V4/GetEntityContent", self.entity_content, True),
             ("GET", "/GetPowerOfAttorneyContent", self.power_of_attorney_content, True),
             ("GET", "/GetDocumentsByCustomId", self.documents_by_custom_id, True),
+            ("POST", "/V2/GenerateReceiptXml", self.generate_receipt_xml, True),
+            ("POST", "/V4/PostMessagePatch", self.post_message_patch, True),
             ("POST", CONTROL_PREFIX + "scenario", self.control_scenario, False),
         ):
             self.route(method, path, handler, auth)
@@ -157,14 +161,14 @@ class DiadocApp(Sending, FakeApp):
     # -- organizations -----------------------------------------------------
 
     def my_organizations(self, request: Request) -> Response:
-        return json_answer({"Organizations": [self.world.our_org.as_json()]})
+        return json_answer(answers.organization_list([self.world.our_org.as_json()]))
 
     def organizations_by_inn_kpp(self, request: Request) -> Response:
         inn = required_arg(request, "inn")
         if not inn.isdigit() or len(inn) not in (10, 12):
             raise bad("inn must be 10 or 12 digits")
         orgs = self.world.find_orgs(inn, request.args.get("kpp") or None)
-        return json_answer({"Organizations": [o.as_json() for o in orgs]})
+        return json_answer(answers.organization_list([o.as_json() for o in orgs]))
 
     # -- reading ---------------------------------------------------------
 
@@ -181,7 +185,7 @@ class DiadocApp(Sending, FakeApp):
         if found is None:
             raise bad("afterIndexKey is not a key of this box", "DiadocApi.InvalidIndexKey")
         events, total = found
-        return json_answer({"Events": events, "TotalCount": total})
+        return json_answer(answers.box_event_list(events, total))
 
     def _message(self, request: Request) -> dict[str, Any]:
         box_id = required_arg(request, "boxId")
@@ -224,13 +228,8 @@ class DiadocApp(Sending, FakeApp):
             entity = next(
                 e for e in self.world.messages[message_id]["Entities"] if e["EntityId"] == entity_id
             )
-            documents.append(
-                {
-                    **entity["DocumentInfo"],
-                    "CreationTimestampTicks": entity["RawCreationDate"],
-                }
-            )
-        return json_answer({"TotalCount": len(documents), "Documents": documents})
+            documents.append(entity["DocumentInfo"])
+        return json_answer(answers.document_list(documents))
 
     # -- control (not part of Diadoc) ----------------------------------------
 

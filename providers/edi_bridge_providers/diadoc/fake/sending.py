@@ -14,6 +14,8 @@ from werkzeug.wrappers import Request, Response
 from edi_bridge.fakes.base import json_answer
 from edi_bridge.fakes.scenario import parse_scenario
 
+from . import answers
+from .patches import confirm
 from .poa import check_power_of_attorney
 from .validate import (
     MAX_DOCUMENT_SIZE,
@@ -29,6 +31,13 @@ from .validate import (
     required_arg,
 )
 from .world import Org, SentDocument, World, _now_ticks
+
+# Document.Title as Diadoc shows the type (the fake's wording).
+_TITLES = {
+    "Contract": "Договор",
+    "Nonformalized": "Неформализованный документ",
+    "UniversalTransferDocument": "УПД",
+}
 
 SHELF_PART_LIMIT = 3 * 1024 * 1024
 
@@ -129,6 +138,12 @@ class Sending:
             "meta": meta,
             "custom_id": str(attachment.get("CustomDocumentId") or ""),
             "power_of_attorney": poa_number,
+            "need_receipt": bool(attachment.get("NeedReceipt")),
+            # A document without Function/Version gets the type's default ones; the
+            # names "default" and "v1" are the fake's guess (unconfirmed for Contract).
+            "function": str(attachment.get("Function") or "default"),
+            "version": str(attachment.get("Version") or "v1"),
+            "title": _TITLES.get(str(type_id), "Документ"),
             "need_signature": bool(attachment.get("NeedRecipientSignature"))
             or type_id == "Contract",
         }
@@ -147,19 +162,24 @@ class Sending:
                 content=item["content"],
                 attachment_type=item["type"],
                 file_name=meta["FileName"],
-                extra={"NeedRecipientSignature": item["need_signature"]},
+                extra={
+                    "NeedRecipientSignature": item["need_signature"],
+                    "NeedReceipt": item["need_receipt"],
+                },
             )
-            document["DocumentInfo"] = {
-                "MessageId": message_id,
-                "EntityId": document["EntityId"],
-                "CustomDocumentId": item["custom_id"],
-                "TypeNamedId": item["type"],
-                "FileName": meta["FileName"],
-                "DocumentNumber": meta.get("DocumentNumber", ""),
-                "DocumentDate": meta.get("DocumentDate", ""),
-                "Metadata": [{"Key": k, "Value": v} for k, v in meta.items()],
-                "CounteragentBoxId": recipient.box_id,
-            }
+            document["DocumentInfo"] = answers.document_info(
+                message_id=message_id,
+                entity_id=document["EntityId"],
+                ticks=document["RawCreationDate"],
+                type_named_id=item["type"],
+                function=item["function"],
+                version=item["version"],
+                title=item["title"],
+                counterparty_box=recipient.box_id,
+                meta=meta,
+                custom_id=item["custom_id"],
+                need_signature=item["need_signature"],
+            )
             signature = world.entity(
                 message_id,
                 entity_type="Signature",
@@ -167,7 +187,11 @@ class Sending:
                 parent=document["EntityId"],
                 signer_box=from_box,
             )
-            entities += [document, signature]
+            entities += [
+                document,
+                signature,
+                *confirm(world, message_id, document, item["function"]),
+            ]
             if item["custom_id"]:
                 world.custom_ids.setdefault((from_box, item["custom_id"]), []).append(
                     (message_id, document["EntityId"])
@@ -184,20 +208,20 @@ class Sending:
                 done=scenario.last_poll == 0,
             )
         ticks = _now_ticks()
-        message = {
-            "MessageId": message_id,
-            "TimestampTicks": ticks,
-            "LastPatchTimestampTicks": ticks,
-            "FromBoxId": from_box,
-            "FromTitle": world.our_org.name,
-            "ToBoxId": recipient.box_id,
-            "ToTitle": recipient.name,
-            "Entities": entities,
-            "IsDraft": False,
-            "IsDeleted": False,
-            "IsTest": False,
-            "IsInternal": False,
-        }
+        message = answers.message(
+            MessageId=message_id,
+            TimestampTicks=ticks,
+            LastPatchTimestampTicks=ticks,
+            FromBoxId=from_box,
+            FromTitle=world.our_org.name,
+            ToBoxId=recipient.box_id,
+            ToTitle=recipient.name,
+            Entities=entities,
+            IsDraft=False,
+            IsDeleted=False,
+            IsTest=False,
+            IsInternal=False,
+        )
         world.messages[message_id] = message
         world.add_event([from_box, recipient.box_id], message=message)
         return message

@@ -8,88 +8,29 @@ box's feed is read to its end, the way the mock advances on a poll round.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import random
 import secrets
 import uuid
 from typing import Any
-from xml.sax.saxutils import escape
 
 from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
-from edi_bridge.fakes.scenario import Play, Scenario
+from edi_bridge.fakes.scenario import Play
 from edi_bridge.mchd.model import organisation_of
 from edi_bridge.mchd.reader import read_power_of_attorney
 from edi_bridge.requisites import check_inn
 from edi_bridge.signing.personal import employee_signing
 
 from ..feed import datetime_to_ticks
+from . import answers
+from .records import Org, SentDocument
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
-_NS = uuid.UUID("6f1c9a3e-2b4d-4c8e-9a51-3d2f7e6b8c10")
 
 
 def _now_ticks() -> int:
     return datetime_to_ticks(dt.datetime.now(dt.UTC))
-
-
-@dataclasses.dataclass
-class Org:
-    inn: str
-    kpp: str | None
-    name: str
-    ogrn: str | None = None
-    full_name: str | None = None
-    position: str | None = None
-    scenario: str | None = None
-    has_box: bool = True
-
-    @property
-    def key(self) -> str:
-        return f"{self.inn}-{self.kpp or ''}"
-
-    @property
-    def org_id(self) -> str:
-        return str(uuid.uuid5(_NS, "org:" + self.key))
-
-    @property
-    def box_id(self) -> str:
-        return uuid.uuid5(_NS, "box:" + self.key).hex + "@diadoc.ru"
-
-    def as_json(self) -> dict[str, Any]:
-        boxes = (
-            [{"BoxId": self.box_id, "BoxIdGuid": self.box_id.split("@")[0], "Title": self.name}]
-            if self.has_box
-            else []
-        )
-        return {
-            "OrgId": self.org_id,
-            "Inn": self.inn,
-            "Kpp": self.kpp or "",
-            "FullName": self.name,
-            "ShortName": self.name,
-            "Boxes": boxes,
-            "FnsParticipantId": f"2BM-{self.inn}-{self.kpp or ''}-{self.org_id[:8]}",
-            "IsRoaming": False,
-        }
-
-
-@dataclasses.dataclass
-class SentDocument:
-    """One document we sent, with the counterparty's progress on it."""
-
-    message_id: str
-    entity_id: str
-    from_box: str
-    to_box: str
-    recipient: Org
-    content: bytes
-    file_name: str
-    scenario: Scenario
-    polls: int = 0
-    done: bool = False
-    state: str = "sent"  # the last Play, for the counterparty page
 
 
 class World(FakeWorld):
@@ -119,6 +60,7 @@ class World(FakeWorld):
         # feeds only grow, so the index catches up with new events on lookup.
         self._feed_index: dict[str, tuple[int, dict[str, int]]] = {}
         self.documents: dict[str, SentDocument] = {}
+        self.patches: dict[str, dict[str, Any]] = {}
         self.shelf: dict[str, dict[int, bytes]] = {}
         self.shelf_done: dict[str, bytes] = {}
         self.counter = 0
@@ -156,15 +98,14 @@ class World(FakeWorld):
 
     def add_event(self, box_ids: list[str], *, message: Any = None, patch: Any = None) -> None:
         for box_id in box_ids:
-            event: dict[str, Any] = {
-                "EventId": str(uuid.uuid4()),
-                "IndexKey": self._index_key(box_id),
-                "Timestamp": {"Ticks": _now_ticks()},
-            }
-            if message is not None:
-                event["Message"] = message
-            if patch is not None:
-                event["Patch"] = patch
+            # A BoxEvent carries no time of its own: the time is the TimestampTicks
+            # of its Message or Patch.
+            event = answers.box_event(
+                event_id=str(uuid.uuid4()),
+                index_key=self._index_key(box_id),
+                Message=message,
+                Patch=patch,
+            )
             self.feeds.setdefault(box_id, []).append(event)
 
     def page(self, box_id: str, after: str | None, limit: int) -> tuple[list[Any], int] | None:
@@ -232,7 +173,7 @@ class World(FakeWorld):
         if signer_box:
             body["SignerBoxId"] = signer_box
         body.update(extra or {})
-        return body
+        return answers.entity(**body)
 
     # -- the counterparty ----------------------------------------------------
 
@@ -288,7 +229,7 @@ class World(FakeWorld):
     def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
         doc.state = play.value
         if play is Play.DELIVERED:
-            xml = _fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
+            xml = answers.fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
             entities = self._signed_attachment(doc, "Receipt", "receipt.xml", xml)
         elif play is Play.SIGNED:
             signer, extra = self.signer(doc.recipient), None
@@ -305,26 +246,35 @@ class World(FakeWorld):
                 )
             ]
         elif play is Play.REJECTED:
-            xml = _fns_xml("УведУточ", "СвУведУточ", {"ТекстУведУточ": reason or ""})
+            xml = answers.fns_xml("УведУточ", "СвУведУточ", {"ТекстУведУточ": reason or ""})
             entities = self._signed_attachment(doc, "XmlSignatureRejection", "rejection.xml", xml)
         else:
-            xml = _fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
+            xml = answers.fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
             entities = self._signed_attachment(doc, "RevocationRequest", "revocation.xml", xml)
-        message = self.messages[doc.message_id]
+        ticks = _now_ticks()
+        info = next(
+            e for e in self.messages[doc.message_id]["Entities"] if e["EntityId"] == doc.entity_id
+        )
+        if play is Play.REVOKED:
+            answers.revocation_requested(info["DocumentInfo"], ticks)
+        elif play is not Play.DELIVERED:
+            signed = play is Play.SIGNED
+            status = "WithRecipientSignature" if signed else "RecipientSignatureRequestRejected"
+            answers.respond(info["DocumentInfo"], status, ticks)
+        self.add_patch(doc.message_id, entities)
+
+    def add_patch(self, message_id: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
+        """Entities added to a message, as a MessagePatch in both boxes' feeds."""
+        message = self.messages[message_id]
         message["Entities"].extend(entities)
         ticks = _now_ticks()
         message["LastPatchTimestampTicks"] = ticks
-        patch = {"MessageId": doc.message_id, "TimestampTicks": ticks, "Entities": entities}
-        self.add_event([doc.from_box, doc.to_box], patch=patch)
-
-
-def _fns_xml(kind: str, section: str, fields: dict[str, str]) -> bytes:
-    """A small document in the FNS style (the fake's stand-in for the real formats)."""
-    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items())
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><Файл ИдФайл="DP_{kind}_{uuid.uuid4().hex}">'
-        f"<Документ><{section}>{inner}</{section}></Документ></Файл>"
-    ).encode()
+        patch = answers.patch(
+            message_id=message_id, patch_id=str(uuid.uuid4()), ticks=ticks, entities=entities
+        )
+        self.patches[patch["PatchId"]] = patch
+        self.add_event([message["FromBoxId"], message["ToBoxId"]], patch=patch)
+        return patch
 
 
 __all__ = ["INLINE_CONTENT_LIMIT", "Org", "SentDocument", "World"]
