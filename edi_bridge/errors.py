@@ -15,6 +15,8 @@ catch by meaning instead of by HTTP library::
     ├── UnknownProvider            no adapter registered under that name
     ├── SignatureError             signing failed or a CMS structure is malformed
     ├── UnsafeInput                hostile XML, path traversal, oversize content
+    ├── StoreError                 the database failed: unreachable, damaged, read-only, locked
+    │   └── DuplicateRecord        a row with that key exists (another process wrote it first)
     └── ProviderError              anything an operator or carrier answered
         ├── TransientError         worth retrying: 5xx, timeouts, dropped connections
         │   └── RateLimited        429, with ``retry_after`` seconds when given
@@ -95,6 +97,17 @@ class UnsafeInput(EdiBridgeError):
     """Untrusted input was refused: entities, traversal, oversize, …"""
 
 
+class StoreError(EdiBridgeError):
+    """The database failed; the message is one line and never carries a DSN password.
+
+    The driver's own exception stays reachable as ``__cause__``.
+    """
+
+
+class DuplicateRecord(StoreError):
+    """A row with the same unique key is already there (another writer came first)."""
+
+
 class ProviderError(EdiBridgeError):
     """An operator or carrier answered with an error (or did not answer)."""
 
@@ -162,6 +175,7 @@ __all__ = [
     "AuthError",
     "ConfigurationError",
     "Conflict",
+    "DuplicateRecord",
     "EdiBridgeError",
     "Forbidden",
     "IdempotencyConflict",
@@ -174,6 +188,7 @@ __all__ = [
     "RejectedRequest",
     "ResendRefused",
     "SignatureError",
+    "StoreError",
     "TransientError",
     "UnknownProvider",
     "UnsafeInput",

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import EdiBridgeError
 from ..fakes.scenario import SCENARIO_HELP
@@ -91,22 +90,14 @@ def send(
         price=price,
     )
     with obj.bridge() as bridge:
-
-        def attempt() -> Exchange:
-            return bridge.send(
-                counterparty,
-                document,
-                idempotency_key=idempotency_key,
-                provider=provider,
-                scenario=mock_scenario,
-            )
-
-        try:
-            exchange = attempt()
-        except IntegrityError:
-            # Another process recorded the same key a moment earlier: asking again returns
-            # that exchange, as the idempotency promise says (the store should do this itself).
-            exchange = attempt()
+        # A concurrent send with the same key gets the existing exchange from the library.
+        exchange = bridge.send(
+            counterparty,
+            document,
+            idempotency_key=idempotency_key,
+            provider=provider,
+            scenario=mock_scenario,
+        )
         _report(obj, bridge, [exchange], as_json)
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 from ..closing.options import formalized
 from ..errors import (
     ConfigurationError,
+    DuplicateRecord,
     IdempotencyConflict,
     ProviderError,
     TransientError,
@@ -144,26 +145,43 @@ class Sending:
         read back from the store). Large content from a file is prepared by
         :meth:`dispatch` after the record commits instead.
         """
-        counterparty, document, scenario = intent.counterparty, intent.document, intent.scenario
+        document = intent.document
         if document.source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
-        key = intent.key or default_idempotency_key(counterparty, document)
+        key = intent.key or default_idempotency_key(intent.counterparty, document)
         if not key.strip() or len(key) > 256:
             raise ValidationError("idempotency_key", "must be 1 to 256 characters")
+        found = self._recorded(intent, key, conn)
+        if found is not None:
+            return found
+        try:
+            return self._record_new(intent, key, conn, lease)
+        except DuplicateRecord:
+            # Another process recorded the same key between our look-up and our insert:
+            # the promise is that asking twice gives the one exchange, so return it.
+            if conn is not None or (found := self._recorded(intent, key, None)) is None:
+                raise
+            return found
+
+    def _recorded(self, intent: Intent, key: str, conn: Connection | None) -> Exchange | None:
+        """The exchange already recorded under ``key`` (refused if for another intent)."""
         with self._maybe_transaction(conn) as tx:
             existing = self.store.exchange_id_for_key(tx, key)
             found = self.store.load_exchange(tx, existing) if existing else None
-        if found is not None:
-            if (
-                found.document.sha256 != document.sha256
-                or found.counterparty.key != counterparty.key
-            ):
-                raise IdempotencyConflict(
-                    f"idempotency key {key!r} was used for exchange {found.id} "
-                    "with a different document or counterparty"
-                )
-            return found
+        if found is not None and (
+            found.document.sha256 != intent.document.sha256
+            or found.counterparty.key != intent.counterparty.key
+        ):
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was used for exchange {found.id} "
+                "with a different document or counterparty"
+            )
+        return found
 
+    def _record_new(
+        self, intent: Intent, key: str, conn: Connection | None, lease: bool
+    ) -> Exchange | Attempt:
+        counterparty, document, scenario = intent.counterparty, intent.document, intent.scenario
         decision = self._route(counterparty, intent.provider)
         if decision.channel == Channel.PAPER:
             if scenario is not None:
