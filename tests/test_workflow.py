@@ -207,3 +207,19 @@ def test_separate_processes_share_the_mock_world(tmp_path: Path) -> None:
     with Bridge.open(db) as second:
         second.poll()
         assert second.status(ex.id).status == "signed"
+
+
+def test_a_callback_for_an_unknown_event_kind_is_refused(bridge: Bridge) -> None:
+    with pytest.raises(ValidationError) as err:
+        bridge.on("sigend", lambda event: None)  # type: ignore[arg-type]
+    assert err.value.field == "kind"
+    assert "'sigend'" in err.value.rule
+    assert "'signed'" in err.value.rule
+
+
+def test_the_event_kinds_on_takes_are_exactly_the_recorded_ones() -> None:
+    from typing import get_args
+
+    from edi_bridge.lifecycle import EventKind, EventKindName
+
+    assert set(get_args(EventKindName)) == {"*"} | {k.value for k in EventKind}

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from .. import config
 from ..errors import ResendRefused, UnknownProvider
-from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, ExchangeStatus
+from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..paper import PaperDesk, default_carriers
 from ..provider import Capability, Provider, ProviderContext
@@ -157,8 +157,12 @@ class Bridge:
 
     # -- callbacks and backend events -----------------------------------------
 
-    def on(self, kind: str | EventKind, callback: Callback) -> None:
-        """Call ``callback(event)`` for each change of ``kind`` ("*" for all)."""
+    def on(self, kind: EventKindName | EventKind, callback: Callback) -> None:
+        """Call ``callback(event)`` for each change of ``kind`` ("*" for all).
+
+        An unknown kind (a typo such as ``"sigend"``) is refused with a ValidationError
+        naming the known ones, instead of a callback that never fires.
+        """
         self.outbox.on(kind, callback)
 
     def events(self, after: int = 0, limit: int = 1000) -> builtins.list[Event]:
