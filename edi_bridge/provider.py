@@ -156,6 +156,9 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     operator: ClassVar[str | None] = None  # the EdiRoute.operator this adapter serves
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The keys of its settings section ("doc_type_*" for a family); explicit settings
+    # outside them are refused naming the closest one. None: not declared, not checked.
+    settings_keys: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

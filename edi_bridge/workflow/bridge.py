@@ -63,6 +63,7 @@ class Bridge:
         self.registry = registry or default_registry
         self._signer = signer
         self._settings = dict(settings or {})
+        self._check_setting_keys()
         self._providers: dict[str, Provider] = {}
         self._providers_lock = threading.Lock()
         self.outbox = Outbox(store)
@@ -80,10 +81,23 @@ class Bridge:
         )
         self.feeds = Feeds(store, self.writer, self.owner, lease_seconds)
 
+    def _check_setting_keys(self) -> None:
+        """Refuse explicit settings an adapter that declares its keys does not read."""
+        for section in sorted({key.split(".", 1)[0] for key in self._settings if "." in key}):
+            if section in self.registry.names():
+                known = self.registry.get(section).settings_keys
+                if known is not None:
+                    config.check_keys(section, self._settings, known)
+
     @classmethod
     def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
         """Open (and migrate) the store at ``db`` or ``EDI_BRIDGE_DB``."""
-        return cls(Store.open(db), **kwargs)
+        store = Store.open(db)
+        try:
+            return cls(store, **kwargs)
+        except BaseException:
+            store.close()  # refused settings: leave no engine behind
+            raise
 
     def __enter__(self) -> Bridge:
         return self
