@@ -14,6 +14,7 @@ catch by meaning instead of by HTTP library::
     ├── UnsupportedFeature         provider lacks a capability
     ├── UnknownProvider            no adapter registered under that name
     ├── SignatureError             signing failed or a CMS structure is malformed
+    ├── NotSent                    a strict send that did not reach the operator
     ├── UnsafeInput                hostile XML, path traversal, oversize content
     ├── StoreError                 the database failed: unreachable, damaged, read-only, locked
     │   └── DuplicateRecord        a row with that key exists (another process wrote it first)
@@ -91,6 +92,21 @@ class UnknownProvider(EdiBridgeError, LookupError):
 
 class SignatureError(EdiBridgeError):
     """Signing failed, or a signature structure could not be read."""
+
+
+class NotSent(EdiBridgeError):
+    """``Bridge.send(..., strict=True)`` recorded the exchange but the operator did not take it.
+
+    ``status`` is ``queued`` (unreachable or busy: a later poll retries it) or ``failed``
+    (refused: fix the cause, then resend); ``reason`` is the operator's or transport's
+    words. The exchange stays recorded under ``exchange_id``.
+    """
+
+    def __init__(self, exchange_id: str, status: str, reason: str | None) -> None:
+        self.exchange_id = exchange_id
+        self.status = status
+        self.reason = reason
+        super().__init__(f"exchange {exchange_id} was not sent ({status}): {reason or 'unknown'}")
 
 
 class UnsafeInput(EdiBridgeError):
@@ -181,6 +197,7 @@ __all__ = [
     "IdempotencyConflict",
     "IllegalTransition",
     "NotFound",
+    "NotSent",
     "PaymentRequired",
     "ProviderError",
     "ProviderNotFound",

@@ -14,6 +14,7 @@ from edi_bridge import (
     Event,
     IdempotencyConflict,
     IllegalTransition,
+    NotSent,
     ResendRefused,
     ValidationError,
 )
@@ -223,3 +224,16 @@ def test_the_event_kinds_on_takes_are_exactly_the_recorded_ones() -> None:
     from edi_bridge.lifecycle import EventKind, EventKindName
 
     assert set(get_args(EventKindName)) == {"*"} | {k.value for k in EventKind}
+
+
+def test_a_strict_send_the_operator_did_not_take_raises_and_stays_recorded(
+    bridge: Bridge, counterparty: Counterparty
+) -> None:
+    with pytest.raises(NotSent) as caught:
+        bridge.send(counterparty, sample_contract("S-1"), scenario="flaky:1", strict=True)
+    assert caught.value.status == "queued"
+    assert caught.value.reason
+    kept = bridge.status(caught.value.exchange_id)
+    assert kept.status == "queued"
+    assert kept.attempts == 1
+    assert bridge.send(counterparty, sample_contract("S-2"), strict=True).status == "sent"

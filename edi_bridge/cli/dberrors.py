@@ -171,7 +171,7 @@ def unreadable_schema(exc: BaseException, db: str | None) -> str:
 
 def last_seq(bridge: Bridge) -> int:
     """The newest event's sequence number (what a Ctrl-C summary and poll start after)."""
-    return bridge.store.last_event_seq()
+    return bridge.last_event_seq()
 
 
 __all__ = [

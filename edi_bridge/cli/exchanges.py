@@ -26,7 +26,7 @@ def _report(obj: Obj, bridge: Any, exchanges: list[Exchange], as_json: bool) -> 
     for exchange in exchanges:
         obj.done.append(outcome.line(exchange))
         if as_json:
-            data = outcome.as_json(exchange, outcome.attempts(bridge, exchange.id))
+            data = outcome.as_json(exchange)
             click.echo(json.dumps(data, ensure_ascii=False))
         else:
             click.echo(outcome.line(exchange))
@@ -150,7 +150,7 @@ def _poll_round(obj: Obj, bridge: Any, providers: list[str] | None, as_json: boo
     obj.done.extend(f"{c.exchange_id}  {c.kind}" for c in news)
     if as_json:
         data = {
-            "dispatched": [outcome.as_json(e, outcome.attempts(bridge, e.id)) for e in dispatched],
+            "dispatched": [outcome.as_json(e) for e in dispatched],
             "changes": [c.model_dump(mode="json") for c in changes],
             "error": error,
         }
@@ -180,7 +180,7 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
     """Show an exchange: status, reason, history, signatures."""
     with obj.bridge() as bridge:
         exchange = bridge.status(exchange_id)
-        tries = outcome.attempts(bridge, exchange_id)
+        tries = exchange.attempts
     if as_json:
         data = {**exchange.as_summary(), "attempts": tries}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

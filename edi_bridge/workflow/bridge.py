@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import config
-from ..errors import ResendRefused, UnknownProvider
+from ..errors import NotSent, ResendRefused, UnknownProvider
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..paper import PaperDesk, default_carriers
@@ -183,6 +183,10 @@ class Bridge:
         """Changes recorded after sequence number ``after`` (for a backend catching up)."""
         return self.outbox.events(after, limit)
 
+    def last_event_seq(self) -> int:
+        """The newest recorded change's sequence number (0 when none): where to follow from."""
+        return self.store.last_event_seq()
+
     def dispatch_events(self) -> int:
         """Run callbacks for recorded changes not yet handed over; returns how many."""
         return self.outbox.dispatch_events()
@@ -198,15 +202,25 @@ class Bridge:
         provider: str | None = None,
         scenario: str | None = None,
         previous_id: str | None = None,
+        strict: bool = False,
     ) -> Exchange:
         """Send ``document`` to ``counterparty`` for signature; idempotent per key.
 
         The same key again returns the existing exchange (and finishes its
         send if an earlier attempt was interrupted); the same key with a
         different document or counterparty raises IdempotencyConflict.
+
+        When the operator does not take the document the exchange is still
+        returned, recorded: ``queued`` with ``last_error`` (unreachable or busy;
+        a later poll or worker retries it) or ``failed`` with ``reason`` (refused;
+        fix the cause, then :meth:`resend`). With ``strict=True`` both raise
+        :class:`~edi_bridge.errors.NotSent` instead (the exchange stays recorded).
         """
         intent = Intent(counterparty, document, idempotency_key, provider, scenario, previous_id)
-        return self.sending.send(intent)
+        exchange = self.sending.send(intent)
+        if strict and exchange.status in (ExchangeStatus.QUEUED, ExchangeStatus.FAILED):
+            raise NotSent(exchange.id, exchange.status, exchange.last_error or exchange.reason)
+        return exchange
 
     def enqueue(
         self,

@@ -22,7 +22,7 @@ import hashlib
 import io
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -30,9 +30,12 @@ from sqlalchemy.engine import Connection
 
 from ..closing.options import formalized
 from ..errors import (
+    AuthError,
     ConfigurationError,
     DuplicateRecord,
+    Forbidden,
     IdempotencyConflict,
+    PaymentRequired,
     ProviderError,
     TransientError,
     ValidationError,
@@ -40,7 +43,14 @@ from ..errors import (
 from ..fakes.scenario import parse_scenario
 from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, Exchange
-from ..provider import Capability, ContentSource, Provider, SendRequest, SendResult
+from ..provider import (
+    Capability,
+    ContentSource,
+    Provider,
+    ProviderContext,
+    SendRequest,
+    SendResult,
+)
 from ..routing import RouteDecision
 from ..signing import Signer
 from ..store import Store, leases, utcnow
@@ -102,6 +112,34 @@ class Intent:
     provider: str | None
     scenario: str | None
     previous_id: str | None = None
+
+
+# The settings that identify us to an operator, in the order a person would check them.
+_CREDENTIAL_KEYS = (
+    "login",
+    "password",
+    "api_client_id",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "app_client_id",
+    "app_secret",
+    "secret_key",
+)
+
+
+def failure_cause(name: str, exc: ProviderError, context: ProviderContext | None) -> str:
+    """The history's cause for a refused send: our own faults are named as ours."""
+    settings: Mapping[str, str] = context.config if context is not None else {}
+    if isinstance(exc, AuthError):
+        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if settings.get(k)]
+        where = ", ".join(keys) if keys else f"the {name}.* credential settings"
+        return f"{name} rejected our credentials: check {where}"
+    if isinstance(exc, Forbidden):
+        return f"{name} does not allow our account to send this: check the account's rights"
+    if isinstance(exc, PaymentRequired):
+        return f"{name} says our account has no API subscription"
+    return f"{name} refused the send"
 
 
 def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
@@ -336,7 +374,7 @@ class Sending:
                     conn,
                     exchange_id,
                     ExchangeStatus.FAILED,
-                    f"{name} refused the send",
+                    failure_cause(name, exc, getattr(adapter, "context", None)),
                     event_key=f"{exchange_id}:failed:{attempts}",
                     reason=str(exc),
                     needs_attention=True,
