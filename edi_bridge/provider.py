@@ -163,6 +163,12 @@ class Provider(abc.ABC):
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
 
+    @property
+    def endpoint(self) -> str | None:
+        """The operator's base URL (``settings.base_url``); None for an in-process adapter."""
+        url = getattr(getattr(self, "settings", None), "base_url", None)
+        return url if isinstance(url, str) else None
+
     def _unsupported(self, feature: Capability | str) -> UnsupportedFeature:
         return UnsupportedFeature(self.name, str(feature))
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import config
-from ..errors import NotSent, ResendRefused, UnknownProvider
+from ..errors import ConfigurationError, NotSent, ResendRefused, UnknownProvider
+from ..http import is_loopback
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..paper import PaperDesk, default_carriers
@@ -62,6 +63,7 @@ class Bridge:
         self.lease_seconds = lease_seconds
         self.registry = registry or default_registry
         self._signer = signer
+        self._test_certificate = False  # set when we fall back to the throwaway one
         self._settings = dict(settings or {})
         self._check_setting_keys()
         self._providers: dict[str, Provider] = {}
@@ -131,10 +133,31 @@ class Bridge:
         if self._signer is None:
             # signing.* settings or EDI_BRIDGE_SIGNING_* variables name the signer.
             self._signer = signer_from_settings(self._settings)
+            kind = config.section("signing", self._settings).get("kind", "")
+            self._test_certificate = kind.strip().lower() == "test"
         if self._signer is None:
             log.warning("no signer configured: signing with a throwaway test certificate")
             self._signer = throwaway_signer()
+            self._test_certificate = True
         return self._signer
+
+    def _refuse_test_certificate(self, name: str) -> None:
+        """A real operator must never get a contract signed by a throwaway certificate."""
+        if config.flag(config.section("signing", self._settings).get("allow_test_certificate")):
+            return
+        # The adapter first: it is built with the signer only if one was built before it.
+        endpoint = self.provider(name).endpoint
+        if endpoint is None or is_loopback(endpoint):
+            return  # the mock, or a fake on this machine
+        self.signer  # noqa: B018  (built now: that tells which certificate it is)
+        if not self._test_certificate:
+            return
+        raise ConfigurationError(
+            f"refusing to send to {name} at {endpoint} signed with the built-in throwaway "
+            "test certificate: configure our signature (signing.kind with signing.pkcs12, "
+            "or signing.key and signing.certificate, or signing.command), or set "
+            "signing.allow_test_certificate=true to send it anyway"
+        )
 
     def provider(self, name: str) -> Provider:
         """The adapter instance for ``name`` (built once per Bridge)."""
@@ -158,9 +181,12 @@ class Bridge:
         self, counterparty: Counterparty, requested: str | None = None
     ) -> RouteDecision:
         """EDI (which provider, which of the counterparty's routes) or paper, and why."""
-        return self.routing.decide(
+        decision = self.routing.decide(
             counterparty, requested, registry=self.registry, adapter=self.provider
         )
+        if decision.channel == Channel.EDI:
+            self._refuse_test_certificate(decision.provider)
+        return decision
 
     @functools.cached_property
     def paper(self) -> PaperDesk:
