@@ -59,9 +59,10 @@ class IllegalTransition(EdiBridgeError):
     """A status change that the lifecycle does not allow."""
 
     def __init__(self, exchange_id: str, current: str, target: str) -> None:
+        # str(): a status enum reads as its value, never as its repr.
         self.exchange_id = exchange_id
-        self.current = current
-        self.target = target
+        self.current = current = str(current)
+        self.target = target = str(target)
         super().__init__(f"exchange {exchange_id}: cannot go from {current!r} to {target!r}")
 
 
