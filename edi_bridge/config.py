@@ -8,12 +8,13 @@ Each adapter receives only its own section, with the section prefix removed.
 
 from __future__ import annotations
 
+import difflib
 import os
 import shlex
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 
-from .errors import ValidationError
+from .errors import ConfigurationError, ValidationError
 
 ENV_PREFIX = "EDI_BRIDGE_"
 
@@ -77,4 +78,35 @@ def load_env_file(
     return found
 
 
-__all__ = ["ENV_PREFIX", "env_name", "flag", "load_env_file", "read_env_file", "section"]
+def check_keys(name: str, explicit: Mapping[str, str], known: Iterable[str]) -> None:
+    """Refuse an explicit ``<name>.<key>`` that section ``name`` does not read.
+
+    ``known`` holds the section's keys without the prefix; ``"doc_type_*"`` stands for
+    every key starting ``doc_type_``. The error names the closest known key, so a typo
+    (``diadoc.pasword``) is caught where it is made instead of failing later as a
+    missing setting, or not at all.
+    """
+    keys = set(known)
+    prefixes = tuple(k[:-1] for k in keys if k.endswith("*"))
+    exact = sorted(k for k in keys if not k.endswith("*"))
+    dotted = name + "."
+    for key in explicit:
+        if not key.startswith(dotted):
+            continue
+        short = key[len(dotted) :]
+        if short in keys or (prefixes and short.startswith(prefixes)):
+            continue
+        close = difflib.get_close_matches(short, exact, n=1, cutoff=0.6)
+        hint = f"did you mean {dotted}{close[0]}?" if close else f"known: {', '.join(exact)}"
+        raise ConfigurationError(f"unknown setting {key!r}: {hint}")
+
+
+__all__ = [
+    "ENV_PREFIX",
+    "check_keys",
+    "env_name",
+    "flag",
+    "load_env_file",
+    "read_env_file",
+    "section",
+]

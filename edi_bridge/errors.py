@@ -14,7 +14,10 @@ catch by meaning instead of by HTTP library::
     ├── UnsupportedFeature         provider lacks a capability
     ├── UnknownProvider            no adapter registered under that name
     ├── SignatureError             signing failed or a CMS structure is malformed
+    ├── NotSent                    a strict send that did not reach the operator
     ├── UnsafeInput                hostile XML, path traversal, oversize content
+    ├── StoreError                 the database failed: unreachable, damaged, read-only, locked
+    │   └── DuplicateRecord        a row with that key exists (another process wrote it first)
     └── ProviderError              anything an operator or carrier answered
         ├── TransientError         worth retrying: 5xx, timeouts, dropped connections
         │   └── RateLimited        429, with ``retry_after`` seconds when given
@@ -56,9 +59,10 @@ class IllegalTransition(EdiBridgeError):
     """A status change that the lifecycle does not allow."""
 
     def __init__(self, exchange_id: str, current: str, target: str) -> None:
+        # str(): a status enum reads as its value, never as its repr.
         self.exchange_id = exchange_id
-        self.current = current
-        self.target = target
+        self.current = current = str(current)
+        self.target = target = str(target)
         super().__init__(f"exchange {exchange_id}: cannot go from {current!r} to {target!r}")
 
 
@@ -91,8 +95,34 @@ class SignatureError(EdiBridgeError):
     """Signing failed, or a signature structure could not be read."""
 
 
+class NotSent(EdiBridgeError):
+    """``Bridge.send(..., strict=True)`` recorded the exchange but the operator did not take it.
+
+    ``status`` is ``queued`` (unreachable or busy: a later poll retries it) or ``failed``
+    (refused: fix the cause, then resend); ``reason`` is the operator's or transport's
+    words. The exchange stays recorded under ``exchange_id``.
+    """
+
+    def __init__(self, exchange_id: str, status: str, reason: str | None) -> None:
+        self.exchange_id = exchange_id
+        self.status = status
+        self.reason = reason
+        super().__init__(f"exchange {exchange_id} was not sent ({status}): {reason or 'unknown'}")
+
+
 class UnsafeInput(EdiBridgeError):
     """Untrusted input was refused: entities, traversal, oversize, …"""
+
+
+class StoreError(EdiBridgeError):
+    """The database failed; the message is one line and never carries a DSN password.
+
+    The driver's own exception stays reachable as ``__cause__``.
+    """
+
+
+class DuplicateRecord(StoreError):
+    """A row with the same unique key is already there (another writer came first)."""
 
 
 class ProviderError(EdiBridgeError):
@@ -162,11 +192,13 @@ __all__ = [
     "AuthError",
     "ConfigurationError",
     "Conflict",
+    "DuplicateRecord",
     "EdiBridgeError",
     "Forbidden",
     "IdempotencyConflict",
     "IllegalTransition",
     "NotFound",
+    "NotSent",
     "PaymentRequired",
     "ProviderError",
     "ProviderNotFound",
@@ -174,6 +206,7 @@ __all__ = [
     "RejectedRequest",
     "ResendRefused",
     "SignatureError",
+    "StoreError",
     "TransientError",
     "UnknownProvider",
     "UnsafeInput",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Literal, get_args
 
 
 class Channel(enum.StrEnum):
@@ -58,6 +59,36 @@ class EventKind(enum.StrEnum):
     # Signing deadlines (see edi_bridge.deadlines), any channel.
     REMINDER_DUE = "reminder_due"
     EXPIRED = "expired"
+
+
+# What ``Bridge.on`` takes: an EventKind's value, or "*" for every kind. A Literal, so a
+# type checker catches ``bridge.on("sigend", ...)``; the run-time check refuses it too.
+EventKindName = Literal[
+    "*",
+    "sent",
+    "delivered",
+    "signed",
+    "rejected",
+    "revoked",
+    "failed",
+    "signature_invalid",
+    "prepared",
+    "dispatched",
+    "scan_received",
+    "returned",
+    "lost",
+    "originals_overdue",
+    "reminder_due",
+    "expired",
+]
+
+
+def event_kind(kind: str) -> str:
+    """``kind`` if ``Bridge.on`` knows it; otherwise a ValueError naming the known ones."""
+    if kind not in get_args(EventKindName):
+        known = ", ".join(repr(k) for k in get_args(EventKindName))
+        raise ValueError(f"unknown event kind {kind!r}; known kinds: {known}")
+    return kind
 
 
 class ProviderEventKind(enum.StrEnum):
@@ -203,9 +234,11 @@ __all__ = [
     "ClosingStatus",
     "Decision",
     "EventKind",
+    "EventKindName",
     "ExchangeStatus",
     "ProviderEventKind",
     "allowed_transitions",
     "decide",
+    "event_kind",
     "is_late_news",
 ]

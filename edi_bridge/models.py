@@ -192,6 +192,7 @@ class Exchange(BaseModel):
     previous_id: str | None = None
     needs_attention: bool = False
     last_error: str | None = None
+    attempts: int = 0  # calls made to the operator for it (0: recorded, not yet tried)
     created_at: dt.datetime
     updated_at: dt.datetime
     history: list[HistoryEntry] = Field(default_factory=list)

@@ -164,9 +164,18 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     operator: ClassVar[str | None] = None  # the EdiRoute.operator this adapter serves
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The keys of its settings section ("doc_type_*" for a family); explicit settings
+    # outside them are refused naming the closest one. None: not declared, not checked.
+    settings_keys: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
+
+    @property
+    def endpoint(self) -> str | None:
+        """The operator's base URL (``settings.base_url``); None for an in-process adapter."""
+        url = getattr(getattr(self, "settings", None), "base_url", None)
+        return url if isinstance(url, str) else None
 
     def _unsupported(self, feature: Capability | str) -> UnsupportedFeature:
         return UnsupportedFeature(self.name, str(feature))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import threading
-from typing import ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from .errors import UnknownProvider
 from .provider import Provider
@@ -101,6 +101,25 @@ default_registry = Registry()
 def register(name: str, target: str | type[Provider]) -> None:
     """Register a private adapter in the process-wide registry."""
     default_registry.register(name, target)
+
+
+def providers_info(registry: Registry) -> list[dict[str, Any]]:
+    """Installed adapters, their operator and capabilities (no database needed)."""
+    info: list[dict[str, Any]] = []
+    for name in registry.names():
+        try:
+            cls = registry.get(name)
+        except UnknownProvider as exc:
+            info.append({"name": name, "error": str(exc)})
+            continue
+        info.append(
+            {
+                "name": name,
+                "operator": cls.operator,
+                "capabilities": sorted(str(c) for c in cls.capabilities),
+            }
+        )
+    return info
 
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginRegistry", "Registry", "default_registry", "register"]

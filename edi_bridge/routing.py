@@ -7,8 +7,10 @@
 2. the first EDI route of the counterparty that an installed provider serves,
    unless that provider can look boxes up (``Capability.ROUTES``) and says the
    counterparty cannot receive there;
-3. otherwise paper, with the reason: no EDI route, no installed provider for
-   its operators, or every provider said it cannot receive.
+3. otherwise paper, with the reason: no EDI route, or every provider said it
+   cannot receive. A route at an operator no installed adapter serves is refused
+   (``edi[N].operator``, usually a typo) unless ``paper.unknown_operators_to_paper``
+   is set; then such a counterparty goes on paper with that reason.
 
 With paper disabled (``paper.enabled=false``) step 3 falls back to
 ``fallback_provider`` (the mock, by default), as before the paper route.
@@ -61,6 +63,9 @@ class RoutingPolicy:
     fallback_provider: str = "mock"
     fallback_on_failure: bool = False
     fallback_after_days: int | None = None
+    # A route at an operator no installed adapter serves is most often a typo
+    # ("diadok"): refused unless the deployment says such routes go on paper.
+    unknown_operators_to_paper: bool = False
 
     @classmethod
     def from_settings(
@@ -74,6 +79,7 @@ class RoutingPolicy:
             fallback_provider=values.get("fallback_provider") or "mock",
             fallback_on_failure=config.flag(values.get("fallback_on_failure"), False),
             fallback_after_days=_int_setting(values, "fallback_after_days"),
+            unknown_operators_to_paper=config.flag(values.get("unknown_operators_to_paper")),
         )
 
     def decide(
@@ -91,6 +97,8 @@ class RoutingPolicy:
             return RouteDecision(
                 Channel.EDI, requested, f"provider {requested!r} asked for by the caller"
             )
+        if not self.unknown_operators_to_paper:
+            self._check_operators(counterparty, registry)
         refusals: list[str] = []
         for route in counterparty.edi:
             name = registry.for_operator(route.operator)
@@ -119,6 +127,22 @@ class RoutingPolicy:
             self.fallback_provider,
             f"{reason}; paper is disabled, using {self.fallback_provider!r}",
         )
+
+    @staticmethod
+    def _check_operators(counterparty: Counterparty, registry: Registry) -> None:
+        """Refuse, before anything is stored, routes no installed adapter serves."""
+        problems = [
+            (
+                f"edi[{i}].operator",
+                f"no installed adapter serves operator {route.operator!r}; installed "
+                f"operators: {', '.join(registry.names())} (or set "
+                "paper.unknown_operators_to_paper=true to send such counterparties on paper)",
+            )
+            for i, route in enumerate(counterparty.edi)
+            if registry.for_operator(route.operator) is None
+        ]
+        if problems:
+            raise ValidationError(problems[0][0], problems[0][1], problems=problems)
 
     @staticmethod
     def _says_cannot_receive(provider: Provider, counterparty: Counterparty) -> bool:

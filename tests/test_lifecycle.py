@@ -99,3 +99,12 @@ def test_the_closing_ledger_moves_only_as_its_table_allows(tmp_path: Path) -> No
     assert row is not None
     assert (row.status, row.attempts) == ("sent", 1)
     store.close()
+
+
+def test_an_illegal_transition_names_statuses_by_value_not_by_enum_repr() -> None:
+    from edi_bridge.errors import IllegalTransition
+    from edi_bridge.lifecycle import ExchangeStatus
+
+    err = IllegalTransition("ex_1", ExchangeStatus.SCAN_RECEIVED, ExchangeStatus.SCAN_RECEIVED)
+    assert str(err) == "exchange ex_1: cannot go from 'scan_received' to 'scan_received'"
+    assert err.target == "scan_received"

@@ -10,6 +10,7 @@ import pytest
 from edi_bridge import (
     Bridge,
     Capability,
+    ConfigurationError,
     Provider,
     ProviderContext,
     Registry,
@@ -96,3 +97,25 @@ def test_provider_context_carries_only_its_section(tmp_path: Path) -> None:
     with Bridge.open(tmp_path / "r.db", registry=registry, settings=settings) as bridge:
         bridge.provider("spy")
     assert dict(seen[0].config) == {"token": "t-1"}
+
+
+def test_a_misspelt_adapter_setting_is_refused_naming_the_closest_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        Bridge.open(
+            tmp_path / "edi.db", settings={"diadoc.pasword": "S3cr3t-v", "diadoc.login": "l"}
+        )
+    assert "'diadoc.pasword'" in str(err.value)
+    assert "did you mean diadoc.password?" in str(err.value)
+    assert "S3cr3t-v" not in str(err.value)
+
+
+def test_declared_setting_keys_and_families_are_accepted(tmp_path: Path) -> None:
+    settings = {
+        "diadoc.password": "p",
+        "diadoc.timeout": "5",
+        "sbis.doc_type_contract": "ДоговорИсх",
+        "sbis.tls_verify": "true",
+        "mock.anything": "undeclared sections are not checked",
+    }
+    with Bridge.open(tmp_path / "edi.db", settings=settings) as bridge:
+        assert bridge.list() == []

@@ -14,6 +14,7 @@ from edi_bridge import (
     Event,
     IdempotencyConflict,
     IllegalTransition,
+    NotSent,
     ResendRefused,
     ValidationError,
 )
@@ -207,3 +208,32 @@ def test_separate_processes_share_the_mock_world(tmp_path: Path) -> None:
     with Bridge.open(db) as second:
         second.poll()
         assert second.status(ex.id).status == "signed"
+
+
+def test_a_callback_for_an_unknown_event_kind_is_refused(bridge: Bridge) -> None:
+    with pytest.raises(ValidationError) as err:
+        bridge.on("sigend", lambda event: None)  # type: ignore[arg-type]
+    assert err.value.field == "kind"
+    assert "'sigend'" in err.value.rule
+    assert "'signed'" in err.value.rule
+
+
+def test_the_event_kinds_on_takes_are_exactly_the_recorded_ones() -> None:
+    from typing import get_args
+
+    from edi_bridge.lifecycle import EventKind, EventKindName
+
+    assert set(get_args(EventKindName)) == {"*"} | {k.value for k in EventKind}
+
+
+def test_a_strict_send_the_operator_did_not_take_raises_and_stays_recorded(
+    bridge: Bridge, counterparty: Counterparty
+) -> None:
+    with pytest.raises(NotSent) as caught:
+        bridge.send(counterparty, sample_contract("S-1"), scenario="flaky:1", strict=True)
+    assert caught.value.status == "queued"
+    assert caught.value.reason
+    kept = bridge.status(caught.value.exchange_id)
+    assert kept.status == "queued"
+    assert kept.attempts == 1
+    assert bridge.send(counterparty, sample_contract("S-2"), strict=True).status == "sent"

@@ -1,8 +1,8 @@
 """Database trouble as one line: unreachable, corrupt, read-only, locked, odd schema.
 
-The store raises SQLAlchemy's and the driver's own exceptions; until it wraps them in an
-``EdiBridgeError`` the CLI maps them here, by the driver's message, to a sentence that
-says what is wrong and what to do, with any password in a DSN masked.
+The store wraps database failures in ``StoreError`` (worded by ``store.failures``); what
+still reaches the CLI raw (opening an engine elsewhere) is worded here the same way, with
+any password in a DSN masked.
 """
 
 from __future__ import annotations
@@ -150,36 +150,9 @@ def database_message(exc: BaseException, db: str | None) -> str | None:
 
     if not isinstance(exc, sa_exc.SQLAlchemyError | sqlite3.Error) and not _driver_error(exc):
         return None
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    low = text.lower()
-    at = where(db)
-    if "locked" in low:
-        message = f"database {at} is locked by another process; try again when it finishes"
-    elif "readonly" in low or "read-only" in low:
-        message = (
-            f"database {at} is read-only: edi-bridge writes to it "
-            "(and to its directory, for the -wal and -shm files)"
-        )
-    elif "not a database" in low or "malformed" in low or "disk image" in low:
-        message = (
-            f"database {at} is damaged or not an edi-bridge database ({text}); "
-            "restore it from a backup or point --db elsewhere"
-        )
-    elif "unable to open" in low and Path(at).is_file():
-        # The file is there but SQLite cannot open it for writing (nor its -wal/-shm).
-        message = (
-            f"database {at} is read-only or in a read-only directory: edi-bridge writes to "
-            "it and to the -wal and -shm files beside it"
-        )
-    elif "unable to open" in low:
-        message = f"cannot open database {at}: check the path and its permissions"
-    elif isinstance(exc, sa_exc.ProgrammingError | sa_exc.NoSuchTableError):
-        message = f"database {at} does not look like an edi-bridge database: {text}"
-    elif isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-        message = f"cannot reach database {at}: {text}"
-    else:
-        message = f"database {at} failed: {text}"
+    from ..store.failures import describe
+
+    message = describe(exc, where(db))
     return hide_passwords(message, db)
 
 
@@ -198,7 +171,7 @@ def unreadable_schema(exc: BaseException, db: str | None) -> str:
 
 def last_seq(bridge: Bridge) -> int:
     """The newest event's sequence number (what a Ctrl-C summary and poll start after)."""
-    return bridge.store.last_event_seq()
+    return bridge.last_event_seq()
 
 
 __all__ = [

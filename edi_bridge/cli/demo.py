@@ -66,14 +66,14 @@ def demo(obj: Obj, scenario: str, as_json: bool) -> None:
                 if event.exchange_id == exchange.id:
                     say(f"polled        {event.kind}")
             exchange = bridge.status(exchange.id)
-        tries = outcome.attempts(bridge, exchange.id)
+        tries = exchange.attempts
     db = _db_option(obj)
     hints = [
         f"edi-bridge{db} status {exchange.id} --json",
         f"edi-bridge{db} fetch {exchange.id} --out ./{exchange.id}",
     ]
     if as_json:
-        data = {**outcome.as_json(exchange, tries), "samples": str(samples), "next": hints}
+        data = {**outcome.as_json(exchange), "samples": str(samples), "next": hints}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         click.echo()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import IntegrityError
 
 from ..contracts.versions import Drafts
 from ..errors import EdiBridgeError, ValidationError
@@ -28,7 +27,7 @@ def _report(obj: Obj, bridge: Any, exchanges: list[Exchange], as_json: bool) -> 
     for exchange in exchanges:
         obj.done.append(outcome.line(exchange))
         if as_json:
-            data = outcome.as_json(exchange, outcome.attempts(bridge, exchange.id))
+            data = outcome.as_json(exchange)
             click.echo(json.dumps(data, ensure_ascii=False))
         else:
             click.echo(outcome.line(exchange))
@@ -104,23 +103,15 @@ def send(
         drafts = Drafts(bridge.store)
         if draft and drafts.agreed(draft) is None:  # checked before anything goes out
             raise ValidationError("--draft", f"{draft!r} has no agreed version; contract agree")
-
-        def attempt() -> Exchange:
-            return bridge.send(
-                counterparty,
-                document,
-                idempotency_key=idempotency_key,
-                provider=provider,
-                scenario=mock_scenario,
-                deadline=deadline,
-            )
-
-        try:
-            exchange = attempt()
-        except IntegrityError:
-            # Another process recorded the same key a moment earlier: asking again returns
-            # that exchange, as the idempotency promise says (the store should do this itself).
-            exchange = attempt()
+        # A concurrent send with the same key gets the existing exchange from the library.
+        exchange = bridge.send(
+            counterparty,
+            document,
+            idempotency_key=idempotency_key,
+            provider=provider,
+            scenario=mock_scenario,
+            deadline=deadline,
+        )
         if draft:
             drafts.attach(exchange.id, draft)
         _report(obj, bridge, [exchange], as_json)
@@ -175,7 +166,7 @@ def _poll_round(obj: Obj, bridge: Any, providers: list[str] | None, as_json: boo
     obj.done.extend(f"{c.exchange_id}  {c.kind}" for c in news)
     if as_json:
         data = {
-            "dispatched": [outcome.as_json(e, outcome.attempts(bridge, e.id)) for e in dispatched],
+            "dispatched": [outcome.as_json(e) for e in dispatched],
             "changes": [c.model_dump(mode="json") for c in changes],
             "error": error,
         }
@@ -205,7 +196,7 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
     """Show an exchange: status, reason, history, signatures."""
     with obj.bridge() as bridge:
         exchange = bridge.status(exchange_id)
-        tries = outcome.attempts(bridge, exchange_id)
+        tries = exchange.attempts
         deadline = bridge.deadlines.deadline(exchange_id)
         version = Drafts(bridge.store).for_exchange(exchange_id)
     if as_json:

@@ -15,7 +15,6 @@ from .common import EXIT_FAILED, EXIT_NOT_SENT, EXIT_OK, EXIT_PARTIAL
 
 if TYPE_CHECKING:
     from ..models import Exchange
-    from ..workflow import Bridge
 
 # Provider errors read "[provider STATUS CODE] message" (edi_bridge.errors.ProviderError).
 _PREFIX = re.compile(r"^\[(?P<provider>[\w.-]+)(?: (?P<status>\d{3}))?[^\]]*\]\s*(?P<text>.*)$")
@@ -70,28 +69,19 @@ def line(exchange: Exchange) -> str:
     return text
 
 
-def as_json(exchange: Exchange, attempts: int | None = None) -> dict[str, Any]:
+def as_json(exchange: Exchange) -> dict[str, Any]:
     return {
         "id": exchange.id,
         "status": exchange.status,
         "provider": exchange.provider,
         "channel": exchange.channel.value,
-        "attempts": attempts,
+        "attempts": exchange.attempts,
         "last_error": exchange.last_error,
         "reason": reason(exchange),
         "next": next_step(exchange),
         "needs_attention": exchange.needs_attention,
         "previous_id": exchange.previous_id,
     }
-
-
-def attempts(bridge: Bridge, exchange_id: str) -> int | None:
-    """How many times the provider was called for the exchange (the public model lacks it)."""
-    try:
-        with bridge.store.transaction() as conn:
-            return int(bridge.store.exchange_row(conn, exchange_id).attempts)
-    except Exception:  # a store without the column: say nothing rather than guess
-        return None
 
 
 def exit_code(exchanges: Sequence[Exchange]) -> int:
@@ -107,4 +97,4 @@ def exit_code(exchanges: Sequence[Exchange]) -> int:
     return EXIT_OK
 
 
-__all__ = ["as_json", "attempts", "exit_code", "line", "next_step", "reason"]
+__all__ = ["as_json", "exit_code", "line", "next_step", "reason"]

@@ -19,7 +19,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..errors import IllegalTransition
+from ..errors import DuplicateRecord, IllegalTransition
 from ..lifecycle import CLOSING_TRANSITIONS, ClosingStatus
 from ..store import schema
 
@@ -114,7 +114,7 @@ class Ledger:
                         attempts=0, updated_at=stamp, formed_at=stamp, **values
                     )
                 )
-        except sa.exc.IntegrityError:
+        except (sa.exc.IntegrityError, DuplicateRecord):
             return False
         return True
 

@@ -33,11 +33,12 @@ from .answers import (
     transport_error,
 )
 from .client import TOKEN_MARGIN, Credential, HttpClient
-from .transport import RateLimiter, Transport
+from .transport import TRANSPORT_KEYS, RateLimiter, Transport
 
 __all__ = [
     "DEFAULT_STATUS_ERRORS",
     "TOKEN_MARGIN",
+    "TRANSPORT_KEYS",
     "Credential",
     "ErrorMap",
     "ErrorMapper",

@@ -40,6 +40,20 @@ class RateLimiter:
         self._slots.release()
 
 
+# Every key Transport.from_config reads (the shared names, their aliases, the CA bundle).
+TRANSPORT_KEYS = frozenset(
+    {
+        "timeout",
+        "retry_attempts",
+        "retry_base_delay",
+        "rate",
+        "max_connections",
+        "in_flight",
+        "tls_verify",
+        "verify",
+        "ca_bundle",
+    }
+)
 _FLAGS = ("0", "1", "true", "false", "yes", "no", "on", "off")
 # Older names some sections accepted; read when the shared name is not set.
 _ALIASES = {"max_connections": "in_flight", "tls_verify": "verify"}
@@ -120,4 +134,4 @@ class Transport:
         )
 
 
-__all__ = ["RateLimiter", "Transport"]
+__all__ = ["TRANSPORT_KEYS", "RateLimiter", "Transport"]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import ConfigurationError
+from .failures import wrap_errors
 from .migrations import migrate
 
 DEFAULT_DB = "edi-bridge.db"
@@ -91,7 +92,7 @@ class StoreBase:
     """An engine whose database is migrated on open, and its write transactions."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = wrap_errors(engine)  # database failures leave as StoreError
         with self.engine.begin() as conn:
             migrate(conn)
 

@@ -159,6 +159,7 @@ class ExchangeStore(BlobStore):
             previous_id=row.previous_id,
             needs_attention=bool(row.needs_attention),
             last_error=row.last_error,
+            attempts=int(row.attempts or 0),
             created_at=row.created_at,
             updated_at=row.updated_at,
             history=[

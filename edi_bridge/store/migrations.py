@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, StoreError
 from . import schema
 
 Step = Callable[[Connection], None]
@@ -50,7 +50,15 @@ def current_version(conn: Connection) -> int | None:
     row = conn.execute(
         sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
     ).scalar_one_or_none()
-    return int(row) if row is not None else None
+    if row is None:
+        return None
+    try:
+        return int(row)
+    except ValueError:
+        raise StoreError(
+            f"database schema version {str(row)[:40]!r} is not a number: "
+            "the database was damaged or written by something else"
+        ) from None
 
 
 def _stamp(conn: Connection, version: int) -> None:

@@ -25,19 +25,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .. import config
 from ..deadlines import Deadlines
-from ..errors import ResendRefused, UnknownProvider
-from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, ExchangeStatus
+from ..errors import NotSent, ResendRefused
+from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..provider import Capability, Provider, ProviderContext
-from ..registry import Registry, default_registry
+from ..registry import Registry, default_registry, providers_info
 from ..routing import RouteDecision, RoutingPolicy
-from ..signing import (
-    OurPowerOfAttorney,
-    Signer,
-    our_authority,
-    signer_from_settings,
-    throwaway_signer,
-)
+from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
@@ -45,6 +39,7 @@ from . import archive
 from .feed import Feeds
 from .outbox import Callback, Outbox
 from .sending import Attempt, Intent, Sending
+from .signers import Signing
 
 if TYPE_CHECKING:
     from ..paper import PaperDesk
@@ -71,8 +66,9 @@ class Bridge:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.lease_seconds = lease_seconds
         self.registry = registry or default_registry
-        self._signer = signer
         self._settings = dict(settings or {})
+        self._signing = Signing(self._settings, signer)
+        self._check_setting_keys()
         self._providers: dict[str, Provider] = {}
         self._providers_lock = threading.Lock()
         self.outbox = Outbox(store)
@@ -91,10 +87,23 @@ class Bridge:
         )
         self.feeds = Feeds(store, self.writer, self.owner, lease_seconds)
 
+    def _check_setting_keys(self) -> None:
+        """Refuse explicit settings an adapter that declares its keys does not read."""
+        for section in sorted({key.split(".", 1)[0] for key in self._settings if "." in key}):
+            if section in self.registry.names():
+                known = self.registry.get(section).settings_keys
+                if known is not None:
+                    config.check_keys(section, self._settings, known)
+
     @classmethod
     def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
         """Open (and migrate) the store at ``db`` or ``EDI_BRIDGE_DB``."""
-        return cls(Store.open(db), **kwargs)
+        store = Store.open(db)
+        try:
+            return cls(store, **kwargs)
+        except BaseException:
+            store.close()  # refused settings: leave no engine behind
+            raise
 
     def __enter__(self) -> Bridge:
         return self
@@ -125,20 +134,18 @@ class Bridge:
 
     @property
     def signer(self) -> Signer:
-        if self._signer is None:
-            # signing.* settings or EDI_BRIDGE_SIGNING_* variables name the signer.
-            self._signer = signer_from_settings(self._settings)
-        if self._signer is None:
-            log.warning("no signer configured: signing with a throwaway test certificate")
-            self._signer = throwaway_signer()
-        return self._signer
+        return self._signing.signer
 
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
         """Our МЧД for sends (``signing.power_of_attorney.*``), checked against our signer.
 
         ValidationError names the setting or the rule; None: the signer is our head.
         """
-        return our_authority(self.signer.certificate, self._settings)
+        return self._signing.our_power_of_attorney()
+
+    def _refuse_test_certificate(self, name: str) -> None:
+        # The adapter first: it is built with the signer only if one was built before it.
+        self._signing.refuse_test_certificate(name, self.provider(name).endpoint)
 
     def provider(self, name: str) -> Provider:
         """The adapter instance for ``name`` (built once per Bridge)."""
@@ -147,7 +154,7 @@ class Bridge:
                 cls = self.registry.get(name)
                 context = ProviderContext(
                     config=config.section(name, self._settings),
-                    signer=self._signer,
+                    signer=self._signing.built,
                     engine=self.store.engine,
                 )
                 self._providers[name] = cls(context)
@@ -162,9 +169,12 @@ class Bridge:
         self, counterparty: Counterparty, requested: str | None = None
     ) -> RouteDecision:
         """EDI (which provider, which of the counterparty's routes) or paper, and why."""
-        return self.routing.decide(
+        decision = self.routing.decide(
             counterparty, requested, registry=self.registry, adapter=self.provider
         )
+        if decision.channel == Channel.EDI:
+            self._refuse_test_certificate(decision.provider)
+        return decision
 
     @functools.cached_property
     def paper(self) -> PaperDesk:
@@ -187,13 +197,21 @@ class Bridge:
 
     # -- callbacks and backend events -----------------------------------------
 
-    def on(self, kind: str | EventKind, callback: Callback) -> None:
-        """Call ``callback(event)`` for each change of ``kind`` ("*" for all)."""
+    def on(self, kind: EventKindName | EventKind, callback: Callback) -> None:
+        """Call ``callback(event)`` for each change of ``kind`` ("*" for all).
+
+        An unknown kind (a typo such as ``"sigend"``) is refused with a ValidationError
+        naming the known ones, instead of a callback that never fires.
+        """
         self.outbox.on(kind, callback)
 
     def events(self, after: int = 0, limit: int = 1000) -> builtins.list[Event]:
         """Changes recorded after sequence number ``after`` (for a backend catching up)."""
         return self.outbox.events(after, limit)
+
+    def last_event_seq(self) -> int:
+        """The newest recorded change's sequence number (0 when none): where to follow from."""
+        return self.store.last_event_seq()
 
     def dispatch_events(self) -> int:
         """Run callbacks for recorded changes not yet handed over; returns how many."""
@@ -211,6 +229,7 @@ class Bridge:
         scenario: str | None = None,
         previous_id: str | None = None,
         deadline: dt.datetime | None = None,
+        strict: bool = False,
     ) -> Exchange:
         """Send ``document`` to ``counterparty`` for signature; idempotent per key.
 
@@ -220,11 +239,19 @@ class Bridge:
         The same key again returns the existing exchange (and finishes its
         send if an earlier attempt was interrupted); the same key with a
         different document or counterparty raises IdempotencyConflict.
+
+        When the operator does not take the document the exchange is still
+        returned, recorded: ``queued`` with ``last_error`` (unreachable or busy;
+        a later poll or worker retries it) or ``failed`` with ``reason`` (refused;
+        fix the cause, then :meth:`resend`). With ``strict=True`` both raise
+        :class:`~edi_bridge.errors.NotSent` instead (the exchange stays recorded).
         """
         intent = Intent(counterparty, document, idempotency_key, provider, scenario, previous_id)
         exchange = self.sending.send(intent)
         if deadline is not None:
             self.deadlines.set(exchange.id, deadline)
+        if strict and exchange.status in (ExchangeStatus.QUEUED, ExchangeStatus.FAILED):
+            raise NotSent(exchange.id, exchange.status, exchange.last_error or exchange.reason)
         return exchange
 
     def enqueue(
@@ -412,25 +439,6 @@ class Bridge:
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
         return providers_info(self.registry)
-
-
-def providers_info(registry: Registry) -> builtins.list[dict[str, Any]]:
-    """Installed adapters, their operator and capabilities (no database needed)."""
-    info: builtins.list[dict[str, Any]] = []
-    for name in registry.names():
-        try:
-            cls = registry.get(name)
-        except UnknownProvider as exc:
-            info.append({"name": name, "error": str(exc)})
-            continue
-        info.append(
-            {
-                "name": name,
-                "operator": cls.operator,
-                "capabilities": sorted(str(c) for c in cls.capabilities),
-            }
-        )
-    return info
 
 
 __all__ = ["DEFAULT_LEASE_SECONDS", "Bridge", "providers_info"]

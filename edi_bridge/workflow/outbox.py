@@ -11,7 +11,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from ..lifecycle import EventKind
+from ..errors import ValidationError
+from ..lifecycle import EventKind, EventKindName, event_kind
 from ..models import Event
 from ..store import Store
 
@@ -26,9 +27,13 @@ class Outbox:
         self.store = store
         self._callbacks: dict[str, list[Callback]] = defaultdict(list)
 
-    def on(self, kind: str | EventKind, callback: Callback) -> None:
+    def on(self, kind: EventKindName | EventKind, callback: Callback) -> None:
         """Call ``callback(event)`` for each change of ``kind`` ("*" for all)."""
-        self._callbacks[str(kind)].append(callback)
+        try:
+            name = event_kind(str(kind))
+        except ValueError as exc:
+            raise ValidationError("kind", str(exc)) from None
+        self._callbacks[name].append(callback)
 
     def events(self, after: int = 0, limit: int = 1000) -> list[Event]:
         """Changes recorded after sequence number ``after`` (for a backend catching up)."""

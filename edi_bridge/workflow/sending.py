@@ -22,7 +22,7 @@ import hashlib
 import io
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -30,8 +30,12 @@ from sqlalchemy.engine import Connection
 
 from ..closing.options import formalized
 from ..errors import (
+    AuthError,
     ConfigurationError,
+    DuplicateRecord,
+    Forbidden,
     IdempotencyConflict,
+    PaymentRequired,
     ProviderError,
     TransientError,
     ValidationError,
@@ -39,7 +43,14 @@ from ..errors import (
 from ..fakes.scenario import parse_scenario
 from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, Exchange
-from ..provider import Capability, ContentSource, Provider, SendRequest, SendResult
+from ..provider import (
+    Capability,
+    ContentSource,
+    Provider,
+    ProviderContext,
+    SendRequest,
+    SendResult,
+)
 from ..routing import RouteDecision
 from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
@@ -103,6 +114,34 @@ class Intent:
     previous_id: str | None = None
 
 
+# The settings that identify us to an operator, in the order a person would check them.
+_CREDENTIAL_KEYS = (
+    "login",
+    "password",
+    "api_client_id",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "app_client_id",
+    "app_secret",
+    "secret_key",
+)
+
+
+def failure_cause(name: str, exc: ProviderError, context: ProviderContext | None) -> str:
+    """The history's cause for a refused send: our own faults are named as ours."""
+    settings: Mapping[str, str] = context.config if context is not None else {}
+    if isinstance(exc, AuthError):
+        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if settings.get(k)]
+        where = ", ".join(keys) if keys else f"the {name}.* credential settings"
+        return f"{name} rejected our credentials: check {where}"
+    if isinstance(exc, Forbidden):
+        return f"{name} does not allow our account to send this: check the account's rights"
+    if isinstance(exc, PaymentRequired):
+        return f"{name} says our account has no API subscription"
+    return f"{name} refused the send"
+
+
 def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
     """One intent = this document to this counterparty."""
     raw = f"{counterparty.key}|{document.kind}|{document.number}|{document.sha256}"
@@ -147,26 +186,43 @@ class Sending:
         read back from the store). Large content from a file is prepared by
         :meth:`dispatch` after the record commits instead.
         """
-        counterparty, document, scenario = intent.counterparty, intent.document, intent.scenario
+        document = intent.document
         if document.source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
-        key = intent.key or default_idempotency_key(counterparty, document)
+        key = intent.key or default_idempotency_key(intent.counterparty, document)
         if not key.strip() or len(key) > 256:
             raise ValidationError("idempotency_key", "must be 1 to 256 characters")
+        found = self._recorded(intent, key, conn)
+        if found is not None:
+            return found
+        try:
+            return self._record_new(intent, key, conn, lease)
+        except DuplicateRecord:
+            # Another process recorded the same key between our look-up and our insert:
+            # the promise is that asking twice gives the one exchange, so return it.
+            if conn is not None or (found := self._recorded(intent, key, None)) is None:
+                raise
+            return found
+
+    def _recorded(self, intent: Intent, key: str, conn: Connection | None) -> Exchange | None:
+        """The exchange already recorded under ``key`` (refused if for another intent)."""
         with self._maybe_transaction(conn) as tx:
             existing = self.store.exchange_id_for_key(tx, key)
             found = self.store.load_exchange(tx, existing) if existing else None
-        if found is not None:
-            if (
-                found.document.sha256 != document.sha256
-                or found.counterparty.key != counterparty.key
-            ):
-                raise IdempotencyConflict(
-                    f"idempotency key {key!r} was used for exchange {found.id} "
-                    "with a different document or counterparty"
-                )
-            return found
+        if found is not None and (
+            found.document.sha256 != intent.document.sha256
+            or found.counterparty.key != intent.counterparty.key
+        ):
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was used for exchange {found.id} "
+                "with a different document or counterparty"
+            )
+        return found
 
+    def _record_new(
+        self, intent: Intent, key: str, conn: Connection | None, lease: bool
+    ) -> Exchange | Attempt:
+        counterparty, document, scenario = intent.counterparty, intent.document, intent.scenario
         decision = self._route(counterparty, intent.provider)
         if decision.channel == Channel.PAPER:
             if scenario is not None:
@@ -323,7 +379,7 @@ class Sending:
                     conn,
                     exchange_id,
                     ExchangeStatus.FAILED,
-                    f"{name} refused the send",
+                    failure_cause(name, exc, getattr(adapter, "context", None)),
                     event_key=f"{exchange_id}:failed:{attempts}",
                     reason=str(exc),
                     needs_attention=True,

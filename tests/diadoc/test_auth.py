@@ -12,10 +12,12 @@ import requests
 from edi_bridge_providers.diadoc import DiadocSettings
 from edi_bridge_providers.diadoc.fake import DiadocFake
 
-from edi_bridge.errors import AuthError
+from edi_bridge import Bridge
+from edi_bridge.errors import AuthError, NotSent
 from edi_bridge.fakes.server import FakeServer
+from edi_bridge.testing import sample_contract, sample_counterparty
 
-from .conftest import make_adapter, send_request
+from .conftest import make_adapter, send_request, settings_for
 
 
 def test_expired_token_costs_one_reauthentication_and_no_failed_send(
@@ -138,3 +140,24 @@ def test_secrets_stay_out_of_reprs_logs_and_recordings(
         json.loads(line) for line in recorded.splitlines() if "/V3/Authenticate" in line
     )
     assert auth_line["request"]["password"] == "***"
+
+
+def test_a_send_with_our_wrong_password_is_recorded_as_our_fault(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path
+) -> None:
+    settings = settings_for(server, password="not-the-password-456")
+    with Bridge.open(tmp_path / "edi.db", settings=settings) as bridge:
+        counterparty = sample_counterparty("our-fault")
+        fake.add_counterparty(counterparty, "sign")
+        exchange = bridge.send(counterparty, sample_contract("P-1"), provider="diadoc")
+        assert exchange.status == "failed"
+        assert exchange.attempts == 1
+        cause = exchange.history[-1].cause
+        assert cause.startswith("diadoc rejected our credentials: check ")
+        assert "diadoc.password" in cause
+        assert "refused the send" not in cause
+        assert "not-the-password-456" not in cause + (exchange.reason or "")
+        with pytest.raises(NotSent) as caught:
+            bridge.send(counterparty, sample_contract("P-2"), provider="diadoc", strict=True)
+        assert caught.value.status == "failed"
+        assert bridge.status(caught.value.exchange_id).status == "failed"

@@ -62,9 +62,27 @@ def test_no_edi_route_goes_on_paper_and_says_why(tmp_path: Path) -> None:
     assert "routed to paper: counterparty has no EDI route" in exchange.history[0].cause
 
 
-def test_operator_without_installed_provider_goes_on_paper(tmp_path: Path) -> None:
-    with _bridge(tmp_path) as bridge:
+def test_operator_no_adapter_serves_is_refused_naming_the_route_and_the_installed_ones(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "off").mkdir()
+    off_settings = {"paper.enabled": "false"}
+    with _bridge(tmp_path) as bridge, _bridge(tmp_path / "off", **off_settings) as off:
+        for each in (bridge, off):
+            with pytest.raises(ValidationError) as err:
+                each.send(_with_route("diadok", "2BM-1234"), sample_contract("R-2"))
+            assert err.value.field == "edi[0].operator"
+            assert "'diadok'" in err.value.rule
+            assert "installed operators: mock, nobox" in err.value.rule
+            assert each.list() == []
+
+
+def test_operator_without_installed_provider_goes_on_paper_when_so_configured(
+    tmp_path: Path,
+) -> None:
+    with _bridge(tmp_path, **{"paper.unknown_operators_to_paper": "true"}) as bridge:
         exchange = bridge.send(_with_route("someop", "SOM-1234"), sample_contract("R-2"))
+        assert "no installed provider serves" in bridge.status(exchange.id).history[0].cause
     assert exchange.channel == Channel.PAPER
     assert "no installed provider serves the counterparty's operators (someop)" in (
         exchange.reason or ""

@@ -29,7 +29,7 @@ from . import receipts
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
-from .settings import DiadocSettings
+from .settings import KEYS, DiadocSettings
 from .wire import build_message, custom_document_id, file_extension, operation_id
 
 STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
@@ -41,6 +41,7 @@ class DiadocProvider(Provider):
 
     name = "diadoc"
     operator = "diadoc"
+    settings_keys: ClassVar[frozenset[str] | None] = KEYS
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.SEND,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from edi_bridge.config import env_name
 from edi_bridge.errors import ConfigurationError
-from edi_bridge.http import Transport
+from edi_bridge.http import TRANSPORT_KEYS, Transport
 from edi_bridge.retry import RetryPolicy
 
 HOSTS = {
@@ -24,6 +24,26 @@ PART_SIZE = 3 * 1024 * 1024  # shelf part size (Diadoc's documented 3 MB)
 MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
 SECRET_KEYS = ("password", "client_secret", "refresh_token")
 TRANSPORT = Transport(timeout=60.0, rate=100.0, max_connections=4)
+# Every key from_config reads; Bridge refuses others in explicit settings.
+KEYS = TRANSPORT_KEYS | {
+    "base_url",
+    "host",
+    "auth",
+    "api_client_id",
+    "login",
+    "password",
+    "token_url",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "scope",
+    "box_id",
+    "inn",
+    "contract_type",
+    "shelf_threshold",
+    "part_size",
+    "max_document_size",
+}
 
 
 def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
@@ -125,4 +145,4 @@ class DiadocSettings:
         )
 
 
-__all__ = ["HOSTS", "MAX_DOCUMENT_SIZE", "PART_SIZE", "SHELF_THRESHOLD", "DiadocSettings"]
+__all__ = ["HOSTS", "KEYS", "MAX_DOCUMENT_SIZE", "PART_SIZE", "SHELF_THRESHOLD", "DiadocSettings"]

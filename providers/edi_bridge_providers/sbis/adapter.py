@@ -39,7 +39,7 @@ from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 
 from .client import SbisClient
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
-from .settings import SbisSettings
+from .settings import KEYS, SbisSettings
 from .wire import (
     M_CHANGES,
     M_EXECUTE,
@@ -83,6 +83,7 @@ class SbisProvider(Provider):
 
     name = "sbis"
     operator = "sbis"
+    settings_keys: ClassVar[frozenset[str] | None] = KEYS
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.SEND,

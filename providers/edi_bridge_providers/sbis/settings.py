@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from edi_bridge.errors import ConfigurationError, ValidationError
-from edi_bridge.http import Transport
+from edi_bridge.http import TRANSPORT_KEYS, Transport
 from edi_bridge.requisites import check_inn, check_kpp
 
 DEFAULT_BASE_URL = "https://online.sbis.ru"
@@ -115,4 +115,23 @@ class SbisSettings:
         )
 
 
-__all__ = ["DEFAULT_BASE_URL", "SbisSettings"]
+# Every key from_config reads; Bridge refuses others in explicit settings.
+KEYS = TRANSPORT_KEYS | {
+    "base_url",
+    "login",
+    "password",
+    "app_client_id",
+    "app_secret",
+    "secret_key",
+    "our_inn",
+    "our_kpp",
+    "our_name",
+    "certificate_thumbprint",
+    "regulation",
+    "doc_type_*",
+    "page_size",
+    "max_pages",
+    "changes_since",
+}
+
+__all__ = ["DEFAULT_BASE_URL", "KEYS", "SbisSettings"]

@@ -1,0 +1,62 @@
+"""Our signer, built once from the settings, and the guards that go with it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from .. import config
+from ..errors import ConfigurationError
+from ..http import is_loopback
+from ..signing import (
+    OurPowerOfAttorney,
+    Signer,
+    our_authority,
+    signer_from_settings,
+    throwaway_signer,
+)
+
+log = logging.getLogger("edi_bridge")
+
+
+class Signing:
+    """The signer of our documents: the one given, else ``signing.*``, else a throwaway."""
+
+    def __init__(self, settings: Mapping[str, str] | None, signer: Signer | None) -> None:
+        self._settings = settings
+        self.built = signer
+        self.test_certificate = False  # set when we fall back to the throwaway one
+
+    @property
+    def signer(self) -> Signer:
+        if self.built is None:
+            # signing.* settings or EDI_BRIDGE_SIGNING_* variables name the signer.
+            self.built = signer_from_settings(self._settings)
+            kind = config.section("signing", self._settings).get("kind", "")
+            self.test_certificate = kind.strip().lower() == "test"
+        if self.built is None:
+            log.warning("no signer configured: signing with a throwaway test certificate")
+            self.built = throwaway_signer()
+            self.test_certificate = True
+        return self.built
+
+    def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
+        return our_authority(self.signer.certificate, self._settings)
+
+    def refuse_test_certificate(self, name: str, endpoint: str | None) -> None:
+        """A real operator must never get a contract signed by a throwaway certificate."""
+        if config.flag(config.section("signing", self._settings).get("allow_test_certificate")):
+            return
+        if endpoint is None or is_loopback(endpoint):
+            return  # the mock, or a fake on this machine
+        if not (self.signer and self.test_certificate):  # built now: that tells which it is
+            return
+        raise ConfigurationError(
+            f"refusing to send to {name} at {endpoint} signed with the built-in throwaway "
+            "test certificate: configure our signature (signing.kind with signing.pkcs12, "
+            "or signing.key and signing.certificate, or signing.command), or set "
+            "signing.allow_test_certificate=true to send it anyway"
+        )
+
+
+__all__ = ["Signing"]
