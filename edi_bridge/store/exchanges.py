@@ -16,7 +16,14 @@ from . import schema
 from .blobs import BlobStore
 from .bulk import execute_many
 from .clock import utcnow
-from .rows import ExchangeChanges, ExchangeRow, HistoryInsert, NewExchange, SignatureInsert
+from .rows import (
+    ExchangeChanges,
+    ExchangeRow,
+    ExchangeState,
+    HistoryInsert,
+    NewExchange,
+    SignatureInsert,
+)
 
 
 class _Q:
@@ -96,6 +103,24 @@ class ExchangeStore(BlobStore):
         if for_update and conn.dialect.name != "sqlite":
             query = query.with_for_update()
         return {str(r.id): ExchangeRow.of(r) for r in conn.execute(query).all()}
+
+    def exchange_states(
+        self, conn: Connection, exchange_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, ExchangeState]:
+        """Status, channel and file name of many exchanges (the feed's batch reads only these)."""
+        wanted = list(set(exchange_ids))
+        if not wanted:
+            return {}
+        t = schema.exchanges
+        query = sa.select(
+            t.c.id, t.c.channel, t.c.status, t.c.document["file_name"].as_string()
+        ).where(t.c.id.in_(wanted))
+        if for_update and conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        return {
+            str(r[0]): ExchangeState(str(r[0]), str(r[1]), str(r[2]), str(r[3]))
+            for r in conn.execute(query)
+        }
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
         return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
