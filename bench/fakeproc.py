@@ -27,7 +27,7 @@ import threading
 import uuid
 from typing import Any
 
-from edi_bridge_providers.diadoc.fake import app as fake_app
+from edi_bridge_providers.diadoc.fake import sending as fake_sending
 from edi_bridge_providers.diadoc.fake import world as fake_world
 from edi_bridge_providers.diadoc.feed import datetime_to_ticks
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_document_mb:
         # Diadoc refuses documents over 70 MB; the memory run sends a larger one
         # to show that client memory does not grow with size.
-        fake_app.MAX_DOCUMENT_SIZE = args.max_document_mb * 1024 * 1024  # type: ignore[attr-defined]
+        vars(fake_sending)["MAX_DOCUMENT_SIZE"] = args.max_document_mb * 1024 * 1024
     fake = load_fake("diadoc", FakeOptions(scenario="sign"))
     counterparty = sample_counterparty(args.counterparty)
     to_box = fake.add_counterparty(counterparty, "sign")  # type: ignore[attr-defined]

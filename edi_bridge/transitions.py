@@ -33,6 +33,7 @@ from .store.rows import (
     EventInsert,
     ExchangeChanges,
     ExchangeRow,
+    ExchangeState,
     HistoryInsert,
     SignatureInsert,
     TransitionChanges,
@@ -187,7 +188,7 @@ class TransitionWriter:
         if not matched:
             return
         store = self.store
-        rows = store.exchange_rows(conn, (i for i, _ in matched), for_update=True)
+        rows = store.exchange_states(conn, (i for i, _ in matched), for_update=True)
         status = {i: r.status for i, r in rows.items()}
         now = utcnow()
         batch = _Batch()
@@ -241,7 +242,7 @@ class TransitionWriter:
         self,
         conn: Connection,
         provider: str,
-        row: ExchangeRow,
+        row: ExchangeState,
         event: ProviderEvent,
         detail: dict[str, Any],
         batch: _Batch,
@@ -258,7 +259,7 @@ class TransitionWriter:
             SignatureInsert(
                 exchange_id=row.id,
                 role="counterparty",
-                file_name=f"{row.document['file_name']}.counterparty.sig",
+                file_name=f"{row.file_name}.counterparty.sig",
                 content=event.signature,
                 verdict=verdict,
             )

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import NotFound
 from . import schema
+from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 
@@ -143,10 +144,8 @@ class BlobStore(StoreBase):
             blobs.append({"sha256": sha, "size": len(content), "created_at": now})
             for seq, start in enumerate(range(0, len(content), CHUNK)):
                 chunks.append({"sha256": sha, "seq": seq, "data": content[start : start + CHUNK]})
-        if blobs:
-            conn.execute(b.insert(), blobs)
-        if chunks:
-            conn.execute(schema.blob_chunks.insert(), chunks)
+        execute_many(conn, _insert_blob, blobs)
+        execute_many(conn, _insert_chunk, chunks)
         return shas
 
     def open_blob(self, sha256: str) -> IO[bytes]:

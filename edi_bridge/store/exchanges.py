@@ -14,8 +14,16 @@ from ..errors import NotFound
 from ..models import Counterparty, Document, Exchange, HistoryEntry, SignatureRecord
 from . import schema
 from .blobs import BlobStore
+from .bulk import execute_many
 from .clock import utcnow
-from .rows import ExchangeChanges, ExchangeRow, HistoryInsert, NewExchange, SignatureInsert
+from .rows import (
+    ExchangeChanges,
+    ExchangeRow,
+    ExchangeState,
+    HistoryInsert,
+    NewExchange,
+    SignatureInsert,
+)
 
 
 class _Q:
@@ -33,7 +41,13 @@ class _Q:
         .order_by(schema.history.c.id)
     )
     _s = schema.signatures
+    insert_history = schema.history.insert()
+    insert_signature = _s.insert()
     signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+
+
+# Batch updates by the columns they set, built once (execute_many caches by statement).
+_UPDATES: dict[tuple[str, ...], sa.Update] = {}
 
 
 class ExchangeStore(BlobStore):
@@ -51,7 +65,6 @@ class ExchangeStore(BlobStore):
 
     def update_exchanges(self, conn: Connection, changes: Mapping[str, ExchangeChanges]) -> None:
         """Apply ``{exchange id: values}``; rows changing the same columns go in one statement."""
-        t = schema.exchanges
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for exchange_id, values in changes.items():
             cols = tuple(sorted(values))
@@ -59,12 +72,15 @@ class ExchangeStore(BlobStore):
                 {"_id": exchange_id, **{f"_v_{c}": v for c, v in values.items()}}
             )
         for cols, params in groups.items():
-            stmt = (
-                t.update()
-                .where(t.c.id == sa.bindparam("_id"))
-                .values({c: sa.bindparam(f"_v_{c}") for c in cols})
-            )
-            conn.execute(stmt, params)
+            stmt = _UPDATES.get(cols)
+            if stmt is None:
+                t = schema.exchanges
+                stmt = _UPDATES[cols] = (
+                    t.update()
+                    .where(t.c.id == sa.bindparam("_id"))
+                    .values({c: sa.bindparam(f"_v_{c}") for c in cols})
+                )
+            execute_many(conn, stmt, params)
 
     def exchange_row(
         self, conn: Connection, exchange_id: str, *, for_update: bool = False
@@ -87,6 +103,24 @@ class ExchangeStore(BlobStore):
         if for_update and conn.dialect.name != "sqlite":
             query = query.with_for_update()
         return {str(r.id): ExchangeRow.of(r) for r in conn.execute(query).all()}
+
+    def exchange_states(
+        self, conn: Connection, exchange_ids: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, ExchangeState]:
+        """Status, channel and file name of many exchanges (the feed's batch reads only these)."""
+        wanted = list(set(exchange_ids))
+        if not wanted:
+            return {}
+        t = schema.exchanges
+        query = sa.select(
+            t.c.id, t.c.channel, t.c.status, t.c.document["file_name"].as_string()
+        ).where(t.c.id.in_(wanted))
+        if for_update and conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        return {
+            str(r[0]): ExchangeState(str(r[0]), str(r[1]), str(r[2]), str(r[3]))
+            for r in conn.execute(query)
+        }
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
         return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
@@ -221,7 +255,7 @@ class ExchangeStore(BlobStore):
     def add_history_rows(self, conn: Connection, rows: Sequence[HistoryInsert]) -> None:
         """History rows, in one statement."""
         if rows:
-            conn.execute(schema.history.insert(), list(rows))
+            execute_many(conn, _Q.insert_history, rows)
 
     def add_signature(
         self,
@@ -277,8 +311,7 @@ class ExchangeStore(BlobStore):
                     "verdict": item["verdict"],
                 }
             )
-        if rows:
-            conn.execute(s.insert(), rows)
+        execute_many(conn, _Q.insert_signature, rows)
         return added
 
     def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:

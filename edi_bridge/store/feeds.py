@@ -11,9 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import schema
+from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 from .rows import AppliedEvent, EarlyEventRow, ParkedEvent
+
+_INSERT_APPLIED = schema.applied_events.insert()
 
 
 class FeedStore(StoreBase):
@@ -42,8 +45,7 @@ class FeedStore(StoreBase):
 
     def add_applied_events(self, conn: Connection, rows: Sequence[AppliedEvent]) -> None:
         """Record event ids as applied (``scope``, ``event_id``, ``exchange_id``, ``at``)."""
-        if rows:
-            conn.execute(schema.applied_events.insert(), list(rows))
+        execute_many(conn, _INSERT_APPLIED, rows)
 
     def park_early_events(
         self, conn: Connection, provider: str, events: Iterable[ParkedEvent]

@@ -11,9 +11,12 @@ from sqlalchemy.engine import Connection
 
 from ..models import Event
 from . import schema
+from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 from .rows import EventInsert
+
+_INSERT = schema.events.insert()
 
 
 class OutboxStore(StoreBase):
@@ -54,8 +57,7 @@ class OutboxStore(StoreBase):
             if row["key"] not in seen:
                 seen.add(row["key"])
                 fresh.append({"dispatched_at": None, **row})
-        if fresh:
-            conn.execute(t.insert(), fresh)
+        execute_many(conn, _INSERT, fresh)
         return len(fresh)
 
     def events_after(

@@ -51,6 +51,16 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(ExchangeRow))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class ExchangeState:
+    """What applying provider events needs of an exchange (no JSON columns parsed)."""
+
+    id: str
+    channel: str
+    status: str
+    file_name: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class EarlyEventRow:
     """A provider event parked until the record of its send commits."""
 
@@ -198,6 +208,7 @@ __all__ = [
     "EventInsert",
     "ExchangeChanges",
     "ExchangeRow",
+    "ExchangeState",
     "HistoryInsert",
     "NewExchange",
     "ParkedEvent",

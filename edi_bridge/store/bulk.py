@@ -1,0 +1,61 @@
+"""Many rows through one statement, without SQLAlchemy's per-row parameter work.
+
+``conn.execute(table.insert(), rows)`` builds and type-processes a parameter
+dictionary per row; for the feed's batches (history, outbox, signatures,
+applied event ids) that cost more than the database itself. Here a statement is
+compiled once per (statement, columns, dialect), each column's bind processor
+(the UTC datetime, JSON) is looked up once, and the rows go to the driver as
+tuples or dictionaries through ``exec_driver_sql``: same SQL, same transaction,
+same values as SQLAlchemy would have bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_Processor = Callable[[Any], Any] | None
+_Compiled = tuple[str, tuple[str, ...], tuple[_Processor, ...], bool]
+_CACHE: dict[tuple[int, tuple[str, ...], str], _Compiled] = {}
+_KEEP: dict[int, sa.sql.expression.Executable] = {}  # keeps cached statements' ids valid
+
+
+def _compile(conn: Connection, stmt: Any, keys: tuple[str, ...]) -> _Compiled:
+    dialect = conn.dialect
+    cache_key = (id(stmt), keys, dialect.name)
+    found = _CACHE.get(cache_key)
+    if found is not None:
+        return found
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    positional = bool(compiled.positional)
+    names = tuple(compiled.positiontup) if positional else keys
+    binds = compiled.binds
+    procs = tuple(binds[n].type._cached_bind_processor(dialect) for n in names)
+    result = (compiled.string, names, procs, positional)
+    _KEEP[id(stmt)] = stmt
+    _CACHE[cache_key] = result
+    return result
+
+
+def execute_many(conn: Connection, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run ``stmt`` once per row (an executemany); every row has the same keys.
+
+    ``stmt`` must be built once and kept (module level): it is cached by identity.
+    """
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    sql, names, procs, positional = _compile(conn, stmt, keys)
+    pairs = tuple(zip(names, procs, strict=True))
+    params: list[Any]
+    if positional:
+        params = [tuple(r[n] if p is None else p(r[n]) for n, p in pairs) for r in rows]
+    else:
+        params = [{n: (r[n] if p is None else p(r[n])) for n, p in pairs} for r in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+__all__ = ["execute_many"]
