@@ -15,6 +15,7 @@ catch by meaning instead of by HTTP library::
     ├── UnknownProvider            no adapter registered under that name
     ├── SignatureError             signing failed or a CMS structure is malformed
     ├── UnsafeInput                hostile XML, path traversal, oversize content
+    ├── PollFailed                 some feeds or shipments failed; the others were applied
     └── ProviderError              anything an operator or carrier answered
         ├── TransientError         worth retrying: 5xx, timeouts, dropped connections
         │   └── RateLimited        429, with ``retry_after`` seconds when given
@@ -95,6 +96,28 @@ class UnsafeInput(EdiBridgeError):
     """Untrusted input was refused: entities, traversal, oversize, …"""
 
 
+class PollFailed(EdiBridgeError):
+    """A poll where some units of work failed while the others were applied.
+
+    ``failures`` maps each unit (``"diadoc"``, ``"carrier russianpost RA1"``) to
+    its one-line reason, ``errors`` to the exception when there was one. The
+    changes the poll did record are committed and handed to callbacks already.
+    """
+
+    def __init__(
+        self, failures: dict[str, str], errors: dict[str, BaseException] | None = None
+    ) -> None:
+        self.failures = dict(failures)
+        self.errors = dict(errors or {})
+        super().__init__("; ".join(f"{unit}: {why}" for unit, why in self.failures.items()))
+
+    @staticmethod
+    def reason(exc: BaseException) -> str:
+        """One short line for a unit's failure: the exception's type and first line."""
+        lines = f"{type(exc).__name__}: {exc}".splitlines()
+        return lines[0][:500] if lines else type(exc).__name__
+
+
 class ProviderError(EdiBridgeError):
     """An operator or carrier answered with an error (or did not answer)."""
 
@@ -168,6 +191,7 @@ __all__ = [
     "IllegalTransition",
     "NotFound",
     "PaymentRequired",
+    "PollFailed",
     "ProviderError",
     "ProviderNotFound",
     "RateLimited",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import config
-from ..errors import ResendRefused, UnknownProvider
+from ..errors import EdiBridgeError, PollFailed, ResendRefused, UnknownProvider
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..paper import PaperDesk, default_carriers
@@ -35,7 +35,7 @@ from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
 from . import archive
-from .feed import Feeds
+from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .sending import Attempt, Intent, Sending
 
@@ -65,6 +65,7 @@ class Bridge:
         self._settings = dict(settings or {})
         self._providers: dict[str, Provider] = {}
         self._providers_lock = threading.Lock()
+        self._backoff = Backoff()  # feeds (and the paper desk) that failed in a full poll
         self.outbox = Outbox(store)
         self.writer = TransitionWriter(store, signature_check)
         self.sending = Sending(
@@ -247,18 +248,58 @@ class Bridge:
         return self.store.count_events_after(before)
 
     def _poll(self, providers: Iterable[str] | None) -> None:
+        """Poll each feed and the paper desk on its own; one failure stops nothing else.
+
+        What the others recorded is committed and handed to callbacks; then
+        :class:`PollFailed` names each unit that failed. In a full poll a unit
+        that failed is backed off (doubling, up to ``feed.BACKOFF_MAX`` seconds).
+        """
         wanted = builtins.list(providers) if providers is not None else None
         desk: PaperDesk | None = self.__dict__.get("paper")  # built already, or not
         carriers = set((desk.carriers if desk is not None else default_carriers).names())
-        for name in wanted if wanted is not None else self._providers_to_poll():
-            if wanted is not None and name in carriers:
-                continue  # a carrier: tracked by the paper desk below
-            adapter = self.provider(name)
-            if adapter.supports(Capability.EVENTS):
-                self.feeds.poll(name, adapter)
-        if self._paper_has_work(wanted, carriers):
-            self.paper.poll(wanted)  # carrier tracking, overdue originals, fallbacks
-        self.dispatch_events()
+        failures: dict[str, str] = {}
+        errors: dict[str, BaseException] = {}
+        try:
+            for name in wanted if wanted is not None else self._providers_to_poll():
+                if wanted is not None and name in carriers:
+                    continue  # a carrier: tracked by the paper desk below
+                if wanted is None and self._backoff.waiting(name):
+                    continue
+                try:
+                    adapter = self.provider(name)
+                    if adapter.supports(Capability.EVENTS):
+                        self.feeds.poll(name, adapter)
+                except Exception as exc:
+                    failures[name], errors[name] = self._unit_failed(name, exc), exc
+                else:
+                    self._backoff.succeeded(name)
+            if not (wanted is None and self._backoff.waiting("paper")):
+                try:
+                    if self._paper_has_work(wanted, carriers):
+                        self.paper.poll(wanted)  # carrier tracking, overdue originals, fallbacks
+                except PollFailed as exc:
+                    failures.update(exc.failures)
+                    errors.update(exc.errors)
+                except Exception as exc:
+                    failures["paper"], errors["paper"] = self._unit_failed("paper", exc), exc
+        finally:
+            # Whatever failed, changes already committed reach the callbacks.
+            self.dispatch_events()
+        if failures:
+            raise PollFailed(failures, errors)
+
+    def _unit_failed(self, unit: str, exc: Exception) -> str:
+        why = PollFailed.reason(exc)
+        delay = self._backoff.failed(unit)
+        log.error(
+            "poll of %s failed; next try in %.0f s: %s",
+            unit,
+            delay,
+            why,
+            exc_info=not isinstance(exc, EdiBridgeError),
+            extra={"unit": unit},
+        )
+        return why
 
     def _providers_to_poll(self) -> builtins.list[str]:
         S = ExchangeStatus
