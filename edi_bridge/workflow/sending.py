@@ -294,7 +294,17 @@ class Sending:
         """The provider call for a recorded attempt, then the record of its outcome."""
         exchange_id, request, attempts = attempt.exchange_id, attempt.request, attempt.attempts
         name = attempt.provider
-        adapter = self._adapter(name)
+        try:
+            adapter = self._adapter(name)
+        except Exception:
+            # Nothing reached the operator: the lease goes back, the attempt does not count.
+            self._give_back(exchange_id, attempts - 1)
+            raise
+        if not self._still_ours(exchange_id):
+            # Paused past the lease, and another worker took the exchange: it sends.
+            log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
+            with self.store.transaction() as conn:
+                return self.store.load_exchange(conn, exchange_id)
         try:
             result: SendResult | None = None
             if attempts > 1 and adapter.supports(Capability.FIND_SENT):
@@ -312,6 +322,11 @@ class Sending:
                     conn, exchange_id, ExchangeStatus.QUEUED, f"send attempt failed: {exc}"
                 )
                 return self.store.load_exchange(conn, exchange_id)
+        except ConfigurationError:
+            # The operator may have been reached: the attempt counts (the next one
+            # reconciles first), but the lease goes back for whoever is configured.
+            self._give_back(exchange_id, attempts)
+            raise
         except ProviderError as exc:
             with self.store.transaction() as conn:
                 self.writer.write(
@@ -350,6 +365,19 @@ class Sending:
             exchange = self.store.load_exchange(conn, exchange_id)
         self.outbox.dispatch_events()
         return exchange
+
+    def _give_back(self, exchange_id: str, attempts: int) -> None:
+        with self.store.transaction() as conn:
+            leases.release_exchanges(conn, self.owner, [exchange_id])
+            self.store.update_exchange(conn, exchange_id, attempts=max(attempts, 0))
+
+    def _still_ours(self, exchange_id: str) -> bool:
+        """Checked right before the provider call: queued, and the lease is (still) ours."""
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id, for_update=True)
+            return row.status == ExchangeStatus.QUEUED and leases.take_exchange(
+                conn, exchange_id, self.owner, self.lease_seconds
+            )
 
     def send(self, intent: Intent) -> Exchange:
         """Record and deliver at once; an existing exchange finishes an interrupted send."""
