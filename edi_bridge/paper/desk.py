@@ -130,7 +130,7 @@ class PaperDesk:
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         with self.store.transaction() as conn:
-            sha = self.store.put_blob(conn, source)
+            sha = self.store.put_blob(conn, source, expect_sha256=document.sha256)
             row = new_exchange(
                 exchange_id,
                 idempotency_key,

@@ -187,7 +187,7 @@ class Sending:
         source = _source(document)
         prepare = lease and (isinstance(source, bytes) or document.size <= INLINE_CONTENT)
         with self._maybe_transaction(conn) as tx:
-            sha = self.store.put_blob(tx, source)
+            sha = self.store.put_blob(tx, source, expect_sha256=document.sha256)
             row = new_exchange(
                 exchange_id,
                 key,
