@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from .errors import EdiBridgeError, PollFailed
+from .errors import EdiBridgeError
 from .models import ExchangeStatus
 from .workflow import Bridge
 
@@ -90,22 +90,23 @@ class Worker:
             setattr(self.stats, field, getattr(self.stats, field) + 1)
 
     def _poll(self) -> None:
-        before = self.bridge.store.last_event_seq()
         try:
-            changes = self.bridge.poll_count()
-        except PollFailed as exc:
-            # The other feeds were polled; the failed ones are backed off by the bridge.
+            before = self.bridge.store.last_event_seq()
+            try:
+                changes = self.bridge.poll_count()
+            except Exception as exc:
+                # One feed, a carrier, a bug or an odd answer: the other feeds were
+                # polled (the failed one is backed off by the bridge); the worker goes on.
+                self._count("errors")
+                log.error(
+                    "poll failed",
+                    exc_info=not isinstance(exc, EdiBridgeError),
+                    extra={"error": f"{type(exc).__name__}: {exc}"},
+                )
+                changes = self.bridge.store.count_events_after(before)
+        except Exception as exc:  # the database itself: try again next round
             self._count("errors")
-            changes = self.bridge.store.count_events_after(before)
-            log.error("poll failed", extra={"error": str(exc), "failed_units": len(exc.failures)})
-        except Exception as exc:
-            # Whatever broke (database, a bug, an odd answer), the worker goes on.
-            self._count("errors")
-            log.error(
-                "poll failed",
-                exc_info=not isinstance(exc, EdiBridgeError),
-                extra={"error": f"{type(exc).__name__}: {exc}"},
-            )
+            log.error("poll failed", extra={"error": f"{type(exc).__name__}: {exc}"})
             return
         self.stats.polls += 1
         self.stats.changes += changes

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from edi_bridge_providers.mock import MockProvider
 
-from edi_bridge import Bridge, Event, PollFailed, Registry
+from edi_bridge import Bridge, ConfigurationError, Event, PollFailed, Registry, TransientError
 from edi_bridge.provider import EventPage
 from edi_bridge.store import schema
 from edi_bridge.testing import sample_contract, sample_counterparty
@@ -56,10 +56,8 @@ def _isolation_case(db: str | Path) -> None:
         other = bridge.send(sample_counterparty("b"), sample_contract("B-1"), scenario="sign")
         # A sent exchange of a provider this deployment has no settings for.
         _as_provider(bridge, other.id, "diadoc")
-        with pytest.raises(PollFailed) as failed:
-            bridge.poll()
-        assert set(failed.value.failures) == {"diadoc"}
-        assert "ConfigurationError" in failed.value.failures["diadoc"]
+        with pytest.raises(ConfigurationError):
+            bridge.poll()  # the one feed that failed: its own error, after the others
         assert bridge.status(ours.id).status == "signed"
         assert "signed" in {e.kind for e in seen if e.exchange_id == ours.id}
         assert bridge.status(other.id).status == "sent"
@@ -80,10 +78,25 @@ def test_a_feed_raising_anything_is_named_and_the_others_are_applied(tmp_path: P
         ours = bridge.send(sample_counterparty("a"), sample_contract("A-1"), scenario="sign")
         other = bridge.send(sample_counterparty("b"), sample_contract("B-1"), scenario="sign")
         _as_provider(bridge, other.id, BrokenFeed.name)
+        with pytest.raises(AttributeError):
+            bridge.poll()
+        assert [e.exchange_id for e in seen] == [ours.id]
+
+
+def test_several_failed_feeds_are_each_named_and_the_others_applied(tmp_path: Path) -> None:
+    with _open(tmp_path / "edi.db") as bridge:
+        seen: list[Event] = []
+        bridge.on("signed", seen.append)
+        ours = bridge.send(sample_counterparty("a"), sample_contract("A-1"), scenario="sign")
+        broken = bridge.send(sample_counterparty("b"), sample_contract("B-1"), scenario="sign")
+        elsewhere = bridge.send(sample_counterparty("c"), sample_contract("C-1"), scenario="sign")
+        _as_provider(bridge, broken.id, BrokenFeed.name)
+        _as_provider(bridge, elsewhere.id, "diadoc")
         with pytest.raises(PollFailed) as failed:
             bridge.poll()
-        assert list(failed.value.failures) == [BrokenFeed.name]
+        assert set(failed.value.failures) == {BrokenFeed.name, "diadoc"}
         assert failed.value.failures[BrokenFeed.name].startswith("AttributeError")
+        assert isinstance(failed.value.errors["diadoc"], ConfigurationError)
         assert [e.exchange_id for e in seen] == [ours.id]
 
 
@@ -93,10 +106,10 @@ def test_a_full_poll_backs_off_a_failed_feed_and_an_explicit_one_tries_it(
     with _open(tmp_path / "edi.db") as bridge:
         other = bridge.send(sample_counterparty("b"), sample_contract("B-1"), scenario="sign")
         _as_provider(bridge, other.id, BrokenFeed.name)
-        with pytest.raises(PollFailed):
+        with pytest.raises(AttributeError):
             bridge.poll()
         assert bridge.poll() == []  # backed off: not asked again at once
-        with pytest.raises(PollFailed):
+        with pytest.raises(AttributeError):
             bridge.poll([BrokenFeed.name])  # asked by name: tried
 
 
@@ -137,8 +150,10 @@ def test_a_carrier_that_is_down_leaves_the_edi_news_handed_to_callbacks(tmp_path
         letter = bridge.send(sample_counterparty("p", edi=[]), sample_contract("P-1"))
         bridge.paper.dispatch(letter.id, "russianpost", "11741865001806")
         edi = bridge.send(sample_counterparty("a"), sample_contract("A-1"), scenario="sign")
-        with pytest.raises(PollFailed) as failed:
+        with pytest.raises(TransientError):
             bridge.poll()
+        with pytest.raises(PollFailed) as failed:
+            bridge.paper.track()
         assert list(failed.value.failures) == ["carrier russianpost 11741865001806"]
         assert [e.exchange_id for e in seen] == [edi.id]
         assert bridge.status(letter.id).status == "dispatched"

@@ -250,8 +250,9 @@ class Bridge:
     def _poll(self, providers: Iterable[str] | None) -> None:
         """Poll each feed and the paper desk on its own; one failure stops nothing else.
 
-        What the others recorded is committed and handed to callbacks; then
-        :class:`PollFailed` names each unit that failed. In a full poll a unit
+        What the others recorded is committed and handed to callbacks; then the
+        one unit's own error is raised, or :class:`PollFailed` naming each unit
+        when several failed. In a full poll a unit
         that failed is backed off (doubling, up to ``feed.BACKOFF_MAX`` seconds).
         """
         wanted = builtins.list(providers) if providers is not None else None
@@ -285,6 +286,8 @@ class Bridge:
         finally:
             # Whatever failed, changes already committed reach the callbacks.
             self.dispatch_events()
+        if len(failures) == 1 and len(errors) == 1:
+            raise next(iter(errors.values()))  # one unit failed: its own error, as it was
         if failures:
             raise PollFailed(failures, errors)
 
