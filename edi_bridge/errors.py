@@ -18,6 +18,7 @@ catch by meaning instead of by HTTP library::
     ├── UnsafeInput                hostile XML, path traversal, oversize content
     ├── StoreError                 the database failed: unreachable, damaged, read-only, locked
     │   └── DuplicateRecord        a row with that key exists (another process wrote it first)
+    ├── PollFailed                 some feeds or shipments failed; the others were applied
     └── ProviderError              anything an operator or carrier answered
         ├── TransientError         worth retrying: 5xx, timeouts, dropped connections
         │   └── RateLimited        429, with ``retry_after`` seconds when given
@@ -125,6 +126,28 @@ class DuplicateRecord(StoreError):
     """A row with the same unique key is already there (another writer came first)."""
 
 
+class PollFailed(EdiBridgeError):
+    """A poll where some units of work failed while the others were applied.
+
+    ``failures`` maps each unit (``"diadoc"``, ``"carrier russianpost RA1"``) to
+    its one-line reason, ``errors`` to the exception when there was one. The
+    changes the poll did record are committed and handed to callbacks already.
+    """
+
+    def __init__(
+        self, failures: dict[str, str], errors: dict[str, BaseException] | None = None
+    ) -> None:
+        self.failures = dict(failures)
+        self.errors = dict(errors or {})
+        super().__init__("; ".join(f"{unit}: {why}" for unit, why in self.failures.items()))
+
+    @staticmethod
+    def reason(exc: BaseException) -> str:
+        """One short line for a unit's failure: the exception's type and first line."""
+        lines = f"{type(exc).__name__}: {exc}".splitlines()
+        return lines[0][:500] if lines else type(exc).__name__
+
+
 class ProviderError(EdiBridgeError):
     """An operator or carrier answered with an error (or did not answer)."""
 
@@ -200,6 +223,7 @@ __all__ = [
     "NotFound",
     "NotSent",
     "PaymentRequired",
+    "PollFailed",
     "ProviderError",
     "ProviderNotFound",
     "RateLimited",

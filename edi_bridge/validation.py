@@ -13,6 +13,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, StrictStr
 
 from .errors import ValidationError
+from .files import read_bounded
 
 
 def _nonblank(value: str) -> str:
@@ -68,12 +69,10 @@ def load_json_object(data: Mapping[str, Any] | str | bytes, what: str) -> dict[s
     return dict(data)
 
 
-def read_input(path: str | Path, what: str) -> bytes:
-    """An input file's bytes; ValidationError naming ``what`` when it cannot be read."""
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(what, f"cannot read {path}: {exc.strerror}") from None
+def read_input(path: str | Path, what: str, *, kind: str | None = None) -> bytes:
+    """An input file's bytes; ValidationError naming ``what`` when it cannot be read,
+    is not a regular file or is over its kind's limit (:mod:`edi_bridge.files`)."""
+    return read_bounded(path, what, kind=kind)
 
 
 __all__ = ["Text", "load_json_object", "read_input"]

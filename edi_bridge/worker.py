@@ -91,10 +91,22 @@ class Worker:
 
     def _poll(self) -> None:
         try:
-            changes = self.bridge.poll_count()
-        except EdiBridgeError as exc:
-            self.stats.errors += 1
-            log.error("poll failed", extra={"error": str(exc)})
+            before = self.bridge.store.last_event_seq()
+            try:
+                changes = self.bridge.poll_count()
+            except Exception as exc:
+                # One feed, a carrier, a bug or an odd answer: the other feeds were
+                # polled (the failed one is backed off by the bridge); the worker goes on.
+                self._count("errors")
+                log.error(
+                    "poll failed",
+                    exc_info=not isinstance(exc, EdiBridgeError),
+                    extra={"error": f"{type(exc).__name__}: {exc}"},
+                )
+                changes = self.bridge.store.count_events_after(before)
+        except Exception as exc:  # the database itself: try again next round
+            self._count("errors")
+            log.error("poll failed", extra={"error": f"{type(exc).__name__}: {exc}"})
             return
         self.stats.polls += 1
         self.stats.changes += changes

@@ -14,6 +14,7 @@ from ..closing.model import Period
 from ..closing.upd import build_upd
 from ..closing.upd_buyer import read_closing_xml, summary
 from ..errors import ConfigurationError, ValidationError
+from ..files import read_bounded
 from .common import Obj, handle_errors, pass_obj
 from .group import EXIT_INTERRUPTED
 
@@ -58,7 +59,7 @@ def upd_build(input_path: Path, out: Path, as_json: bool) -> None:
 def upd_read(xml_path: Path, as_json: bool) -> None:
     """Show what a УПД (5.03; 5.01 and 5.02 read-only) or a УПД buyer's title holds
     (read safely: no entities, no network, size-bounded)."""
-    read = read_closing_xml(xml_path.read_bytes())
+    read = read_closing_xml(read_bounded(xml_path, "FILE.xml", kind="upd"))
     if as_json:
         click.echo(json.dumps(read.as_json(), ensure_ascii=False, indent=2))
         return
@@ -127,7 +128,7 @@ def closing_send(
     from ..closing.delivery import FAILED, ClosingRun, Outcome, Summary, count_batch
     from ..closing.mail import Mailer, SmtpSettings
 
-    seller = parse_seller(seller_path.read_bytes())
+    seller = parse_seller(read_bounded(seller_path, "--seller", kind="seller"))
     total = count_batch(batch)
     kwargs: dict[str, Any] = {} if lease_seconds is None else {"lease_seconds": lease_seconds}
     outcomes: list[Outcome] = []

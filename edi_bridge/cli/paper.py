@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..files import read_bounded
 from ..models import Exchange
 from ..paper.desk import MANUAL_STATUSES
 from .common import Obj, handle_errors
@@ -108,7 +109,9 @@ def dispatch(exchange_id: str, carrier: str, tracking: str, as_json: bool) -> No
 def scan_received(exchange_id: str, file_: Path, as_json: bool) -> None:
     """Record the scan: the backend may activate the account temporarily."""
     with _bridge() as bridge:
-        exchange = bridge.paper.scan_received(exchange_id, file_.read_bytes(), file_.name)
+        exchange = bridge.paper.scan_received(
+            exchange_id, read_bounded(file_, "--file", kind="scan"), file_.name
+        )
     _report(exchange, as_json)
 
 
@@ -127,7 +130,7 @@ def originals_received(exchange_id: str, file_: Path | None, as_json: bool) -> N
     with _bridge() as bridge:
         exchange = bridge.paper.originals_received(
             exchange_id,
-            file_.read_bytes() if file_ else None,
+            read_bounded(file_, "--file", kind="scan") if file_ else None,
             file_.name if file_ else None,
         )
     _report(exchange, as_json)

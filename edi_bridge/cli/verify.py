@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from ..errors import EdiBridgeError
+from ..files import read_bounded
 from ..models import load_counterparty
 from ..signing import PowersPolicy, Verdict, VerdictStatus, Verifier, parse_at
 from ..signing.trust import load_certificates
@@ -175,13 +176,21 @@ def verify(
             at=at,
             powers_policy=PowersPolicy.from_settings(),
         )
-        extra = [c for path in extra_certs for c in load_certificates(path.read_bytes())]
-        poas = [path.read_bytes() for path in powers_of_attorney]
+        extra = [
+            c
+            for path in extra_certs
+            for c in load_certificates(read_bounded(path, "--extra-certs", kind="certificate"))
+        ]
+        poas = [
+            read_bounded(p, "--power-of-attorney", kind="power_of_attorney")
+            for p in powers_of_attorney
+        ]
+        cms = read_bounded(signature, "signature")
     except (EdiBridgeError, OSError, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     verdict = verifier.verify(
-        signature.read_bytes(),
+        cms,
         document,
         counterparty=counterparty,
         extra_certificates=extra,

@@ -120,7 +120,7 @@ def parse_upd_input(data: Mapping[str, Any] | str | bytes) -> UpdInput:
 
 
 def load_upd_input(path: str | Path) -> UpdInput:
-    return parse_upd_input(read_input(path, "input"))
+    return parse_upd_input(read_input(path, "input", kind="upd"))
 
 
 def parse_batch_line(text: str | bytes, line_no: int) -> BatchLine:

@@ -28,7 +28,9 @@ from sqlalchemy.engine import Connection
 from .. import config
 from ..deadlines import DEFAULT_ORIGINALS_DEADLINE_DAYS, Deadlines
 from ..errors import (
+    EdiBridgeError,
     NotFound,
+    PollFailed,
     ProviderNotFound,
     UnknownProvider,
     ValidationError,
@@ -128,7 +130,7 @@ class PaperDesk:
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         with self.store.transaction() as conn:
-            sha = self.store.put_blob(conn, source)
+            sha = self.store.put_blob(conn, source, expect_sha256=document.sha256)
             row = new_exchange(
                 exchange_id,
                 idempotency_key,
@@ -224,19 +226,38 @@ class PaperDesk:
                 if wanted is None or row.provider in wanted:
                     shipments.append((exchange_id, row.provider, number))
         applied = 0
-        for exchange_id, name, number in shipments:
-            adapter = self.carrier(name)
-            if not adapter.tracks:
-                continue
-            try:
-                records = adapter.track(number)
-            except ProviderNotFound as exc:
-                log.info("%s does not know %s yet: %s", name, number, exc)
-                continue
-            with self.store.transaction() as conn:
-                for record in sorted(records, key=lambda r: r.at):
-                    applied += self._apply(conn, exchange_id, name, record)
-        self.outbox.dispatch_events()
+        failures: dict[str, str] = {}
+        errors: dict[str, BaseException] = {}
+        try:
+            for exchange_id, name, number in shipments:
+                # Each shipment on its own: one carrier down leaves the others tracked.
+                try:
+                    applied += self._track_one(exchange_id, name, number)
+                except Exception as exc:
+                    unit = f"carrier {name} {number}"
+                    failures[unit], errors[unit] = PollFailed.reason(exc), exc
+                    trace = not isinstance(exc, EdiBridgeError)
+                    why, at = failures[unit], {"unit": unit, "exchange": exchange_id}
+                    log.error("tracking %s failed: %s", unit, why, exc_info=trace, extra=at)
+        finally:
+            self.outbox.dispatch_events()
+        if failures:
+            raise PollFailed(failures, errors)
+        return applied
+
+    def _track_one(self, exchange_id: str, name: str, number: str) -> int:
+        adapter = self.carrier(name)
+        if not adapter.tracks:
+            return 0
+        try:
+            records = adapter.track(number)
+        except ProviderNotFound as exc:
+            log.info("%s does not know %s yet: %s", name, number, exc)
+            return 0
+        applied = 0
+        with self.store.transaction() as conn:
+            for record in sorted(records, key=lambda r: r.at):
+                applied += self._apply(conn, exchange_id, name, record)
         return applied
 
     def _apply(self, conn: Connection, exchange_id: str, name: str, record: TrackingRecord) -> int:
@@ -369,9 +390,20 @@ class PaperDesk:
     def poll(self, names: Iterable[str] | None = None) -> None:
         """What ``Bridge.poll`` does for paper: tracking, then (for a full poll) the
         EDI-to-paper fallbacks. Overdue originals come with the other deadlines."""
-        self.track(names)
+        failed = PollFailed({})
+        try:
+            self.track(names)
+        except PollFailed as exc:
+            failed = exc  # the other steps still run
         if names is None:
-            self.apply_fallbacks()
+            try:
+                self.apply_fallbacks()
+            except Exception as exc:
+                failed.failures["paper fallbacks"] = PollFailed.reason(exc)
+                failed.errors["paper fallbacks"] = exc
+                log.exception("paper fallbacks failed")
+        if failed.failures:
+            raise PollFailed(failed.failures, failed.errors)
 
     def exchange(self, exchange_id: str) -> Exchange:
         with self.store.transaction() as conn:

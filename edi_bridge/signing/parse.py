@@ -155,6 +155,10 @@ def _force_parse(cert: x509.Certificate) -> None:
     _ = cert["signature_algorithm"].native, cert["signature_value"].native
 
 
+MAX_SIGNERS = 4  # a detached signature of one party; co-signers are a handful at most
+MAX_CERTIFICATES = 16  # the signer's chain, with room for an МЧД signer's
+
+
 def parse_signature(data: bytes) -> ParsedSignature:
     """Read a CMS SignedData; raises SignatureError (only) when it is malformed."""
     der = decode_signature_bytes(data)
@@ -163,6 +167,13 @@ def parse_signature(data: bytes) -> ParsedSignature:
         if info["content_type"].native != "signed_data":
             raise SignatureError(f"CMS content is {info['content_type'].native}, not SignedData")
         signed = info["content"]
+        # Bounded before anything is parsed further or verified: each signer costs a
+        # public-key operation (hundreds of ms for GOST-512), so a CMS with thousands
+        # of copies of one SignerInfo would hold the CPU for hours.
+        if len(signed["signer_infos"]) > MAX_SIGNERS:
+            raise SignatureError(f"CMS has more than {MAX_SIGNERS} signers")
+        if len(signed["certificates"]) > MAX_CERTIFICATES:
+            raise SignatureError(f"CMS carries more than {MAX_CERTIFICATES} certificates")
         signers = tuple(_signer_info(si) for si in signed["signer_infos"])
         certs: list[x509.Certificate] = []
         for choice in signed["certificates"]:
@@ -186,7 +197,9 @@ def parse_signature(data: bytes) -> ParsedSignature:
 
 
 __all__ = [
+    "MAX_CERTIFICATES",
     "MAX_SIGNATURE_SIZE",
+    "MAX_SIGNERS",
     "SHA1",
     "ParsedSignature",
     "SignerInfoData",

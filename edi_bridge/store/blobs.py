@@ -12,7 +12,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from . import schema
 from .bulk import execute_many
 from .clock import utcnow
@@ -93,29 +93,47 @@ class ContentReader(io.RawIOBase):
 class BlobStore(StoreBase):
     """The content table family (``edi_blobs``, ``edi_blob_chunks``)."""
 
-    def put_blob(self, conn: Connection, source: Path | bytes | Iterable[bytes]) -> str:
+    def put_blob(
+        self,
+        conn: Connection,
+        source: Path | bytes | Iterable[bytes],
+        *,
+        expect_sha256: str | None = None,
+    ) -> str:
         """Store content (streamed from a path or chunks); returns its SHA-256.
 
-        Content already stored (same hash) is not written again.
+        Content already stored (same hash) is not written again. A file is
+        copied once while it is hashed, so the bytes stored are the bytes
+        hashed even if the file changes meanwhile; with ``expect_sha256`` (the
+        hash recorded when the document was described) a file that changed
+        since is refused, naming ``document``.
         """
-        if not isinstance(source, (Path, bytes)):
-            with tempfile.TemporaryFile() as spool:
-                for piece in source:
-                    spool.write(piece)
-                spool.seek(0)
-                return self._put_file(conn, spool)
         if isinstance(source, bytes):
-            return self._put_file(conn, io.BytesIO(source))
-        with source.open("rb") as fh:
-            return self._put_file(conn, fh)
+            sha = self._put_file(conn, io.BytesIO(source), expect_sha256)
+        else:
+            with tempfile.TemporaryFile() as spool:
+                if isinstance(source, Path):
+                    with source.open("rb") as fh:
+                        for chunk in iter(lambda: fh.read(CHUNK), b""):
+                            spool.write(chunk)
+                else:
+                    for piece in source:
+                        spool.write(piece)
+                spool.seek(0)
+                sha = self._put_file(conn, spool, expect_sha256)
+        return sha
 
-    def _put_file(self, conn: Connection, fh: IO[bytes]) -> str:
+    def _put_file(self, conn: Connection, fh: IO[bytes], expect: str | None = None) -> str:
         digest = hashlib.sha256()
         size = 0
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
             size += len(chunk)
         sha = digest.hexdigest()
+        if expect is not None and sha != expect:
+            raise ValidationError(
+                "document", "the file changed since it was described (its SHA-256 differs)"
+            )
         exists = conn.execute(_blob_exists, {"sha": sha}).first()
         if exists is None:
             conn.execute(_insert_blob, {"sha256": sha, "size": size, "created_at": utcnow()})

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import schema
@@ -78,15 +79,16 @@ def take_feed(conn: Connection, scope: str, owner: str, seconds: float) -> bool:
     now = utcnow()
     t = schema.cursors
     until = now + dt.timedelta(seconds=seconds)
-    exists = conn.execute(sa.select(t.c.scope).where(t.c.scope == scope)).first()
-    if exists is None:
-        # Racing inserts of a new feed: the primary key lets one win; the loser's
-        # transaction fails and it simply does not poll this round.
-        conn.execute(
-            t.insert().values(
-                scope=scope, value=None, updated_at=now, lease_owner=owner, lease_until=until
-            )
-        )
+    # A new feed: whichever worker inserts first holds it; the others' inserts do
+    # nothing (no IntegrityError on a fresh database) and fall to the UPDATE below.
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    inserted = conn.execute(
+        dialect.insert(t)
+        .values(scope=scope, value=None, updated_at=now, lease_owner=owner, lease_until=until)
+        .on_conflict_do_nothing(index_elements=[t.c.scope])
+        .returning(t.c.scope)
+    ).first()
+    if inserted is not None:
         return True
     updated = conn.execute(
         t.update()

@@ -36,8 +36,9 @@ from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
 from . import archive
-from .feed import Feeds
+from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
+from .polling import PollRun, paper_has_work
 from .sending import Attempt, Intent, Sending
 from .signers import Signing
 
@@ -71,6 +72,7 @@ class Bridge:
         self._check_setting_keys()
         self._providers: dict[str, Provider] = {}
         self._providers_lock = threading.Lock()
+        self._backoff = Backoff()  # feeds (and the paper desk) that failed in a full poll
         self.outbox = Outbox(store)
         self.writer = TransitionWriter(store, signature_check)
         self.sending = Sending(
@@ -311,42 +313,44 @@ class Bridge:
         return self.store.count_events_after(before)
 
     def _poll(self, providers: Iterable[str] | None) -> None:
+        """Poll each feed and the paper desk on its own; one failure stops nothing else.
+
+        What the others recorded is committed and handed to callbacks; then the
+        one unit's own error is raised, or :class:`PollFailed` naming each unit
+        when several failed. In a full poll a unit
+        that failed is backed off (doubling, up to ``feed.BACKOFF_MAX`` seconds).
+        """
         wanted = builtins.list(providers) if providers is not None else None
         from ..paper import default_carriers
 
         desk: PaperDesk | None = self.__dict__.get("paper")  # built already, or not
         carriers = set((desk.carriers if desk is not None else default_carriers).names())
-        for name in wanted if wanted is not None else self._providers_to_poll():
-            if wanted is not None and name in carriers:
-                continue  # a carrier: tracked by the paper desk below
-            adapter = self.provider(name)
-            if adapter.supports(Capability.EVENTS):
-                self.feeds.poll(name, adapter)
-        if self._paper_has_work(wanted, carriers):
-            self.paper.poll(wanted)  # carrier tracking, fallbacks
-        if wanted is None:
-            self.deadlines.check()  # reminders, expiry, overdue originals
-        self.dispatch_events()
+        run = PollRun(self._backoff, full=wanted is None)
+        try:
+            for name in wanted if wanted is not None else self._providers_to_poll():
+                if (wanted is not None and name in carriers) or run.waiting(name):
+                    continue  # a carrier (tracked by the paper desk below), or backed off
+                run.run(name, functools.partial(self._poll_feed, name))
+            if not run.waiting("paper") and (
+                desk is not None or paper_has_work(self.store, self.routing, wanted, carriers)
+            ):
+                run.run("paper", lambda: self.paper.poll(wanted))  # tracking, fallbacks
+            if wanted is None:
+                run.run("deadlines", self.deadlines.check)  # reminders, expiry, originals
+        finally:
+            # Whatever failed, changes already committed reach the callbacks.
+            self.dispatch_events()
+        run.raise_failures()
+
+    def _poll_feed(self, name: str) -> None:
+        adapter = self.provider(name)
+        if adapter.supports(Capability.EVENTS):
+            self.feeds.poll(name, adapter)
 
     def _providers_to_poll(self) -> builtins.list[str]:
         S = ExchangeStatus
         with self.store.transaction() as conn:
             return self.store.providers_with(conn, Channel.EDI, [S.SENT, S.DELIVERED, S.SIGNED])
-
-    def _paper_has_work(self, wanted: builtins.list[str] | None, carriers: set[str]) -> bool:
-        """The paper desk is built for a poll only when it has something to do."""
-        if "paper" in self.__dict__:
-            return True
-        if wanted is not None and not carriers.intersection(wanted):
-            return False
-        policy = self.routing
-        if wanted is None and (policy.fallback_on_failure or policy.fallback_after_days):
-            return True
-        S = ExchangeStatus
-        with self.store.transaction() as conn:
-            return bool(
-                self.store.providers_with(conn, Channel.PAPER, [S.DISPATCHED, S.SCAN_RECEIVED])
-            )
 
     # -- reading --------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -122,6 +123,35 @@ class Feeds:
         self.writer.apply_events(conn, name, matched)
 
 
+BACKOFF_FIRST = 5.0  # seconds before a unit that failed is polled again
+BACKOFF_MAX = 300.0
+
+
+class Backoff:
+    """When each unit of a poll (a feed, the paper desk) that failed may be tried again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._units: dict[str, tuple[float, float]] = {}  # unit -> (not before, last delay)
+
+    def waiting(self, unit: str) -> bool:
+        with self._lock:
+            entry = self._units.get(unit)
+        return entry is not None and time.monotonic() < entry[0]
+
+    def failed(self, unit: str) -> float:
+        """Record a failure; returns the seconds until the next try."""
+        with self._lock:
+            last = self._units.get(unit, (0.0, 0.0))[1]
+            delay = min(BACKOFF_MAX, last * 2 if last else BACKOFF_FIRST)
+            self._units[unit] = (time.monotonic() + delay, delay)
+        return delay
+
+    def succeeded(self, unit: str) -> None:
+        with self._lock:
+            self._units.pop(unit, None)
+
+
 class _PageReader:
     """Reads a feed's pages ahead in a thread, following the cursor; bounded queue."""
 
@@ -204,4 +234,11 @@ class _PageReader:
         self._thread.join()
 
 
-__all__ = ["EVENTS_PER_TRANSACTION", "MAX_PAGES_PER_POLL", "Feeds"]
+__all__ = [
+    "BACKOFF_FIRST",
+    "BACKOFF_MAX",
+    "EVENTS_PER_TRANSACTION",
+    "MAX_PAGES_PER_POLL",
+    "Backoff",
+    "Feeds",
+]

@@ -19,12 +19,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -56,6 +54,7 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
 from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
+from .content import MemoryContent, StoredContent, document_source
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -66,30 +65,6 @@ log = logging.getLogger("edi_bridge")
 # Content up to this size is held in memory for a send (signed and sent from one
 # copy); larger content streams from the store in chunks.
 INLINE_CONTENT = 8 << 20
-
-
-class _StoredContent(ContentSource):
-    def __init__(self, store: Store, sha256: str, size: int) -> None:
-        self._store = store
-        self._sha = sha256
-        self.size = size
-
-    def open(self) -> IO[bytes]:
-        return self._store.open_blob(self._sha)
-
-
-class _MemoryContent(ContentSource):
-    """Content held in memory: the caller's bytes, or a small stored content read once."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self.size = len(data)
-
-    def open(self) -> IO[bytes]:
-        return io.BytesIO(self._data)
-
-    def read_all(self) -> bytes:
-        return self._data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,10 +219,10 @@ class Sending:
         self._power_of_attorney()  # our МЧД (or its absence) is refused before anything is stored
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
-        source = _source(document)
+        source = document_source(document)
         prepare = lease and (isinstance(source, bytes) or document.size <= INLINE_CONTENT)
         with self._maybe_transaction(conn) as tx:
-            sha = self.store.put_blob(tx, source)
+            sha = self.store.put_blob(tx, source, expect_sha256=document.sha256)
             row = new_exchange(
                 exchange_id,
                 key,
@@ -270,7 +245,7 @@ class Sending:
             )
             if not prepare:
                 return self.store.load_exchange(tx, exchange_id)
-            content = _MemoryContent(
+            content = MemoryContent(
                 source if isinstance(source, bytes) else self.store.read_blob(tx, sha)
             )
             request = self._request(
@@ -324,8 +299,8 @@ class Sending:
     def _stored_content(self, conn: Connection, sha256: str, size: int) -> ContentSource:
         if size <= INLINE_CONTENT:
             # One read over the open transaction, shared by signing and the provider call.
-            return _MemoryContent(self.store.read_blob(conn, sha256))
-        return _StoredContent(self.store, sha256, size)
+            return MemoryContent(self.store.read_blob(conn, sha256))
+        return StoredContent(self.store, sha256, size)
 
     def dispatch(self, exchange_id: str) -> Exchange:
         """Send a queued exchange to its provider (reconciling an earlier attempt)."""
@@ -355,7 +330,17 @@ class Sending:
         """The provider call for a recorded attempt, then the record of its outcome."""
         exchange_id, request, attempts = attempt.exchange_id, attempt.request, attempt.attempts
         name = attempt.provider
-        adapter = self._adapter(name)
+        try:
+            adapter = self._adapter(name)
+        except Exception:
+            # Nothing reached the operator: the lease goes back, the attempt does not count.
+            self._give_back(exchange_id, attempts - 1)
+            raise
+        if not self._still_ours(exchange_id):
+            # Paused past the lease, and another worker took the exchange: it sends.
+            log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
+            with self.store.transaction() as conn:
+                return self.store.load_exchange(conn, exchange_id)
         try:
             result: SendResult | None = None
             if attempts > 1 and adapter.supports(Capability.FIND_SENT):
@@ -373,6 +358,11 @@ class Sending:
                     conn, exchange_id, ExchangeStatus.QUEUED, f"send attempt failed: {exc}"
                 )
                 return self.store.load_exchange(conn, exchange_id)
+        except ConfigurationError:
+            # The operator may have been reached: the attempt counts (the next one
+            # reconciles first), but the lease goes back for whoever is configured.
+            self._give_back(exchange_id, attempts)
+            raise
         except ProviderError as exc:
             with self.store.transaction() as conn:
                 self.writer.write(
@@ -412,6 +402,19 @@ class Sending:
         self.outbox.dispatch_events()
         return exchange
 
+    def _give_back(self, exchange_id: str, attempts: int) -> None:
+        with self.store.transaction() as conn:
+            leases.release_exchanges(conn, self.owner, [exchange_id])
+            self.store.update_exchange(conn, exchange_id, attempts=max(attempts, 0))
+
+    def _still_ours(self, exchange_id: str) -> bool:
+        """Checked right before the provider call: queued, and the lease is (still) ours."""
+        with self.store.transaction() as conn:
+            row = self.store.exchange_row(conn, exchange_id, for_update=True)
+            return row.status == ExchangeStatus.QUEUED and leases.take_exchange(
+                conn, exchange_id, self.owner, self.lease_seconds
+            )
+
     def send(self, intent: Intent) -> Exchange:
         """Record and deliver at once; an existing exchange finishes an interrupted send."""
         exchange = self.record(intent, conn=None, lease=True)
@@ -430,13 +433,6 @@ class Sending:
         """Give back leases this owner holds (all, or the given exchanges)."""
         with self.store.transaction() as conn:
             return leases.release_exchanges(conn, self.owner, exchange_ids)
-
-
-def _source(document: Document) -> Path | bytes:
-    source = document.source
-    if source is None:
-        raise ConfigurationError("document has no content")
-    return source
 
 
 __all__ = ["INLINE_CONTENT", "Attempt", "Intent", "Sending", "default_idempotency_key"]

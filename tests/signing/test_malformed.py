@@ -66,3 +66,31 @@ def test_truncated_cms_raises_signature_error(cut: int) -> None:
 def test_trailing_garbage_is_refused(tail: bytes) -> None:
     with pytest.raises(SignatureError):
         parse_signature(VALID + tail)
+
+
+def _copies(count: int, *, certificates: bool = False) -> bytes:
+    info = cms.ContentInfo.load(VALID)
+    signed = info["content"]
+    if certificates:
+        cert = signed["certificates"][0]
+        signed["certificates"] = cms.CertificateSet([cert] * count)
+    else:
+        signer = signed["signer_infos"][0]
+        signed["signer_infos"] = cms.SignerInfos([signer] * count)
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump(True))
+
+
+def test_a_cms_with_many_copies_of_one_signer_is_refused_before_any_verification() -> None:
+    with pytest.raises(SignatureError, match="more than 4 signers"):
+        parse_signature(_copies(6))
+    verdict = UNCHECKED.verify(_copies(6), DOCUMENT)
+    assert verdict.status is VerdictStatus.INVALID
+
+
+def test_a_cms_carrying_many_certificates_is_refused() -> None:
+    with pytest.raises(SignatureError, match="more than 16 certificates"):
+        parse_signature(_copies(17, certificates=True))
+
+
+def test_a_cms_with_a_few_signers_is_still_read() -> None:
+    assert len(parse_signature(_copies(2)).signers) == 2
