@@ -3,6 +3,8 @@ reaches the Bridge through ``poll`` exactly as a scenario's move would."""
 
 from __future__ import annotations
 
+import json
+import pathlib
 import re
 import urllib.parse
 from collections.abc import Callable
@@ -163,3 +165,39 @@ def test_carrier_fakes_have_no_page(edi_fake: Callable[..., RunningFake]) -> Non
     answer = requests.get(post.url + "/", timeout=10)
     assert answer.status_code == 404
     assert "no counterparty page" in answer.text
+
+
+@pytest.mark.edi_provider("diadoc", scenario="silent")
+def test_signing_as_an_employee_on_the_page_uses_a_personal_certificate(
+    edi_bridge: Bridge,
+    edi_counterparty: Counterparty,
+    page_fake: RunningFake,
+    tmp_path: pathlib.Path,
+) -> None:
+    from edi_bridge.signing.identity import identity_from_certificate
+    from edi_bridge.signing.parse import parse_signature
+
+    exchange = _sent(edi_bridge, edi_counterparty)
+    doc_url = _doc_url(page_fake)
+    assert 'value="sign-employee"' in requests.get(doc_url, timeout=10).text
+    assert _act(page_fake, doc_url, "sign-employee").status_code == 303
+    poll_until(edi_bridge, exchange.id, "signed")
+    manifest = json.loads(edi_bridge.fetch(exchange.id, tmp_path / "archive").read_text("utf-8"))
+    theirs = [
+        f for f in manifest["files"] if "counterparty" in f["role"] and "signature" in f["role"]
+    ]
+    assert theirs, manifest["files"]
+    signature = (tmp_path / "archive" / theirs[0]["name"]).read_bytes()
+    person = identity_from_certificate(parse_signature(signature).certificates[0])
+    assert person.snils, "an employee signs with a personal certificate (it names a SNILS)"
+
+
+@pytest.mark.edi_provider("sbis", scenario="silent")
+def test_the_sbis_page_offers_no_employee_signing_it_cannot_carry(
+    edi_bridge: Bridge, edi_counterparty: Counterparty, page_fake: RunningFake
+) -> None:
+    _sent(edi_bridge, edi_counterparty)
+    doc_url = _doc_url(page_fake)
+    assert 'value="sign-employee"' not in requests.get(doc_url, timeout=10).text
+    refused = _act(page_fake, doc_url, "sign-employee")
+    assert refused.status_code == 400

@@ -47,6 +47,11 @@ ACTIONS: dict[str, tuple[Play, frozenset[str], str]] = {
         frozenset({SENT, Play.DELIVERED.value}),
         "Подписать как руководитель / Sign as the head",
     ),
+    "sign-employee": (
+        Play.SIGNED,
+        frozenset({SENT, Play.DELIVERED.value}),
+        "Подписать как сотрудник по МЧД / Sign as an employee with an МЧД",
+    ),
     "reject": (
         Play.REJECTED,
         frozenset({SENT, Play.DELIVERED.value}),
@@ -82,7 +87,13 @@ class DeskDocument:
 
 
 class Desk(Protocol):
-    """A fake's world as the page needs it; every call runs under the world's lock."""
+    """A fake's world as the page needs it; every call runs under the world's lock.
+
+    ``employee_signing``: the fake can sign as an employee with a personal certificate and
+    an МЧД it issues (the ``sign-employee`` scenario); the page offers that button then.
+    """
+
+    employee_signing: bool
 
     def documents(self) -> list[DeskDocument]: ...
 
@@ -90,7 +101,7 @@ class Desk(Protocol):
 
     def our_signature(self, doc_id: str) -> bytes | None: ...
 
-    def play(self, doc_id: str, play: Play, reason: str | None) -> None:
+    def play(self, doc_id: str, play: Play, reason: str | None, *, employee: bool = False) -> None:
         """Play ``play`` on the document as its scenario would, then stop the scenario."""
         ...
 
@@ -231,7 +242,11 @@ class CounterpartyPage:
             f"{_e(STATUS.get(doc.state, doc.state))}</b><br>"
             f'Нашу подпись поставил / Our signature by: <span id="signer">{_e(signer)}</span></p>'
         )
-        allowed = [name for name, (_p, start, _l) in ACTIONS.items() if doc.state in start]
+        allowed = [
+            name
+            for name, (_p, start, _l) in ACTIONS.items()
+            if doc.state in start and (name != "sign-employee" or desk.employee_signing)
+        ]
         if not allowed:
             parts.append(
                 "<p>Документ в конечном состоянии: действий нет / "
@@ -287,7 +302,7 @@ class CounterpartyPage:
 
         def build(desk: Desk) -> Response:
             doc = self._find(desk, doc_id)
-            if action not in ACTIONS:
+            if action not in ACTIONS or (action == "sign-employee" and not desk.employee_signing):
                 raise PageError(400, f"action: expected one of {', '.join(ACTIONS)}")
             play, start, _label = ACTIONS[action]
             if action == "reject" and not reason:
@@ -318,7 +333,7 @@ class CounterpartyPage:
             said = reason or (
                 "Аннулирование запрошено / Revocation requested" if play is Play.REVOKED else None
             )
-            desk.play(doc.id, play, said)
+            desk.play(doc.id, play, said, employee=action == "sign-employee")
             return self._redirect(doc.id, "done")
 
         return self._answer(request, build, write=True)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from edi_bridge.fakes.page import DeskDocument
-from edi_bridge.fakes.scenario import Play
+from edi_bridge.fakes.scenario import Play, parse_scenario
 
 from .world import SentDocument, World
 
 
 class DiadocDesk:
     """Documents sent from our box, and the counterparty's moves on them."""
+
+    employee_signing = True  # a personal certificate and an МЧД the fake issues
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -42,9 +44,11 @@ class DiadocDesk:
                 return self.world.contents[(doc.message_id, entity["EntityId"])]
         return None
 
-    def play(self, doc_id: str, play: Play, reason: str | None) -> None:
+    def play(self, doc_id: str, play: Play, reason: str | None, *, employee: bool = False) -> None:
         doc = self._doc(doc_id)
         doc.done = True  # the developer plays this counterparty from now on
+        if employee:
+            doc.scenario = parse_scenario("sign-employee")  # signs as its employee case says
         self.world.play(doc, play, reason)
 
 

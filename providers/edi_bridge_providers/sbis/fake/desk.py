@@ -23,6 +23,9 @@ def _party_name(doc: Document) -> str:
 class SbisDesk:
     """Documents we sent (drafts are not the counterparty's yet), and its moves on them."""
 
+    # How SBIS carries an employee's МЧД is unconfirmed: the SBIS fake signs as the head.
+    employee_signing = False
+
     def __init__(self, world: World) -> None:
         self.world = world
 
@@ -55,7 +58,7 @@ class SbisDesk:
         ours = [s for s in (main.signatures if main else []) if s.inn == self.world.our_inn]
         return ours[0].data if ours else None
 
-    def play(self, doc_id: str, play: Play, reason: str | None) -> None:
+    def play(self, doc_id: str, play: Play, reason: str | None, *, employee: bool = False) -> None:
         doc = self._doc(doc_id)
         doc.done = True  # the developer plays this counterparty from now on
         self.world._play(doc, play, reason)  # the scenario's own move
