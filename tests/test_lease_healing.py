@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -90,6 +91,7 @@ class PausedPastTheLease(MockProvider):
 
     def __init__(self, context: ProviderContext) -> None:
         super().__init__(context)
+        time.sleep(0.3)  # paused past a quarter of the 1 s lease: checked again
         thief = self.thief
         assert thief is not None
         with thief.store.transaction() as conn:
@@ -130,7 +132,7 @@ def test_a_worker_that_lost_its_lease_does_not_call_the_operator(tmp_path: Path)
     with Bridge.open(db) as first:
         queued = first.enqueue(sample_counterparty("a"), sample_contract("A-1"))
     with (
-        Bridge.open(db, registry=_only(PausedPastTheLease)) as slow,
+        Bridge.open(db, registry=_only(PausedPastTheLease), lease_seconds=1) as slow,
         Bridge.open(db) as thief,
     ):
         PausedPastTheLease.thief, PausedPastTheLease.exchange_id = thief, queued.id

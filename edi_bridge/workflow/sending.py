@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,8 @@ class Attempt:
     provider: str
     request: SendRequest
     attempts: int
+    # When the lease was taken (monotonic): past a quarter of it, it is checked again.
+    leased_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -336,7 +339,8 @@ class Sending:
             # Nothing reached the operator: the lease goes back, the attempt does not count.
             self._give_back(exchange_id, attempts - 1)
             raise
-        if not self._still_ours(exchange_id):
+        stale = time.monotonic() - attempt.leased_at > self.lease_seconds / 4
+        if stale and not self._still_ours(exchange_id):
             # Paused past the lease, and another worker took the exchange: it sends.
             log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
             with self.store.transaction() as conn:
