@@ -5,6 +5,7 @@ field and the rule."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,8 +26,25 @@ def _nonblank(value: str) -> str:
 Text = Annotated[StrictStr, pydantic.AfterValidator(_nonblank)]
 
 
+# C0 control characters other than tab, line feed and carriage return: XML cannot carry
+# them, PostgreSQL refuses NUL, and a terminal would act on escapes.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: Any) -> Any:
+    """A field validator: text with control characters is refused naming the field."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @pydantic.field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return no_control_characters(value)
 
 
 class _FieldError(ValueError):
@@ -75,4 +93,4 @@ def read_input(path: str | Path, what: str, *, kind: str | None = None) -> bytes
     return read_bounded(path, what, kind=kind)
 
 
-__all__ = ["Text", "load_json_object", "read_input"]
+__all__ = ["CONTROL_CHARACTERS", "Text", "load_json_object", "no_control_characters", "read_input"]

@@ -149,3 +149,35 @@ def test_any_malformed_field_is_refused_with_the_library_error(field: str, value
 def test_generated_valid_requisites_are_accepted(inn_prefix: str, ogrn_prefix: str) -> None:
     data = sample_counterparty_data(inn=complete_inn(inn_prefix), ogrn=complete_ogrn(ogrn_prefix))
     assert parse_counterparty(data).inn == data["inn"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("name",), "ООО «Рога\x0bи копыта»"),
+        (("signatory", "full_name"), "Иванов\x00Иван Иванович"),
+        (("contract_postal_address",), "101000, Москва\x1b[31m"),
+        (("edi", 0, "participant_id"), "2BM-7707083893-\x00"),
+    ],
+)
+def test_control_characters_in_requisites_are_refused_naming_the_field(
+    path: tuple[str | int, ...], value: str
+) -> None:
+    data = sample_counterparty_data("control")
+    if path[0] == "edi":
+        data["edi"] = [{"operator": "diadoc", "participant_id": value}]
+    else:
+        target: Any = data
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+    with pytest.raises(ValidationError) as info:
+        parse_counterparty(data)
+    assert info.value.field == ".".join(str(p) for p in path)
+    assert "control characters" in info.value.rule
+
+
+def test_tabs_and_line_breaks_in_requisites_are_kept() -> None:
+    data = sample_counterparty_data("control")
+    data["contract_postal_address"] = "101000, Москва,\nул. Примерная, д. 1"
+    assert parse_counterparty(data).contract_postal_address.endswith("д. 1")

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from ..errors import ValidationError
 from ..models import Counterparty, Signatory
 from ..requisites import check_inn, check_kpp
-from ..validation import _FieldError
+from ..validation import _FieldError, no_control_characters
 
 KOPECK = Decimal("0.01")
 VAT_RATES = frozenset({0, 5, 7, 10, 20, 22})
@@ -41,8 +41,6 @@ _PERIOD_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 # at most 19, 2 after. A line whose quantity × price would not fit is refused up front.
 _NUMBER_RE = re.compile(r"^\d{1,15}(\.\d{1,11})?$")
 MAX_LINE_AMOUNT = Decimal(10) ** 17
-# C0 control characters other than tab, line feed and carriage return are not allowed in XML.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def money(value: Decimal) -> Decimal:
@@ -120,9 +118,7 @@ class _Model(BaseModel):
     @pydantic.field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
-        if isinstance(value, str) and _CONTROL_RE.search(value):
-            raise ValueError("must not contain control characters")
-        return value
+        return no_control_characters(value)
 
 
 def _text(value: str) -> str:
