@@ -16,6 +16,7 @@ from . import schema
 from .blobs import BlobStore
 from .bulk import execute_many
 from .clock import utcnow
+from .limits import clean_text, fit_name
 from .rows import (
     ExchangeChanges,
     ExchangeRow,
@@ -50,6 +51,15 @@ class _Q:
 _UPDATES: dict[tuple[str, ...], sa.Update] = {}
 
 
+def _clean_changes(values: ExchangeChanges) -> ExchangeChanges:
+    """Operators' text (a refusal reason, an error) cleaned in place before it is written."""
+    if "reason" in values:
+        values["reason"] = clean_text(values["reason"])
+    if "last_error" in values:
+        values["last_error"] = clean_text(values["last_error"])
+    return values
+
+
 class ExchangeStore(BlobStore):
     """The exchange table family."""
 
@@ -60,6 +70,7 @@ class ExchangeStore(BlobStore):
         self, conn: Connection, exchange_id: str, **values: Unpack[ExchangeChanges]
     ) -> None:
         values.setdefault("updated_at", utcnow())
+        _clean_changes(values)
         # The SET clause comes from the parameter names (columns); ``_id`` picks the row.
         conn.execute(_Q.update_exchange, {"_id": exchange_id, **values})
 
@@ -67,6 +78,7 @@ class ExchangeStore(BlobStore):
         """Apply ``{exchange id: values}``; rows changing the same columns go in one statement."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for exchange_id, values in changes.items():
+            values = _clean_changes(ExchangeChanges(**values))
             cols = tuple(sorted(values))
             groups.setdefault(cols, []).append(
                 {"_id": exchange_id, **{f"_v_{c}": v for c, v in values.items()}}
@@ -255,7 +267,9 @@ class ExchangeStore(BlobStore):
     def add_history_rows(self, conn: Connection, rows: Sequence[HistoryInsert]) -> None:
         """History rows, in one statement."""
         if rows:
-            execute_many(conn, _Q.insert_history, rows)
+            execute_many(
+                conn, _Q.insert_history, [{**r, "cause": clean_text(r["cause"])} for r in rows]
+            )
 
     def add_signature(
         self,
@@ -304,7 +318,7 @@ class ExchangeStore(BlobStore):
                 {
                     "exchange_id": item["exchange_id"],
                     "role": item["role"],
-                    "file_name": item["file_name"],
+                    "file_name": fit_name(item["file_name"]),
                     "sha256": sha,
                     "size": len(item["content"]),
                     "at": now,

@@ -14,6 +14,7 @@ from . import schema
 from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
+from .limits import clean_text, fit_id
 from .rows import AppliedEvent, EarlyEventRow, ParkedEvent
 
 _INSERT_APPLIED = schema.applied_events.insert()
@@ -34,18 +35,23 @@ class FeedStore(StoreBase):
 
     def applied_event_ids(self, conn: Connection, scope: str, event_ids: Iterable[str]) -> set[str]:
         """Which of ``event_ids`` were already applied in feed ``scope``."""
-        wanted = list(set(event_ids))
+        # Stored ids are fitted (see limits.fit_id): look them up fitted, answer as asked.
+        wanted: dict[str, set[str]] = {}
+        for e in event_ids:
+            wanted.setdefault(fit_id(e), set()).add(e)
         if not wanted:
             return set()
         t = schema.applied_events
         found = conn.execute(
-            sa.select(t.c.event_id).where(t.c.scope == scope, t.c.event_id.in_(wanted))
+            sa.select(t.c.event_id).where(t.c.scope == scope, t.c.event_id.in_(list(wanted)))
         ).scalars()
-        return {str(e) for e in found}
+        return {asked for e in found for asked in wanted.get(str(e), ())}
 
     def add_applied_events(self, conn: Connection, rows: Sequence[AppliedEvent]) -> None:
         """Record event ids as applied (``scope``, ``event_id``, ``exchange_id``, ``at``)."""
-        execute_many(conn, _INSERT_APPLIED, rows)
+        execute_many(
+            conn, _INSERT_APPLIED, [{**r, "event_id": fit_id(r["event_id"])} for r in rows]
+        )
 
     def park_early_events(
         self, conn: Connection, provider: str, events: Iterable[ParkedEvent]
@@ -55,11 +61,11 @@ class FeedStore(StoreBase):
         rows = [
             {
                 "provider": provider,
-                "document_id": e.document_id,
-                "event_id": e.event_id,
+                "document_id": fit_id(e.document_id),
+                "event_id": fit_id(e.event_id),
                 "kind": str(e.kind),
                 "at": e.at,
-                "reason": e.reason,
+                "reason": clean_text(e.reason),
                 "signature": e.signature,
                 "created_at": now,
             }
@@ -72,7 +78,7 @@ class FeedStore(StoreBase):
         self, conn: Connection, provider: str, document_id: str
     ) -> list[EarlyEventRow]:
         t = schema.early_events
-        match = (t.c.provider == provider, t.c.document_id == document_id)
+        match = (t.c.provider == provider, t.c.document_id == fit_id(document_id))
         rows = [
             EarlyEventRow(
                 event_id=r.event_id,

@@ -14,6 +14,7 @@ from . import schema
 from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
+from .limits import EVENT_KEY_LIMIT, clean_text, fit_id
 from .rows import EventInsert
 
 _INSERT = schema.events.insert()
@@ -47,6 +48,13 @@ class OutboxStore(StoreBase):
 
     def add_events(self, conn: Connection, rows: Sequence[EventInsert]) -> int:
         """Record changes; keys already recorded (or repeated) record nothing."""
+        # Keys carry operators' event ids and reasons operators' text (see store.limits).
+        rows = [
+            EventInsert(
+                **{**r, "key": fit_id(r["key"], EVENT_KEY_LIMIT), "reason": clean_text(r["reason"])}
+            )
+            for r in rows
+        ]
         keys = [r["key"] for r in rows]
         if not keys:
             return 0

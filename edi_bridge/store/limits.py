@@ -1,0 +1,81 @@
+"""The store's length and character rules, enforced in one place before a write.
+
+PostgreSQL refuses a string longer than its column and any NUL byte (SQLite
+accepts both), so values are fitted here and both backends keep the same thing:
+our derived names are shortened keeping their extension and a short hash (they
+stay unique), operators' text loses control characters and is cut with a
+marker, and operators' over-long ids become a stable hash-derived id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+NAME_LIMIT = 255
+"""``edi_signatures.file_name`` and the other file-name columns."""
+EVENT_ID_LIMIT = 256
+"""Provider ids: ``edi_applied_events.event_id``, ``edi_early_events.event_id``/``document_id``."""
+EVENT_KEY_LIMIT = 300
+"""``edi_events.key``."""
+TEXT_LIMIT = 4000
+"""Operators' free text kept in ``Text`` columns (reasons, errors)."""
+CUT_MARKER = "…[cut]"
+
+# C0 controls (NUL among them), DEL and C1 controls; tab and newline are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_HASHED_PREFIX = "sha256:"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fit_id(value: str, limit: int = EVENT_ID_LIMIT) -> str:
+    """An id that fits ``limit``: unchanged when it fits and is clean, else a stable hash.
+
+    Applying it twice gives the same id, so a lookup fits the id the same way.
+    """
+    if len(value) <= limit and not _CONTROL.search(value):
+        return value
+    return (_HASHED_PREFIX + _digest(value))[:limit]
+
+
+def fit_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """A derived file name that fits ``limit``, keeping its extension(s) and a short hash."""
+    if len(name) <= limit:
+        return name
+    _, dot, rest = name.partition(".")
+    suffix = ""
+    if dot:
+        # The longest trailing run of extensions that stays short (".counterparty.sig").
+        parts = rest.split(".")
+        for i in range(len(parts)):
+            candidate = "." + ".".join(parts[i:])
+            if len(candidate) <= 32:
+                suffix = candidate
+                break
+    tag = "~" + _digest(name)[:10]
+    return name[: limit - len(tag) - len(suffix)] + tag + suffix
+
+
+def clean_text(text: str | None, limit: int = TEXT_LIMIT) -> str | None:
+    """Operators' text without control characters, cut with a marker past ``limit``."""
+    if text is None:
+        return None
+    text = _CONTROL.sub("", text)
+    if len(text) > limit:
+        text = text[: limit - len(CUT_MARKER)] + CUT_MARKER
+    return text
+
+
+__all__ = [
+    "CUT_MARKER",
+    "EVENT_ID_LIMIT",
+    "EVENT_KEY_LIMIT",
+    "NAME_LIMIT",
+    "TEXT_LIMIT",
+    "clean_text",
+    "fit_id",
+    "fit_name",
+]
