@@ -20,7 +20,7 @@ from .group import LazyGroup
 COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": (
         "edi_bridge.cli.exchanges:cancel",
-        "Close an expired EDI exchange in the record (revoked); the...",
+        "Cancel a queued/prepared exchange, or close an expired EDI one...",
     ),
     "closing": (
         "edi_bridge.cli.closing:closing",
