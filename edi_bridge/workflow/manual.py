@@ -1,4 +1,5 @@
-"""Decisions a person makes about one exchange: cancel what has not gone out yet.
+"""Decisions a person makes about one exchange: cancel what has not gone out yet,
+accept a counterparty signature the check held, or check a held one again.
 
 Kept apart from the facade so :class:`~edi_bridge.workflow.bridge.Bridge` stays a
 list of one-line delegations; every change goes through the one transition writer.
@@ -6,12 +7,15 @@ list of one-line delegations; every change goes through the one transition write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..deadlines import Deadlines
 from ..errors import ValidationError
-from ..lifecycle import IN_FLIGHT_STATUSES, ExchangeStatus
+from ..lifecycle import IN_FLIGHT_STATUSES, Channel, ExchangeStatus
 from ..models import Exchange
 from ..store import Store, utcnow
-from ..transitions import TransitionWriter
+from ..transitions import SignatureCheck, TransitionWriter
 from .outbox import Outbox
 
 S = ExchangeStatus
@@ -74,4 +78,75 @@ def cancel(
     return deadlines.cancel(exchange_id)
 
 
-__all__ = ["NOT_SENT", "cancel"]
+HELD_CAUSE = "counterparty signature not accepted"
+"""The history cause the transition writer records when the signature check vetoes."""
+
+
+def _held(store: Store, exchange_id: str) -> tuple[Exchange, bytes]:
+    """The exchange and the counterparty signature the check held, or a ValidationError."""
+    with store.transaction() as conn:
+        exchange = store.load_exchange(conn, exchange_id)
+        signature = store.first_signature(conn, exchange_id, "counterparty")
+    held = (
+        exchange.channel == Channel.EDI
+        and exchange.needs_attention
+        and exchange.status in IN_FLIGHT_STATUSES
+        and signature is not None
+        and any(h.cause == HELD_CAUSE for h in exchange.history)
+    )
+    if not held or signature is None:
+        raise ValidationError(
+            "exchange",
+            f"{exchange_id} is {exchange.status} and not held by a signature check; "
+            "only a held counterparty signature can be accepted or checked again",
+        )
+    return exchange, signature
+
+
+def _sign(
+    store: Store, writer: TransitionWriter, outbox: Outbox, exchange_id: str, cause: str, **kw: Any
+) -> Exchange:
+    with store.transaction() as conn:
+        writer.write(
+            conn,
+            exchange_id,
+            S.SIGNED,
+            cause,
+            event_key=f"{exchange_id}:signed:manual",
+            needs_attention=False,
+            updated_at=utcnow(),
+            **kw,
+        )
+        exchange = store.load_exchange(conn, exchange_id)
+    outbox.dispatch_events()
+    return exchange
+
+
+def accept(
+    store: Store, writer: TransitionWriter, outbox: Outbox, exchange_id: str, who: str, why: str
+) -> Exchange:
+    """A person accepts a held counterparty signature: ``signed``, with who and why."""
+    if not who.strip() or not why.strip():
+        raise ValidationError("reason", "accepting a held signature needs who and why")
+    _held(store, exchange_id)
+    cause = f"held signature accepted by {who.strip()}: {why.strip()}"
+    return _sign(store, writer, outbox, exchange_id, cause, detail={"accepted_by": who.strip()})
+
+
+def reverify(
+    store: Store,
+    writer: TransitionWriter,
+    outbox: Outbox,
+    exchange_id: str,
+    check: SignatureCheck,
+) -> tuple[Exchange, Mapping[str, Any]]:
+    """Check a held signature again; ``signed`` when it now passes, else unchanged."""
+    exchange, signature = _held(store, exchange_id)
+    verdict = dict(check(exchange, signature))
+    if not verdict.get("ok", False):
+        return exchange, verdict
+    cause = "held signature passed the check again"
+    return _sign(store, writer, outbox, exchange_id, cause, detail={"verdict": verdict}), verdict
+
+
+__all__ = ["HELD_CAUSE", "NOT_SENT", "accept", "cancel", "reverify"]
