@@ -37,6 +37,8 @@ class ExchangeStatus(enum.StrEnum):
     SCAN_RECEIVED = "scan_received"
     RETURNED = "returned"
     LOST = "lost"
+    # Closed by hand before anything reached a counterparty (queued or prepared).
+    CANCELLED = "cancelled"
 
 
 class EventKind(enum.StrEnum):
@@ -59,6 +61,7 @@ class EventKind(enum.StrEnum):
     # Signing deadlines (see edi_bridge.deadlines), any channel.
     REMINDER_DUE = "reminder_due"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
 
 # What ``Bridge.on`` takes: an EventKind's value, or "*" for every kind. A Literal, so a
@@ -80,6 +83,7 @@ EventKindName = Literal[
     "originals_overdue",
     "reminder_due",
     "expired",
+    "cancelled",
 ]
 
 
@@ -114,7 +118,8 @@ S = ExchangeStatus
 Table = dict[str, frozenset[str]]
 
 EDI_TRANSITIONS: Table = {
-    S.QUEUED: frozenset({S.SENT, S.FAILED}),
+    # A queued exchange may be cancelled by hand before a worker sends it.
+    S.QUEUED: frozenset({S.SENT, S.FAILED, S.CANCELLED}),
     # Operators may report the signature without a separate delivery notice,
     # and a counterparty may revoke before signing.
     S.SENT: frozenset({S.DELIVERED, S.SIGNED, S.REJECTED, S.REVOKED, S.FAILED}),
@@ -124,13 +129,14 @@ EDI_TRANSITIONS: Table = {
     S.REVOKED: frozenset(),
     # A failed send may be retried by hand (resend), which queues it again.
     S.FAILED: frozenset({S.QUEUED}),
+    S.CANCELLED: frozenset(),
 }
-TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED})
+TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED, S.CANCELLED})
 IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
 
 PAPER_TRANSITIONS: Table = {
-    # Two printed copies wait to be posted.
-    S.PREPARED: frozenset({S.DISPATCHED}),
+    # Two printed copies wait to be posted (or are cancelled by hand first).
+    S.PREPARED: frozenset({S.DISPATCHED, S.CANCELLED}),
     # Carriers may never report the delivery, and a client may scan, or even
     # post the originals back, before the tracking catches up.
     S.DISPATCHED: frozenset({S.DELIVERED, S.SCAN_RECEIVED, S.SIGNED, S.RETURNED, S.LOST}),
@@ -141,6 +147,7 @@ PAPER_TRANSITIONS: Table = {
     # Needs attention: post it again (a new tracking number).
     S.RETURNED: frozenset({S.DISPATCHED}),
     S.LOST: frozenset({S.DISPATCHED}),
+    S.CANCELLED: frozenset(),
 }
 PAPER_TROUBLE = frozenset({S.RETURNED, S.LOST})
 """Paper statuses that need attention (post again)."""

@@ -18,9 +18,13 @@ from .common import DEFAULT_LOCK_WAIT, Obj
 from .group import LazyGroup
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "accept": (
+        "edi_bridge.cli.attention:accept",
+        "Accept a signature a check held: signed, with who and why.",
+    ),
     "cancel": (
         "edi_bridge.cli.exchanges:cancel",
-        "Close an expired EDI exchange in the record (revoked); the...",
+        "Cancel a queued/prepared exchange, or close an expired EDI one...",
     ),
     "closing": (
         "edi_bridge.cli.closing:closing",
@@ -71,6 +75,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resend": (
         "edi_bridge.cli.exchanges:resend",
         "Send an exchange again (refused for signed or in-flight ones).",
+    ),
+    "reverify": (
+        "edi_bridge.cli.attention:reverify",
+        "Check a held counterparty signature again; signed when it now passes.",
     ),
     "send": (
         "edi_bridge.cli.exchanges:send",

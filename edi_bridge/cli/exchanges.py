@@ -349,7 +349,7 @@ def resend(obj: Obj, exchange_id: str, force: bool, as_json: bool) -> None:
 @pass_obj
 @handle_errors
 def cancel(obj: Obj, exchange_id: str, as_json: bool) -> None:
-    """Close an expired EDI exchange in the record (revoked); the operator's copy stays."""
+    """Cancel a queued/prepared exchange, or close an expired EDI one (revoked)."""
     with obj.bridge() as bridge:
         exchange = bridge.cancel(exchange_id)
     if as_json:

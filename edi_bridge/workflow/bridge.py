@@ -35,7 +35,7 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
-from . import archive
+from . import archive, manual
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
@@ -194,8 +194,8 @@ class Bridge:
         return Deadlines(self.store, self.writer, self.outbox, settings=self._settings)
 
     def cancel(self, exchange_id: str) -> Exchange:
-        """Close an expired EDI exchange in the record (see :meth:`Deadlines.cancel`)."""
-        return self.deadlines.cancel(exchange_id)
+        """Cancel an unsent exchange or close an expired one (see :func:`manual.cancel`)."""
+        return manual.cancel(self.store, self.writer, self.outbox, self.deadlines, exchange_id)
 
     # -- callbacks and backend events -----------------------------------------
 

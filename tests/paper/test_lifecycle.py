@@ -23,7 +23,8 @@ S = ExchangeStatus
 
 
 def test_paper_channel_has_its_own_lifecycle() -> None:
-    assert allowed_transitions(Channel.PAPER, S.PREPARED) == {S.DISPATCHED}
+    # A prepared exchange is posted, or cancelled by hand before it is.
+    assert allowed_transitions(Channel.PAPER, S.PREPARED) == {S.DISPATCHED, S.CANCELLED}
     assert allowed_transitions(Channel.PAPER, S.SCAN_RECEIVED) == {S.SIGNED}
     assert allowed_transitions(Channel.PAPER, S.SIGNED) == frozenset()
     # The EDI lifecycle is untouched by the paper statuses.

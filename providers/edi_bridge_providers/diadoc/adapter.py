@@ -66,6 +66,10 @@ class DiadocProvider(Provider):
     def close(self) -> None:
         self.client.close()
 
+    def ping(self) -> None:
+        """Authenticated and cheap: our organizations (GetMyOrganizations), no feed page."""
+        self.client.my_organizations()
+
     # -- boxes -----------------------------------------------------------
 
     @property

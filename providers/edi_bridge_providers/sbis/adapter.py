@@ -37,7 +37,7 @@ from edi_bridge.provider import (
 from edi_bridge.provider import ProviderEventKind as Kind
 from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 
-from .client import SbisClient
+from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .settings import KEYS, SbisSettings
 from .wire import (
@@ -78,7 +78,7 @@ def _der(data: bytes) -> bytes:
         return data
 
 
-class SbisProvider(Provider):
+class SbisProvider(SbisPing, Provider):
     """SBIS over its JSON-RPC API."""
 
     name = "sbis"

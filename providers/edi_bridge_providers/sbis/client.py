@@ -10,6 +10,7 @@ JSON-RPC envelopes only.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -17,14 +18,14 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from edi_bridge.errors import AuthError, RejectedRequest
+from edi_bridge.errors import AuthError, ProviderNotFound, RejectedRequest
 from edi_bridge.http import HttpClient
 from edi_bridge.retry import RetryPolicy
 
 from .auth import OK_STATUSES, RPC_HEADERS, SbisSession
 from .errors import PROVIDER, SessionExpired, error_from_body, rpc_result
 from .settings import SbisSettings
-from .wire import SERVICE_PATH, rpc_request
+from .wire import M_PARTY, SERVICE_PATH, party_member, rpc_request
 
 
 class SbisClient:
@@ -99,4 +100,18 @@ class SbisClient:
             client.close()
 
 
-__all__ = ["SbisClient"]
+class SbisPing:
+    """``Provider.ping`` for SBIS: signs in and asks about our own INN, reading no feed page."""
+
+    client: SbisClient
+    settings: SbisSettings
+
+    def ping(self) -> None:
+        inn = self.settings.our_inn
+        member = party_member(inn, self.settings.our_kpp, len(inn) == 10)
+        # Answered "not found" still means reachable and signed in: that is all a ping asks.
+        with contextlib.suppress(ProviderNotFound):
+            self.client.call(M_PARTY, {"Участник": member})
+
+
+__all__ = ["SbisClient", "SbisPing"]
