@@ -39,15 +39,19 @@ if TYPE_CHECKING:
 # Names load with their module on first use: the workflow reads closing options on
 # every send and should not pay for the models, and the XML modules need lxml.
 _HOMES = {
-    **dict.fromkeys(
-        ("BatchLine", "DocumentSpec", "UpdInput", "build_document", "load_upd_input"),
-        "inputs",
-    ),
+    "BatchLine": "inputs",
+    "DocumentSpec": "inputs",
+    "UpdInput": "inputs",
+    "build_document": "inputs",
+    "load_upd_input": "inputs",
     "parse_upd_input": "inputs",
-    **dict.fromkeys(
-        ("Basis", "ClosingDocument", "ClosingKind", "Line", "LineInput", "Party", "Seller"),
-        "model",
-    ),
+    "Basis": "model",
+    "ClosingDocument": "model",
+    "ClosingKind": "model",
+    "Line": "model",
+    "LineInput": "model",
+    "Party": "model",
+    "Seller": "model",
     "UpdFunction": "model",
     "UpdFile": "upd",
     "build_upd": "upd",

@@ -49,7 +49,8 @@ class Signing:
             return
         if endpoint is None or is_loopback(endpoint):
             return  # the mock, or a fake on this machine
-        if not (self.signer and self.test_certificate):  # built now: that tells which it is
+        self.signer  # noqa: B018  (built now: that tells which certificate it is)
+        if not self.test_certificate:
             return
         raise ConfigurationError(
             f"refusing to send to {name} at {endpoint} signed with the built-in throwaway "
