@@ -3,7 +3,9 @@
 A new database gets the current schema in one go and is stamped with the
 latest version; an existing one runs each step above its version, in order,
 inside one transaction. To change the schema: edit ``schema.py``, bump
-``SCHEMA_VERSION``, and add the step from the previous version here.
+``SCHEMA_VERSION``, and add the step for the new version here. Steps run in
+ascending order of version; a number with no step is skipped, so work
+developed side by side may reserve its own version numbers.
 """
 
 from __future__ import annotations
@@ -91,7 +93,9 @@ def migrate(conn: Connection) -> int:
             f"database schema version {found} is newer than this edi-bridge "
             f"({schema.SCHEMA_VERSION}); upgrade edi-bridge"
         )
-    for version in range(found + 1, schema.SCHEMA_VERSION + 1):
+    for version in sorted(v for v in STEPS if found < v <= schema.SCHEMA_VERSION):
         STEPS[version](conn)
         _stamp(conn, version)
+    if found < schema.SCHEMA_VERSION:
+        _stamp(conn, schema.SCHEMA_VERSION)
     return found
