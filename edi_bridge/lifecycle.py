@@ -62,6 +62,9 @@ class EventKind(enum.StrEnum):
     REMINDER_DUE = "reminder_due"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # An operator event put aside because it could not be applied (see
+    # edi_bridge.workflow.quarantine); its exchange_id is None when it concerns none of ours.
+    EVENT_QUARANTINED = "event_quarantined"
 
 
 # What ``Bridge.on`` takes: an EventKind's value, or "*" for every kind. A Literal, so a
@@ -84,6 +87,7 @@ EventKindName = Literal[
     "reminder_due",
     "expired",
     "cancelled",
+    "event_quarantined",
 ]
 
 
@@ -102,6 +106,14 @@ class ProviderEventKind(enum.StrEnum):
     SIGNED = "signed"
     REJECTED = "rejected"
     REVOKED = "revoked"
+
+
+class QuarantineStatus(enum.StrEnum):
+    """A quarantined operator event: held until a person re-applies or dismisses it."""
+
+    HELD = "held"
+    REAPPLIED = "reapplied"
+    DISMISSED = "dismissed"
 
 
 class ClosingStatus(enum.StrEnum):
@@ -244,6 +256,7 @@ __all__ = [
     "EventKindName",
     "ExchangeStatus",
     "ProviderEventKind",
+    "QuarantineStatus",
     "allowed_transitions",
     "decide",
     "event_kind",

@@ -163,7 +163,7 @@ def _poll_round(obj: Obj, bridge: Any, providers: list[str] | None, as_json: boo
     sent_now = {e.id for e in dispatched}
     news = [c for c in changes if not (c.exchange_id in sent_now and c.kind == "sent")]
     obj.done.extend(outcome.line(e) for e in dispatched)
-    obj.done.extend(f"{c.exchange_id}  {c.kind}" for c in news)
+    obj.done.extend(f"{c.exchange_id or '-'}  {c.kind}" for c in news)
     if as_json:
         data = {
             "dispatched": [outcome.as_json(e) for e in dispatched],
@@ -176,7 +176,7 @@ def _poll_round(obj: Obj, bridge: Any, providers: list[str] | None, as_json: boo
             click.echo(outcome.line(exchange))
         for change in news:
             why = f": {change.reason}" if change.reason else ""
-            click.echo(f"{change.exchange_id}  {change.kind}{why}")
+            click.echo(f"{change.exchange_id or '-'}  {change.kind}{why}")
         if error:
             click.echo(f"edi-bridge: polling failed: {error}", err=True)
         elif not dispatched and not news:
