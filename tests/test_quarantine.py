@@ -52,7 +52,8 @@ def _poison_case(db: str | Path) -> None:
         [held] = bridge.quarantined("held")
         assert (held.provider, held.exchange_id, held.status) == ("mock", b.id, "held")
         assert held.reason == "RuntimeError: trust store unreadable"
-        assert held.body["event"]["kind"] == "signed" and held.body["event"]["signature"]
+        assert held.body["event"]["kind"] == "signed"
+        assert held.body["event"]["signature"]
         # The backend was told once, naming the quarantine record.
         assert [(e.exchange_id, e.data["quarantine_id"]) for e in told] == [(b.id, held.id)]
         # The cursor is past it: more polls neither raise nor hold it again.
@@ -70,7 +71,8 @@ def _poison_case(db: str | Path) -> None:
         # Applying twice changes nothing.
         seq, history = bridge.last_event_seq(), len(signed.history)
         again = bridge.reapply(held.id)
-        assert again.status == "reapplied" and again.settled_by == "Оператор Тестов"
+        assert again.status == "reapplied"
+        assert again.settled_by == "Оператор Тестов"
         assert bridge.last_event_seq() == seq
         assert len(bridge.status(b.id).history) == history
         assert bridge.quarantined("held") == []
@@ -100,7 +102,8 @@ def test_an_event_of_a_kind_no_operator_reports_is_held_not_fatal(tmp_path: Path
             bridge.feeds.apply_page(conn, "mock", "mock", [odd, good])
         assert bridge.status(sent.id).status == "delivered"
         [held] = bridge.quarantined()
-        assert held.event_id == "odd-1" and held.reason.startswith("kind:")
+        assert held.event_id == "odd-1"
+        assert held.reason.startswith("kind:")
         with pytest.raises(ValidationError, match="event"):
             bridge.reapply(held.id)  # still malformed: refused, still held
         assert bridge.quarantined("held")[0].id == held.id
@@ -127,7 +130,8 @@ def test_the_cli_lists_reapplies_and_dismisses_quarantined_events(tmp_path: Path
     listed = run.invoke(main, ["--db", str(db), "events", "--quarantined", "--json"])
     assert listed.exit_code == 0, listed.output
     [row] = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert row["exchange_id"] == b.id and row["status"] == "held"
+    assert row["exchange_id"] == b.id
+    assert row["status"] == "held"
     table = run.invoke(main, ["--db", str(db), "events", "--quarantined"])
     assert "RuntimeError: trust store unreadable" in table.stdout
     # No check is configured for the CLI's bridge: re-applying keeps the signature.
@@ -136,9 +140,11 @@ def test_the_cli_lists_reapplies_and_dismisses_quarantined_events(tmp_path: Path
     assert done.exit_code == 0, done.output
     assert "reapplied by ops" in done.stdout
     refused = run.invoke(main, ["--db", str(db), "events", "dismiss", qid, "--reason", "late"])
-    assert refused.exit_code != 0 and "re-applied already" in refused.stderr
+    assert refused.exit_code != 0
+    assert "re-applied already" in refused.stderr
     missing = run.invoke(main, ["--db", str(db), "events", "reapply", "99"])
-    assert missing.exit_code != 0 and "no quarantined event 99" in missing.stderr
+    assert missing.exit_code != 0
+    assert "no quarantined event 99" in missing.stderr
     assert run.invoke(main, ["--db", str(db), "events", "--quarantined"]).stdout == ""
     with Bridge.open(db) as bridge:
         assert bridge.status(b.id).status == "signed"

@@ -47,11 +47,13 @@ def test_an_unreadable_box_event_is_held_and_its_neighbours_applied(
     statuses = [bridge.status(e.id).status for e in sent]
     assert statuses == ["signed", "sent", "signed"]
     [held] = bridge.quarantined()
-    assert held.provider == "diadoc" and "ProviderNotFound" in held.reason
+    assert held.provider == "diadoc"
+    assert "ProviderNotFound" in held.reason
     assert held.body["raw"]["Patch"]["MessageId"] == b.message_id
     assert [e.data["quarantine_id"] for e in told] == [held.id]
     bridge.poll(["diadoc"])  # past the cursor: not read or held again
-    assert len(bridge.quarantined()) == 1 and len(told) == 1
+    assert len(bridge.quarantined()) == 1
+    assert len(told) == 1
 
     world.contents[(b.message_id, entity["EntityId"])] = lost  # the operator found it
     done = bridge.reapply(held.id, by="ops")
