@@ -13,7 +13,7 @@ from ..models import QuarantinedEvent
 from . import schema
 from .clock import utcnow
 from .engine import StoreBase, read_connection
-from .limits import clean_text, fit_id
+from .limits import PROVIDER_LIMIT, clean_text, fit_id
 
 
 class QuarantineInsert(TypedDict):
@@ -60,12 +60,16 @@ class QuarantineStore(StoreBase):
             event_id = fit_id(item["event_id"])
             document_id = fit_id(item["document_id"]) if item["document_id"] else None
             found = conn.execute(
-                sa.select(t.c.id).where(t.c.scope == item["scope"], t.c.event_id == event_id)
+                sa.select(t.c.id).where(
+                    t.c.scope == fit_id(item["scope"]), t.c.event_id == event_id
+                )
             ).first()
             if found is not None:
                 continue
             values: dict[str, Any] = {
                 **item,
+                "scope": fit_id(item["scope"]),
+                "provider": fit_id(item["provider"], PROVIDER_LIMIT),
                 "event_id": event_id,
                 "document_id": document_id,
                 "reason": clean_text(item["reason"]) or "unknown",

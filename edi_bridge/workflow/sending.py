@@ -53,6 +53,7 @@ from ..provider import (
 from ..routing import RouteDecision
 from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
+from ..store.limits import has_control
 from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
 from .content import MemoryContent, StoredContent, document_source
@@ -168,8 +169,8 @@ class Sending:
         if document.source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
         key = intent.key or default_idempotency_key(intent.counterparty, document)
-        if not key.strip() or len(key) > 256:
-            raise ValidationError("idempotency_key", "must be 1 to 256 characters")
+        if not key.strip() or len(key) > 256 or has_control(key):
+            raise ValidationError("idempotency_key", "must be 1 to 256 characters, no controls")
         found = self._recorded(intent, key, conn)
         if found is not None:
             return found
