@@ -9,6 +9,7 @@ import time
 import click
 
 from ..models import QuarantinedEvent
+from ..safedir import printable
 from .common import Obj, handle_errors, pass_obj
 from .render import print_events, table
 
@@ -101,25 +102,20 @@ def _list_quarantined(obj: Obj, settled: bool, as_json: bool) -> None:
             q.status,
             q.provider,
             q.first_seen.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-            _plain(q.event_id),
-            _plain(q.reason),
+            printable(q.event_id),
+            printable(q.reason),
         ]
         for q in found
     ]
     table(["ID", "STATUS", "PROVIDER", "FIRST SEEN", "EVENT", "REASON"], rows, status_column=1)
 
 
-def _plain(text: str) -> str:
-    """Operators' text on one terminal line, control characters escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _settled(q: QuarantinedEvent, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(q.model_dump(mode="json"), ensure_ascii=False))
     else:
-        why = f": {_plain(q.settled_why)}" if q.settled_why else ""
-        click.echo(f"quarantined event {q.id} {q.status} by {_plain(q.settled_by or '?')}{why}")
+        why = f": {printable(q.settled_why)}" if q.settled_why else ""
+        click.echo(f"quarantined event {q.id} {q.status} by {printable(q.settled_by or '?')}{why}")
 
 
 @events.command("reapply")

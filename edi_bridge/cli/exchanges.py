@@ -14,6 +14,7 @@ from ..contracts.versions import Drafts
 from ..errors import EdiBridgeError, ValidationError
 from ..fakes.scenario import SCENARIO_HELP
 from ..models import Document, DocumentKind, Event, Exchange, ExchangeStatus, load_counterparty
+from ..safedir import printable
 from . import outcome
 from .common import EXIT_FAILED, EXIT_PARTIAL, Obj, handle_errors, one_line, pass_obj
 from .dberrors import last_seq
@@ -319,7 +320,7 @@ def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
         click.echo(json.dumps({**data, "manifest": str(manifest)}, ensure_ascii=False, indent=2))
         return
     for entry in data["files"]:
-        click.echo(f"{entry['sha256']}  {entry['name']}")
+        click.echo(f"{entry['sha256']}  {printable(entry['name'])}")
     click.echo(f"{manifest}")
 
 
