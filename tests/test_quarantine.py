@@ -148,3 +148,26 @@ def test_the_cli_lists_reapplies_and_dismisses_quarantined_events(tmp_path: Path
     assert run.invoke(main, ["--db", str(db), "events", "--quarantined"]).stdout == ""
     with Bridge.open(db) as bridge:
         assert bridge.status(b.id).status == "signed"
+
+
+def _back_to_version_4(db: str | Path) -> None:
+    """What a version-4 database looks like: no quarantine, the outbox's exchange_id required."""
+    with Bridge.open(db) as bridge, bridge.store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE edi_events ALTER COLUMN exchange_id SET NOT NULL")
+        conn.exec_driver_sql("DROP TABLE edi_quarantine")
+        conn.exec_driver_sql("UPDATE edi_meta SET value = '4' WHERE key = 'schema_version'")
+
+
+def test_a_version_4_postgresql_database_gains_the_quarantine(postgres_url: str) -> None:
+    from edi_bridge.provider import UnreadableEvent
+
+    _back_to_version_4(postgres_url)
+    with Bridge.open(postgres_url) as bridge:
+        unreadable = UnreadableEvent("bad-1", "ValueError: cut short", {"token": "s3cret", "x": 1})
+        with bridge.store.transaction() as conn:
+            bridge.feeds.apply_page(conn, "mock", "mock", [], [unreadable])
+        [held] = bridge.quarantined()
+        assert held.body == {"raw": {"token": "***", "x": 1}}  # secrets masked
+        [told] = [e for e in bridge.events() if e.kind == "event_quarantined"]
+        assert told.exchange_id is None  # about no exchange of ours: the column allows it now
