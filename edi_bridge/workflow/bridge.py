@@ -40,6 +40,7 @@ from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
 from .sending import Attempt, Intent, Sending
+from .settings_check import check_settings
 from .signers import Signing
 
 if TYPE_CHECKING:
@@ -90,12 +91,8 @@ class Bridge:
         self.feeds = Feeds(store, self.writer, self.owner, lease_seconds)
 
     def _check_setting_keys(self) -> None:
-        """Refuse explicit settings an adapter that declares its keys does not read."""
-        for section in sorted({key.split(".", 1)[0] for key in self._settings if "." in key}):
-            if section in self.registry.names():
-                known = self.registry.get(section).settings_keys
-                if known is not None:
-                    config.check_keys(section, self._settings, known)
+        """Refuse explicit settings and ``EDI_BRIDGE_*`` variables nothing reads."""
+        check_settings(self._settings, os.environ, self.registry)
 
     @classmethod
     def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
@@ -155,7 +152,7 @@ class Bridge:
             if name not in self._providers:
                 cls = self.registry.get(name)
                 context = ProviderContext(
-                    config=config.section(name, self._settings),
+                    config=config.declared_section(name, cls.settings_keys, self._settings),
                     signer=self._signing.built,
                     engine=self.store.engine,
                 )
