@@ -115,6 +115,9 @@ class Values(Mapping[str, str]):
             raise AssertionError(f"{self.keys_.section}.{key} is read but not declared")
         return self._values[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._values  # asking whether a key is set reads nothing
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
