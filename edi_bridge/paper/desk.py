@@ -17,6 +17,7 @@ repeated poll changes nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
@@ -134,12 +135,13 @@ class PaperDesk:
         source = document.source
         if source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
-        if check_content:
-            check_pdf(source if isinstance(source, bytes) else source.read_bytes(), "document")
+        content = source if isinstance(source, bytes) else source.read_bytes()  # read once
+        if check_content and hashlib.sha256(content).hexdigest() == document.sha256:
+            check_pdf(content, "document")  # a changed file is refused by the store, as such
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         with self.store.transaction() as conn:
-            sha = self.store.put_blob(conn, source, expect_sha256=document.sha256)
+            sha = self.store.put_blob(conn, content, expect_sha256=document.sha256)
             row = new_exchange(
                 exchange_id,
                 idempotency_key,
