@@ -95,7 +95,7 @@ def event_kind(kind: str) -> str:
     """``kind`` if ``Bridge.on`` knows it; otherwise a ValueError naming the known ones."""
     if kind not in get_args(EventKindName):
         known = ", ".join(repr(k) for k in get_args(EventKindName))
-        raise ValueError(f"unknown event kind {kind!r}; known kinds: {known}")
+        raise ValueError(f"unknown event kind {str(kind)!r}; known kinds: {known}")
     return kind
 
 
@@ -124,6 +124,9 @@ class ClosingStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     RECORDED = "recorded"  # a paper record: see docs/closing.md
+    # Its EDI exchange was cancelled by hand (``edi-bridge cancel``): a later run leaves
+    # it so, unless asked to retry it (``closing send --retry-cancelled``).
+    CANCELLED = "cancelled"
 
 
 S = ExchangeStatus
@@ -177,12 +180,13 @@ DEADLINE_START: dict[str, str] = {Channel.EDI: S.SENT, Channel.PAPER: S.DISPATCH
 C = ClosingStatus
 CLOSING_TRANSITIONS: Table = {
     # An EDI delivery stays pending while any of its exchanges is queued.
-    C.PENDING: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED}),
+    C.PENDING: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED, C.CANCELLED}),
     # An e-mail claimed before the SMTP call; a run that died there may claim it again.
     C.SENDING: frozenset({C.SENDING, C.SENT, C.FAILED}),
-    C.FAILED: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED}),
+    C.FAILED: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED, C.CANCELLED}),
     C.SENT: frozenset(),
     C.RECORDED: frozenset(),
+    C.CANCELLED: frozenset({C.PENDING}),  # retried on purpose only
 }
 
 LIFECYCLES: dict[str, Table] = {

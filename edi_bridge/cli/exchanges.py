@@ -351,12 +351,17 @@ def resend(obj: Obj, exchange_id: str, force: bool, as_json: bool) -> None:
 @handle_errors
 def cancel(obj: Obj, exchange_id: str, as_json: bool) -> None:
     """Cancel a queued/prepared exchange, or close an expired EDI one (revoked)."""
+    from ..closing.cancelled import reflect_cancel
+
     with obj.bridge() as bridge:
         exchange = bridge.cancel(exchange_id)
+        closing_key = reflect_cancel(bridge, exchange)  # a closing run's: its ledger row too
     if as_json:
-        click.echo(json.dumps(_row(exchange), ensure_ascii=False))
+        click.echo(json.dumps({**_row(exchange), "closing": closing_key}, ensure_ascii=False))
     else:
         click.echo(f"{exchange.id} {exchange.status}: {exchange.reason}")
+        if closing_key:
+            click.echo(f"closing delivery {closing_key}: cancelled (closing send leaves it so)")
 
 
 @click.command()

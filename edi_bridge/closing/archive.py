@@ -26,7 +26,8 @@ from asn1crypto import cms
 from .. import safedir
 from ..errors import EdiBridgeError
 from ..models import ExchangeStatus
-from .ledger import Ledger
+from .cancelled import reconcile
+from .ledger import CANCELLED, Ledger
 from .port import Workflow
 
 _STATES = {
@@ -53,10 +54,14 @@ def period_status(bridge: Workflow, period: str, *, poll: bool = True) -> list[d
     if poll:
         bridge.poll()
     rows = []
-    for row in Ledger(bridge.store.engine).for_period(period):
+    ledger = Ledger(bridge.store.engine)
+    for row in ledger.for_period(period):
+        row = reconcile(bridge, ledger, row)  # an exchange cancelled by hand since
         state = row.status
         statuses: list[str] = []
-        if row.channel == "edi":
+        if row.status == CANCELLED:
+            state = "cancelled"
+        elif row.channel == "edi":
             statuses = [bridge.status(i).status for i in row.exchange_ids]
             state = _least_advanced(statuses) or state
         elif row.channel == "email":

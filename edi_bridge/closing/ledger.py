@@ -38,6 +38,7 @@ SENDING = ClosingStatus.SENDING
 SENT = ClosingStatus.SENT
 FAILED = ClosingStatus.FAILED
 RECORDED = ClosingStatus.RECORDED  # a paper record: see docs/closing.md
+CANCELLED = ClosingStatus.CANCELLED  # its EDI exchange was cancelled by hand
 
 
 def now() -> dt.datetime:
@@ -171,6 +172,22 @@ class Ledger:
                 ).scalar_one_or_none()
                 raise IllegalTransition(key, str(found), target)
 
+    def retry(self, key: str) -> int:
+        """A cancelled row back to ``pending`` for a deliberate retry; returns the retry's
+        number (its sends use fresh idempotency keys: the cancelled exchanges stay)."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                deliveries.update()
+                .where(deliveries.c.key == key, deliveries.c.status == CANCELLED)
+                .values(status=PENDING, attempts=deliveries.c.attempts + 1, updated_at=now())
+            ).rowcount
+            row = conn.execute(
+                sa.select(deliveries.c.status, deliveries.c.attempts).where(deliveries.c.key == key)
+            ).first()
+        if not changed or row is None:
+            raise IllegalTransition(key, str(row.status) if row else "missing", PENDING)
+        return int(row.attempts)
+
     def claim(self, key: str, allowed: tuple[ClosingStatus, ...]) -> bool:
         """Move a row to ``sending`` if it is in one of ``allowed``; committed at once."""
         sources = [s for s in allowed if str(s) in _sources(SENDING)]
@@ -193,6 +210,7 @@ class Ledger:
 
 
 __all__ = [
+    "CANCELLED",
     "FAILED",
     "PENDING",
     "RECORDED",

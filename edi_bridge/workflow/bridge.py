@@ -41,6 +41,7 @@ from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
 from .quarantine import Quarantine
 from .sending import Attempt, Intent, Sending
+from .settings_check import check_settings
 from .signers import Signing
 
 if TYPE_CHECKING:
@@ -92,12 +93,8 @@ class Bridge:
         self.quarantine = Quarantine(store, self.writer, self.provider)
 
     def _check_setting_keys(self) -> None:
-        """Refuse explicit settings an adapter that declares its keys does not read."""
-        for section in sorted({key.split(".", 1)[0] for key in self._settings if "." in key}):
-            if section in self.registry.names():
-                known = self.registry.get(section).settings_keys
-                if known is not None:
-                    config.check_keys(section, self._settings, known)
+        """Refuse explicit settings and ``EDI_BRIDGE_*`` variables nothing reads."""
+        check_settings(self._settings, os.environ, self.registry)
 
     @classmethod
     def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
@@ -157,7 +154,7 @@ class Bridge:
             if name not in self._providers:
                 cls = self.registry.get(name)
                 context = ProviderContext(
-                    config=config.section(name, self._settings),
+                    config=config.declared_section(name, cls.settings_keys, self._settings),
                     signer=self._signing.built,
                     engine=self.store.engine,
                 )

@@ -111,7 +111,9 @@ def failure_cause(name: str, exc: ProviderError, context: ProviderContext | None
     """The history's cause for a refused send: our own faults are named as ours."""
     settings: Mapping[str, str] = context.config if context is not None else {}
     if isinstance(exc, AuthError):
-        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if settings.get(k)]
+        # Only keys that are set: an adapter's section answers only the keys it declares.
+        given = {k for k, v in settings.items() if v}
+        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if k in given]
         where = ", ".join(keys) if keys else f"the {name}.* credential settings"
         return f"{name} rejected our credentials: check {where}"
     if isinstance(exc, Forbidden):
