@@ -222,8 +222,10 @@ def _verdict(
 ) -> dict[str, Any]:
     digest = hashlib.sha256(signature).hexdigest()
     for stored in sub.get("signatures", []):
-        if stored.get("sha256") == digest and stored.get("verdict") is not None:
-            return dict(stored["verdict"])
+        kept = stored.get("verdict")
+        # A note that no check ran is not a verdict: check now, or compare the digest.
+        if stored.get("sha256") == digest and kept and kept.get("status") != "not_checked":
+            return dict(kept)
     if bridge.signature_check is not None:
         try:
             return dict(bridge.signature_check(exchange, signature))

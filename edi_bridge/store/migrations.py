@@ -38,11 +38,22 @@ def _v4_deadlines_and_versions(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v7_signature_authority(conn: Connection) -> None:
+    # The МЧД and the operator's status kept with early events and signatures.
+    for table in (schema.early_events, schema.signatures):
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        for name in ("powers_of_attorney", "operator_status"):
+            if name not in have:
+                kind = table.c[name].type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
 STEPS: dict[int, Step] = {
     2: _v2_early_events,
     3: _v3_closing_and_mock,
     4: _v4_deadlines_and_versions,
+    7: _v7_signature_authority,
 }
 
 

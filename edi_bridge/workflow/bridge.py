@@ -35,7 +35,7 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
-from . import archive, manual
+from . import archive, checking, manual
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
@@ -59,7 +59,7 @@ class Bridge:
         registry: Registry | None = None,
         signer: Signer | None = None,
         settings: Mapping[str, str] | None = None,
-        signature_check: SignatureCheck | None = None,
+        signature_check: SignatureCheck | checking.DefaultCheck | None = checking.DEFAULT_CHECK,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self.store = store
@@ -74,7 +74,8 @@ class Bridge:
         self._providers_lock = threading.Lock()
         self._backoff = Backoff()  # feeds (and the paper desk) that failed in a full poll
         self.outbox = Outbox(store)
-        self.writer = TransitionWriter(store, signature_check)
+        check, off = checking.resolve(store, self._settings, signature_check)
+        self.writer = TransitionWriter(store, check, unchecked_reason=off)
         self.sending = Sending(
             store,
             self.writer,
@@ -131,6 +132,7 @@ class Bridge:
     @signature_check.setter
     def signature_check(self, check: SignatureCheck | None) -> None:
         self.writer.signature_check = check
+        self.writer.unchecked_reason = None if check is not None else checking.OFF_BY_CALLER
 
     # -- adapters, signer, routing, the paper desk ----------------------------
 
