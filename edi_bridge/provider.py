@@ -152,6 +152,9 @@ class ProviderContext:
     signer: Signer | None = None
     engine: Engine | None = None  # the store's engine, for adapters that keep state (mock)
     work_dir: Path | None = None
+    # Our МЧД for every signature the adapter makes itself (receipts, rejections,
+    # revocations): None when the signer is our head; ValidationError when it cannot be right.
+    power_of_attorney: Callable[[], OurPowerOfAttorney | None] | None = None
 
 
 class Provider(abc.ABC):

@@ -141,10 +141,9 @@ class Bridge:
         return self._signing.signer
 
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
-        """Our МЧД for sends (``signing.power_of_attorney.*``), checked against our signer.
+        """Our МЧД for every signature of ours, checked against our signer (None: the head).
 
-        ValidationError names the setting or the rule; None: the signer is our head.
-        """
+        ValidationError names the setting (``signing.power_of_attorney.*``) or the rule."""
         return self._signing.our_power_of_attorney()
 
     def _refuse_test_certificate(self, name: str) -> None:
@@ -160,6 +159,7 @@ class Bridge:
                     config=config.section(name, self._settings),
                     signer=self._signing.built,
                     engine=self.store.engine,
+                    power_of_attorney=self.our_power_of_attorney,
                 )
                 self._providers[name] = cls(context)
             return self._providers[name]
