@@ -167,6 +167,9 @@ class ProviderContext:
     signer: Signer | None = None
     engine: Engine | None = None  # the store's engine, for adapters that keep state (mock)
     work_dir: Path | None = None
+    # Our МЧД for every signature the adapter makes itself (receipts, rejections,
+    # revocations): None when the signer is our head; ValidationError when it cannot be right.
+    power_of_attorney: Callable[[], OurPowerOfAttorney | None] | None = None
 
 
 class Provider(abc.ABC):
@@ -182,6 +185,9 @@ class Provider(abc.ABC):
     # The keys of its settings section ("doc_type_*" for a family); explicit settings
     # outside them are refused naming the closest one. None: not declared, not checked.
     settings_keys: ClassVar[frozenset[str] | None] = None
+    # False: the adapter cannot attach our МЧД, so a send that needs one is refused
+    # before anything is stored rather than sent without it.
+    carries_power_of_attorney: ClassVar[bool] = True
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

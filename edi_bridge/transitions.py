@@ -20,7 +20,7 @@ import inspect
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from sqlalchemy.engine import Connection
 
@@ -38,6 +38,9 @@ from .store.rows import (
     SignatureInsert,
     TransitionChanges,
 )
+
+if TYPE_CHECKING:
+    from .signing.authority import OperatorPoaStatus
 
 log = logging.getLogger("edi_bridge")
 
@@ -143,9 +146,17 @@ class _Batch:
 class TransitionWriter:
     """Writes status changes of exchanges into the store."""
 
-    def __init__(self, store: Store, signature_check: SignatureCheck | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        signature_check: SignatureCheck | None = None,
+        *,
+        unchecked_reason: str | None = None,
+    ) -> None:
         self.store = store
         self.signature_check = signature_check
+        # Why no check runs (kept with each signature, so ``status`` can say so).
+        self.unchecked_reason = unchecked_reason
 
     def write(
         self,
@@ -233,6 +244,8 @@ class TransitionWriter:
                 at=row.at,
                 reason=row.reason,
                 signature=row.signature,
+                powers_of_attorney=row.powers_of_attorney,
+                operator_status=operator_status_of(row.operator_status),
             )
             for row in parked
         ]
@@ -252,16 +265,21 @@ class TransitionWriter:
             log.warning("%s reported a signature without its content", provider)
             return None
         verdict = None
+        kept: dict[str, Any] | None = None
         if self.signature_check is not None:
             exchange = self.store.load_exchange(conn, row.id)
-            verdict = dict(_check(self.signature_check, exchange, event))
+            verdict = kept = dict(_check(self.signature_check, exchange, event))
+        elif self.unchecked_reason:
+            kept = not_checked(self.unchecked_reason)
         batch.signatures.append(
             SignatureInsert(
                 exchange_id=row.id,
                 role="counterparty",
                 file_name=f"{row.file_name}.counterparty.sig",
                 content=event.signature,
-                verdict=verdict,
+                verdict=kept,
+                powers_of_attorney=_poa_texts(event),
+                operator_status=_operator_status(event),
             )
         )
         detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
@@ -270,24 +288,77 @@ class TransitionWriter:
         return verdict
 
 
-def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> Mapping[str, Any]:
+NOT_CHECKED = "not_checked"
+
+
+def not_checked(reason: str) -> dict[str, Any]:
+    """The note kept with a signature no check looked at (it holds nothing back)."""
+    return {"status": NOT_CHECKED, "ok": True, "reason": reason}
+
+
+def operator_status_of(data: Mapping[str, Any] | None) -> OperatorPoaStatus | None:
+    """An operator's МЧД status kept as JSON, read back."""
+    if not data or not data.get("status"):
+        return None
+    from .signing.authority import OperatorPoaStatus  # only when a status was kept
+
+    ok = data.get("ok")
+    return OperatorPoaStatus(
+        ok=ok if isinstance(ok, bool) else None,
+        status=str(data["status"]),
+        text=data.get("text"),
+        operator=data.get("operator"),
+    )
+
+
+def _poa_texts(event: ProviderEvent) -> tuple[bytes, ...]:
+    return tuple(event.powers_of_attorney)
+
+
+def _operator_status(event: ProviderEvent) -> dict[str, Any] | None:
+    return None if event.operator_status is None else event.operator_status.to_dict()
+
+
+def run_check(
+    check: SignatureCheck,
+    exchange: Exchange,
+    signature: bytes,
+    powers_of_attorney: Sequence[bytes] = (),
+    operator_status: OperatorPoaStatus | None = None,
+) -> Mapping[str, Any]:
     """Run the check; the МЧД and the operator's status go to a check that takes them."""
-    assert event.signature is not None
-    if not (event.powers_of_attorney or event.operator_status):
-        return check(exchange, event.signature)
+    if not (powers_of_attorney or operator_status):
+        return check(exchange, signature)
     takes = inspect.signature(check).parameters
     if "powers_of_attorney" not in takes:
         # A plain (exchange, signature) check sees an employee's signature on its own.
-        return check(exchange, event.signature)
+        return check(exchange, signature)
     extended: Any = check
     return dict(
         extended(
             exchange,
-            event.signature,
-            powers_of_attorney=list(event.powers_of_attorney),
-            operator_status=event.operator_status,
+            signature,
+            powers_of_attorney=list(powers_of_attorney),
+            operator_status=operator_status,
         )
     )
 
 
-__all__ = ["SignatureCheck", "Step", "TransitionWriter", "event_step", "veto_step"]
+def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> Mapping[str, Any]:
+    assert event.signature is not None
+    return run_check(
+        check, exchange, event.signature, event.powers_of_attorney, event.operator_status
+    )
+
+
+__all__ = [
+    "NOT_CHECKED",
+    "SignatureCheck",
+    "Step",
+    "TransitionWriter",
+    "event_step",
+    "not_checked",
+    "operator_status_of",
+    "run_check",
+    "veto_step",
+]

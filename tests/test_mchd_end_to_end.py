@@ -11,7 +11,6 @@ import pytest
 
 from edi_bridge import Bridge
 from edi_bridge.cli.render import print_exchange
-from edi_bridge.signing import SignatureChecker
 from edi_bridge.testing import sample_counterparty
 from edi_bridge.testing.samples import sample_contract
 
@@ -19,8 +18,7 @@ from edi_bridge.testing.samples import sample_contract
 @pytest.fixture
 def bridge(tmp_path: Path) -> Iterator[Bridge]:
     with Bridge.open(tmp_path / "edi.db") as b:
-        # The fakes' certificates are self-signed: no trust store to chain them to.
-        b.signature_check = SignatureChecker(b.store, allow_unchecked_chain=True)
+        # The default check: no trust store, so the fakes' self-signed chains are unchecked.
         yield b
 
 
@@ -95,9 +93,12 @@ def test_status_shows_each_counterparty_signature_s_authority(
 def test_status_says_when_the_counterparty_signature_was_not_checked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Bridge.open(tmp_path / "plain.db") as plain:
+    off = {"signing.check_counterparty": "false"}
+    with Bridge.open(tmp_path / "plain.db", settings=off) as plain:
         ex = plain.send(sample_counterparty("plain"), sample_contract("P-1"), provider="mock")
         for _ in range(3):
             plain.poll(["mock"])
         print_exchange(plain.status(ex.id))
-    assert "authority  not checked" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[not_checked]" in out
+    assert "authority  not checked: the counterparty signature check was off" in out

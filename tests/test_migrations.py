@@ -75,3 +75,13 @@ def test_every_table_is_made_by_the_migrations(tmp_path: Path) -> None:
     store.close()
     assert {"closing_deliveries", "mock_messages", "mock_events", "mock_calls"} <= names
     assert names == set(schema.metadata.tables)
+
+
+def test_an_old_database_gains_the_columns_for_a_signature_s_mchd(tmp_path: Path) -> None:
+    store = Store.open(_old_database(tmp_path))
+    with store.engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for table in ("edi_signatures", "edi_early_events"):
+            columns = {c["name"] for c in inspector.get_columns(table)}
+            assert {"powers_of_attorney", "operator_status"} <= columns, table
+    store.close()

@@ -47,11 +47,12 @@ def accept(obj: Obj, exchange_id: str, reason: str, who: str | None) -> None:
 @handle_errors
 def reverify(obj: Obj, exchange_id: str, trust_store: Path | None, as_json: bool) -> None:
     """Check a held counterparty signature again; signed when it now passes."""
-    from ..signing import SignatureChecker
     from ..workflow import manual
+    from ..workflow.checking import default_checker
 
     with obj.bridge() as bridge:
-        check = SignatureChecker(bridge.store, trust_store=trust_store)
+        # The МЧД and the operator's status kept with the signature are checked again.
+        check = default_checker(bridge.store, trust_store)
         exchange, verdict = manual.reverify(
             bridge.store, bridge.writer, bridge.outbox, exchange_id, check
         )

@@ -90,6 +90,8 @@ def _authority(verdict: Mapping[str, Any] | None) -> str:
     """Whose authority a counterparty signature carries, as the check recorded it."""
     if verdict is None:
         return "not checked (no signature check was configured)"
+    if verdict.get("status") == "not_checked":
+        return f"not checked: {verdict.get('reason') or 'the check was off'}"
     authority = verdict.get("authority") or {}
     if authority.get("kind") == "power_of_attorney":
         text = f"МЧД {authority.get('number')}"

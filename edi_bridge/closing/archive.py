@@ -167,7 +167,8 @@ def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
                     "exchange": exchange_id,
                 }
                 if entry["role"].endswith("signature"):
-                    item["verdict"] = _verdict(bridge, exchange, content, dest.read_bytes(), sub)
+                    signature = dest.read_bytes()
+                    item["verdict"] = _verdict(bridge, exchange, content, signature, sub, entry)
                 files.append(item)
         exchanges.append({"id": exchange_id, "status": exchange.status})
     return {
@@ -181,13 +182,21 @@ def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
 
 
 def _verdict(
-    bridge: Workflow, exchange: Any, content: bytes, signature: bytes, sub: Mapping[str, Any]
+    bridge: Workflow,
+    exchange: Any,
+    content: bytes,
+    signature: bytes,
+    sub: Mapping[str, Any],
+    entry: Mapping[str, Any],
 ) -> dict[str, Any]:
     digest = hashlib.sha256(signature).hexdigest()
     for stored in sub.get("signatures", []):
-        if stored.get("sha256") == digest and stored.get("verdict") is not None:
-            return dict(stored["verdict"])
-    if bridge.signature_check is not None:
+        kept = stored.get("verdict")
+        # A note that no check ran is not a verdict: check now, or compare the digest.
+        if stored.get("sha256") == digest and kept and kept.get("status") != "not_checked":
+            return dict(kept)
+    # The check judges the counterparty's signer; ours (and a receipt's) get the digest.
+    if bridge.signature_check is not None and entry["role"] == "counterparty_signature":
         try:
             return dict(bridge.signature_check(exchange, signature))
         except EdiBridgeError as exc:

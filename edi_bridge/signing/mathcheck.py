@@ -39,9 +39,15 @@ def find_certificate(
         if signer.key_id is not None:
             if cert.key_identifier == signer.key_id:
                 return cert
-        elif cert.serial_number == signer.serial and cert.issuer == signer.issuer:
+        elif cert.serial_number == signer.serial and _same_name(cert.issuer, signer.issuer):
             return cert
     return None
+
+
+def _same_name(a: x509.Name, b: x509.Name | None) -> bool:
+    # Identical DER is the usual case and is cheap; asn1crypto's comparison (LDAP string
+    # preparation of every value) is kept for names encoded differently.
+    return b is not None and (bool(a.dump() == b.dump()) or bool(a == b))
 
 
 def _check_certificate_hashes(signer: SignerInfoData, cert: x509.Certificate) -> None:

@@ -23,7 +23,10 @@ from .rows import (
     ExchangeState,
     HistoryInsert,
     NewExchange,
+    SignatureAuthority,
     SignatureInsert,
+    poa_files,
+    poa_json,
 )
 
 
@@ -331,6 +334,8 @@ class ExchangeStore(BlobStore):
                     "size": len(item["content"]),
                     "at": now,
                     "verdict": item["verdict"],
+                    "powers_of_attorney": poa_json(item.get("powers_of_attorney") or ()),
+                    "operator_status": item.get("operator_status"),
                 }
             )
         execute_many(conn, _Q.insert_signature, rows)
@@ -346,6 +351,22 @@ class ExchangeStore(BlobStore):
             .limit(1)
         ).scalar_one_or_none()
         return None if sha is None else self.read_blob(conn, sha)
+
+    def signature_authority(
+        self, conn: Connection, exchange_id: str, role: str
+    ) -> SignatureAuthority:
+        """The МЧД and operator status kept with the first signature in ``role``."""
+        t = schema.signatures
+        row = conn.execute(
+            sa.select(t.c.powers_of_attorney, t.c.operator_status)
+            .where(t.c.exchange_id == exchange_id, t.c.role == role)
+            .order_by(t.c.id)
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            return SignatureAuthority()
+        status = row.operator_status if isinstance(row.operator_status, dict) else None
+        return SignatureAuthority(poa_files(row.powers_of_attorney), status)
 
 
 __all__ = ["ExchangeStore"]

@@ -15,7 +15,7 @@ from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 from .limits import clean_text, fit_id
-from .rows import AppliedEvent, EarlyEventRow, ParkedEvent
+from .rows import AppliedEvent, EarlyEventRow, ParkedEvent, poa_files, poa_json
 
 _INSERT_APPLIED = schema.applied_events.insert()
 
@@ -68,6 +68,10 @@ class FeedStore(StoreBase):
                 "reason": clean_text(e.reason),
                 "signature": e.signature,
                 "created_at": now,
+                "powers_of_attorney": poa_json(e.powers_of_attorney),
+                "operator_status": None
+                if e.operator_status is None
+                else e.operator_status.to_dict(),
             }
             for e in events
         ]
@@ -87,6 +91,8 @@ class FeedStore(StoreBase):
                 at=r.at,
                 reason=r.reason,
                 signature=None if r.signature is None else bytes(r.signature),
+                powers_of_attorney=poa_files(r.powers_of_attorney),
+                operator_status=r.operator_status,
             )
             for r in conn.execute(sa.select(t).where(*match).order_by(t.c.id)).all()
         ]

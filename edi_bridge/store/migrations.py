@@ -48,9 +48,21 @@ def _v5_quarantine(conn: Connection) -> None:
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_edi_events_pending"))
     conn.execute(sa.text("ALTER TABLE edi_events RENAME TO edi_events_v4"))
     schema.events.create(conn)
-    columns = ", ".join(c.name for c in schema.events.columns)
+    # Only the columns version 4 had: a later version may add more to the table.
+    old = {c["name"] for c in sa.inspect(conn).get_columns("edi_events_v4")}
+    columns = ", ".join(c.name for c in schema.events.columns if c.name in old)
     conn.execute(sa.text(f"INSERT INTO edi_events ({columns}) SELECT {columns} FROM edi_events_v4"))
     conn.execute(sa.text("DROP TABLE edi_events_v4"))
+
+
+def _v7_signature_authority(conn: Connection) -> None:
+    # The МЧД and the operator's status kept with early events and signatures.
+    for table in (schema.early_events, schema.signatures):
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        for name in ("powers_of_attorney", "operator_status"):
+            if name not in have:
+                kind = table.c[name].type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
@@ -59,6 +71,7 @@ STEPS: dict[int, Step] = {
     3: _v3_closing_and_mock,
     4: _v4_deadlines_and_versions,
     5: _v5_quarantine,
+    7: _v7_signature_authority,
 }
 
 

@@ -8,8 +8,10 @@ misspelt column or a wrong type is a type error instead of a runtime one.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, NotRequired, Protocol, TypedDict
 
 from ..models import Counterparty, Document
@@ -70,6 +72,15 @@ class EarlyEventRow:
     at: dt.datetime
     reason: str | None
     signature: bytes | None
+    # The МЧД files the signature was made under, and the operator's status (a dict).
+    powers_of_attorney: tuple[bytes, ...] = ()
+    operator_status: dict[str, Any] | None = None
+
+
+class JsonStatus(Protocol):
+    """An operator's status on an МЧД that can be kept as JSON (``OperatorPoaStatus``)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class ParkedEvent(Protocol):
@@ -87,6 +98,10 @@ class ParkedEvent(Protocol):
     def reason(self) -> str | None: ...
     @property
     def signature(self) -> bytes | None: ...
+    @property
+    def powers_of_attorney(self) -> Sequence[bytes]: ...
+    @property
+    def operator_status(self) -> JsonStatus | None: ...
 
 
 class NewExchange(TypedDict):
@@ -191,6 +206,25 @@ class SignatureInsert(TypedDict):
     file_name: str
     content: bytes
     verdict: dict[str, Any] | None
+    powers_of_attorney: NotRequired[Sequence[bytes]]
+    operator_status: NotRequired[dict[str, Any] | None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignatureAuthority:
+    """What came with a kept signature to check it again: the МЧД files and the status."""
+
+    powers_of_attorney: tuple[bytes, ...] = ()
+    operator_status: dict[str, Any] | None = None
+
+
+def poa_json(files: Sequence[bytes]) -> list[str] | None:
+    """МЧД files as JSON (base64 text; the files may be windows-1251 XML)."""
+    return [base64.b64encode(f).decode("ascii") for f in files] or None
+
+
+def poa_files(value: Any) -> tuple[bytes, ...]:
+    return tuple(base64.b64decode(v) for v in value or () if isinstance(v, str))
 
 
 class AppliedEvent(TypedDict):
@@ -210,9 +244,13 @@ __all__ = [
     "ExchangeRow",
     "ExchangeState",
     "HistoryInsert",
+    "JsonStatus",
     "NewExchange",
     "ParkedEvent",
+    "SignatureAuthority",
     "SignatureInsert",
     "TransitionChanges",
     "new_exchange",
+    "poa_files",
+    "poa_json",
 ]

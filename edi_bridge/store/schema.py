@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -174,6 +174,9 @@ early_events = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("signature", sa.LargeBinary),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # With a signature: the МЧД it was made under, and the operator's status (version 7).
+    sa.Column("powers_of_attorney", sa.JSON),
+    sa.Column("operator_status", sa.JSON),
     sa.Index("ix_edi_early_events_doc", "provider", "document_id"),
 )
 
@@ -229,6 +232,10 @@ signatures = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("verdict", sa.JSON),
+    # A counterparty's МЧД (base64 EMCHD_1 files, the original first) and the operator's
+    # status on it, so a held signature can be checked again (version 7).
+    sa.Column("powers_of_attorney", sa.JSON),
+    sa.Column("operator_status", sa.JSON),
     sa.UniqueConstraint("exchange_id", "role", "sha256", name="uq_edi_signatures"),
 )
 

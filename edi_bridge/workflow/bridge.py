@@ -35,7 +35,7 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
-from . import archive, manual, resend
+from . import archive, checking, manual, resend
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
@@ -61,7 +61,7 @@ class Bridge:
         registry: Registry | None = None,
         signer: Signer | None = None,
         settings: Mapping[str, str] | None = None,
-        signature_check: SignatureCheck | None = None,
+        signature_check: SignatureCheck | checking.DefaultCheck | None = checking.DEFAULT_CHECK,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self.store = store
@@ -76,7 +76,8 @@ class Bridge:
         self._providers_lock = threading.Lock()
         self._backoff = Backoff()  # feeds (and the paper desk) that failed in a full poll
         self.outbox = Outbox(store)
-        self.writer = TransitionWriter(store, signature_check)
+        check, off = checking.resolve(store, self._settings, signature_check)
+        self.writer = TransitionWriter(store, check, unchecked_reason=off)
         self.sending = Sending(
             store,
             self.writer,
@@ -130,6 +131,7 @@ class Bridge:
     @signature_check.setter
     def signature_check(self, check: SignatureCheck | None) -> None:
         self.writer.signature_check = check
+        self.writer.unchecked_reason = None if check is not None else checking.OFF_BY_CALLER
 
     # -- adapters, signer, routing, the paper desk ----------------------------
 
@@ -138,10 +140,9 @@ class Bridge:
         return self._signing.signer
 
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
-        """Our МЧД for sends (``signing.power_of_attorney.*``), checked against our signer.
+        """Our МЧД for every signature of ours, checked against our signer (None: the head).
 
-        ValidationError names the setting or the rule; None: the signer is our head.
-        """
+        ValidationError names the setting (``signing.power_of_attorney.*``) or the rule."""
         return self._signing.our_power_of_attorney()
 
     def _refuse_test_certificate(self, name: str) -> None:
@@ -157,6 +158,7 @@ class Bridge:
                     config=config.declared_section(name, cls.settings_keys, self._settings),
                     signer=self._signing.built,
                     engine=self.store.engine,
+                    power_of_attorney=self.our_power_of_attorney,
                 )
                 self._providers[name] = cls(context)
             return self._providers[name]

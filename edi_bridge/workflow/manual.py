@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, ExchangeStatus
 from ..models import Exchange
 from ..store import Store, utcnow
-from ..transitions import SignatureCheck, TransitionWriter
+from ..transitions import SignatureCheck, TransitionWriter, operator_status_of, run_check
 from .outbox import Outbox
 
 S = ExchangeStatus
@@ -140,9 +140,24 @@ def reverify(
     exchange_id: str,
     check: SignatureCheck,
 ) -> tuple[Exchange, Mapping[str, Any]]:
-    """Check a held signature again; ``signed`` when it now passes, else unchanged."""
+    """Check a held signature again; ``signed`` when it now passes, else unchanged.
+
+    The МЧД and the operator's status kept with the signature are passed again, so
+    an employee's signature is judged on the same power of attorney.
+    """
     exchange, signature = _held(store, exchange_id)
-    verdict = dict(check(exchange, signature))
+    with store.transaction() as conn:
+        # The МЧД and the operator's status that came with the signature go through again.
+        kept = store.signature_authority(conn, exchange_id, "counterparty")
+    verdict = dict(
+        run_check(
+            check,
+            exchange,
+            signature,
+            kept.powers_of_attorney,
+            operator_status_of(kept.operator_status),
+        )
+    )
     if not verdict.get("ok", False):
         return exchange, verdict
     cause = "held signature passed the check again"

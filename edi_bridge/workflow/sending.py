@@ -222,7 +222,14 @@ class Sending:
             if not adapter.supports(Capability.SCENARIOS):
                 raise ValidationError("scenario", f"provider {name!r} does not play scenarios")
             parse_scenario(scenario)  # raises ValidationError naming the rule
-        self._power_of_attorney()  # our МЧД (or its absence) is refused before anything is stored
+        # Our МЧД (or its absence) is refused before anything is stored, and so is an
+        # МЧД the adapter cannot attach: never sent without it.
+        if self._power_of_attorney() is not None and not adapter.carries_power_of_attorney:
+            raise ValidationError(
+                "signing.power_of_attorney",
+                f"provider {name!r} cannot attach our МЧД to the signature yet (how its API "
+                "carries one is not confirmed); the document is not sent without it",
+            )
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         source = document_source(document)

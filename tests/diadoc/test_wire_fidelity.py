@@ -36,6 +36,10 @@ BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("GET", "/V8/GetNewEvents"): (None, "BoxEventList"),
     ("GET", "/V6/GetMessage"): (None, "Message"),
     ("GET", "/GetDocumentsByCustomId"): (None, "DocumentList"),
+    ("POST", "/PrevalidatePowerOfAttorney"): (
+        "PowerOfAttorneyPrevalidateRequest",
+        "PowerOfAttorneyPrevalidateResult",
+    ),
 }
 
 

@@ -15,6 +15,8 @@ from edi_bridge.signing import SignatureChecker
 from edi_bridge.testing import sample_contract, sample_counterparty
 from edi_bridge.workflow import manual
 
+from .pki import make_ca
+
 
 @pytest.fixture
 def bridge(tmp_path: Path) -> Iterator[Bridge]:
@@ -95,8 +97,14 @@ def test_cli_accept_needs_a_reason_and_reverify_signs_when_the_check_passes(
     again = runner.invoke(main, ["--db", db, "accept", first, "--reason", "twice"])
     assert again.exit_code == 1
     assert "not held" in again.output
-    # No trust store: the chain stays unchecked, so the signature still does not pass.
-    still = runner.invoke(main, ["--db", db, "reverify", second])
+    # A trust store the counterparty's self-signed certificate does not chain to: held.
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(make_ca("rsa").pem())
+    still = runner.invoke(main, ["--db", db, "reverify", second, "--trust-store", str(roots)])
     assert still.exit_code == 1
     assert "still does not pass" in still.output
     assert bridge.status(second).status != ExchangeStatus.SIGNED
+    # No trust store: like the Bridge's own check, an unchecked chain does not hold it.
+    passed = runner.invoke(main, ["--db", db, "reverify", second])
+    assert passed.exit_code == 0, passed.output
+    assert bridge.status(second).status == ExchangeStatus.SIGNED

@@ -26,7 +26,7 @@ from edi_bridge.provider import (
     UnreadableEvent,
 )
 
-from . import receipts
+from . import ourpoa, receipts
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize, read_box_event
@@ -157,6 +157,8 @@ class DiadocProvider(Provider):
         )
         # Checked against the proto model: a misspelled field fails here, not at Diadoc.
         message = build("MessageToPost", **message)
+        if request.power_of_attorney is not None and self.settings.prevalidate_power_of_attorney:
+            ourpoa.prevalidate(self.client, from_box, request.power_of_attorney, request.signature)
         answer = self.client.post_message(message, operation_id(request.idempotency_key))
         return self._result(answer, from_box, to_box)
 
@@ -223,7 +225,7 @@ class DiadocProvider(Provider):
                 events.extend(read)
                 unreadable.extend(bad)
                 # Receipts Diadoc asks of us go before the cursor moves past their cue.
-                receipts.answer(self.client, self.context.signer, box, box_event)
+                receipts.answer(self.client, self.context, box, box_event)
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
             cursor = next_cursor(keys, cursor, full)
             if events or unreadable or not full:

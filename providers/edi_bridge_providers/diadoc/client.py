@@ -250,6 +250,18 @@ class DiadocClient:
         )
         return resp.content
 
+    def prevalidate_power_of_attorney(
+        self, box_id: str, registration_number: str, issuer_inn: str, request: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """PrevalidatePowerOfAttorney: Diadoc's answer on our МЧД for this certificate."""
+        params = {"boxId": box_id, "registrationNumber": registration_number}
+        params["issuerInn"] = issuer_inn
+        result: dict[str, Any] = self.json(
+            "POST", "/PrevalidatePowerOfAttorney", params=params, body=request
+        )
+        require(result, "PowerOfAttorneyPrevalidateResult")
+        return result
+
     def entity_content(self, box_id: str, message_id: str, entity_id: str) -> bytes:
         # A proxy's error page answered with 200 is not the entity's content: retried.
         resp = self.http.call(

@@ -151,6 +151,15 @@ _MODELS = (
         """,
     ),
     _message("PowerOfAttorneySignedContent", "Content:Content_v3! Signature:Content_v3!"),
+    # PrevalidatePowerOfAttorney (boxId, registrationNumber, issuerInn in the query).
+    _message(
+        "PowerOfAttorneyPrevalidateRequest",
+        "ConfidantCertificate:ConfidantCertificateToPrevalidate!",
+    ),
+    _message("ConfidantCertificateToPrevalidate", "Thumbprint:string Content:Content_v3"),
+    _message(
+        "PowerOfAttorneyPrevalidateResult", "PrevalidateStatus:PowerOfAttorneyValidationStatus!"
+    ),
     _message("Content_v3", "Content:bytes NameOnShelf:string"),
     _message(
         "Document",
@@ -253,6 +262,7 @@ _MODELS = (
         """
         ParentEntityId:string! Signature:bytes SignWithTestSignature:bool
         IsApprovementSignature:bool SignatureNameOnShelf:string Labels:string*
+        PowerOfAttorney:PowerOfAttorneyToPost
         """,
     ),
     _message(

@@ -6,7 +6,9 @@ cue. The receipt XML comes from ``POST /V2/GenerateReceiptXml`` (ReceiptGenerati
 is signed with the adapter's signer (a detached CMS) and goes back in
 ``POST /V4/PostMessagePatch`` as ``Receipts[{ParentEntityId, SignedContent}]``. The
 ``operationId`` is derived from the confirmation's id, so a repeated box event (a known
-Diadoc fault) or a retry sends nothing twice. Receipts on documents we *received* follow
+Diadoc fault) or a retry sends nothing twice. When our signer is an employee, the receipt's
+``SignedContent.PowerOfAttorney`` carries our МЧД (:func:`.ourpoa.signature_power_of_attorney`).
+Receipts on documents we *received* follow
 the same path once inbound documents are read.
 
 *Unconfirmed:* the layout of ``SignerContent`` (the signer's details for the XML) is not
@@ -24,12 +26,14 @@ from xml.sax.saxutils import quoteattr
 
 from asn1crypto import x509
 
-from edi_bridge.errors import Conflict, ProviderNotFound, RejectedRequest
+from edi_bridge.errors import Conflict, ProviderNotFound, RejectedRequest, ValidationError
+from edi_bridge.provider import ProviderContext
 from edi_bridge.signing import Signer
 from edi_bridge.signing.identity import identity_from_certificate
 
 from .client import DiadocClient
 from .conformance import build
+from .ourpoa import signature_power_of_attorney
 
 CONFIRMATION = "InvoiceConfirmation"
 log = logging.getLogger("edi_bridge.diadoc")
@@ -70,8 +74,14 @@ def signer_content(signer: Signer) -> bytes:
 
 
 def send_receipt(
-    client: DiadocClient, signer: Signer, box: str, message_id: str, parent: str
+    client: DiadocClient,
+    signer: Signer,
+    box: str,
+    message_id: str,
+    parent: str,
+    power_of_attorney: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Generate, sign and post one receipt; ``power_of_attorney``: our PowerOfAttorneyToPost."""
     request = build(
         "ReceiptGenerationRequestV2",
         MessageId=message_id,
@@ -83,6 +93,8 @@ def send_receipt(
         "SignedContent",
         Content=base64.b64encode(xml).decode("ascii"),
         Signature=base64.b64encode(signer.sign(xml)).decode("ascii"),
+        # An employee's receipt carries our МЧД like the document did.
+        **({"PowerOfAttorney": dict(power_of_attorney)} if power_of_attorney else {}),
     )
     patch = build(
         "MessagePatchToPostV2",
@@ -94,19 +106,26 @@ def send_receipt(
 
 
 def answer(
-    client: DiadocClient, signer: Signer | None, box: str, box_event: Mapping[str, Any]
+    client: DiadocClient, context: ProviderContext, box: str, box_event: Mapping[str, Any]
 ) -> int:
     """Send the receipts one box event asks of us; returns how many were sent."""
     body = box_event.get("Patch") or box_event.get("Message")
     if not isinstance(body, Mapping) or not body.get("MessageId"):
         return 0
     sent = 0
+    signer = context.signer
     for parent in wanted(body, box):
         if signer is None:
             log.warning("diadoc: a receipt is due on %s but no signer is configured", parent)
             continue
         try:
-            send_receipt(client, signer, box, str(body["MessageId"]), parent)
+            poa = signature_power_of_attorney(context)
+        except ValidationError as exc:
+            # Our МЧД cannot be right: Diadoc would refuse the receipt; say why, send none.
+            log.warning("diadoc: the receipt on %s is not sent: %s", parent, exc)
+            continue
+        try:
+            send_receipt(client, signer, box, str(body["MessageId"]), parent, poa)
         except (RejectedRequest, ProviderNotFound, Conflict) as exc:
             # Refused for good: one bad receipt never stops the feed (transient errors
             # propagate, so the cursor stays and the next poll tries again).

@@ -43,6 +43,7 @@ KEYS = TRANSPORT_KEYS | {
     "shelf_threshold",
     "part_size",
     "max_document_size",
+    "prevalidate_power_of_attorney",
 }
 
 
@@ -59,6 +60,15 @@ def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
     if value <= 0:
         raise ConfigurationError(f"diadoc.{key} must be positive")
     return value
+
+
+def _flag(cfg: Mapping[str, str], key: str) -> bool:
+    raw = (cfg.get(key) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"diadoc.{key} ({env_name('diadoc.' + key)}) must be true or false")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -80,6 +90,8 @@ class DiadocSettings:
     shelf_threshold: int = SHELF_THRESHOLD
     part_size: int = PART_SIZE
     max_document_size: int = MAX_DOCUMENT_SIZE
+    # PrevalidatePowerOfAttorney before each PostMessage that carries our МЧД.
+    prevalidate_power_of_attorney: bool = False
 
     def __repr__(self) -> str:
         shown = []
@@ -142,6 +154,7 @@ class DiadocSettings:
             shelf_threshold=int(_number(cfg, "shelf_threshold", SHELF_THRESHOLD)),
             part_size=int(_number(cfg, "part_size", PART_SIZE)),
             max_document_size=int(_number(cfg, "max_document_size", MAX_DOCUMENT_SIZE)),
+            prevalidate_power_of_attorney=_flag(cfg, "prevalidate_power_of_attorney"),
         )
 
 

@@ -1,10 +1,9 @@
 """The SBIS (Saby) provider: contracts out for signature, changes back.
 
-Send is three calls: ``СБИС.ЗаписатьДокумент`` (the document with its file),
-``СБИС.ПодготовитьДействие`` (SBIS says which files to sign for "Отправка")
-and ``СБИС.ВыполнитьДействие`` (our detached signatures). The document's
-``Идентификатор`` is a UUID derived from the idempotency key, so a retried or
-interrupted send finds the document it already made instead of writing another.
+Send is three calls: ``СБИС.ЗаписатьДокумент`` (the document with its file), ``СБИС.
+ПодготовитьДействие`` (SBIS says which files to sign for "Отправка") and ``СБИС.
+ВыполнитьДействие`` (our detached signatures). The document's ``Идентификатор`` is a UUID
+from the idempotency key, so a retried send finds the document it already made.
 """
 
 from __future__ import annotations
@@ -84,6 +83,7 @@ class SbisProvider(SbisPing, Provider):
     name = "sbis"
     operator = "sbis"
     settings_keys: ClassVar[frozenset[str] | None] = KEYS
+    carries_power_of_attorney = False  # how SBIS takes our МЧД is unconfirmed (docs/sbis.md)
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.SEND,

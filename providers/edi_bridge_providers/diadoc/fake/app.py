@@ -74,6 +74,7 @@ class DiadocApp(Sending, Patches, FakeApp):
             ("GET", "/GetDocumentsByCustomId", self.documents_by_custom_id, True),
             ("POST", "/V2/GenerateReceiptXml", self.generate_receipt_xml, True),
             ("POST", "/V4/PostMessagePatch", self.post_message_patch, True),
+            ("POST", "/PrevalidatePowerOfAttorney", self.prevalidate_power_of_attorney, True),
             ("POST", CONTROL_PREFIX + "scenario", self.control_scenario, False),
         ):
             self.route(method, path, handler, auth)

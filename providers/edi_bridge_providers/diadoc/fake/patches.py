@@ -15,8 +15,9 @@ from werkzeug.wrappers import Request, Response
 
 from edi_bridge.fakes.base import json_answer
 
-from ..conformance import differences
+from ..conformance import build, differences
 from . import answers
+from .poa import check_power_of_attorney, prevalidate
 from .validate import ApiError, b64, bad, check_signature, required_arg
 from .world import World, _now_ticks
 
@@ -83,6 +84,16 @@ class Patches:
             content = b64(signed.get("Content"), f"Receipts[{n}].SignedContent.Content")
             signature = b64(signed.get("Signature"), f"Receipts[{n}].SignedContent.Signature")
             check_signature(signature, content, n)
+            # An employee's receipt must carry the МЧД too, checked as on a document.
+            check_power_of_attorney(
+                signed,
+                signature,
+                index=n,
+                type_id="Receipt",
+                sender_inn=world.our_org.inn,
+                registry=world.powers_of_attorney,
+                where=f"Receipts[{n}].SignedContent",
+            )
             attachment = world.entity(
                 message_id,
                 entity_type="Attachment",
@@ -106,6 +117,20 @@ class Patches:
         patch = world.add_patch(message_id, entities)
         world.operations[(box, "patch:" + operation)] = patch["PatchId"]
         return json_answer(patch)
+
+    def prevalidate_power_of_attorney(self, request: Request) -> Response:
+        """PrevalidatePowerOfAttorney: the МЧД by its id, for the certificate in the body."""
+        self._our_box(required_arg(request, "boxId"))
+        number = required_arg(request, "registrationNumber")
+        issuer = required_arg(request, "issuerInn")
+        body = _body(request, "PowerOfAttorneyPrevalidateRequest")
+        confidant = body["ConfidantCertificate"]
+        content = (confidant.get("Content") or {}).get("Content")
+        if not content:
+            raise bad("ConfidantCertificate.Content.Content is required (the fake has no store)")
+        certificate = b64(content, "ConfidantCertificate.Content.Content")
+        status = prevalidate(self.world.powers_of_attorney, number, issuer, certificate)
+        return json_answer(build("PowerOfAttorneyPrevalidateResult", PrevalidateStatus=status))
 
     def _confirmation_document(self, message_id: str, parent: Mapping[str, Any]) -> Any:
         for entity in self.world.messages[message_id]["Entities"]:

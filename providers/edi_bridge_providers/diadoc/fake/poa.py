@@ -19,6 +19,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from asn1crypto import x509
+
 from edi_bridge.mchd.model import InvalidPowerOfAttorney, PowerOfAttorney
 from edi_bridge.mchd.reader import read_power_of_attorney
 from edi_bridge.signing.authority import is_personal, principal_problem, represents
@@ -31,6 +33,39 @@ CODE = "DiadocApi.InvalidPowerOfAttorney"
 OPTIONS = ("FullId", "UseDefault", "Contents", "Content", "UseDocumentContent")
 # Names integrators often use by mistake, and the field Diadoc actually reads.
 WRONG_NAMES = {"PowerOfAttorneyToPost": "PowerOfAttorney", "PowerOfAttorneyFullId": "FullId"}
+
+
+def prevalidate(
+    registry: Mapping[str, bytes], number: str, issuer_inn: str, certificate: bytes
+) -> dict[str, Any]:
+    """PrevalidatePowerOfAttorney's ``PrevalidateStatus``: in force, issuer, representative.
+
+    A number not in the registry is a 404, as Diadoc answers; the error codes in
+    ``Errors`` are the fake's (Diadoc's docs do not list them)."""
+    found = registry.get(number.lower())
+    if found is None:
+        raise ApiError(404, "DiadocApi.PowerOfAttorneyNotFound", f"МЧД {number} not found")
+    poa = read_power_of_attorney(found)
+    try:
+        identity = identity_from_certificate(x509.Certificate.load(certificate))
+    except Exception:  # asn1crypto raises assorted types on a malformed certificate
+        raise bad("ConfidantCertificate.Content is not a DER certificate") from None
+    problem = poa.validity_problem(dt.datetime.now(dt.UTC))
+    errors = []
+    if issuer_inn not in {p.inn for p in poa.principals}:
+        errors.append(("IssuerMismatch", f"issuerInn {issuer_inn} is not the МЧД's principal"))
+    if problem:
+        errors.append(("NotInForce", f"the МЧД is {problem}"))
+    if not any(represents(identity, r) for r in poa.representatives):
+        errors.append(("ConfidantMismatch", "the certificate's person is not the representative"))
+    if not errors:
+        return {"Severity": "Success", "StatusNamedId": "IsValid", "StatusText": "valid"}
+    return {
+        "Severity": "Error",
+        "StatusNamedId": "IsNotValid",
+        "StatusText": errors[0][1],
+        "Errors": [{"Code": code, "Text": text} for code, text in errors],
+    }
 
 
 def _refuse(text: str) -> ApiError:
@@ -91,9 +126,10 @@ def check_power_of_attorney(
     type_id: str,
     sender_inn: str,
     registry: Mapping[str, bytes],
+    where: str | None = None,
 ) -> str | None:
     """Check the attached МЧД as Diadoc would; its number (None: the head signs)."""
-    where = f"DocumentAttachments[{index}].SignedContent"
+    where = where or f"DocumentAttachments[{index}].SignedContent"
     for wrong, right in WRONG_NAMES.items():
         if wrong in signed:
             raise bad(f"{where}.{wrong}: no such field (the МЧД goes in {right})")
@@ -138,4 +174,4 @@ def check_power_of_attorney(
     return mine.number
 
 
-__all__ = ["CODE", "check_power_of_attorney", "signer_of"]
+__all__ = ["CODE", "check_power_of_attorney", "prevalidate", "signer_of"]

@@ -21,6 +21,7 @@ from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
 
 from ..wire import MSK, format_datetime
+from .employees import employee_signer
 
 DIGESTS = {
     "sha256": hashlib.sha256,
@@ -239,11 +240,11 @@ class World(FakeWorld):
         ul = doc.party.get("СвЮЛ") or {}
         fl = doc.party.get("СвФЛ") or {}
         name = ul.get("Название") if isinstance(ul, dict) else None
-        fio = " ".join(
-            str(fl.get(k))
-            for k in ("Фамилия", "Имя", "Отчество")
-            if isinstance(fl, dict) and fl.get(k)
-        )
+        employee = employee_signer(doc.scenario, name, doc.party_inn)
+        if employee is not None:
+            return employee
+        names = ("Фамилия", "Имя", "Отчество")
+        fio = " ".join(str(fl[k]) for k in names if isinstance(fl, dict) and fl.get(k))
         return counterparty_signer(
             doc.party_inn, plan.ogrn, name, plan.full_name or fio or None, plan.position
         )
