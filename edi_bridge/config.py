@@ -168,6 +168,8 @@ SIGNING = Keys(
         "pin",
         "timeout",
         "allow_test_certificate",
+        "check_counterparty",
+        "trust_store",
     },
 )
 POWER_OF_ATTORNEY = Keys(
@@ -195,7 +197,6 @@ CORE_SECTIONS = (
 OTHER_VARIABLES = {
     "EDI_BRIDGE_DB": "the database (--db)",
     "EDI_BRIDGE_CLOSING_SELLER": "closing send --seller",
-    "EDI_BRIDGE_SIGNING_TRUST_STORE": "verify / reverify --trust-store",
     "EDI_BRIDGE_IMAP_PASSWORD": "intake --imap password",
     "EDI_BRIDGE_SOFFICE": "LibreOffice for contract render",
     "EDI_BRIDGE_TEST_POSTGRES": "the tests' PostgreSQL",

@@ -41,7 +41,7 @@ DEFAULT_CHECK: Final = DefaultCheck()
 
 def check_enabled(settings: Mapping[str, str] | None = None) -> bool:
     """``signing.check_counterparty``: true unless set false; anything else is refused."""
-    value = config.section("signing", settings).get("check_counterparty", "").strip().lower()
+    value = config.SIGNING.read(settings).get("check_counterparty", "").strip().lower()
     if not value or value in _TRUE:
         return True
     if value in _FALSE:
@@ -57,7 +57,7 @@ def resolve(
         return given, (None if given is not None else OFF_BY_CALLER)
     if not check_enabled(settings):
         return None, OFF_BY_SETTING
-    trust = config.section("signing", settings).get("trust_store", "").strip() or None
+    trust = config.SIGNING.read(settings).get("trust_store", "").strip() or None
     return default_checker(store, trust), None
 
 

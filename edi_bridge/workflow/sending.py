@@ -22,19 +22,16 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
 from ..closing.options import formalized
 from ..errors import (
-    AuthError,
     ConfigurationError,
     DuplicateRecord,
-    Forbidden,
     IdempotencyConflict,
-    PaymentRequired,
     ProviderError,
     TransientError,
     ValidationError,
@@ -46,7 +43,6 @@ from ..provider import (
     Capability,
     ContentSource,
     Provider,
-    ProviderContext,
     SendRequest,
     SendResult,
 )
@@ -56,6 +52,7 @@ from ..store import Store, leases, utcnow
 from ..store.limits import has_control
 from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
+from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
 from .outbox import Outbox
 
@@ -91,36 +88,6 @@ class Intent:
     provider: str | None
     scenario: str | None
     previous_id: str | None = None
-
-
-# The settings that identify us to an operator, in the order a person would check them.
-_CREDENTIAL_KEYS = (
-    "login",
-    "password",
-    "api_client_id",
-    "client_id",
-    "client_secret",
-    "refresh_token",
-    "app_client_id",
-    "app_secret",
-    "secret_key",
-)
-
-
-def failure_cause(name: str, exc: ProviderError, context: ProviderContext | None) -> str:
-    """The history's cause for a refused send: our own faults are named as ours."""
-    settings: Mapping[str, str] = context.config if context is not None else {}
-    if isinstance(exc, AuthError):
-        # Only keys that are set: an adapter's section answers only the keys it declares.
-        given = {k for k, v in settings.items() if v}
-        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if k in given]
-        where = ", ".join(keys) if keys else f"the {name}.* credential settings"
-        return f"{name} rejected our credentials: check {where}"
-    if isinstance(exc, Forbidden):
-        return f"{name} does not allow our account to send this: check the account's rights"
-    if isinstance(exc, PaymentRequired):
-        return f"{name} says our account has no API subscription"
-    return f"{name} refused the send"
 
 
 def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
