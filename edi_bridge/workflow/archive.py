@@ -49,7 +49,10 @@ def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: s
             name = f"{sig.sha256[:8]}-{name}"
         seen.add(name)
         with store.open_blob(sig.sha256) as fh:
-            role = "our_signature" if sig.role == "ours" else f"{sig.role}_signature"
+            # Files kept from events (a rejection's XML) carry their own role.
+            role = {"ours": "our_signature", "counterparty": "counterparty_signature"}.get(
+                sig.role, sig.role
+            )
             write(name, role, [fh.read()])
     if exchange.channel != Channel.EDI:
         adapter = None

@@ -25,8 +25,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .. import config
 from ..deadlines import Deadlines
-from ..errors import NotSent, ResendRefused
-from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
+from ..errors import NotSent
+from ..lifecycle import SIGNED_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
 from ..provider import Capability, Provider, ProviderContext
 from ..registry import Registry, default_registry, providers_info
@@ -35,10 +35,11 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
-from . import archive, manual
+from . import archive, manual, resend
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
+from .revocation import Revocations
 from .sending import Attempt, Intent, Sending
 from .signers import Signing
 
@@ -350,7 +351,8 @@ class Bridge:
     def _providers_to_poll(self) -> builtins.list[str]:
         S = ExchangeStatus
         with self.store.transaction() as conn:
-            return self.store.providers_with(conn, Channel.EDI, [S.SENT, S.DELIVERED, S.SIGNED])
+            waiting = [S.SENT, S.DELIVERED, *SIGNED_STATUSES]  # revocations come on signed ones
+            return self.store.providers_with(conn, Channel.EDI, waiting)
 
     # -- reading --------------------------------------------------------------
 
@@ -394,52 +396,36 @@ class Bridge:
         idempotency key: the provider still makes at most one document).
         ``rejected`` and ``revoked`` ones need ``force`` and become a new
         exchange linked to the old, as do expired ones (cancelled first).
-        ``signed`` and other in-flight ones are refused.
+        ``signed`` (revocation statuses included) and other in-flight ones are refused.
         """
-        exchange = self.status(exchange_id)
-        status = exchange.status
-        if status == ExchangeStatus.SIGNED:
-            raise ResendRefused(f"exchange {exchange_id} is signed; nothing to resend")
-        if status in IN_FLIGHT_STATUSES and force and self.deadlines.is_expired(exchange_id):
-            exchange = self.cancel(exchange_id)  # expired: closed, then sent anew below
-            status = exchange.status
-        elif status in IN_FLIGHT_STATUSES:
-            raise ResendRefused(
-                f"exchange {exchange_id} is {status} and waits for the counterparty; "
-                "resend would make a second document"
-            )
-        if status == ExchangeStatus.QUEUED:
-            return self.dispatch(exchange_id)
-        if status == ExchangeStatus.FAILED and not force:
-            with self.store.transaction() as conn:
-                self.writer.write(
-                    conn,
-                    exchange_id,
-                    ExchangeStatus.QUEUED,
-                    "resend requested",
-                    event_key=f"{exchange_id}:queued:{secrets.token_hex(4)}",
-                    reason=None,
-                    needs_attention=False,
-                )
-            return self.dispatch(exchange_id)
-        if not force:
-            raise ResendRefused(
-                f"exchange {exchange_id} is {status}; use force to send a new document"
-            )
-        with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id)
-        new = self.send(
-            exchange.counterparty,
-            self.stored_document(exchange),
-            idempotency_key=f"{exchange.idempotency_key}#resend-{exchange_id}",
-            provider=exchange.provider,
-            scenario=row.scenario,
-            previous_id=exchange_id,
+        return resend.resend(self, exchange_id, force=force)
+
+    # -- revocation -----------------------------------------------------------
+
+    @functools.cached_property
+    def revocations(self) -> Revocations:
+        return Revocations(
+            self.store,
+            self.writer,
+            self.outbox,
+            adapter=self.provider,
+            signer=lambda: self.signer,
+            power_of_attorney=self.our_power_of_attorney,
+            guard=self._refuse_test_certificate,
         )
-        with self.store.transaction() as conn:
-            if not any(h.cause == f"resent as {new.id}" for h in exchange.history):
-                self.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
-        return new
+
+    def revoke(self, exchange_id: str, *, reason: str) -> Exchange:
+        """Ask the counterparty to annul a signed exchange: ``revocation_requested``, then
+        ``revoked`` or ``revocation_rejected`` by its answer. Asking twice is one request."""
+        return self.revocations.revoke(exchange_id, reason)
+
+    def accept_revocation(self, exchange_id: str) -> Exchange:
+        """Accept the counterparty's request to annul: ``revoked``."""
+        return self.revocations.answer(exchange_id, accept=True)
+
+    def reject_revocation(self, exchange_id: str, *, reason: str) -> Exchange:
+        """Refuse the counterparty's request to annul: ``revocation_rejected`` (still signed)."""
+        return self.revocations.answer(exchange_id, accept=False, reason=reason)
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
         return providers_info(self.registry)

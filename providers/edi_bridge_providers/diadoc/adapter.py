@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
-    ConfigurationError,
     ProviderError,
     ProviderNotFound,
     ValidationError,
@@ -21,14 +20,16 @@ from edi_bridge.provider import (
     Provider,
     ProviderContext,
     ProviderEvent,
+    RevocationRequest,
     SendRequest,
     SendResult,
 )
 
-from . import receipts
+from . import receipts, revocation
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
+from .revocation import ParentLookup, discover_box
 from .settings import KEYS, DiadocSettings
 from .wire import build_message, custom_document_id, file_extension, operation_id
 
@@ -49,6 +50,7 @@ class DiadocProvider(Provider):
             Capability.FETCH,
             Capability.ROUTES,
             Capability.FIND_SENT,
+            Capability.REVOCATION,
         }
     )
 
@@ -77,21 +79,8 @@ class DiadocProvider(Provider):
         """Our box: configured, or the one box of our organization (GetMyOrganizations)."""
         with self._lock:
             if self._box_id is None:
-                self._box_id = self._discover_box()
+                self._box_id = discover_box(self.client, self.settings.inn)
             return self._box_id
-
-    def _discover_box(self) -> str:
-        orgs = self.client.my_organizations()
-        if self.settings.inn:
-            orgs = [o for o in orgs if o.get("Inn") == self.settings.inn]
-        boxes = [str(b["BoxId"]) for o in orgs for b in o.get("Boxes") or [] if b.get("BoxId")]
-        if len(boxes) != 1:
-            found = ", ".join(boxes) or "none"
-            raise ConfigurationError(
-                f"diadoc: cannot choose our box (found: {found}); set diadoc.box_id "
-                "(EDI_BRIDGE_DIADOC_BOX_ID) or diadoc.inn"
-            )
-        return boxes[0]
 
     @property
     def cursor_scope(self) -> str:
@@ -209,6 +198,7 @@ class DiadocProvider(Provider):
             return self.client.entity_content(box, message_id, entity_id)
 
         load_poa = self.client.power_of_attorney_content
+        parents = ParentLookup(self.client, box)  # what a signature or a rejection answers
 
         events: list[ProviderEvent] = []
         full = False
@@ -217,7 +207,7 @@ class DiadocProvider(Provider):
             batch = [e for e in data.get("Events") or [] if isinstance(e, Mapping)]
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
-                events.extend(normalize(box_event, box, load, load_poa=load_poa))
+                events.extend(normalize(box_event, box, load, load_poa=load_poa, parent_of=parents))
                 # Receipts Diadoc asks of us go before the cursor moves past their cue.
                 receipts.answer(self.client, self.context.signer, box, box_event)
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
@@ -225,6 +215,17 @@ class DiadocProvider(Provider):
             if events or not full:
                 break
         return EventPage(events=events, cursor=cursor, has_more=full)
+
+    # -- revocation (see .revocation) ------------------------------------
+
+    def request_revocation(self, request: RevocationRequest) -> None:
+        revocation.request_revocation(self.client, self.box_id, request)
+
+    def accept_revocation(self, request: RevocationRequest) -> None:
+        revocation.answer_revocation(self.client, self.box_id, request, accept=True)
+
+    def reject_revocation(self, request: RevocationRequest) -> None:
+        revocation.answer_revocation(self.client, self.box_id, request, accept=False)
 
     # -- fetching --------------------------------------------------------
 
