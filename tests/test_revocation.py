@@ -190,6 +190,8 @@ def test_cli_answers_the_counterparty_request(workdir: Path) -> None:
     run("poll")
     status = json.loads(run("status", ex_id, "--json").stdout)
     assert status["revocation"]["requested_by"] == "counterparty"
+    shown = run("status", ex_id).stdout
+    assert "revocation   requested by counterparty: the counterparty revoked its signature" in shown
     out = run("revocation", "reject", ex_id, "--reason", "Договор исполнен").stdout
     assert (
         out.strip()
