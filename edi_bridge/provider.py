@@ -251,6 +251,11 @@ class Provider(abc.ABC):
         """Refuse the counterparty's request to annul (``reason`` says why)."""
         raise self._unsupported(Capability.REVOCATION)
 
+    def awaiting_revocation(self, refs: Sequence[Mapping[str, str]]) -> None:  # noqa: B027
+        """Before a poll: the references of exchanges with an open revocation request. An
+        adapter that must look up what an answer answers (Diadoc) looks only at these; the
+        default needs nothing."""
+
     def can_receive(self, counterparty: Counterparty) -> bool:
         """Whether the counterparty has a box here (Capability.ROUTES)."""
         raise self._unsupported(Capability.ROUTES)

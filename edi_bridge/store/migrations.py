@@ -38,11 +38,19 @@ def _v4_deadlines_and_versions(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v8_longer_early_event_kinds(conn: Connection) -> None:
+    # A parked revocation_requested (20 characters) overflowed VARCHAR(16) on PostgreSQL;
+    # SQLite does not enforce the length, so it has nothing to change.
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ALTER TABLE edi_early_events ALTER COLUMN kind TYPE VARCHAR(32)"))
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
 STEPS: dict[int, Step] = {
     2: _v2_early_events,
     3: _v3_closing_and_mock,
     4: _v4_deadlines_and_versions,
+    8: _v8_longer_early_event_kinds,
 }
 
 

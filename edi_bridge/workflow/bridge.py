@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ..paper import PaperDesk
 
 log = logging.getLogger("edi_bridge")
+S = ExchangeStatus
 DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its own retries
 
 
@@ -345,11 +346,14 @@ class Bridge:
 
     def _poll_feed(self, name: str) -> None:
         adapter = self.provider(name)
+        if adapter.supports(Capability.REVOCATION):
+            with self.store.transaction() as conn:
+                open_requests = self.store.provider_refs(conn, name, [S.REVOCATION_REQUESTED])
+            adapter.awaiting_revocation(open_requests)
         if adapter.supports(Capability.EVENTS):
             self.feeds.poll(name, adapter)
 
     def _providers_to_poll(self) -> builtins.list[str]:
-        S = ExchangeStatus
         with self.store.transaction() as conn:
             waiting = [S.SENT, S.DELIVERED, *SIGNED_STATUSES]  # revocations come on signed ones
             return self.store.providers_with(conn, Channel.EDI, waiting)

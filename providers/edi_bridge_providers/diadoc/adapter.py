@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
@@ -61,6 +61,7 @@ class DiadocProvider(Provider):
         self._box_id = self.settings.box_id
         self._routes: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._awaiting: frozenset[str] = frozenset()  # messages with an open revocation
 
     def __repr__(self) -> str:
         return f"<DiadocProvider {self.settings.base_url} box={self._box_id or '?'}>"
@@ -198,7 +199,7 @@ class DiadocProvider(Provider):
             return self.client.entity_content(box, message_id, entity_id)
 
         load_poa = self.client.power_of_attorney_content
-        parents = ParentLookup(self.client, box)  # what a signature or a rejection answers
+        parents = ParentLookup(self.client, box, self._awaiting)  # what an answer answers
 
         events: list[ProviderEvent] = []
         full = False
@@ -217,6 +218,9 @@ class DiadocProvider(Provider):
         return EventPage(events=events, cursor=cursor, has_more=full)
 
     # -- revocation (see .revocation) ------------------------------------
+
+    def awaiting_revocation(self, refs: Sequence[Mapping[str, str]]) -> None:
+        self._awaiting = frozenset(r["message_id"] for r in refs if r.get("message_id"))
 
     def request_revocation(self, request: RevocationRequest) -> None:
         revocation.request_revocation(self.client, self.box_id, request)

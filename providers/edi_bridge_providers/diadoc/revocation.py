@@ -90,14 +90,19 @@ def counterparty_request(
 class ParentLookup:
     """The entity a new signature or rejection hangs under, with its author, read from
     ``GetMessage`` once per message per poll: a counterparty's signature under *our*
-    revocation request accepts it, where one under our document signs the document."""
+    revocation request accepts it, where one under our document signs the document. Only
+    messages with an open revocation request are looked up (the Bridge names them before
+    each poll, :meth:`Provider.awaiting_revocation`), so plain signing costs no call."""
 
-    def __init__(self, client: DiadocClient, box: str) -> None:
+    def __init__(self, client: DiadocClient, box: str, watched: frozenset[str]) -> None:
         self.client = client
         self.box = box
+        self.watched = watched  # messages with an open revocation request (the Bridge's)
         self._messages: dict[str, list[Entity]] = {}
 
     def __call__(self, message_id: str, entity_id: str) -> tuple[Entity, str | None] | None:
+        if message_id not in self.watched:
+            return None  # no request open: a signature there signs the document
         if message_id not in self._messages:
             message = self.client.get_message(self.box, message_id)
             found = [e for e in message.get("Entities") or [] if isinstance(e, Mapping)]
