@@ -119,6 +119,30 @@ def test_we_reject_a_counterparty_request_and_it_stays_in_force(bridge: Bridge) 
         bridge.accept_revocation(exchange.id)
 
 
+def stored(bridge: Bridge, exchange_id: str, role: str) -> bytes:
+    record = next(s for s in bridge.status(exchange_id).signatures if s.role == role)
+    with bridge.store.open_blob(record.sha256) as fh:
+        return fh.read()
+
+
+def test_a_rejection_keeps_its_signed_xml_and_the_reason_read_from_it(bridge: Bridge) -> None:
+    exchange = bridge.send(
+        sample_counterparty("rv-no"),
+        sample_contract("RV-NO"),
+        provider="mock",
+        scenario="reject:Цена <выше> согласованной",
+    )
+    done = poll_until(bridge, exchange.id, S.REJECTED)
+    assert done.reason == "Цена <выше> согласованной"
+    xml = stored(bridge, exchange.id, "rejection")
+    assert "Цена &lt;выше&gt; согласованной" in xml.decode()
+    assert stored(bridge, exchange.id, "rejection_signature")
+    refused = signed(bridge, "rv-no-rev", "reject-revocation:Нет оснований")
+    bridge.revoke(refused.id, reason="Просим аннулировать")
+    poll_until(bridge, refused.id, S.REVOCATION_REJECTED)
+    assert "Нет оснований" in stored(bridge, refused.id, "revocation_rejection").decode()
+
+
 def test_revoking_what_is_not_signed_is_refused_and_sends_nothing(bridge: Bridge) -> None:
     exchange = bridge.send(
         sample_counterparty("rv-silent"),

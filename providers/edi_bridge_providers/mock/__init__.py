@@ -216,20 +216,22 @@ class MockProvider(Provider):
                 .limit(PAGE_SIZE + 1)
             ).all()
         page = rows[:PAGE_SIZE]
+        refusals = [counterparty.signed_refusal(r) for r in page]  # (reason, signed XML)
         events = [
             ProviderEvent(
                 event_id=r.event_id,
                 kind=_KIND[r.kind],
                 document_id=r.document_id,
                 at=r.at,
-                reason=r.reason,
+                reason=reason,
                 signature=bytes(r.counterparty_signature)
                 if r.kind == Play.SIGNED and r.counterparty_signature
                 else None,
                 raw={"seq": r.seq, "kind": r.kind},
                 powers_of_attorney=counterparty.powers_of_attorney(r),
+                files=files,
             )
-            for r in page
+            for r, (reason, files) in zip(page, refusals, strict=True)
         ]
         next_cursor = str(page[-1].seq) if page else cursor
         return EventPage(events=events, cursor=next_cursor, has_more=len(rows) > PAGE_SIZE)
