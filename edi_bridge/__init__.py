@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         Exchange,
         ExchangeStatus,
         HistoryEntry,
+        QuarantinedEvent,
         Signatory,
         SignatureRecord,
         allowed_transitions,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
         RevocationRequest,
         SendRequest,
         SendResult,
+        UnreadableEvent,
     )
     from .registry import Registry, default_registry, register
     from .retry import RetryPolicy
@@ -89,6 +91,7 @@ _LAZY = {
     "Exchange": "models",
     "ExchangeStatus": "models",
     "HistoryEntry": "models",
+    "QuarantinedEvent": "models",
     "Signatory": "models",
     "SignatureRecord": "models",
     "allowed_transitions": "models",
@@ -107,6 +110,7 @@ _LAZY = {
     "RevocationRequest": "provider",
     "SendRequest": "provider",
     "SendResult": "provider",
+    "UnreadableEvent": "provider",
     "Registry": "registry",
     "default_registry": "registry",
     "register": "registry",
@@ -167,6 +171,7 @@ __all__ = [
     "ProviderEvent",
     "ProviderEventKind",
     "ProviderNotFound",
+    "QuarantinedEvent",
     "RateLimited",
     "Registry",
     "RejectedRequest",
@@ -184,6 +189,7 @@ __all__ = [
     "StoreError",
     "TransientError",
     "UnknownProvider",
+    "UnreadableEvent",
     "UnsafeInput",
     "UnsupportedFeature",
     "ValidationError",

@@ -27,7 +27,7 @@ from .. import config
 from ..deadlines import Deadlines
 from ..errors import NotSent
 from ..lifecycle import SIGNED_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
-from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
+from ..models import Counterparty, Document, Event, Exchange, HistoryEntry, QuarantinedEvent
 from ..provider import Capability, Provider, ProviderContext
 from ..registry import Registry, default_registry, providers_info
 from ..routing import RouteDecision, RoutingPolicy
@@ -39,8 +39,10 @@ from . import archive, manual, resend
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
+from .quarantine import Quarantine
 from .revocation import Revocations
 from .sending import Attempt, Intent, Sending
+from .settings_check import check_settings
 from .signers import Signing
 
 if TYPE_CHECKING:
@@ -90,14 +92,11 @@ class Bridge:
             power_of_attorney=self.our_power_of_attorney,
         )
         self.feeds = Feeds(store, self.writer, self.owner, lease_seconds)
+        self.quarantine = Quarantine(store, self.writer, self.provider)
 
     def _check_setting_keys(self) -> None:
-        """Refuse explicit settings an adapter that declares its keys does not read."""
-        for section in sorted({key.split(".", 1)[0] for key in self._settings if "." in key}):
-            if section in self.registry.names():
-                known = self.registry.get(section).settings_keys
-                if known is not None:
-                    config.check_keys(section, self._settings, known)
+        """Refuse explicit settings and ``EDI_BRIDGE_*`` variables nothing reads."""
+        check_settings(self._settings, os.environ, self.registry)
 
     @classmethod
     def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
@@ -157,7 +156,7 @@ class Bridge:
             if name not in self._providers:
                 cls = self.registry.get(name)
                 context = ProviderContext(
-                    config=config.section(name, self._settings),
+                    config=config.declared_section(name, cls.settings_keys, self._settings),
                     signer=self._signing.built,
                     engine=self.store.engine,
                 )
@@ -408,19 +407,10 @@ class Bridge:
 
     @functools.cached_property
     def revocations(self) -> Revocations:
-        return Revocations(
-            self.store,
-            self.writer,
-            self.outbox,
-            adapter=self.provider,
-            signer=lambda: self.signer,
-            power_of_attorney=self.our_power_of_attorney,
-            guard=self._refuse_test_certificate,
-        )
+        return Revocations.of(self)
 
     def revoke(self, exchange_id: str, *, reason: str) -> Exchange:
-        """Ask the counterparty to annul a signed exchange: ``revocation_requested``, then
-        ``revoked`` or ``revocation_rejected`` by its answer. Asking twice is one request."""
+        """Ask the counterparty to annul a signed exchange (see :mod:`.revocation`)."""
         return self.revocations.revoke(exchange_id, reason)
 
     def accept_revocation(self, exchange_id: str) -> Exchange:
@@ -430,6 +420,25 @@ class Bridge:
     def reject_revocation(self, exchange_id: str, *, reason: str) -> Exchange:
         """Refuse the counterparty's request to annul: ``revocation_rejected`` (still signed)."""
         return self.revocations.answer(exchange_id, accept=False, reason=reason)
+
+    # -- quarantined operator events ------------------------------------------
+
+    def quarantined(self, status: str | None = None) -> builtins.list[QuarantinedEvent]:
+        """Operator events put aside because they could not be applied (``held`` ones
+        wait for a person); ``status`` filters: held, reapplied, dismissed."""
+        return self.quarantine.list(status)
+
+    def reapply(self, quarantine_id: int, *, by: str | None = None) -> QuarantinedEvent:
+        """Apply a quarantined event again once its cause is fixed; twice changes nothing."""
+        done = self.quarantine.reapply(quarantine_id, by)
+        self.dispatch_events()
+        return done
+
+    def dismiss(
+        self, quarantine_id: int, reason: str, *, by: str | None = None
+    ) -> QuarantinedEvent:
+        """Close a quarantined event without applying it, recording who and why."""
+        return self.quarantine.dismiss(quarantine_id, reason, by)
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
         return providers_info(self.registry)

@@ -1,51 +1,51 @@
-"""Sending an exchange again by hand (:meth:`Bridge.resend <edi_bridge.workflow.Bridge.resend>`).
-
-Kept apart from the facade so it stays a list of short delegations.
-"""
+"""Sending again by hand (``Bridge.resend``), kept apart so the facade stays one-line
+delegations; every status change goes through the one transition writer."""
 
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
+from ..deadlines import Deadlines
 from ..errors import ResendRefused
 from ..lifecycle import IN_FLIGHT_STATUSES, SIGNED_STATUSES, ExchangeStatus
-from ..models import Exchange
-
-if TYPE_CHECKING:
-    from ..deadlines import Deadlines
-    from ..store import Store
-    from ..transitions import TransitionWriter
+from ..models import Counterparty, Document, Exchange
+from ..store import Store
+from ..transitions import TransitionWriter
 
 
-class Host(Protocol):
-    """What resending needs of the Bridge."""
+class ResendHost(Protocol):
+    """What a resend needs of the facade."""
 
     store: Store
     writer: TransitionWriter
 
     @property
     def deadlines(self) -> Deadlines: ...
-
     def status(self, exchange_id: str) -> Exchange: ...
-
     def cancel(self, exchange_id: str) -> Exchange: ...
-
     def dispatch(self, exchange_id: str) -> Exchange: ...
+    def stored_document(self, exchange: Exchange) -> Document: ...
+    def send(
+        self,
+        counterparty: Counterparty,
+        document: Document,
+        *,
+        idempotency_key: str | None = None,
+        provider: str | None = None,
+        scenario: str | None = None,
+        previous_id: str | None = None,
+    ) -> Exchange: ...
 
-    def send(self, *args: Any, **kwargs: Any) -> Exchange: ...
 
-    def stored_document(self, exchange: Exchange) -> Any: ...
-
-
-def resend(bridge: Host, exchange_id: str, *, force: bool = False) -> Exchange:
-    """See :meth:`Bridge.resend <edi_bridge.workflow.Bridge.resend>`."""
-    exchange = bridge.status(exchange_id)
+def resend(host: ResendHost, exchange_id: str, *, force: bool = False) -> Exchange:
+    """Send again by hand (see :meth:`Bridge.resend`)."""
+    exchange = host.status(exchange_id)
     status = exchange.status
-    if status in SIGNED_STATUSES:
+    if status in SIGNED_STATUSES:  # revocation asked for or refused: still signed
         raise ResendRefused(f"exchange {exchange_id} is {status}; nothing to resend")
-    if status in IN_FLIGHT_STATUSES and force and bridge.deadlines.is_expired(exchange_id):
-        exchange = bridge.cancel(exchange_id)  # expired: closed, then sent anew below
+    if status in IN_FLIGHT_STATUSES and force and host.deadlines.is_expired(exchange_id):
+        exchange = host.cancel(exchange_id)  # expired: closed, then sent anew below
         status = exchange.status
     elif status in IN_FLIGHT_STATUSES:
         raise ResendRefused(
@@ -53,10 +53,10 @@ def resend(bridge: Host, exchange_id: str, *, force: bool = False) -> Exchange:
             "resend would make a second document"
         )
     if status == ExchangeStatus.QUEUED:
-        return bridge.dispatch(exchange_id)
+        return host.dispatch(exchange_id)
     if status == ExchangeStatus.FAILED and not force:
-        with bridge.store.transaction() as conn:
-            bridge.writer.write(
+        with host.store.transaction() as conn:
+            host.writer.write(
                 conn,
                 exchange_id,
                 ExchangeStatus.QUEUED,
@@ -65,23 +65,23 @@ def resend(bridge: Host, exchange_id: str, *, force: bool = False) -> Exchange:
                 reason=None,
                 needs_attention=False,
             )
-        return bridge.dispatch(exchange_id)
+        return host.dispatch(exchange_id)
     if not force:
         raise ResendRefused(f"exchange {exchange_id} is {status}; use force to send a new document")
-    with bridge.store.transaction() as conn:
-        row = bridge.store.exchange_row(conn, exchange_id)
-    new = bridge.send(
+    with host.store.transaction() as conn:
+        row = host.store.exchange_row(conn, exchange_id)
+    new = host.send(
         exchange.counterparty,
-        bridge.stored_document(exchange),
+        host.stored_document(exchange),
         idempotency_key=f"{exchange.idempotency_key}#resend-{exchange_id}",
         provider=exchange.provider,
         scenario=row.scenario,
         previous_id=exchange_id,
     )
-    with bridge.store.transaction() as conn:
+    with host.store.transaction() as conn:
         if not any(h.cause == f"resent as {new.id}" for h in exchange.history):
-            bridge.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
+            host.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
     return new
 
 
-__all__ = ["Host", "resend"]
+__all__ = ["ResendHost", "resend"]

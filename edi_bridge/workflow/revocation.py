@@ -10,7 +10,7 @@ after a crash between the call and the write, is one request at the operator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import UnsupportedFeature, ValidationError
 from ..lifecycle import Channel, ExchangeStatus
@@ -53,8 +53,34 @@ def _rounds(exchange: Exchange, by: str) -> int:
     )
 
 
+class Host(Protocol):
+    """What revocations need of the facade."""
+
+    store: Store
+    writer: TransitionWriter
+    outbox: Outbox
+
+    @property
+    def signer(self) -> Signer: ...
+    def provider(self, name: str) -> Provider: ...
+    def our_power_of_attorney(self) -> OurPowerOfAttorney | None: ...
+    def _refuse_test_certificate(self, name: str) -> None: ...
+
+
 class Revocations:
     """Revoke and answer revocations; every change goes through the one transition writer."""
+
+    @classmethod
+    def of(cls, host: Host) -> Revocations:
+        return cls(
+            host.store,
+            host.writer,
+            host.outbox,
+            adapter=host.provider,
+            signer=lambda: host.signer,
+            power_of_attorney=host.our_power_of_attorney,
+            guard=host._refuse_test_certificate,
+        )
 
     def __init__(
         self,

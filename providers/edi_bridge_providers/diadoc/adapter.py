@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
-    ProviderError,
     ProviderNotFound,
     ValidationError,
 )
@@ -23,15 +22,16 @@ from edi_bridge.provider import (
     RevocationRequest,
     SendRequest,
     SendResult,
+    UnreadableEvent,
 )
 
 from . import receipts, revocation
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
-from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
+from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize, read_box_event
 from .revocation import ParentLookup, discover_box
 from .settings import KEYS, DiadocSettings
-from .wire import build_message, custom_document_id, file_extension, operation_id
+from .wire import build_message, custom_document_id, file_extension, operation_id, send_result
 
 STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
@@ -147,29 +147,7 @@ class DiadocProvider(Provider):
         # Checked against the proto model: a misspelled field fails here, not at Diadoc.
         message = build("MessageToPost", **message)
         answer = self.client.post_message(message, operation_id(request.idempotency_key))
-        return self._result(answer, from_box, to_box)
-
-    @staticmethod
-    def _result(message: Mapping[str, Any], from_box: str, to_box: str) -> SendResult:
-        message_id = str(message.get("MessageId") or "")
-        documents = [
-            e
-            for e in message.get("Entities") or []
-            if e.get("EntityType") == "Attachment" and not e.get("ParentEntityId")
-        ]
-        if not message_id or not documents:
-            raise ProviderError("PostMessage answered without the document", provider="diadoc")
-        entity_id = str(documents[0]["EntityId"])
-        return SendResult(
-            ref={
-                "box_id": from_box,
-                "to_box_id": to_box,
-                "message_id": message_id,
-                "entity_id": entity_id,
-            },
-            document_id=f"{message_id}:{entity_id}",
-            raw={"MessageId": message_id, "EntityId": entity_id},
-        )
+        return send_result(answer, from_box, to_box)
 
     def find_sent(self, request: SendRequest) -> SendResult | None:
         box = self.box_id
@@ -202,20 +180,34 @@ class DiadocProvider(Provider):
         parents = ParentLookup(self.client, box, self._awaiting)  # what an answer answers
 
         events: list[ProviderEvent] = []
+        unreadable: list[UnreadableEvent] = []
         full = False
         for _ in range(MAX_PAGES_PER_CALL):
             data = self.client.new_events(box, cursor, EVENTS_PAGE)
             batch = [e for e in data.get("Events") or [] if isinstance(e, Mapping)]
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
-                events.extend(normalize(box_event, box, load, load_poa=load_poa, parent_of=parents))
+                read, bad = read_box_event(
+                    box_event, box, load, load_poa=load_poa, parent_of=parents
+                )
+                events.extend(read)
+                unreadable.extend(bad)
                 # Receipts Diadoc asks of us go before the cursor moves past their cue.
                 receipts.answer(self.client, self.context.signer, box, box_event)
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
             cursor = next_cursor(keys, cursor, full)
-            if events or not full:
+            if events or unreadable or not full:
                 break
-        return EventPage(events=events, cursor=cursor, has_more=full)
+        return EventPage(events, cursor, has_more=full, unreadable=unreadable)
+
+    def read_event(self, raw: Mapping[str, Any]) -> list[ProviderEvent]:
+        """A quarantined box event read again (its content loaded anew)."""
+        box, client = self.box_id, self.client
+        load = functools.partial(client.entity_content, box)
+        parents = ParentLookup(client, box, self._awaiting)
+        return normalize(
+            raw, box, load, load_poa=client.power_of_attorney_content, parent_of=parents
+        )
 
     # -- revocation (see .revocation) ------------------------------------
 

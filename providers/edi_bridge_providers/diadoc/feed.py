@@ -9,10 +9,8 @@ Only what the counterparty did to a document *we* sent matters here:
 * ``XmlSignatureRejection``, the older ``SignatureRequestRejection`` or a
   UniversalMessage with code 3999 on our document: **rejected**, with the
   reason text read from its content;
-* a ``RevocationRequest`` from the counterparty: **revocation_requested**, with its text
-  and the signed XML (we accept or refuse it, :mod:`.revocation`);
-* a signature under *our* revocation request: **revoked**; a rejection under it:
-  **revocation_rejected** with the reason from its XML (:mod:`.feed_signed`).
+* a counterparty's ``RevocationRequest``: **revocation_requested**, with its text and XML;
+  under *our* request its signature: **revoked**, a rejection: **revocation_rejected**.
 
 A normalized event's id is ``<EventId>:<EntityId>``: stable across repeats of
 the same box event, distinct for the entities of one patch. The document id is
@@ -29,8 +27,8 @@ from typing import Any
 
 from lxml import etree
 
-from edi_bridge.errors import UnsafeInput
-from edi_bridge.provider import EventFile, ProviderEvent, ProviderEventKind
+from edi_bridge.errors import TransientError, UnsafeInput
+from edi_bridge.provider import EventFile, ProviderEvent, ProviderEventKind, UnreadableEvent
 from edi_bridge.safexml import parse_untrusted
 from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
 
@@ -273,6 +271,20 @@ def normalize(
             )
         )
     return out
+
+
+def read_box_event(
+    box_event: Mapping[str, Any], our_box: str, load: ContentLoader, **kw: Any
+) -> tuple[list[ProviderEvent], list[UnreadableEvent]]:
+    """:func:`normalize`, with a box event that cannot be read reported, not raised
+    (the feed quarantines it and moves on); an outage still raises."""
+    try:
+        return normalize(box_event, our_box, load, **kw), []
+    except TransientError:
+        raise
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        return [], [UnreadableEvent(str(box_event.get("EventId") or ""), why, dict(box_event))]
 
 
 __all__ = [
