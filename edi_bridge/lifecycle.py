@@ -30,6 +30,10 @@ class ExchangeStatus(enum.StrEnum):
     SIGNED = "signed"
     REJECTED = "rejected"
     REVOKED = "revoked"
+    # Annulling a signed document: one side asks, the other accepts (revoked) or refuses
+    # (revocation_rejected: the document stays signed). Who asked is in the history.
+    REVOCATION_REQUESTED = "revocation_requested"
+    REVOCATION_REJECTED = "revocation_rejected"
     FAILED = "failed"
     # The paper route (see PAPER_TRANSITIONS); DELIVERED and SIGNED are shared.
     PREPARED = "prepared"
@@ -49,6 +53,8 @@ class EventKind(enum.StrEnum):
     SIGNED = "signed"
     REJECTED = "rejected"
     REVOKED = "revoked"
+    REVOCATION_REQUESTED = "revocation_requested"
+    REVOCATION_REJECTED = "revocation_rejected"
     FAILED = "failed"
     SIGNATURE_INVALID = "signature_invalid"
     # The paper route: one kind per paper status, plus the overdue originals.
@@ -76,6 +82,8 @@ EventKindName = Literal[
     "signed",
     "rejected",
     "revoked",
+    "revocation_requested",
+    "revocation_rejected",
     "failed",
     "signature_invalid",
     "prepared",
@@ -105,7 +113,11 @@ class ProviderEventKind(enum.StrEnum):
     DELIVERED = "delivered"
     SIGNED = "signed"
     REJECTED = "rejected"
-    REVOKED = "revoked"
+    REVOKED = "revoked"  # annulled: the other side accepted a revocation request
+    # The counterparty asks to annul a signed document; we answer (Bridge.accept_revocation).
+    REVOCATION_REQUESTED = "revocation_requested"
+    # The counterparty refused our revocation request: the document stays signed.
+    REVOCATION_REJECTED = "revocation_rejected"
 
 
 class QuarantineStatus(enum.StrEnum):
@@ -139,7 +151,12 @@ EDI_TRANSITIONS: Table = {
     # and a counterparty may revoke before signing.
     S.SENT: frozenset({S.DELIVERED, S.SIGNED, S.REJECTED, S.REVOKED, S.FAILED}),
     S.DELIVERED: frozenset({S.SIGNED, S.REJECTED, S.REVOKED}),
-    S.SIGNED: frozenset({S.REVOKED}),
+    # Annulling a signed document takes a request and the other side's answer; an
+    # operator that reports only the outcome (revoked) skips the request.
+    S.SIGNED: frozenset({S.REVOCATION_REQUESTED, S.REVOKED}),
+    S.REVOCATION_REQUESTED: frozenset({S.REVOKED, S.REVOCATION_REJECTED}),
+    # Still signed and in force; either side may ask again.
+    S.REVOCATION_REJECTED: frozenset({S.REVOCATION_REQUESTED, S.REVOKED}),
     S.REJECTED: frozenset(),
     S.REVOKED: frozenset(),
     # A failed send may be retried by hand (resend), which queues it again.
@@ -148,6 +165,10 @@ EDI_TRANSITIONS: Table = {
 }
 TERMINAL_STATUSES = frozenset({S.REJECTED, S.REVOKED, S.FAILED, S.CANCELLED})
 IN_FLIGHT_STATUSES = frozenset({S.SENT, S.DELIVERED})
+SIGNED_STATUSES = frozenset({S.SIGNED, S.REVOCATION_REQUESTED, S.REVOCATION_REJECTED})
+"""Statuses in which the document is signed by both sides and in force."""
+REVOCATION_ANSWERS = {"accept": S.REVOKED, "reject": S.REVOCATION_REJECTED}
+"""Our answer to the counterparty's revocation request, and the status it leads to."""
 
 PAPER_TRANSITIONS: Table = {
     # Two printed copies wait to be posted (or are cancelled by hand first).
@@ -200,10 +221,12 @@ EVENT_TARGETS: dict[ProviderEventKind, ExchangeStatus] = {
     ProviderEventKind.SIGNED: S.SIGNED,
     ProviderEventKind.REJECTED: S.REJECTED,
     ProviderEventKind.REVOKED: S.REVOKED,
+    ProviderEventKind.REVOCATION_REQUESTED: S.REVOCATION_REQUESTED,
+    ProviderEventKind.REVOCATION_REJECTED: S.REVOCATION_REJECTED,
 }
 """The status a provider event asks for."""
 
-REASONED = frozenset({S.REJECTED, S.REVOKED})
+REASONED = frozenset({S.REJECTED, S.REVOKED, S.REVOCATION_REQUESTED, S.REVOCATION_REJECTED})
 """Statuses whose event carries the counterparty's reason."""
 
 
@@ -234,6 +257,12 @@ def decide(
     target = EVENT_TARGETS[kind]
     if target == S.DELIVERED:
         cause = f"{provider}: delivered to the counterparty"
+    elif target == S.REVOCATION_REQUESTED:
+        cause = f"{provider}: the counterparty requests revocation"
+    elif target == S.REVOCATION_REJECTED:
+        cause = f"{provider}: the counterparty rejected our revocation request"
+    elif target == S.REVOKED and status == S.REVOCATION_REQUESTED:
+        cause = f"{provider}: revocation accepted"
     else:
         cause = f"{provider}: counterparty {target}"
     if is_late_news(channel, status, target):
@@ -252,6 +281,8 @@ __all__ = [
     "PAPER_TRANSITIONS",
     "PAPER_TROUBLE",
     "REASONED",
+    "REVOCATION_ANSWERS",
+    "SIGNED_STATUSES",
     "TERMINAL_STATUSES",
     "Channel",
     "ClosingStatus",

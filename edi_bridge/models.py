@@ -202,6 +202,26 @@ class Exchange(BaseModel):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def revocation(self) -> dict[str, Any] | None:
+        """The latest revocation request, while one is open or was refused: who asked
+        (``us`` or ``counterparty``), why, and for a refusal who refused and why."""
+        if self.status not in ("revocation_requested", "revocation_rejected"):
+            return None
+        asked = next(
+            (h for h in reversed(self.history) if h.status == "revocation_requested"), None
+        )
+        if asked is None:
+            return None
+        by = asked.detail.get("requested_by", "counterparty")
+        found: dict[str, Any] = {"requested_by": by, "reason": asked.detail.get("reason")}
+        if self.status == "revocation_rejected":
+            found["rejected_by"] = "counterparty" if by == "us" else "us"
+            found["rejection_reason"] = self.reason
+        elif found["reason"] is None:
+            found["reason"] = self.reason
+        return found
+
     def as_summary(self) -> dict[str, Any]:
         """The JSON shape of ``edi-bridge status --json``."""
         data: dict[str, Any] = {
@@ -235,6 +255,8 @@ class Exchange(BaseModel):
         }
         if self.reason is not None:
             data["reason"] = self.reason
+        if self.revocation is not None:
+            data["revocation"] = self.revocation
         return data
 
 

@@ -39,6 +39,8 @@ class Capability(enum.StrEnum):
     ROUTES = "routes"  # look up a counterparty's boxes by INN/KPP
     FIND_SENT = "find_sent"  # reconcile a send by idempotency key after a crash
     SCENARIOS = "scenarios"  # plays the counterparty (mock and fakes)
+    # Annul a signed document: ask for it, and answer the counterparty's request.
+    REVOCATION = "revocation"
 
 
 class ContentSource(abc.ABC):
@@ -112,6 +114,35 @@ class ProviderEvent:
     # signed under, and the operator's own verdict on it, when it reports one.
     powers_of_attorney: tuple[bytes, ...] = ()
     operator_status: OperatorPoaStatus | None = None
+    files: tuple[EventFile, ...] = ()  # signed files kept with the exchange
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFile:
+    """A signed file an event carries (a rejection's XML, a revocation request), kept with
+    the exchange under ``role``; ``suffix`` ends its stored name (``rejection.xml``)."""
+
+    role: str
+    suffix: str
+    content: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class RevocationRequest:
+    """Ask to annul, or answer the counterparty's request to annul, a signed document.
+
+    ``operation_key`` is stable per exchange and action, so the same call made twice (a
+    retry, a second command) is one request at the operator.
+    """
+
+    exchange_id: str
+    ref: Mapping[str, str]  # SendResult.ref, as stored
+    document_id: str
+    operation_key: str
+    signer: Signer
+    reason: str | None = None
+    # Our МЧД when an employee signs (as for sends); None: the head signs.
+    power_of_attorney: OurPowerOfAttorney | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,6 +267,23 @@ class Provider(abc.ABC):
     def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
         raise self._unsupported(Capability.FETCH)
 
+    def request_revocation(self, request: RevocationRequest) -> None:
+        """Ask the counterparty to annul a document both sides signed (Capability.REVOCATION)."""
+        raise self._unsupported(Capability.REVOCATION)
+
+    def accept_revocation(self, request: RevocationRequest) -> None:
+        """Accept the counterparty's request to annul: the document is revoked."""
+        raise self._unsupported(Capability.REVOCATION)
+
+    def reject_revocation(self, request: RevocationRequest) -> None:
+        """Refuse the counterparty's request to annul (``reason`` says why)."""
+        raise self._unsupported(Capability.REVOCATION)
+
+    def awaiting_revocation(self, refs: Sequence[Mapping[str, str]]) -> None:  # noqa: B027
+        """Before a poll: the references of exchanges with an open revocation request. An
+        adapter that must look up what an answer answers (Diadoc) looks only at these; the
+        default needs nothing."""
+
     def can_receive(self, counterparty: Counterparty) -> bool:
         """Whether the counterparty has a box here (Capability.ROUTES)."""
         raise self._unsupported(Capability.ROUTES)
@@ -258,12 +306,14 @@ class Provider(abc.ABC):
 __all__ = [
     "Capability",
     "ContentSource",
+    "EventFile",
     "EventPage",
     "FetchedFile",
     "Provider",
     "ProviderContext",
     "ProviderEvent",
     "ProviderEventKind",
+    "RevocationRequest",
     "SendRequest",
     "SendResult",
     "UnreadableEvent",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 from sqlalchemy.engine import Connection
 
 from .errors import IllegalTransition
-from .lifecycle import EventKind, ProviderEventKind, allowed_transitions, decide
+from .lifecycle import EventKind, ExchangeStatus, ProviderEventKind, allowed_transitions, decide
 from .models import Exchange
 from .provider import ProviderEvent
 from .store import Store, utcnow
@@ -72,6 +72,9 @@ def event_step(
     if decision.target is None:
         return None
     target = decision.target
+    if target == ExchangeStatus.REVOCATION_REQUESTED:
+        # Who asked, and why, stay in the history when the answer replaces the reason.
+        detail = {**detail, "requested_by": "counterparty", "reason": decision.reason}
     changes = ExchangeChanges(status=target, updated_at=at)
     if decision.reason:
         changes["reason"] = decision.reason
@@ -206,6 +209,17 @@ class TransitionWriter:
         for exchange_id, event in matched:
             row = rows[exchange_id]
             detail: dict[str, Any] = {"provider_event_id": event.event_id}
+            # Signed files the event carries (a rejection's XML) are kept, news or not.
+            batch.signatures += [
+                SignatureInsert(
+                    exchange_id=exchange_id,
+                    role=f.role,
+                    file_name=f"{row.file_name}.{f.suffix}",
+                    content=f.content,
+                    verdict=None,
+                )
+                for f in event.files
+            ]
             if event.kind is ProviderEventKind.SIGNED:
                 verdict = self._keep_signature(conn, provider, row, event, detail, batch)
                 if verdict is not None and not verdict.get("ok", False):

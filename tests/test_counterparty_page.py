@@ -136,7 +136,10 @@ def test_delivered_then_signed_then_revocation_each_reach_poll(
     assert _act(page_fake, doc_url, "sign").status_code == 303
     poll_until(edi_bridge, exchange.id, "signed")
     assert _act(page_fake, doc_url, "revoke").status_code == 303
-    poll_until(edi_bridge, exchange.id, "revoked")
+    # Diadoc carries a revocation request we answer; SBIS reports the outcome only.
+    poll_until(
+        edi_bridge, exchange.id, "revocation_requested" if provider == "diadoc" else "revoked"
+    )
 
 
 @pytest.mark.edi_provider("diadoc", scenario="silent")
@@ -201,3 +204,24 @@ def test_the_sbis_page_offers_no_employee_signing_it_cannot_carry(
     assert 'value="sign-employee"' not in requests.get(doc_url, timeout=10).text
     refused = _act(page_fake, doc_url, "sign-employee")
     assert refused.status_code == 400
+
+
+@pytest.mark.edi_provider("diadoc", scenario="silent")
+def test_the_page_refuses_then_accepts_our_revocation_request(
+    edi_bridge: Bridge, edi_counterparty: Counterparty, page_fake: RunningFake
+) -> None:
+    exchange = _sent(edi_bridge, edi_counterparty)
+    doc_url = _doc_url(page_fake)
+    assert _act(page_fake, doc_url, "sign").status_code == 303
+    poll_until(edi_bridge, exchange.id, "signed")
+    edi_bridge.revoke(exchange.id, reason="Ошибка в сумме")
+    page = requests.get(doc_url, timeout=10).text
+    assert 'data-state="revocation_offered"' in page
+    assert "Принять аннулирование / Accept the revocation" in page
+    assert _act(page_fake, doc_url, "reject-revocation", reason=" ").status_code == 400
+    assert _act(page_fake, doc_url, "reject-revocation", reason="Сумма верна").status_code == 303
+    assert poll_until(edi_bridge, exchange.id, "revocation_rejected").reason == "Сумма верна"
+    edi_bridge.revoke(exchange.id, reason="Всё же ошибка")  # still in force: ask again
+    assert _act(page_fake, doc_url, "accept-revocation").status_code == 303
+    assert poll_until(edi_bridge, exchange.id, "revoked").status == "revoked"
+    assert "Аннулирован / Revoked" in requests.get(doc_url, timeout=10).text

@@ -85,3 +85,34 @@ def test_an_old_database_gains_the_columns_for_a_signature_s_mchd(tmp_path: Path
             columns = {c["name"] for c in inspector.get_columns(table)}
             assert {"powers_of_attorney", "operator_status"} <= columns, table
     store.close()
+
+
+def test_version_8_parks_a_revocation_request_on_postgresql(postgres_url: str) -> None:
+    import datetime as dt
+
+    from edi_bridge.provider import ProviderEvent, ProviderEventKind
+
+    store = Store.open(postgres_url)
+    try:
+        # A database at version 4, whose early events held kinds of 16 characters.
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE edi_early_events ALTER COLUMN kind TYPE VARCHAR(16)"))
+            conn.execute(
+                schema.meta.update().where(schema.meta.c.key == "schema_version").values(value="4")
+            )
+        with store.engine.begin() as conn:
+            assert migrations.migrate(conn) == 4
+        event = ProviderEvent(
+            event_id="ev-1",
+            kind=ProviderEventKind.REVOCATION_REQUESTED,
+            document_id="msg:doc",
+            at=dt.datetime.now(dt.UTC),
+            reason="просим аннулировать",
+        )
+        with store.transaction() as conn:
+            store.park_early_events(conn, "diadoc", [event])
+        with store.transaction() as conn:
+            (row,) = store.take_early_events(conn, "diadoc", "msg:doc")
+        assert row.kind == "revocation_requested"
+    finally:
+        store.close()

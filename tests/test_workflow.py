@@ -46,12 +46,16 @@ def test_silent_counterparty_never_answers(bridge: Bridge, counterparty: Counter
     assert bridge.status(ex.id).status in ("sent", "delivered")
 
 
-def test_revoke_scenario_signs_then_revokes(bridge: Bridge, counterparty: Counterparty) -> None:
+def test_revoke_scenario_signs_then_asks_to_revoke_and_we_accept(
+    bridge: Bridge, counterparty: Counterparty
+) -> None:
     ex = bridge.send(counterparty, sample_contract(), scenario="revoke")
     _poll_n(bridge, 4)
-    done = bridge.status(ex.id)
-    assert done.status == "revoked"
-    assert [h.status for h in done.history] == ["queued", "sent", "delivered", "signed", "revoked"]
+    assert bridge.status(ex.id).status == "revocation_requested"  # waits for our answer
+    done = bridge.accept_revocation(ex.id)
+    assert [h.status for h in done.history] == [
+        "queued", "sent", "delivered", "signed", "revocation_requested", "revoked",
+    ]  # fmt: skip
     assert any(s.role == "counterparty" for s in done.signatures)
 
 

@@ -80,6 +80,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "edi_bridge.cli.attention:reverify",
         "Check a held counterparty signature again; signed when it now passes.",
     ),
+    "revocation": (
+        "edi_bridge.cli.revocation:revocation",
+        "Answer the counterparty's request to annul a signed document.",
+    ),
+    "revoke": (
+        "edi_bridge.cli.revocation:revoke",
+        "Ask the counterparty to annul a signed document...",
+    ),
     "send": (
         "edi_bridge.cli.exchanges:send",
         "Send a document for signature; prints the exchange id, its status...",

@@ -24,6 +24,8 @@ _STATUS_COLOURS = {
     "returned": "red",
     "queued": "yellow",
     "prepared": "yellow",
+    "revocation_requested": "yellow",
+    "revocation_rejected": "green",
     "ok": "green",
     "warning": "yellow",
 }
@@ -65,6 +67,8 @@ def print_exchange(exchange: Exchange, attempts: int | None = None) -> None:
         click.echo(f"  attempts     {attempts}")
     if exchange.reason:
         click.echo(f"  reason       {exchange.reason}")
+    if exchange.revocation is not None:
+        click.echo(f"  revocation   {_revocation(exchange.revocation)}")
     if exchange.last_error and exchange.last_error != exchange.reason:
         click.echo(f"  last error   {exchange.last_error}")
     if exchange.needs_attention:
@@ -84,6 +88,16 @@ def print_exchange(exchange: Exchange, attempts: int | None = None) -> None:
         )
         if sig.role == "counterparty":
             click.echo(f"    authority  {_authority(sig.verdict)}")
+
+
+def _revocation(info: Mapping[str, Any]) -> str:
+    """Who asked to annul and why, and who refused and why (``edi-bridge status``)."""
+    text = f"requested by {info['requested_by']}: {info.get('reason') or 'no reason given'}"
+    if info.get("rejected_by"):
+        text += f"; rejected by {info['rejected_by']}: {info.get('rejection_reason')}"
+    elif info["requested_by"] == "counterparty":
+        text += " (answer: edi-bridge revocation accept|reject ID)"
+    return text
 
 
 def _authority(verdict: Mapping[str, Any] | None) -> str:

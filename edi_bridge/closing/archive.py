@@ -35,6 +35,9 @@ _STATES = {
     ExchangeStatus.SENT: "awaiting the buyer",
     ExchangeStatus.DELIVERED: "awaiting the buyer",
     ExchangeStatus.SIGNED: "signed",
+    # A revocation asked for, or refused: still signed until the other side accepts.
+    ExchangeStatus.REVOCATION_REQUESTED: "revocation requested",
+    ExchangeStatus.REVOCATION_REJECTED: "signed",
     ExchangeStatus.REJECTED: "rejected",
     ExchangeStatus.REVOKED: "revoked",
     ExchangeStatus.FAILED: "failed",

@@ -29,7 +29,10 @@ from .scenario import Play
 
 PAGE_PREFIX = "/_fake/page/"
 SENT = "sent"
-FINAL = frozenset({Play.REJECTED.value, Play.REVOKED.value})
+FINAL = frozenset({Play.REJECTED.value, Play.REVOKED.value, Play.REVOCATION_ACCEPTED.value})
+# The counterparty asked to annul (Diadoc's and the mock's request), and we asked.
+THEY_ASKED = "revocation_requested"
+WE_ASKED = "revocation_offered"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 MAX_REASON = 500  # characters; what the rejection's XML carries comfortably
 
@@ -39,6 +42,10 @@ STATUS = {
     Play.SIGNED.value: "Подписан / Signed",
     Play.REJECTED.value: "Отклонён / Rejected",
     Play.REVOKED.value: "Аннулирован / Revoked",
+    THEY_ASKED: "Аннулирование запрошено / Revocation requested",
+    WE_ASKED: "Предложено аннулирование / We are asked to annul",
+    Play.REVOCATION_ACCEPTED.value: "Аннулирован / Revoked",
+    Play.REVOCATION_REJECTED.value: "Аннулирование отклонено / Revocation rejected",
 }
 # action -> (what it plays, the states it may start from, button label)
 ACTIONS: dict[str, tuple[Play, frozenset[str], str]] = {
@@ -59,8 +66,18 @@ ACTIONS: dict[str, tuple[Play, frozenset[str], str]] = {
     ),
     "revoke": (
         Play.REVOKED,
-        frozenset({Play.SIGNED.value}),
+        frozenset({Play.SIGNED.value, Play.REVOCATION_REJECTED.value}),
         "Запросить аннулирование / Request revocation",
+    ),
+    "accept-revocation": (
+        Play.REVOCATION_ACCEPTED,
+        frozenset({WE_ASKED}),
+        "Принять аннулирование / Accept the revocation",
+    ),
+    "reject-revocation": (
+        Play.REVOCATION_REJECTED,
+        frozenset({WE_ASKED}),
+        "Отказать в аннулировании / Refuse the revocation",
     ),
     "deliver": (
         Play.DELIVERED,
@@ -68,6 +85,7 @@ ACTIONS: dict[str, tuple[Play, frozenset[str], str]] = {
         "Отметить доставленным / Mark as delivered",
     ),
 }
+NEEDS_REASON = frozenset({"reject", "reject-revocation"})
 # Messages after an action (by key: the query string never carries free text).
 MESSAGES = {
     "done": "Готово / Done",
@@ -255,8 +273,8 @@ class CounterpartyPage:
         for name in allowed:
             label = ACTIONS[name][2]
             reason = ""
-            if name in ("reject", "revoke"):
-                required = " required" if name == "reject" else ""
+            if name in ("reject", "revoke", "reject-revocation"):
+                required = " required" if name in NEEDS_REASON else ""
                 reason = (
                     f'<label>Причина / Reason: <input name="reason"{required} '
                     f'maxlength="{MAX_REASON}"></label> '
@@ -305,7 +323,7 @@ class CounterpartyPage:
             if action not in ACTIONS or (action == "sign-employee" and not desk.employee_signing):
                 raise PageError(400, f"action: expected one of {', '.join(ACTIONS)}")
             play, start, _label = ACTIONS[action]
-            if action == "reject" and not reason:
+            if action in NEEDS_REASON and not reason:
                 return self._document(
                     desk, doc.id, error="Укажите причину отказа / A rejection needs a reason"
                 )

@@ -9,8 +9,14 @@ A scenario is a short string, the same for every fake:
 ``silent``                never answers
 ``flaky:K``               the first K calls for the document fail with a
                           transient error, then it behaves like ``sign``
-``revoke``                signed on the first poll, revoked on the second
+``revoke``                signed on the first poll; on the second it asks
+                          to annul the document (a revocation request)
+``reject-revocation:R``   signs like ``sign``, and refuses our revocation
+                          request with reason R
 ========================  ==============================================
+
+Our own revocation request is answered on the next poll: accepted, refused under
+``reject-revocation:R``, left unanswered under ``silent``.
 """
 
 from __future__ import annotations
@@ -25,11 +31,15 @@ class Play(enum.StrEnum):
     DELIVERED = "delivered"
     SIGNED = "signed"
     REJECTED = "rejected"
-    REVOKED = "revoked"
+    REVOKED = "revoked"  # the counterparty asks to annul (where the operator has requests)
+    # The counterparty's answer to our revocation request.
+    REVOCATION_ACCEPTED = "revocation_accepted"
+    REVOCATION_REJECTED = "revocation_rejected"
 
 
 SCENARIO_HELP = (
-    "sign, sign-after:N, reject:REASON, silent, flaky:K, revoke or an employee's signature "
+    "sign, sign-after:N, reject:REASON, silent, flaky:K, revoke, reject-revocation:REASON "
+    "or an employee's signature "
     "(sign-employee, sign-employee-expired-mchd, sign-employee-other-principal, "
     "sign-employee-other-representative, sign-employee-no-mchd)"
 )
@@ -53,8 +63,8 @@ class Scenario:
     def __str__(self) -> str:
         if self.name in ("sign-after", "flaky"):
             return f"{self.name}:{self.count}"
-        if self.name == "reject":
-            return f"reject:{self.reason}"
+        if self.name in ("reject", "reject-revocation"):
+            return f"{self.name}:{self.reason}"
         return self.name
 
     @property
@@ -74,7 +84,8 @@ class Scenario:
         out: list[tuple[Play, str | None]] = []
         if poll == 1:
             out.append((Play.DELIVERED, None))
-        if (self.name in ("sign", "flaky", *EMPLOYEE_SCENARIOS) and poll == 1) or (
+        signs_at_once = ("sign", "flaky", "reject-revocation", *EMPLOYEE_SCENARIOS)
+        if (self.name in signs_at_once and poll == 1) or (
             self.name == "sign-after" and poll == max(1, self.count)
         ):
             out.append((Play.SIGNED, None))
@@ -86,6 +97,14 @@ class Scenario:
             elif poll == 2:
                 out.append((Play.REVOKED, "the counterparty revoked its signature"))
         return out
+
+    def revocation_answer(self) -> tuple[Play, str | None] | None:
+        """How the counterparty answers our revocation request (None: it never does)."""
+        if self.name == "silent":
+            return None
+        if self.name == "reject-revocation":
+            return Play.REVOCATION_REJECTED, self.reason
+        return Play.REVOCATION_ACCEPTED, None
 
     @property
     def last_poll(self) -> int:
@@ -103,9 +122,9 @@ def parse_scenario(text: str | None) -> Scenario:
         if not arg.isdigit() or (name == "sign-after" and int(arg) < 1):
             raise ValidationError("scenario", f"{name} needs a whole number: {name}:N")
         return Scenario(name, count=int(arg))
-    if name == "reject":
+    if name in ("reject", "reject-revocation"):
         if not arg.strip():
-            raise ValidationError("scenario", "reject needs a reason: reject:REASON")
+            raise ValidationError("scenario", f"{name} needs a reason: {name}:REASON")
         return Scenario(name, reason=arg.strip())
     raise ValidationError("scenario", f"unknown scenario {value!r}; expected {SCENARIO_HELP}")
 

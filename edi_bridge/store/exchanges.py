@@ -189,6 +189,16 @@ class ExchangeStore(BlobStore):
             query = query.limit(limit)
         return list(conn.execute(query).scalars())
 
+    def provider_refs(
+        self, conn: Connection, provider: str, statuses: Sequence[str]
+    ) -> list[dict[str, str]]:
+        """The operator references of ``provider``'s exchanges in one of ``statuses``."""
+        t = schema.exchanges
+        query = sa.select(t.c.provider_ref).where(
+            t.c.provider == provider, t.c.status.in_([str(s) for s in statuses])
+        )
+        return [dict(r) for r in conn.execute(query).scalars() if r]
+
     def providers_with(self, conn: Connection, channel: str, statuses: Sequence[str]) -> list[str]:
         """Providers (or carriers) of the channel's exchanges in one of ``statuses``."""
         t = schema.exchanges

@@ -65,6 +65,13 @@ def _v7_signature_authority(conn: Connection) -> None:
                 conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
+def _v8_longer_early_event_kinds(conn: Connection) -> None:
+    # A parked revocation_requested (20 characters) overflowed VARCHAR(16) on PostgreSQL;
+    # SQLite does not enforce the length, so it has nothing to change.
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ALTER TABLE edi_early_events ALTER COLUMN kind TYPE VARCHAR(32)"))
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
 STEPS: dict[int, Step] = {
     2: _v2_early_events,
@@ -72,6 +79,7 @@ STEPS: dict[int, Step] = {
     4: _v4_deadlines_and_versions,
     5: _v5_quarantine,
     7: _v7_signature_authority,
+    8: _v8_longer_early_event_kinds,
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -169,7 +169,8 @@ early_events = sa.Table(
     sa.Column("provider", sa.String(64), nullable=False),
     sa.Column("document_id", sa.String(256), nullable=False),
     sa.Column("event_id", sa.String(256), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
+    # 32 since version 8: the revocation kinds ("revocation_requested") are longer than 16.
+    sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("signature", sa.LargeBinary),

@@ -53,7 +53,10 @@ def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: s
         for sig in exchange.signatures:
             name = names.take(safedir.clean_name(sig.file_name, "signature file name"))
             with store.open_blob(sig.sha256) as fh:
-                role = "our_signature" if sig.role == "ours" else f"{sig.role}_signature"
+                # Files kept from events (a rejection's XML) carry their own role.
+                role = {"ours": "our_signature", "counterparty": "counterparty_signature"}.get(
+                    sig.role, sig.role
+                )
                 write(name, role, [fh.read()])
         if exchange.provider_ref and adapter and adapter.supports(Capability.FETCH):
             theirs = safedir.Names()

@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .. import config
 from ..deadlines import Deadlines
 from ..errors import NotSent
-from ..lifecycle import Channel, EventKind, EventKindName, ExchangeStatus
+from ..lifecycle import SIGNED_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
 from ..models import Counterparty, Document, Event, Exchange, HistoryEntry, QuarantinedEvent
 from ..provider import Capability, Provider, ProviderContext
 from ..registry import Registry, default_registry, providers_info
@@ -40,6 +40,7 @@ from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
 from .quarantine import Quarantine
+from .revocation import Revocations
 from .sending import Attempt, Intent, Sending
 from .settings_check import check_settings
 from .signers import Signing
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from ..paper import PaperDesk
 
 log = logging.getLogger("edi_bridge")
+S = ExchangeStatus
 DEFAULT_LEASE_SECONDS = 120.0  # longer than any one provider call with its own retries
 
 
@@ -345,13 +347,17 @@ class Bridge:
 
     def _poll_feed(self, name: str) -> None:
         adapter = self.provider(name)
+        if adapter.supports(Capability.REVOCATION):
+            with self.store.transaction() as conn:
+                open_requests = self.store.provider_refs(conn, name, [S.REVOCATION_REQUESTED])
+            adapter.awaiting_revocation(open_requests)
         if adapter.supports(Capability.EVENTS):
             self.feeds.poll(name, adapter)
 
     def _providers_to_poll(self) -> builtins.list[str]:
-        S = ExchangeStatus
         with self.store.transaction() as conn:
-            return self.store.providers_with(conn, Channel.EDI, [S.SENT, S.DELIVERED, S.SIGNED])
+            waiting = [S.SENT, S.DELIVERED, *SIGNED_STATUSES]  # revocations come on signed ones
+            return self.store.providers_with(conn, Channel.EDI, waiting)
 
     # -- reading --------------------------------------------------------------
 
@@ -395,9 +401,27 @@ class Bridge:
         idempotency key: the provider still makes at most one document).
         ``rejected`` and ``revoked`` ones need ``force`` and become a new
         exchange linked to the old, as do expired ones (cancelled first).
-        ``signed`` and other in-flight ones are refused.
+        ``signed`` (revocation statuses included) and other in-flight ones are refused.
         """
         return resend.resend(self, exchange_id, force=force)
+
+    # -- revocation -----------------------------------------------------------
+
+    @functools.cached_property
+    def revocations(self) -> Revocations:
+        return Revocations.of(self)
+
+    def revoke(self, exchange_id: str, *, reason: str) -> Exchange:
+        """Ask the counterparty to annul a signed exchange (see :mod:`.revocation`)."""
+        return self.revocations.revoke(exchange_id, reason)
+
+    def accept_revocation(self, exchange_id: str) -> Exchange:
+        """Accept the counterparty's request to annul: ``revoked``."""
+        return self.revocations.answer(exchange_id, accept=True)
+
+    def reject_revocation(self, exchange_id: str, *, reason: str) -> Exchange:
+        """Refuse the counterparty's request to annul: ``revocation_rejected`` (still signed)."""
+        return self.revocations.answer(exchange_id, accept=False, reason=reason)
 
     # -- quarantined operator events ------------------------------------------
 

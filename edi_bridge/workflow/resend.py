@@ -8,7 +8,7 @@ from typing import Protocol
 
 from ..deadlines import Deadlines
 from ..errors import ResendRefused
-from ..lifecycle import IN_FLIGHT_STATUSES, ExchangeStatus
+from ..lifecycle import IN_FLIGHT_STATUSES, SIGNED_STATUSES, ExchangeStatus
 from ..models import Counterparty, Document, Exchange
 from ..store import Store
 from ..transitions import TransitionWriter
@@ -42,8 +42,8 @@ def resend(host: ResendHost, exchange_id: str, *, force: bool = False) -> Exchan
     """Send again by hand (see :meth:`Bridge.resend`)."""
     exchange = host.status(exchange_id)
     status = exchange.status
-    if status == ExchangeStatus.SIGNED:
-        raise ResendRefused(f"exchange {exchange_id} is signed; nothing to resend")
+    if status in SIGNED_STATUSES:  # revocation asked for or refused: still signed
+        raise ResendRefused(f"exchange {exchange_id} is {status}; nothing to resend")
     if status in IN_FLIGHT_STATUSES and force and host.deadlines.is_expired(exchange_id):
         exchange = host.cancel(exchange_id)  # expired: closed, then sent anew below
         status = exchange.status

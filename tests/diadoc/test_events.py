@@ -84,15 +84,21 @@ def test_duplicated_events_and_index_keys_change_nothing_twice(tmp_path: Path) -
             bridge.close()
 
 
-def test_revoke_scenario_ends_revoked_with_the_reason(bridge: Bridge, fake: DiadocFake) -> None:
+def test_a_counterparty_revocation_request_waits_for_our_answer(
+    bridge: Bridge, fake: DiadocFake
+) -> None:
     counterparty = sample_counterparty("revoker")
     fake.add_counterparty(counterparty, "revoke")
     exchange = bridge.send(counterparty, sample_contract("R-1"), provider="diadoc")
     for _ in range(5):
         bridge.poll(["diadoc"])
     done = bridge.status(exchange.id)
-    assert done.status == ExchangeStatus.REVOKED
-    assert done.reason == "the counterparty revoked its signature"
+    # A request is not a revocation: it stays open until we accept or refuse it.
+    assert done.status == ExchangeStatus.REVOCATION_REQUESTED
+    assert done.revocation == {
+        "requested_by": "counterparty",
+        "reason": "the counterparty revoked its signature",
+    }
 
 
 def test_sign_after_waits_for_the_nth_poll(bridge: Bridge, fake: DiadocFake) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
-    ConfigurationError,
-    ProviderError,
     ProviderNotFound,
     ValidationError,
 )
@@ -21,17 +19,19 @@ from edi_bridge.provider import (
     Provider,
     ProviderContext,
     ProviderEvent,
+    RevocationRequest,
     SendRequest,
     SendResult,
     UnreadableEvent,
 )
 
-from . import ourpoa, receipts
+from . import ourpoa, receipts, revocation
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize, read_box_event
+from .revocation import ParentLookup, discover_box
 from .settings import KEYS, DiadocSettings
-from .wire import build_message, custom_document_id, file_extension, operation_id
+from .wire import build_message, custom_document_id, file_extension, operation_id, send_result
 
 STREAM_ABOVE = 8 * 1024 * 1024  # documents larger than this are fetched as a stream
 MAX_PAGES_PER_CALL = 50  # pages of events with nothing for us, read in one poll() call
@@ -50,6 +50,7 @@ class DiadocProvider(Provider):
             Capability.FETCH,
             Capability.ROUTES,
             Capability.FIND_SENT,
+            Capability.REVOCATION,
         }
     )
 
@@ -60,6 +61,7 @@ class DiadocProvider(Provider):
         self._box_id = self.settings.box_id
         self._routes: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._awaiting: frozenset[str] = frozenset()  # messages with an open revocation
 
     def __repr__(self) -> str:
         return f"<DiadocProvider {self.settings.base_url} box={self._box_id or '?'}>"
@@ -78,21 +80,8 @@ class DiadocProvider(Provider):
         """Our box: configured, or the one box of our organization (GetMyOrganizations)."""
         with self._lock:
             if self._box_id is None:
-                self._box_id = self._discover_box()
+                self._box_id = discover_box(self.client, self.settings.inn)
             return self._box_id
-
-    def _discover_box(self) -> str:
-        orgs = self.client.my_organizations()
-        if self.settings.inn:
-            orgs = [o for o in orgs if o.get("Inn") == self.settings.inn]
-        boxes = [str(b["BoxId"]) for o in orgs for b in o.get("Boxes") or [] if b.get("BoxId")]
-        if len(boxes) != 1:
-            found = ", ".join(boxes) or "none"
-            raise ConfigurationError(
-                f"diadoc: cannot choose our box (found: {found}); set diadoc.box_id "
-                "(EDI_BRIDGE_DIADOC_BOX_ID) or diadoc.inn"
-            )
-        return boxes[0]
 
     @property
     def cursor_scope(self) -> str:
@@ -160,29 +149,7 @@ class DiadocProvider(Provider):
         if request.power_of_attorney is not None and self.settings.prevalidate_power_of_attorney:
             ourpoa.prevalidate(self.client, from_box, request.power_of_attorney, request.signature)
         answer = self.client.post_message(message, operation_id(request.idempotency_key))
-        return self._result(answer, from_box, to_box)
-
-    @staticmethod
-    def _result(message: Mapping[str, Any], from_box: str, to_box: str) -> SendResult:
-        message_id = str(message.get("MessageId") or "")
-        documents = [
-            e
-            for e in message.get("Entities") or []
-            if e.get("EntityType") == "Attachment" and not e.get("ParentEntityId")
-        ]
-        if not message_id or not documents:
-            raise ProviderError("PostMessage answered without the document", provider="diadoc")
-        entity_id = str(documents[0]["EntityId"])
-        return SendResult(
-            ref={
-                "box_id": from_box,
-                "to_box_id": to_box,
-                "message_id": message_id,
-                "entity_id": entity_id,
-            },
-            document_id=f"{message_id}:{entity_id}",
-            raw={"MessageId": message_id, "EntityId": entity_id},
-        )
+        return send_result(answer, from_box, to_box)
 
     def find_sent(self, request: SendRequest) -> SendResult | None:
         box = self.box_id
@@ -212,6 +179,7 @@ class DiadocProvider(Provider):
             return self.client.entity_content(box, message_id, entity_id)
 
         load_poa = self.client.power_of_attorney_content
+        parents = ParentLookup(self.client, box, self._awaiting)  # what an answer answers
 
         events: list[ProviderEvent] = []
         unreadable: list[UnreadableEvent] = []
@@ -221,7 +189,9 @@ class DiadocProvider(Provider):
             batch = [e for e in data.get("Events") or [] if isinstance(e, Mapping)]
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
-                read, bad = read_box_event(box_event, box, load, load_poa=load_poa)
+                read, bad = read_box_event(
+                    box_event, box, load, load_poa=load_poa, parent_of=parents
+                )
                 events.extend(read)
                 unreadable.extend(bad)
                 # Receipts Diadoc asks of us go before the cursor moves past their cue.
@@ -236,7 +206,24 @@ class DiadocProvider(Provider):
         """A quarantined box event read again (its content loaded anew)."""
         box, client = self.box_id, self.client
         load = functools.partial(client.entity_content, box)
-        return normalize(raw, box, load, load_poa=client.power_of_attorney_content)
+        parents = ParentLookup(client, box, self._awaiting)
+        return normalize(
+            raw, box, load, load_poa=client.power_of_attorney_content, parent_of=parents
+        )
+
+    # -- revocation (see .revocation) ------------------------------------
+
+    def awaiting_revocation(self, refs: Sequence[Mapping[str, str]]) -> None:
+        self._awaiting = frozenset(r["message_id"] for r in refs if r.get("message_id"))
+
+    def request_revocation(self, request: RevocationRequest) -> None:
+        revocation.request_revocation(self.client, self.box_id, request)
+
+    def accept_revocation(self, request: RevocationRequest) -> None:
+        revocation.answer_revocation(self.client, self.box_id, request, accept=True)
+
+    def reject_revocation(self, request: RevocationRequest) -> None:
+        revocation.answer_revocation(self.client, self.box_id, request, accept=False)
 
     # -- fetching --------------------------------------------------------
 

@@ -13,6 +13,8 @@ from typing import Any
 from edi_bridge.errors import AuthError, ConfigurationError
 from edi_bridge.http import Credential, HttpClient, is_loopback, json_body
 
+from .settings import DiadocSettings
+
 PROVIDER = "diadoc"
 
 
@@ -109,4 +111,23 @@ class OidcAuth(Credential):
         return str(data["access_token"]), float(data.get("expires_in") or 3600)
 
 
-__all__ = ["OidcAuth", "PasswordAuth"]
+def make_auth(settings: DiadocSettings) -> Credential:
+    if settings.auth == "oidc":
+        # Both checked by DiadocSettings.from_config.
+        assert settings.token_url is not None
+        assert settings.client_id is not None
+        return OidcAuth(
+            settings.token_url,
+            settings.client_id,
+            client_secret=settings.client_secret,
+            refresh_token=settings.refresh_token,
+            scope=settings.scope,
+            verify=settings.transport.tls_verify,
+        )
+    assert settings.api_client_id is not None
+    assert settings.login is not None
+    assert settings.password is not None
+    return PasswordAuth(settings.api_client_id, settings.login, settings.password)
+
+
+__all__ = ["OidcAuth", "PasswordAuth", "make_auth"]

@@ -18,32 +18,13 @@ from edi_bridge.http import Credential, HttpClient, json_body, not_html
 from edi_bridge.provider import ContentSource
 from edi_bridge.retry import RetryPolicy
 
-from .auth import OidcAuth, PasswordAuth
+from .auth import make_auth
 from .conformance import require
 from .errors import PROVIDER, map_error
 from .settings import DiadocSettings
 
 JSON_TYPE = "application/json; charset=utf-8"
 EVENTS_PAGE = 100  # GetNewEvents allows 1..100
-
-
-def make_auth(settings: DiadocSettings) -> Credential:
-    if settings.auth == "oidc":
-        # Both checked by DiadocSettings.from_config.
-        assert settings.token_url is not None
-        assert settings.client_id is not None
-        return OidcAuth(
-            settings.token_url,
-            settings.client_id,
-            client_secret=settings.client_secret,
-            refresh_token=settings.refresh_token,
-            scope=settings.scope,
-            verify=settings.transport.tls_verify,
-        )
-    assert settings.api_client_id is not None
-    assert settings.login is not None
-    assert settings.password is not None
-    return PasswordAuth(settings.api_client_id, settings.login, settings.password)
 
 
 class DiadocClient:
@@ -144,12 +125,27 @@ class DiadocClient:
 
     def generate_receipt_xml(self, box_id: str, request: Mapping[str, Any]) -> bytes:
         """The receipt (ИОП) XML for an attachment, to be signed and posted by us."""
+        return self._generate("/V2/GenerateReceiptXml", {"boxId": box_id}, request)
+
+    def generate_revocation_request_xml(
+        self, box_id: str, message_id: str, attachment_id: str, info: Mapping[str, Any]
+    ) -> bytes:
+        """The revocation request (предложение об аннулировании, format 1.02) to sign."""
+        params = {"boxId": box_id, "messageId": message_id, "attachmentId": attachment_id}
+        params["contentTypeId"] = "revocation_request_02"
+        return self._generate("/V2/GenerateRevocationRequestXml", params, info)
+
+    def generate_signature_rejection_xml(self, box_id: str, request: Mapping[str, Any]) -> bytes:
+        """A refusal to sign (уведомление об уточнении) a document or a revocation request."""
+        return self._generate("/V2/GenerateSignatureRejectionXml", {"boxId": box_id}, request)
+
+    def _generate(self, path: str, params: Mapping[str, str], body: Mapping[str, Any]) -> bytes:
         resp = self.http.call(
             "POST",
-            "/V2/GenerateReceiptXml",
+            path,
             lambda r: not_html(r, provider=PROVIDER),
-            params={"boxId": box_id},
-            **self._body(request, None, "application/octet-stream"),
+            params=params,
+            **self._body(body, None, "application/octet-stream"),
         )
         return resp.content
 

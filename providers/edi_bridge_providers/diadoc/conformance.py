@@ -14,7 +14,11 @@ from typing import Any
 
 from edi_bridge.errors import ProviderError
 
-from .proto import ENUMS, MODELS
+from . import proto_revocation
+from .proto import ENUMS
+from .proto import MODELS as _CORE
+
+MODELS = {**_CORE, **proto_revocation.MODELS}
 
 
 def _scalar_ok(kind: str, value: Any) -> bool:

@@ -9,7 +9,8 @@ Only what the counterparty did to a document *we* sent matters here:
 * ``XmlSignatureRejection``, the older ``SignatureRequestRejection`` or a
   UniversalMessage with code 3999 on our document: **rejected**, with the
   reason text read from its content;
-* a ``RevocationRequest`` from the counterparty: **revoked**, with its text.
+* a counterparty's ``RevocationRequest``: **revocation_requested**, with its text and XML;
+  under *our* request its signature: **revoked**, a rejection: **revocation_rejected**.
 
 A normalized event's id is ``<EventId>:<EntityId>``: stable across repeats of
 the same box event, distinct for the entities of one patch. The document id is
@@ -27,9 +28,12 @@ from typing import Any
 from lxml import etree
 
 from edi_bridge.errors import TransientError, UnsafeInput
-from edi_bridge.provider import ProviderEvent, ProviderEventKind, UnreadableEvent
+from edi_bridge.provider import EventFile, ProviderEvent, ProviderEventKind, UnreadableEvent
 from edi_bridge.safexml import parse_untrusted
 from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
+
+from .feed_signed import ParentOf, our_request_answered, signed_files
+from .paging import next_cursor
 
 DELIVERY_TYPES = frozenset({"Receipt", "InvoiceReceipt"})
 REJECTION_TYPES = frozenset({"XmlSignatureRejection", "SignatureRequestRejection"})
@@ -38,7 +42,9 @@ REVOCATION = "RevocationRequest"
 UNIVERSAL_REJECTION = "3999"
 UNIVERSAL_RECEIPT = "1999"
 # Elements that carry the human text in the FNS formats (rejection, revocation).
-REASON_ELEMENTS = ("ТекстУведУточ", "ТекстПредАнн", "Текст", "Comment", "Reason")
+REASON_ELEMENTS = ("ТекстУведУточ", "ТекстПредАн", "ТекстПредАнн", "Текст", "Comment", "Reason")
+_REFUSALS = frozenset({ProviderEventKind.REJECTED, ProviderEventKind.REVOCATION_REJECTED})
+_NO_REASON = "rejected without a reason"
 _EPOCH_TICKS = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 _MAX_XML = 5 * 1024 * 1024
 
@@ -161,6 +167,7 @@ def normalize(
     *,
     our_documents: Callable[[str, str], bool] = lambda _m, _e: True,
     load_poa: Callable[[str, str], bytes] | None = None,
+    parent_of: ParentOf | None = None,
 ) -> list[ProviderEvent]:
     """The normalized events in one box event (often none)."""
     body = box_event.get("Patch") or box_event.get("Message")
@@ -184,18 +191,25 @@ def normalize(
         entity_id = entity.get("EntityId")
         if not parent or not entity_id or parent in local_ids:
             continue
-        if not our_documents(message_id, str(parent)):
-            continue
         author = _author(entity, entities)
         if author == our_box:
             continue  # our own signatures and documents
+        etype = entity.get("EntityType")
+        atype = entity.get("AttachmentType")
+        answers = None
+        if etype == "Signature" or atype in REJECTION_TYPES:
+            answers = our_request_answered(parent_of, message_id, str(parent), our_box)
+            if answers is None:
+                continue
+            parent = answers[1]
+        if not our_documents(message_id, str(parent)):
+            continue
         kind: ProviderEventKind | None = None
         reason: str | None = None
         signature: bytes | None = None
         powers: tuple[bytes, ...] = ()
         operator: OperatorPoaStatus | None = None
-        etype = entity.get("EntityType")
-        atype = entity.get("AttachmentType")
+        files: tuple[EventFile, ...] = ()
 
         def content(entity: Mapping[str, Any] = entity) -> bytes:
             found = entity_content(entity)
@@ -203,7 +217,9 @@ def normalize(
                 found = load_content(message_id, str(entity["EntityId"]))
             return found
 
-        if etype == "Signature":
+        if etype == "Signature" and answers and answers[0]:
+            kind = ProviderEventKind.REVOKED  # the counterparty signed our revocation request
+        elif etype == "Signature":
             if author is None:
                 continue
             kind, signature = ProviderEventKind.SIGNED, content()
@@ -213,9 +229,17 @@ def normalize(
         elif atype in DELIVERY_TYPES:
             kind = ProviderEventKind.DELIVERED
         elif atype in REJECTION_TYPES:
-            kind, reason = ProviderEventKind.REJECTED, reason_text(content())
+            # The reason is read from the signed XML, which is kept with the exchange.
+            ours = bool(answers and answers[0])
+            kind = ProviderEventKind.REVOCATION_REJECTED if ours else ProviderEventKind.REJECTED
+            data = content()
+            reason = reason_text(data)
+            role = "revocation_rejection" if ours else "rejection"
+            files = signed_files(role, entity, entities, data, content)
         elif atype == REVOCATION:
-            kind, reason = ProviderEventKind.REVOKED, reason_text(content())
+            data = content()
+            kind, reason = ProviderEventKind.REVOCATION_REQUESTED, reason_text(data)
+            files = signed_files("revocation_request", entity, entities, data, content)
         elif atype == UNIVERSAL:
             data = content()
             code = universal_code(data)
@@ -231,8 +255,7 @@ def normalize(
                 kind=kind,
                 document_id=f"{message_id}:{parent}",
                 at=at,
-                reason=reason
-                or ("rejected without a reason" if kind is ProviderEventKind.REJECTED else None),
+                reason=reason or (_NO_REASON if kind in _REFUSALS else None),
                 signature=signature,
                 raw={
                     "EventId": event_id,
@@ -244,6 +267,7 @@ def normalize(
                 },
                 powers_of_attorney=powers,
                 operator_status=operator,
+                files=files,
             )
         )
     return out
@@ -261,27 +285,6 @@ def read_box_event(
     except Exception as exc:
         why = f"{type(exc).__name__}: {exc}"
         return [], [UnreadableEvent(str(box_event.get("EventId") or ""), why, dict(box_event))]
-
-
-def next_cursor(keys: Sequence[str], previous: str | None, full_page: bool) -> str | None:
-    """Where to resume after a page whose events had IndexKeys ``keys``.
-
-    After the last page of the feed: the last key. After a full page: the key
-    *before* the page's trailing run of equal keys (a run of one included),
-    because two events may share an IndexKey across a page boundary (a known
-    Diadoc fault) and a server reading ``afterIndexKey`` strictly would skip
-    the second. The next page then repeats that run; the repeats are dropped by
-    event id. A page made only of one key must move on, or paging would stall.
-    """
-    if not keys:
-        return previous
-    last = keys[-1]
-    if not full_page:
-        return last
-    for key in reversed(keys):
-        if key != last:
-            return key
-    return last
 
 
 __all__ = [

@@ -246,8 +246,15 @@ _MODELS = (
         RecipientTitles:RecipientTitleAttachment*
         """,
     ),
-    # V4/PostMessagePatch takes MessagePatchToPostV2: its receipt part is listed.
-    _message("MessagePatchToPostV2", "BoxId:string! MessageId:string! Receipts:ReceiptAttachment*"),
+    # V4/PostMessagePatch takes MessagePatchToPostV2: the parts used here are listed.
+    _message(
+        "MessagePatchToPostV2",
+        """
+        BoxId:string! MessageId:string! Receipts:ReceiptAttachment*
+        Signatures:DocumentSignature* RevocationRequests:RevocationRequestAttachment*
+        XmlSignatureRejections:XmlSignatureRejectionAttachment*
+        """,
+    ),
     _message(
         "ReceiptGenerationRequestV2", "MessageId:string! AttachmentId:string! SignerContent:bytes!"
     ),
@@ -261,8 +268,8 @@ _MODELS = (
         "DocumentSignature",
         """
         ParentEntityId:string! Signature:bytes SignWithTestSignature:bool
-        IsApprovementSignature:bool SignatureNameOnShelf:string Labels:string*
-        PowerOfAttorney:PowerOfAttorneyToPost
+        IsApprovementSignature:bool SignatureNameOnShelf:string PatchedContentId:string
+        Labels:string* PowerOfAttorney:PowerOfAttorneyToPost
         """,
     ),
     _message(

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from edi_bridge.errors import ProviderError
 from edi_bridge.models import DocumentKind
-from edi_bridge.provider import SendRequest
+from edi_bridge.provider import SendRequest, SendResult
 from edi_bridge.signing import OurPowerOfAttorney
 
 CONTRACT = "Contract"
@@ -114,6 +116,29 @@ def build_message(
     return {"FromBoxId": from_box, "ToBoxId": to_box, "DocumentAttachments": [attachment]}
 
 
+def send_result(message: Mapping[str, Any], from_box: str, to_box: str) -> SendResult:
+    """Where PostMessage put our document (its message and entity ids)."""
+    message_id = str(message.get("MessageId") or "")
+    documents = [
+        e
+        for e in message.get("Entities") or []
+        if e.get("EntityType") == "Attachment" and not e.get("ParentEntityId")
+    ]
+    if not message_id or not documents:
+        raise ProviderError("PostMessage answered without the document", provider="diadoc")
+    entity_id = str(documents[0]["EntityId"])
+    return SendResult(
+        ref={
+            "box_id": from_box,
+            "to_box_id": to_box,
+            "message_id": message_id,
+            "entity_id": entity_id,
+        },
+        document_id=f"{message_id}:{entity_id}",
+        raw={"MessageId": message_id, "EntityId": entity_id},
+    )
+
+
 __all__ = [
     "CONTRACT",
     "NONFORMALIZED",
@@ -124,5 +149,6 @@ __all__ = [
     "file_extension",
     "operation_id",
     "power_of_attorney_to_post",
+    "send_result",
     "type_named_id",
 ]

@@ -25,9 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from edi_bridge.errors import TransientError, ValidationError
-from edi_bridge.fakes.identities import counterparty_signer
-from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
-from edi_bridge.mchd.model import organisation_of
+from edi_bridge.fakes.scenario import Play, parse_scenario
 from edi_bridge.models import Counterparty
 from edi_bridge.provider import (
     Capability,
@@ -37,12 +35,14 @@ from edi_bridge.provider import (
     ProviderContext,
     ProviderEvent,
     ProviderEventKind,
+    RevocationRequest,
     SendRequest,
     SendResult,
 )
-from edi_bridge.signing.personal import employee_signing
 from edi_bridge.store import schema
 from edi_bridge.store.migrations import migrate
+
+from . import counterparty, revocation
 
 PAGE_SIZE = 100
 
@@ -52,10 +52,10 @@ mock_events = schema.mock_events
 calls = schema.mock_calls
 
 _KIND = {
-    Play.DELIVERED: ProviderEventKind.DELIVERED,
-    Play.SIGNED: ProviderEventKind.SIGNED,
-    Play.REJECTED: ProviderEventKind.REJECTED,
-    Play.REVOKED: ProviderEventKind.REVOKED,
+    Play.DELIVERED.value: ProviderEventKind.DELIVERED,
+    Play.SIGNED.value: ProviderEventKind.SIGNED,
+    Play.REJECTED.value: ProviderEventKind.REJECTED,
+    **revocation.KINDS,  # a request to annul, and the answers to ours
 }
 _created: set[str] = set()
 _created_lock = threading.Lock()
@@ -82,7 +82,7 @@ class MockProvider(Provider):
     operator = "mock"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.SEND, Capability.EVENTS, Capability.FETCH, Capability.FIND_SENT}
-        | {Capability.ROUTES, Capability.SCENARIOS}
+        | {Capability.ROUTES, Capability.SCENARIOS, Capability.REVOCATION}
     )
     settings_keys: ClassVar[frozenset[str] | None] = frozenset({"scenario", "latency"})
 
@@ -172,7 +172,7 @@ class MockProvider(Provider):
             values: dict[str, Any] = {"polls": poll, "done": poll >= scenario.last_poll}
             for play, reason in scenario.due(poll):
                 if play is Play.SIGNED:
-                    values["counterparty_signature"] = self._sign_as_counterparty(row, scenario)
+                    values["counterparty_signature"] = counterparty.sign(row, scenario)
                 conn.execute(
                     mock_events.insert().values(
                         event_id="mev-" + secrets.token_hex(8),
@@ -186,34 +186,17 @@ class MockProvider(Provider):
                 messages.update().where(messages.c.document_id == row.document_id).values(**values)
             )
 
-    @staticmethod
-    def _sign_as_counterparty(row: Any, scenario: Scenario) -> bytes:
-        cp = Counterparty.model_validate(row.counterparty)
-        if scenario.employee_case is not None:
-            employee = employee_signing(organisation_of(cp), scenario.employee_case)
-            return employee.signer.sign(bytes(row.content))
-        signer = counterparty_signer(
-            cp.inn, cp.ogrn, cp.name, cp.signatory.full_name, cp.signatory.position
-        )
-        return signer.sign(bytes(row.content))
-
-    @staticmethod
-    def _powers_of_attorney(row: Any) -> tuple[bytes, ...]:
-        """The МЧД an employee signed under (issued again, the same per process)."""
-        case = parse_scenario(row.scenario).employee_case
-        if row.kind != Play.SIGNED or case is None:
-            return ()
-        cp = organisation_of(Counterparty.model_validate(row.counterparty))
-        return tuple(p for p in [employee_signing(cp, case).power_of_attorney] if p)
-
     def poll(self, cursor: str | None) -> EventPage:
         after = int(cursor) if cursor else 0
         with self.engine.begin() as conn:
             pending = conn.execute(
-                sa.select(sa.func.count()).select_from(mock_events).where(mock_events.c.seq > after)
+                sa.select(sa.func.count())
+                .select_from(mock_events)
+                .where(mock_events.c.seq > after, revocation.VISIBLE)
             ).scalar_one()
             if not pending:
                 self._advance(conn)
+                revocation.answer_pending(conn)
             rows = conn.execute(
                 sa.select(
                     mock_events,
@@ -222,28 +205,39 @@ class MockProvider(Provider):
                     messages.c.counterparty,
                 )
                 .join(messages, messages.c.document_id == mock_events.c.document_id)
-                .where(mock_events.c.seq > after)
+                .where(mock_events.c.seq > after, revocation.VISIBLE)
                 .order_by(mock_events.c.seq)
                 .limit(PAGE_SIZE + 1)
             ).all()
         page = rows[:PAGE_SIZE]
+        refusals = [counterparty.signed_refusal(r) for r in page]  # (reason, signed XML)
         events = [
             ProviderEvent(
                 event_id=r.event_id,
-                kind=_KIND[Play(r.kind)],
+                kind=_KIND[r.kind],
                 document_id=r.document_id,
                 at=r.at,
-                reason=r.reason,
+                reason=reason,
                 signature=bytes(r.counterparty_signature)
                 if r.kind == Play.SIGNED and r.counterparty_signature
                 else None,
                 raw={"seq": r.seq, "kind": r.kind},
-                powers_of_attorney=self._powers_of_attorney(r),
+                powers_of_attorney=counterparty.powers_of_attorney(r),
+                files=files,
             )
-            for r in page
+            for r, (reason, files) in zip(page, refusals, strict=True)
         ]
         next_cursor = str(page[-1].seq) if page else cursor
         return EventPage(events=events, cursor=next_cursor, has_more=len(rows) > PAGE_SIZE)
+
+    def request_revocation(self, request: RevocationRequest) -> None:
+        revocation.request(self.engine, request)
+
+    def accept_revocation(self, request: RevocationRequest) -> None:
+        revocation.answer(self.engine, request, accept=True)
+
+    def reject_revocation(self, request: RevocationRequest) -> None:
+        revocation.answer(self.engine, request, accept=False)
 
     # -- reading back ----------------------------------------------------
 

@@ -23,6 +23,7 @@ from edi_bridge.fakes.scenario import parse_scenario
 
 from . import answers
 from .patches import Patches
+from .revocations import RevocationRoutes
 from .sending import Sending
 from .validate import (
     ApiError,
@@ -34,7 +35,7 @@ from .world import World
 Handler = Callable[[Request], Response]
 
 
-class DiadocApp(Sending, Patches, FakeApp):
+class DiadocApp(Sending, RevocationRoutes, Patches, FakeApp):
     """Diadoc's routes on the fake scaffold; every handler runs under the world's lock."""
 
     name = "diadoc"
@@ -75,6 +76,18 @@ class DiadocApp(Sending, Patches, FakeApp):
             ("POST", "/V2/GenerateReceiptXml", self.generate_receipt_xml, True),
             ("POST", "/V4/PostMessagePatch", self.post_message_patch, True),
             ("POST", "/PrevalidatePowerOfAttorney", self.prevalidate_power_of_attorney, True),
+            (
+                "POST",
+                "/V2/GenerateRevocationRequestXml",
+                self.generate_revocation_request_xml,
+                True,
+            ),
+            (
+                "POST",
+                "/V2/GenerateSignatureRejectionXml",
+                self.generate_signature_rejection_xml,
+                True,
+            ),
             ("POST", CONTROL_PREFIX + "scenario", self.control_scenario, False),
         ):
             self.route(method, path, handler, auth)

@@ -46,7 +46,7 @@ class DiadocDesk:
 
     def play(self, doc_id: str, play: Play, reason: str | None, *, employee: bool = False) -> None:
         doc = self._doc(doc_id)
-        doc.done = True  # the developer plays this counterparty from now on
+        doc.done = doc.manual = True  # the developer plays this counterparty from now on
         if employee:
             doc.scenario = parse_scenario("sign-employee")  # signs as its employee case says
         self.world.play(doc, play, reason)

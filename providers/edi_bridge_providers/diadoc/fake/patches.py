@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -44,6 +44,12 @@ class Patches:
 
     def _our_box(self, box_id: str) -> None: ...  # from Sending
 
+    if TYPE_CHECKING:  # from RevocationRoutes, ahead of this class in the app
+
+        def revocation_entities(
+            self, box: str, message_id: str, body: Mapping[str, Any]
+        ) -> list[dict[str, Any]]: ...
+
     def _confirmation(self, message_id: str, entity_id: str) -> dict[str, Any]:
         message = self.world.messages.get(message_id)
         entity = next(
@@ -75,9 +81,13 @@ class Patches:
             return json_answer(world.patches[done])  # idempotent on operationId
         message_id = str(body["MessageId"])
         receipts = body.get("Receipts") or []
-        if not receipts:
-            raise bad("the patch carries nothing the fake handles (Receipts)")
-        entities: list[dict[str, Any]] = []
+        # Revocation parts are checked before anything is added (.revocations).
+        entities: list[dict[str, Any]] = self.revocation_entities(box, message_id, body)
+        if not receipts and not entities:
+            raise bad(
+                "the patch carries nothing the fake handles (Receipts, RevocationRequests, "
+                "Signatures, XmlSignatureRejections)"
+            )
         for n, receipt in enumerate(receipts):
             parent = self._confirmation(message_id, str(receipt["ParentEntityId"]))
             signed = receipt["SignedContent"]

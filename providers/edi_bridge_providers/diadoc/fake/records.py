@@ -63,6 +63,9 @@ class SentDocument:
     polls: int = 0
     done: bool = False
     state: str = "sent"  # the last Play, for the counterparty page
+    manual: bool = False  # played from the counterparty page: no scenario answers for it
+    our_request: str | None = None  # our pending revocation request (its entity id)
+    their_request: str | None = None  # the counterparty's pending revocation request
 
 
 __all__ = ["Org", "SentDocument"]

@@ -23,7 +23,7 @@ from edi_bridge.requisites import check_inn
 from edi_bridge.signing.personal import employee_signing
 
 from ..feed import datetime_to_ticks
-from . import answers
+from . import answers, revocations
 from .records import Org, SentDocument
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
@@ -178,6 +178,7 @@ class World(FakeWorld):
     # -- the counterparty ----------------------------------------------------
 
     def advance(self, box_id: str) -> None:
+        revocations.answer_pending(self, box_id)
         for doc in list(self.documents.values()):
             if doc.from_box != box_id or doc.done:
                 continue
@@ -227,6 +228,8 @@ class World(FakeWorld):
         return employee.signer, {"PowerOfAttorneyInfo": {"FullId": full_id, "Status": status}}
 
     def play(self, doc: SentDocument, play: Play, reason: str | None) -> None:
+        if play in revocations.STATUS_BY_PLAY:
+            return revocations.answer_our_request(self, doc, play, reason)
         doc.state = play.value
         if play is Play.DELIVERED:
             xml = answers.fns_xml("ИзвПол", "СвИзвПолуч", {"ИмяПостФайла": doc.file_name})
@@ -246,11 +249,13 @@ class World(FakeWorld):
                 )
             ]
         elif play is Play.REJECTED:
-            xml = answers.fns_xml("УведУточ", "СвУведУточ", {"ТекстУведУточ": reason or ""})
+            xml = answers.fns_xml("UVUTOCH", "СвУведУточ", {"ТекстУведУточ": reason or ""})
             entities = self._signed_attachment(doc, "XmlSignatureRejection", "rejection.xml", xml)
         else:
-            xml = answers.fns_xml("ПредАнн", "СвПредАнн", {"ТекстПредАнн": reason or ""})
+            # The counterparty asks to annul: we accept or refuse (.revocations).
+            xml = answers.fns_xml("PRANNUL", "СвПредАн", {"ТекстПредАн": reason or ""})
             entities = self._signed_attachment(doc, "RevocationRequest", "revocation.xml", xml)
+            doc.their_request, doc.state = entities[0]["EntityId"], "revocation_requested"
         ticks = _now_ticks()
         info = next(
             e for e in self.messages[doc.message_id]["Entities"] if e["EntityId"] == doc.entity_id
