@@ -311,7 +311,9 @@ def _row(exchange: Exchange) -> dict[str, Any]:
 @pass_obj
 @handle_errors
 def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
-    """Write the document, each signature and manifest.json (with SHA-256) to --out."""
+    """Write the document, each signature and manifest.json (with SHA-256) to --out.
+
+    Each signature is verified at signing time; its verdict is in the manifest."""
     with obj.bridge() as bridge:
         manifest = bridge.fetch(exchange_id, out)
     data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -319,7 +321,9 @@ def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
         click.echo(json.dumps({**data, "manifest": str(manifest)}, ensure_ascii=False, indent=2))
         return
     for entry in data["files"]:
-        click.echo(f"{entry['sha256']}  {entry['name']}")
+        verdict = entry.get("verdict")
+        note = f"  (verified at signing time: {verdict['status']})" if verdict else ""
+        click.echo(f"{entry['sha256']}  {entry['name']}{note}")
     click.echo(f"{manifest}")
 
 

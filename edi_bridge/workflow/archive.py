@@ -1,5 +1,14 @@
 """The archive that ``fetch`` writes: the document, every signature, the
-operator's copies and ``manifest.json`` with every file's SHA-256."""
+operator's copies and ``manifest.json`` with every file's SHA-256.
+
+Every signature file is verified for the archive *at signing time* (``verify --at
+signing-time``): an archive outlives its certificates, and a signature that was good
+when made stays good there. The verdict is written beside the file in the manifest
+(``verdict``, with ``checked_at: signing-time``); the chain is checked against the trust
+store of the Bridge's ``signature_check`` when it has one, else it reads
+``not_checked``. Who may sign for the counterparty (certificate or МЧД) was decided
+when the signature arrived; that verdict stays under ``signatures``.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +21,33 @@ from typing import Any
 from ..lifecycle import Channel
 from ..models import Exchange, check_file_name
 from ..provider import Capability, Provider
+from ..signing.verify import At, Verifier
 from ..store import Store
 
+#: When an archive checks certificates (``verify --at``).
+ARCHIVE_AT: At = "signing-time"
 
-def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: str | Path) -> Path:
+
+def archive_verifier(check: object | None) -> Verifier:
+    """The verifier of the Bridge's signature check (its trust store), or a plain one."""
+    verifier = getattr(check, "verifier", None)
+    return verifier if isinstance(verifier, Verifier) else Verifier()
+
+
+def fetch(
+    store: Store,
+    exchange: Exchange,
+    adapter: Provider | None,
+    out_dir: str | Path,
+    check: object | None = None,
+) -> Path:
     """Write the document, every signature and ``manifest.json`` into ``out_dir``.
 
     Files the provider returns (receipts, its copy of the signatures) are added
-    under ``provider/`` when ``adapter`` (the exchange's, for EDI) can fetch.
+    under ``provider/`` when ``adapter`` (the exchange's, for EDI) can fetch. Each
+    signature file is verified at signing time with ``check``'s verifier.
     """
+    verifier = archive_verifier(check)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files: list[dict[str, Any]] = []
@@ -38,8 +65,19 @@ def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: s
                 digest.update(chunk)
                 size += len(chunk)
                 fh.write(chunk)
-        files.append({"name": rel, "role": role, "sha256": digest.hexdigest(), "size": size})
+        entry: dict[str, Any] = {
+            "name": rel,
+            "role": role,
+            "sha256": digest.hexdigest(),
+            "size": size,
+        }
+        if role.endswith("signature"):
+            entry["verdict"] = verifier.verify(
+                target.read_bytes(), document, at=ARCHIVE_AT
+            ).to_dict()
+        files.append(entry)
 
+    document = out / exchange.document.file_name
     with store.exchange_content(exchange.id) as fh:
         write(exchange.document.file_name, "document", iter(lambda: fh.read(1 << 20), b""))
     seen: set[str] = set()
@@ -62,6 +100,7 @@ def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: s
         "provider": exchange.provider,
         "document": exchange.document.model_dump(mode="json"),
         "signatures": [s.model_dump(mode="json") for s in exchange.signatures],
+        "verified_at": ARCHIVE_AT,
         "files": files,
     }
     path = out / "manifest.json"
@@ -69,4 +108,4 @@ def fetch(store: Store, exchange: Exchange, adapter: Provider | None, out_dir: s
     return path
 
 
-__all__ = ["fetch"]
+__all__ = ["ARCHIVE_AT", "archive_verifier", "fetch"]

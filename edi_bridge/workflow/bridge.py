@@ -377,9 +377,8 @@ class Bridge:
         """
         exchange = self.status(exchange_id)
         edi = exchange.channel == Channel.EDI
-        return archive.fetch(
-            self.store, exchange, self.provider(exchange.provider) if edi else None, out_dir
-        )
+        adapter = self.provider(exchange.provider) if edi else None
+        return archive.fetch(self.store, exchange, adapter, out_dir, self.signature_check)
 
     def stored_document(self, exchange: Exchange) -> Document:
         """The exchange's document with its stored content, ready to send again."""
