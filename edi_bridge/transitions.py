@@ -264,6 +264,19 @@ class TransitionWriter:
                 verdict=verdict,
             )
         )
+        if event.signed_content is not None:
+            # The buyer's title the signature covers, kept beside it (role buyer_title).
+            name = event.signed_file_name or f"{row.file_name}.buyer-title.xml"
+            batch.signatures.append(
+                SignatureInsert(
+                    exchange_id=row.id,
+                    role="buyer_title",
+                    file_name=name,
+                    content=event.signed_content,
+                    verdict=None,
+                )
+            )
+            detail["buyer_title"] = dict(event.signed_summary or {"file_name": name})
         detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
         if verdict is not None:
             detail["verdict"] = verdict
@@ -273,9 +286,21 @@ class TransitionWriter:
 def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> Mapping[str, Any]:
     """Run the check; the МЧД and the operator's status go to a check that takes them."""
     assert event.signature is not None
+    takes = inspect.signature(check).parameters
+    if event.signed_content is not None and "content" in takes:
+        # The signature covers the counterparty's own file (a buyer's title), not ours.
+        extended_check: Any = check
+        return dict(
+            extended_check(
+                exchange,
+                event.signature,
+                powers_of_attorney=list(event.powers_of_attorney),
+                operator_status=event.operator_status,
+                content=event.signed_content,
+            )
+        )
     if not (event.powers_of_attorney or event.operator_status):
         return check(exchange, event.signature)
-    takes = inspect.signature(check).parameters
     if "powers_of_attorney" not in takes:
         # A plain (exchange, signature) check sees an employee's signature on its own.
         return check(exchange, event.signature)

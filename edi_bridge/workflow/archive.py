@@ -28,6 +28,20 @@ from ..store import Store
 ARCHIVE_AT: At = "signing-time"
 
 
+ROLES = {"ours": "our_signature", "buyer_title": "buyer_title"}
+
+
+def _verdict(verifier: Verifier, signature: bytes, document: Path, titles: list[Path]) -> Any:
+    """The verdict at signing time over our document, or over the buyer's title the
+    signature covers instead (a УПД's buyer signs its own title); ``signed_file`` says which."""
+    verdict = verifier.verify(signature, document, at=ARCHIVE_AT).to_dict()
+    for title in titles if verdict["status"] == "invalid" else ():
+        other = verifier.verify(signature, title, at=ARCHIVE_AT).to_dict()
+        if other["status"] != "invalid":
+            return {**other, "signed_file": title.name}
+    return {**verdict, "signed_file": document.name}
+
+
 def archive_verifier(check: object | None) -> Verifier:
     """The verifier of the Bridge's signature check (its trust store), or a plain one."""
     verifier = getattr(check, "verifier", None)
@@ -51,6 +65,7 @@ def fetch(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files: list[dict[str, Any]] = []
+    titles: list[Path] = []  # buyer's titles written so far
 
     def write(rel: str, role: str, chunks: Iterable[bytes]) -> None:
         parts = rel.split("/")
@@ -72,23 +87,24 @@ def fetch(
             "size": size,
         }
         if role.endswith("signature"):
-            entry["verdict"] = verifier.verify(
-                target.read_bytes(), document, at=ARCHIVE_AT
-            ).to_dict()
+            entry["verdict"] = _verdict(verifier, target.read_bytes(), document, titles)
         files.append(entry)
 
     document = out / exchange.document.file_name
     with store.exchange_content(exchange.id) as fh:
         write(exchange.document.file_name, "document", iter(lambda: fh.read(1 << 20), b""))
     seen: set[str] = set()
-    for sig in exchange.signatures:
+    # The buyer's titles first: a counterparty signature may cover one instead of ours.
+    for sig in sorted(exchange.signatures, key=lambda s: s.role != "buyer_title"):
         name = sig.file_name
         if name in seen:
             name = f"{sig.sha256[:8]}-{name}"
         seen.add(name)
         with store.open_blob(sig.sha256) as fh:
-            role = "our_signature" if sig.role == "ours" else f"{sig.role}_signature"
+            role = ROLES.get(sig.role, f"{sig.role}_signature")
             write(name, role, [fh.read()])
+        if sig.role == "buyer_title":
+            titles.append(out / name)
     if exchange.channel != Channel.EDI:
         adapter = None
     if exchange.provider_ref and adapter and adapter.supports(Capability.FETCH):

@@ -5,7 +5,8 @@ Only what the counterparty did to a document *we* sent matters here:
 * a ``Receipt``/``InvoiceReceipt`` attachment (or a UniversalMessage with code
   1999) on our document: **delivered**;
 * a ``Signature`` entity on our document from another box: **signed**, with
-  its bytes;
+  its bytes; on a УПД, the buyer's title with its signature (``titles``): **signed**,
+  with the title and what it says;
 * ``XmlSignatureRejection``, the older ``SignatureRequestRejection`` or a
   UniversalMessage with code 3999 on our document: **rejected**, with the
   reason text read from its content;
@@ -30,6 +31,8 @@ from edi_bridge.errors import UnsafeInput
 from edi_bridge.provider import ProviderEvent, ProviderEventKind
 from edi_bridge.safexml import parse_untrusted
 from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
+
+from .titles import TITLE_TYPES, title_parts
 
 DELIVERY_TYPES = frozenset({"Receipt", "InvoiceReceipt"})
 REJECTION_TYPES = frozenset({"XmlSignatureRejection", "SignatureRequestRejection"})
@@ -194,6 +197,7 @@ def normalize(
         signature: bytes | None = None
         powers: tuple[bytes, ...] = ()
         operator: OperatorPoaStatus | None = None
+        title: tuple[bytes, bytes, dict[str, Any], Mapping[str, Any]] | None = None
         etype = entity.get("EntityType")
         atype = entity.get("AttachmentType")
 
@@ -210,6 +214,11 @@ def normalize(
             powers, operator = signer_authority(entity, load_poa)
         elif etype != "Attachment":
             continue
+        elif atype in TITLE_TYPES and author is not None:
+            title = title_parts(entity, entities, content)
+            if title is not None:
+                kind, signature = ProviderEventKind.SIGNED, title[0]
+                powers, operator = signer_authority(title[3], load_poa)
         elif atype in DELIVERY_TYPES:
             kind = ProviderEventKind.DELIVERED
         elif atype in REJECTION_TYPES:
@@ -244,6 +253,8 @@ def normalize(
                 },
                 powers_of_attorney=powers,
                 operator_status=operator,
+                signed_content=title[1] if title else None,
+                signed_summary=title[2] if title else None,
             )
         )
     return out

@@ -63,6 +63,8 @@ class SentDocument:
     polls: int = 0
     done: bool = False
     state: str = "sent"  # the last Play, for the counterparty page
+    type_id: str = ""  # TypeNamedId: a UniversalTransferDocument is answered by a title
+    signature: bytes = b""  # our signature, quoted by the buyer's title (ЭП)
 
 
 __all__ = ["Org", "SentDocument"]
