@@ -156,7 +156,7 @@ class Bridge:
                 cls = self.registry.get(name)
                 context = ProviderContext(
                     config=config.section(name, self._settings),
-                    signer=self._signing.built,
+                    signer=self._signing.for_adapters(),
                     engine=self.store.engine,
                 )
                 self._providers[name] = cls(context)
