@@ -212,6 +212,9 @@ def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
                     item.update(_verdicts(bridge, exchange, content, dest.read_bytes(), entry, sub))
                 files.append(item)
         exchanges.append({"id": exchange_id, "status": exchange.status})
+        if exchange.buyer_title is not None:
+            # What the buyer's title (archived with role buyer_title) says.
+            exchanges[-1]["buyer_title"] = exchange.buyer_title
     return {
         "number": row.number,
         "kind": row.kind,

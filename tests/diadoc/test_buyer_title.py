@@ -142,3 +142,46 @@ def test_status_json_shows_the_buyer_title(fake: DiadocFake, bridge: Bridge) -> 
     # What `status --json` prints (Exchange.as_summary), through JSON.
     data = json.loads(json.dumps(bridge.status(exchange.id).as_summary()))
     assert data["buyer_title"]["result"] == "1"
+
+
+def test_closing_fetch_archives_the_buyers_title_and_what_it_says(
+    fake: DiadocFake, bridge: Bridge, tmp_path: Path
+) -> None:
+    from edi_bridge.closing.archive import fetch_period
+    from edi_bridge.closing.ledger import Ledger
+    from edi_bridge.lifecycle import ClosingStatus
+
+    counterparty = sample_counterparty("closing-title")
+    fake.add_counterparty(counterparty, "sign")
+    bridge.signature_check = SignatureChecker(bridge.store, allow_unchecked_chain=True)
+    document, _content = _upd()
+    exchange = bridge.send(counterparty, document, provider="diadoc")
+    for _ in range(4):
+        bridge.poll(["diadoc"])
+    # The ledger row `closing send` writes for an EDI delivery.
+    Ledger(bridge.store.engine).insert(
+        key=f"closing:{counterparty.inn}:2026-03:{document.number}",
+        period="2026-03",
+        counterparty_key=counterparty.inn,
+        counterparty_name=counterparty.name,
+        number=document.number,
+        kind="upd",
+        channel="edi",
+        provider="diadoc",
+        recipient="diadoc",
+        status=ClosingStatus.SENT,
+        exchange_ids=[exchange.id],
+        files=[],
+    )
+    (manifest_path,) = fetch_period(bridge, "2026-03", tmp_path / "archive")
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    assert manifest["verified_at"] == "signing-time"
+    (entry,) = manifest["documents"]
+    assert entry["state"] == "signed"
+    assert entry["exchanges"][0]["buyer_title"]["result"] == "1"
+    files = {f["role"]: f for f in entry["files"]}
+    title = manifest_path.parent / files["buyer_title"]["path"]
+    assert read_buyer_title(title.read_bytes()).result == "1"
+    signature = files["counterparty_signature"]
+    assert signature["verdict"]["signed_file"] == title.name
+    assert signature["verdict_on_arrival"]["signer"]["inn_le"] == counterparty.inn
