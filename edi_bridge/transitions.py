@@ -284,26 +284,19 @@ class TransitionWriter:
 
 
 def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> Mapping[str, Any]:
-    """Run the check; the МЧД and the operator's status go to a check that takes them."""
+    """Run the check; the МЧД, the operator's status and the file the signature covers
+    (a buyer's title, when not our document) go to a check that takes them."""
     assert event.signature is not None
+    titled = event.signed_content is not None
+    if not (titled or event.powers_of_attorney or event.operator_status):
+        return check(exchange, event.signature)
     takes = inspect.signature(check).parameters
-    if event.signed_content is not None and "content" in takes:
-        # The signature covers the counterparty's own file (a buyer's title), not ours.
-        extended_check: Any = check
-        return dict(
-            extended_check(
-                exchange,
-                event.signature,
-                powers_of_attorney=list(event.powers_of_attorney),
-                operator_status=event.operator_status,
-                content=event.signed_content,
-            )
-        )
-    if not (event.powers_of_attorney or event.operator_status):
-        return check(exchange, event.signature)
     if "powers_of_attorney" not in takes:
-        # A plain (exchange, signature) check sees an employee's signature on its own.
+        # A plain (exchange, signature) check sees the signature on its own (over our file).
         return check(exchange, event.signature)
+    extra: dict[str, Any] = (
+        {"content": event.signed_content} if titled and "content" in takes else {}
+    )
     extended: Any = check
     return dict(
         extended(
@@ -311,6 +304,7 @@ def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> M
             event.signature,
             powers_of_attorney=list(event.powers_of_attorney),
             operator_status=event.operator_status,
+            **extra,
         )
     )
 
