@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         Exchange,
         ExchangeStatus,
         HistoryEntry,
+        QuarantinedEvent,
         Signatory,
         SignatureRecord,
         allowed_transitions,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         ProviderEventKind,
         SendRequest,
         SendResult,
+        UnreadableEvent,
     )
     from .registry import Registry, default_registry, register
     from .retry import RetryPolicy
@@ -87,6 +89,7 @@ _LAZY = {
     "Exchange": "models",
     "ExchangeStatus": "models",
     "HistoryEntry": "models",
+    "QuarantinedEvent": "models",
     "Signatory": "models",
     "SignatureRecord": "models",
     "allowed_transitions": "models",
@@ -103,6 +106,7 @@ _LAZY = {
     "ProviderEventKind": "provider",
     "SendRequest": "provider",
     "SendResult": "provider",
+    "UnreadableEvent": "provider",
     "Registry": "registry",
     "default_registry": "registry",
     "register": "registry",
@@ -162,6 +166,7 @@ __all__ = [
     "ProviderEvent",
     "ProviderEventKind",
     "ProviderNotFound",
+    "QuarantinedEvent",
     "RateLimited",
     "Registry",
     "RejectedRequest",
@@ -178,6 +183,7 @@ __all__ = [
     "StoreError",
     "TransientError",
     "UnknownProvider",
+    "UnreadableEvent",
     "UnsafeInput",
     "UnsupportedFeature",
     "ValidationError",

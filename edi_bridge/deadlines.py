@@ -65,10 +65,10 @@ class DeadlinePolicy:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str] | None = None) -> DeadlinePolicy:
-        values = config.section(DEADLINES, settings)
+        values = config.DEADLINES.read(settings)
         signing = values.get("signing_days") or ""
         reminders = [d for d in (values.get("reminder_days") or "").split(",") if d.strip()]
-        paper = config.section("paper", settings)
+        paper = config.PAPER.read(settings)
         originals = paper.get("originals_deadline_days") or str(DEFAULT_ORIGINALS_DEADLINE_DAYS)
         return cls(
             signing=dt.timedelta(days=_days("deadlines.signing_days", signing, 1))

@@ -62,6 +62,9 @@ class EventKind(enum.StrEnum):
     REMINDER_DUE = "reminder_due"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # An operator event put aside because it could not be applied (see
+    # edi_bridge.workflow.quarantine); its exchange_id is None when it concerns none of ours.
+    EVENT_QUARANTINED = "event_quarantined"
 
 
 # What ``Bridge.on`` takes: an EventKind's value, or "*" for every kind. A Literal, so a
@@ -84,6 +87,7 @@ EventKindName = Literal[
     "reminder_due",
     "expired",
     "cancelled",
+    "event_quarantined",
 ]
 
 
@@ -91,7 +95,7 @@ def event_kind(kind: str) -> str:
     """``kind`` if ``Bridge.on`` knows it; otherwise a ValueError naming the known ones."""
     if kind not in get_args(EventKindName):
         known = ", ".join(repr(k) for k in get_args(EventKindName))
-        raise ValueError(f"unknown event kind {kind!r}; known kinds: {known}")
+        raise ValueError(f"unknown event kind {str(kind)!r}; known kinds: {known}")
     return kind
 
 
@@ -104,6 +108,14 @@ class ProviderEventKind(enum.StrEnum):
     REVOKED = "revoked"
 
 
+class QuarantineStatus(enum.StrEnum):
+    """A quarantined operator event: held until a person re-applies or dismisses it."""
+
+    HELD = "held"
+    REAPPLIED = "reapplied"
+    DISMISSED = "dismissed"
+
+
 class ClosingStatus(enum.StrEnum):
     """A closing delivery (one client, period and document) in the closing ledger."""
 
@@ -112,6 +124,9 @@ class ClosingStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     RECORDED = "recorded"  # a paper record: see docs/closing.md
+    # Its EDI exchange was cancelled by hand (``edi-bridge cancel``): a later run leaves
+    # it so, unless asked to retry it (``closing send --retry-cancelled``).
+    CANCELLED = "cancelled"
 
 
 S = ExchangeStatus
@@ -165,12 +180,13 @@ DEADLINE_START: dict[str, str] = {Channel.EDI: S.SENT, Channel.PAPER: S.DISPATCH
 C = ClosingStatus
 CLOSING_TRANSITIONS: Table = {
     # An EDI delivery stays pending while any of its exchanges is queued.
-    C.PENDING: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED}),
+    C.PENDING: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED, C.CANCELLED}),
     # An e-mail claimed before the SMTP call; a run that died there may claim it again.
     C.SENDING: frozenset({C.SENDING, C.SENT, C.FAILED}),
-    C.FAILED: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED}),
+    C.FAILED: frozenset({C.PENDING, C.SENDING, C.SENT, C.FAILED, C.CANCELLED}),
     C.SENT: frozenset(),
     C.RECORDED: frozenset(),
+    C.CANCELLED: frozenset({C.PENDING}),  # retried on purpose only
 }
 
 LIFECYCLES: dict[str, Table] = {
@@ -244,6 +260,7 @@ __all__ = [
     "EventKindName",
     "ExchangeStatus",
     "ProviderEventKind",
+    "QuarantineStatus",
     "allowed_transitions",
     "decide",
     "event_kind",

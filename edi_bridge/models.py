@@ -262,11 +262,36 @@ class Event(BaseModel):
     seq: int
     key: str
     kind: str
-    exchange_id: str
+    # None only for ``event_quarantined`` about a document that is no exchange of ours.
+    exchange_id: str | None
     status: str
     at: dt.datetime
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class QuarantinedEvent(BaseModel):
+    """An operator event put aside because it could not be applied.
+
+    ``status`` is ``held`` until a person re-applies (``reapplied``) or dismisses
+    (``dismissed``) it; ``body`` is what the operator sent, secrets masked.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    provider: str
+    scope: str
+    event_id: str
+    document_id: str | None = None
+    exchange_id: str | None = None
+    reason: str
+    first_seen: dt.datetime
+    status: str
+    body: dict[str, Any] = Field(default_factory=dict)
+    settled_by: str | None = None
+    settled_why: str | None = None
+    settled_at: dt.datetime | None = None
 
 
 __all__ = [
@@ -287,6 +312,7 @@ __all__ = [
     "Exchange",
     "ExchangeStatus",
     "HistoryEntry",
+    "QuarantinedEvent",
     "Signatory",
     "SignatureRecord",
     "allowed_transitions",

@@ -121,12 +121,27 @@ class ProviderEvent:
 
 
 @dataclasses.dataclass(frozen=True)
+class UnreadableEvent:
+    """An operator event the adapter could not turn into a :class:`ProviderEvent`.
+
+    The feed quarantines it (``raw`` kept, secrets masked) and moves on; an adapter
+    with :meth:`Provider.read_event` can read ``raw`` again when a person re-applies it.
+    """
+
+    event_id: str
+    reason: str
+    raw: Mapping[str, Any]
+    document_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class EventPage:
     """One page of the change feed; ``cursor`` resumes after this page."""
 
     events: Sequence[ProviderEvent]
     cursor: str | None
     has_more: bool
+    unreadable: Sequence[UnreadableEvent] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +226,13 @@ class Provider(abc.ABC):
         """Read the page of changes after ``cursor`` (``None``: from the start)."""
         raise self._unsupported(Capability.EVENTS)
 
+    def read_event(self, raw: Mapping[str, Any]) -> Sequence[ProviderEvent]:
+        """Read again an event reported in :attr:`EventPage.unreadable` (its ``raw``).
+
+        Used when a person re-applies a quarantined event; the default cannot.
+        """
+        raise self._unsupported("read_event")
+
     def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
         raise self._unsupported(Capability.FETCH)
 
@@ -244,4 +266,5 @@ __all__ = [
     "ProviderEventKind",
     "SendRequest",
     "SendResult",
+    "UnreadableEvent",
 ]

@@ -72,7 +72,7 @@ class RoutingPolicy:
         cls, settings: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
     ) -> RoutingPolicy:
         """Read ``paper.*`` keys (or ``EDI_BRIDGE_PAPER_*`` variables)."""
-        values = config.section(PAPER, settings, environ)
+        values = config.PAPER.read(settings, environ)
         return cls(
             paper_enabled=config.flag(values.get("enabled"), True),
             ask_can_receive=config.flag(values.get("ask_can_receive"), True),

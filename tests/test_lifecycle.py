@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edi_bridge import IllegalTransition
+from edi_bridge import IllegalTransition, ValidationError
 from edi_bridge.closing.ledger import Ledger
 from edi_bridge.lifecycle import (
     CLOSING_TRANSITIONS,
@@ -108,3 +108,24 @@ def test_an_illegal_transition_names_statuses_by_value_not_by_enum_repr() -> Non
     err = IllegalTransition("ex_1", ExchangeStatus.SCAN_RECEIVED, ExchangeStatus.SCAN_RECEIVED)
     assert str(err) == "exchange ex_1: cannot go from 'scan_received' to 'scan_received'"
     assert err.target == "scan_received"
+
+
+def test_messages_name_enum_kinds_by_value_not_by_repr() -> None:
+    import enum
+    from types import SimpleNamespace
+
+    from edi_bridge_providers.sbis import SbisProvider
+
+    from edi_bridge.lifecycle import event_kind
+    from edi_bridge.models import DocumentKind
+
+    class Typo(enum.StrEnum):
+        SIGEND = "sigend"
+
+    with pytest.raises(ValueError, match="unknown event kind 'sigend';") as err:
+        event_kind(Typo.SIGEND)
+    assert "<" not in str(err.value)
+    adapter = SimpleNamespace(settings=SimpleNamespace(doc_types={}))
+    with pytest.raises(ValidationError) as missing:
+        SbisProvider._doc_type(adapter, DocumentKind.ACT)  # type: ignore[arg-type]
+    assert "sbis has no document type for 'act'; set sbis.doc_type_act" in str(missing.value)

@@ -103,10 +103,13 @@ TEST_CERTIFICATE = "throwaway test certificate"
 
 
 class _QuietUnlessImportant(logging.Filter):
-    """Without -v: the library's errors, and the test-certificate warning, nothing else."""
+    """Without -v: the library's errors, the test-certificate warning and warnings the
+    library marks ``shown`` (a setting the person should know is missing), nothing else."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR or TEST_CERTIFICATE in record.getMessage()
+        if record.levelno >= logging.ERROR or getattr(record, "shown", False):
+            return True
+        return TEST_CERTIFICATE in record.getMessage()
 
 
 class _EchoHandler(logging.Handler):

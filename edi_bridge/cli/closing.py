@@ -111,6 +111,11 @@ def closing() -> None:
     is_flag=True,
     help="E-mail again what an interrupted run may have sent already.",
 )
+@click.option(
+    "--retry-cancelled",
+    is_flag=True,
+    help="Send again documents whose exchange was cancelled by hand (left alone otherwise).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_obj
 @handle_errors
@@ -122,6 +127,7 @@ def closing_send(
     concurrency: int,
     lease_seconds: float | None,
     retry_uncertain: bool,
+    retry_cancelled: bool,
     as_json: bool,
 ) -> None:
     """Deliver every document of --batch for --period; safe to run again."""
@@ -144,6 +150,7 @@ def closing_send(
                 mailer=mailer,
                 concurrency=concurrency,
                 retry_uncertain=retry_uncertain,
+                retry_cancelled=retry_cancelled,
             )
             seen: set[str] = set()
             with click.progressbar(length=total, label="closing documents", file=sys.stderr) as bar:
@@ -175,10 +182,12 @@ def _print_summary(summary: Summary, as_json: bool) -> None:
         return
     click.echo(
         f"sent {data['sent']}, already sent {data['already_sent']}, "
-        f"pending {data['pending']}, failed {len(data['failed'])}"
+        f"pending {data['pending']}, failed {len(data['failed'])}, "
+        f"cancelled {len(data['cancelled'])}"
     )
-    for item in data["failed"]:
-        click.echo(f"  failed {item['counterparty']} № {item['number']}: {item['reason']}")
+    for result in ("failed", "cancelled"):
+        for item in data[result]:
+            click.echo(f"  {result} {item['counterparty']} № {item['number']}: {item['reason']}")
 
 
 @closing.command("status")

@@ -89,7 +89,7 @@ class Obj:
                 events = bridge.events(after=self._start_seq, limit=50)
                 # A new exchange is recorded queued without an event: find those by time.
                 queued = [e for e in bridge.list(status="queued") if e.created_at >= self._started]
-            lines += [f"{e.exchange_id}  {e.kind}" for e in events]
+            lines += [f"{e.exchange_id or '-'}  {e.kind}" for e in events]
             lines += [f"{e.id}  queued: recorded; a later poll or worker sends it" for e in queued]
         if not lines:
             lines.append("nothing was recorded")

@@ -14,6 +14,7 @@ from ..contracts.versions import Drafts
 from ..errors import EdiBridgeError, ValidationError
 from ..fakes.scenario import SCENARIO_HELP
 from ..models import Document, DocumentKind, Event, Exchange, ExchangeStatus, load_counterparty
+from ..safedir import printable
 from . import outcome
 from .common import EXIT_FAILED, EXIT_PARTIAL, Obj, handle_errors, one_line, pass_obj
 from .dberrors import last_seq
@@ -163,7 +164,7 @@ def _poll_round(obj: Obj, bridge: Any, providers: list[str] | None, as_json: boo
     sent_now = {e.id for e in dispatched}
     news = [c for c in changes if not (c.exchange_id in sent_now and c.kind == "sent")]
     obj.done.extend(outcome.line(e) for e in dispatched)
-    obj.done.extend(f"{c.exchange_id}  {c.kind}" for c in news)
+    obj.done.extend(f"{c.exchange_id or '-'}  {c.kind}" for c in news)
     if as_json:
         data = {
             "dispatched": [outcome.as_json(e) for e in dispatched],
@@ -176,7 +177,7 @@ def _poll_round(obj: Obj, bridge: Any, providers: list[str] | None, as_json: boo
             click.echo(outcome.line(exchange))
         for change in news:
             why = f": {change.reason}" if change.reason else ""
-            click.echo(f"{change.exchange_id}  {change.kind}{why}")
+            click.echo(f"{change.exchange_id or '-'}  {change.kind}{why}")
         if error:
             click.echo(f"edi-bridge: polling failed: {error}", err=True)
         elif not dispatched and not news:
@@ -343,7 +344,7 @@ def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
     for entry in data["files"]:
         verdict = entry.get("verdict")
         note = f"  (verified at signing time: {verdict['status']})" if verdict else ""
-        click.echo(f"{entry['sha256']}  {entry['name']}{note}")
+        click.echo(f"{entry['sha256']}  {printable(entry['name'])}{note}")
     click.echo(f"{manifest}")
 
 
@@ -374,12 +375,17 @@ def resend(obj: Obj, exchange_id: str, force: bool, as_json: bool) -> None:
 @handle_errors
 def cancel(obj: Obj, exchange_id: str, as_json: bool) -> None:
     """Cancel a queued/prepared exchange, or close an expired EDI one (revoked)."""
+    from ..closing.cancelled import reflect_cancel
+
     with obj.bridge() as bridge:
         exchange = bridge.cancel(exchange_id)
+        closing_key = reflect_cancel(bridge, exchange)  # a closing run's: its ledger row too
     if as_json:
-        click.echo(json.dumps(_row(exchange), ensure_ascii=False))
+        click.echo(json.dumps({**_row(exchange), "closing": closing_key}, ensure_ascii=False))
     else:
         click.echo(f"{exchange.id} {exchange.status}: {exchange.reason}")
+        if closing_key:
+            click.echo(f"closing delivery {closing_key}: cancelled (closing send leaves it so)")
 
 
 @click.command()

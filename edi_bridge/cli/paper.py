@@ -8,8 +8,9 @@ asks the carriers about dispatched shipments.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ import click
 from ..files import read_bounded
 from ..models import Exchange
 from ..paper.desk import MANUAL_STATUSES
+from ..paper.inputs import scan_format
+from ..paper.steps import already_done, nothing_to_do
 from .common import Obj, handle_errors
 
 if TYPE_CHECKING:
@@ -34,8 +37,19 @@ def _bridge() -> Iterator[Bridge]:
         yield bridge
 
 
-def _report(exchange: Exchange, as_json: bool) -> None:
-    if as_json:
+def _step(
+    bridge: Bridge, exchange_id: str, target: str, do: Callable[[], Exchange], as_json: bool
+) -> None:
+    """Run one paper step and report it; a step done already is a no-op that says so."""
+    before = bridge.paper.exchange(exchange_id).status
+    exchange = do()
+    _report(exchange, as_json, already=exchange.status == before and already_done(before, target))
+
+
+def _report(exchange: Exchange, as_json: bool, *, already: bool = False) -> None:
+    if already and not as_json:
+        click.echo(nothing_to_do(exchange.id, exchange.status))
+    elif as_json:
         click.echo(
             json.dumps(
                 {
@@ -44,6 +58,7 @@ def _report(exchange: Exchange, as_json: bool) -> None:
                     "provider_ref": exchange.provider_ref,
                     "needs_attention": exchange.needs_attention,
                     "last_error": exchange.last_error,
+                    "nothing_to_do": already,
                 },
                 ensure_ascii=False,
             )
@@ -91,8 +106,8 @@ def print_(exchange_id: str, out: Path, as_json: bool) -> None:
 def dispatch(exchange_id: str, carrier: str, tracking: str, as_json: bool) -> None:
     """Record that the copies were posted with CARRIER under TRACKING."""
     with _bridge() as bridge:
-        exchange = bridge.paper.dispatch(exchange_id, carrier, tracking)
-    _report(exchange, as_json)
+        do = functools.partial(bridge.paper.dispatch, exchange_id, carrier, tracking)
+        _step(bridge, exchange_id, "dispatched", do, as_json)
 
 
 @paper.command("scan-received")
@@ -108,11 +123,11 @@ def dispatch(exchange_id: str, carrier: str, tracking: str, as_json: bool) -> No
 @handle_errors
 def scan_received(exchange_id: str, file_: Path, as_json: bool) -> None:
     """Record the scan: the backend may activate the account temporarily."""
+    content = read_bounded(file_, "--file", kind="scan")
+    scan_format(content, "--file")  # before the database is even opened
     with _bridge() as bridge:
-        exchange = bridge.paper.scan_received(
-            exchange_id, read_bounded(file_, "--file", kind="scan"), file_.name
-        )
-    _report(exchange, as_json)
+        do = functools.partial(bridge.paper.scan_received, exchange_id, content, file_.name)
+        _step(bridge, exchange_id, "scan_received", do, as_json)
 
 
 @paper.command("originals-received")
@@ -127,13 +142,14 @@ def scan_received(exchange_id: str, file_: Path, as_json: bool) -> None:
 @handle_errors
 def originals_received(exchange_id: str, file_: Path | None, as_json: bool) -> None:
     """Record the signed original: the contract is concluded (signed)."""
+    content = read_bounded(file_, "--file", kind="scan") if file_ else None
+    if content is not None:
+        scan_format(content, "--file")
     with _bridge() as bridge:
-        exchange = bridge.paper.originals_received(
-            exchange_id,
-            read_bounded(file_, "--file", kind="scan") if file_ else None,
-            file_.name if file_ else None,
+        do = functools.partial(
+            bridge.paper.originals_received, exchange_id, content, file_.name if file_ else None
         )
-    _report(exchange, as_json)
+        _step(bridge, exchange_id, "signed", do, as_json)
 
 
 @paper.command()
@@ -145,8 +161,8 @@ def originals_received(exchange_id: str, file_: Path | None, as_json: bool) -> N
 def mark(exchange_id: str, status: str, note: str | None, as_json: bool) -> None:
     """Set a shipment's status by hand (a courier's delivery, a lost letter)."""
     with _bridge() as bridge:
-        exchange = bridge.paper.mark(exchange_id, status, note)
-    _report(exchange, as_json)
+        do = functools.partial(bridge.paper.mark, exchange_id, status, note)
+        _step(bridge, exchange_id, status, do, as_json)
 
 
 @paper.command()

@@ -153,7 +153,7 @@ def print_events(events: Sequence[Event], as_json: bool, header: bool = False) -
             continue
         at = event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         why = f"  {event.reason}" if event.reason else ""
-        exchange = event.exchange_id.ljust(20)
+        exchange = (event.exchange_id or "-").ljust(20)
         click.echo(f"{event.seq:>6}  {at}  {exchange}  {_status(event.kind)}{why}")
 
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,9 +27,11 @@ from typing import Any
 
 from asn1crypto import cms
 
-from ..errors import EdiBridgeError, ValidationError
+from .. import safedir
+from ..errors import EdiBridgeError
 from ..models import ExchangeStatus
-from .ledger import Ledger
+from .cancelled import reconcile
+from .ledger import CANCELLED, Ledger
 from .port import Workflow
 
 _STATES = {
@@ -46,21 +46,6 @@ _STATES = {
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
 
-_RESERVED = frozenset({"manifest.json"})
-
-
-def _folder_name(value: str) -> str:
-    """A safe single path component for a document number such as ``УПД-2026/03``.
-
-    When cleaning changed the number, a short hash of the original is appended, so
-    ``A/1`` and ``A 1`` get folders of their own instead of sharing ``A_1``.
-    """
-    cleaned = re.sub(r"[^\w.\-]+", "_", value).strip("._")[:80] or "document"
-    if cleaned == value and cleaned.casefold() not in _RESERVED:
-        return cleaned
-    return f"{cleaned}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
-
-
 def _least_advanced(statuses: list[str]) -> str | None:
     """The state of a document is that of its least advanced file."""
     order = [str(s) for s in _STATES]
@@ -73,10 +58,14 @@ def period_status(bridge: Workflow, period: str, *, poll: bool = True) -> list[d
     if poll:
         bridge.poll()
     rows = []
-    for row in Ledger(bridge.store.engine).for_period(period):
+    ledger = Ledger(bridge.store.engine)
+    for row in ledger.for_period(period):
+        row = reconcile(bridge, ledger, row)  # an exchange cancelled by hand since
         state = row.status
         statuses: list[str] = []
-        if row.channel == "edi":
+        if row.status == CANCELLED:
+            state = "cancelled"
+        elif row.channel == "edi":
             statuses = [bridge.status(i).status for i in row.exchange_ids]
             state = _least_advanced(statuses) or state
         elif row.channel == "email":
@@ -132,12 +121,12 @@ def fetch_period(bridge: Workflow, period: str, out: str | Path) -> list[Path]:
     by_folder: dict[Path, list[Any]] = {}
     for row in Ledger(bridge.store.engine).for_period(period):
         if row.channel == "edi" and row.exchange_ids:
-            by_folder.setdefault(root / _folder_name(row.counterparty_key) / period, []).append(row)
+            by_folder.setdefault(
+                root / safedir.folder_name(row.counterparty_key) / period, []
+            ).append(row)
     written = []
     for folder, rows in by_folder.items():
-        parent = _real_directory(folder.parent, root)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
-        try:
+        with safedir.building(folder, "out", root) as staging:
             documents = [_fetch_document(bridge, staging, row) for row in rows]
             manifest = {
                 "counterparty": {
@@ -148,59 +137,33 @@ def fetch_period(bridge: Workflow, period: str, out: str | Path) -> list[Path]:
                 "verified_at": "signing-time",
                 "documents": documents,
             }
-            (staging / "manifest.json").write_text(
+            (staging / safedir.MANIFEST).write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
             )
-            _swap_into_place(staging, folder)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        written.append(folder / "manifest.json")
+        written.append(folder / safedir.MANIFEST)
     return written
 
 
-def _real_directory(path: Path, root: Path) -> Path:
-    """Create ``path`` below ``root``, refusing any part of it that is a symlink."""
-    current = root
-    current.mkdir(parents=True, exist_ok=True)
-    for part in path.relative_to(root).parts:
-        current = current / part
-        if current.is_symlink():
-            raise ValidationError(
-                "out", f"{current} is a symbolic link; refusing to write through it"
-            )
-        current.mkdir(exist_ok=True)
-    return current
-
-
-def _swap_into_place(staging: Path, folder: Path) -> None:
-    """Replace ``folder`` by ``staging``; the old one goes only once the new one is there."""
-    old: Path | None = None
-    if folder.is_symlink() or folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        os.rename(folder, old)  # renames a symlink itself, never its target
-    os.rename(staging, folder)
-    if old is not None:
-        if old.is_symlink() or not old.is_dir():
-            old.unlink()
-        else:
-            shutil.rmtree(old)
-
-
 def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
-    target = folder / _folder_name(row.number)  # folder is fresh: nothing to overwrite
+    target = folder / safedir.folder_name(row.number)  # folder is fresh: nothing to overwrite
     files: list[dict[str, Any]] = []
     exchanges = []
+    # One document may carry several exchanges: their files share the folder, never a name.
+    names = {"": safedir.Names(reserved=(safedir.MANIFEST, "provider"))}
     for exchange_id in row.exchange_ids:
         exchange = bridge.status(exchange_id)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             sub = json.loads(bridge.fetch(exchange_id, tmp).read_text(encoding="utf-8"))
-            content = (Path(tmp) / exchange.document.file_name).read_bytes()
+            [document] = [e["name"] for e in sub["files"] if e["role"] == "document"]
+            content = Path(tmp, document).read_bytes()
             for entry in sub["files"]:
                 source = Path(tmp, *entry["name"].split("/"))
-                dest = target.joinpath(*entry["name"].split("/"))
+                sub_dir, _, name = entry["name"].rpartition("/")
+                name = names.setdefault(sub_dir, safedir.Names()).take(name)
+                rel = f"{sub_dir}/{name}" if sub_dir else name
+                dest = target.joinpath(*rel.split("/"))
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(source, dest)
+                os.rename(source, dest)
                 item = {
                     "path": dest.relative_to(folder).as_posix(),
                     "role": entry["role"],

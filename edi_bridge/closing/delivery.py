@@ -40,6 +40,7 @@ from ..lifecycle import Channel, ExchangeStatus
 from ..masking import mask_secrets
 from ..models import Counterparty, Document, DocumentKind, check_file_name
 from . import ledger as L
+from .cancelled import reconcile, retry_suffix
 from .inputs import DocumentSpec, build_document, parse_batch_line
 from .mail import Attachment, DeliveryUncertain, Mailer
 from .model import ClosingKind, Seller
@@ -57,6 +58,8 @@ SENT_NOW = "sent"
 ALREADY_SENT = "already_sent"
 FAILED = "failed"
 PENDING = "pending"
+CANCELLED = "cancelled"
+RETRY_HINT = "closing send --retry-cancelled sends it again"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Outcome:
     counterparty: str
     number: str
     channel: str
-    result: str  # sent, already_sent, failed, pending
+    result: str  # sent, already_sent, failed, pending, cancelled
     reason: str | None = None
 
 
@@ -82,12 +85,19 @@ class Summary:
             "sent": self.count(SENT_NOW),
             "already_sent": self.count(ALREADY_SENT),
             "pending": self.count(PENDING),
-            "failed": [
-                {"counterparty": o.counterparty, "number": o.number, "reason": o.reason}
-                for o in self.outcomes
-                if o.result == FAILED
-            ],
+            "failed": self._items(FAILED),
+            "cancelled": self._items(CANCELLED),
         }
+
+    def _items(self, result: str) -> list[dict[str, str | None]]:
+        return [
+            {"counterparty": o.counterparty, "number": o.number, "reason": o.reason}
+            for o in self.outcomes
+            if o.result == result
+        ]
+
+
+_LEDGER_STATUS = {SENT_NOW: L.SENT, FAILED: L.FAILED, PENDING: L.PENDING, CANCELLED: L.CANCELLED}
 
 
 def delivery_key(counterparty: Counterparty, period: str, number: str) -> str:
@@ -115,6 +125,7 @@ class ClosingRun:
         concurrency: int = DEFAULT_LIMIT,
         limits: dict[str, int] | None = None,
         retry_uncertain: bool = False,
+        retry_cancelled: bool = False,
     ) -> None:
         if concurrency < 1:
             raise ValidationError("concurrency", "must be at least 1")
@@ -123,6 +134,7 @@ class ClosingRun:
         self.mailer = mailer
         self.concurrency = concurrency
         self.retry_uncertain = retry_uncertain
+        self.retry_cancelled = retry_cancelled  # see closing.cancelled
         self.ledger = L.Ledger(bridge.store.engine)
         self._limits = {**DEFAULT_LIMITS, **(limits or {})}
         self._semaphores: dict[str, threading.Semaphore] = {}
@@ -277,11 +289,16 @@ class ClosingRun:
             raise NotFound(f"closing delivery {key} vanished while being recorded")
         if row.status == L.SENT:
             return Outcome(cp.key, spec.number, row.channel, ALREADY_SENT)
+        row = reconcile(self.bridge, self.ledger, row)
+        if row.status == L.CANCELLED and not self.retry_cancelled:
+            why = f"{row.reason or 'cancelled by hand'}; {RETRY_HINT}"
+            return Outcome(cp.key, spec.number, row.channel, CANCELLED, why)
+        attempt = self.ledger.retry(key) if row.status == L.CANCELLED else row.attempts
         recipient_id = edi[1] if edi else cp.inn
         files = self._files(key, period, base, cp, spec, recipient_id, row.formed_at)
         listing = [{"name": f.file_name, "sha256": f.sha256, "size": f.size} for f in files]
         if row.channel == "edi" and edi:
-            return self._send_edi(key, cp, spec, edi[0], files, listing)
+            return self._send_edi(key, cp, spec, edi[0], files, listing, attempt)
         if row.channel == "edi":
             return Outcome(
                 cp.key,
@@ -300,13 +317,14 @@ class ClosingRun:
         provider: str,
         files: list[Document],
         listing: list[dict[str, Any]],
+        attempt: int = 0,
     ) -> Outcome:
         already = True
         ids: list[str] = []
         worst: tuple[str, str | None] = (SENT_NOW, None)
         with self._semaphore(provider):
             for index, document in enumerate(files):
-                idem = _edi_key(key, index)
+                idem = _edi_key(key, index) + retry_suffix(attempt)
                 with self.bridge.store.transaction() as conn:
                     found = self.bridge.store.exchange_id_for_key(conn, idem)
                     before = self.bridge.store.exchange_row(conn, found).status if found else None
@@ -318,7 +336,10 @@ class ClosingRun:
                     worst = (PENDING, exchange.last_error or "queued: held by an interrupted run")
                 elif exchange.status == ExchangeStatus.FAILED:
                     worst = (FAILED, exchange.reason or exchange.last_error)
-        status = L.SENT if worst[0] == SENT_NOW else (L.FAILED if worst[0] == FAILED else L.PENDING)
+                elif exchange.status == ExchangeStatus.CANCELLED:
+                    # Cancelled by hand before the ledger heard of it: never "sent".
+                    worst = (CANCELLED, f"cancelled by hand ({exchange.id}); {RETRY_HINT}")
+        status = _LEDGER_STATUS[worst[0]]
         self.ledger.move(key, status, reason=worst[1], exchange_ids=ids, files=listing)
         result = ALREADY_SENT if already and worst[0] == SENT_NOW else worst[0]
         return Outcome(cp.key, spec.number, "edi", result, worst[1])

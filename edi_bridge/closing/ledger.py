@@ -22,6 +22,14 @@ from sqlalchemy.engine import Engine
 from ..errors import DuplicateRecord, IllegalTransition
 from ..lifecycle import CLOSING_TRANSITIONS, ClosingStatus
 from ..store import schema
+from ..store.limits import (
+    CLOSING_NUMBER_LIMIT,
+    EVENT_KEY_LIMIT,
+    NAME_LIMIT,
+    PROVIDER_LIMIT,
+    clean_text,
+    fit_id,
+)
 
 deliveries = schema.closing_deliveries
 
@@ -30,6 +38,7 @@ SENDING = ClosingStatus.SENDING
 SENT = ClosingStatus.SENT
 FAILED = ClosingStatus.FAILED
 RECORDED = ClosingStatus.RECORDED  # a paper record: see docs/closing.md
+CANCELLED = ClosingStatus.CANCELLED  # its EDI exchange was cancelled by hand
 
 
 def now() -> dt.datetime:
@@ -90,6 +99,28 @@ class DeliveryChanges(TypedDict, total=False):
     files: list[dict[str, Any]]
 
 
+def _key(key: str) -> str:
+    """The row's key as stored: numbers from a batch can make it long (see store.limits)."""
+    return fit_id(key, EVENT_KEY_LIMIT)
+
+
+def _fit(values: dict[str, Any]) -> dict[str, Any]:
+    """Batch and operator strings fitted to their columns, the same on SQLite and PostgreSQL."""
+    fitted = dict(values)
+    if "key" in fitted:
+        fitted["key"] = _key(fitted["key"])
+    if "number" in fitted:
+        fitted["number"] = clean_text(fitted["number"], CLOSING_NUMBER_LIMIT)
+    for name in ("counterparty_name", "recipient", "reason"):
+        if name in fitted:
+            fitted[name] = clean_text(fitted[name])
+    if fitted.get("message_id"):
+        fitted["message_id"] = fit_id(fitted["message_id"], NAME_LIMIT)
+    if fitted.get("provider"):
+        fitted["provider"] = fit_id(fitted["provider"], PROVIDER_LIMIT)
+    return fitted
+
+
 def _sources(target: ClosingStatus) -> list[str]:
     """The statuses from which the closing table allows ``target``."""
     return [str(s) for s, allowed in CLOSING_TRANSITIONS.items() if target in allowed]
@@ -101,7 +132,7 @@ class Ledger:
 
     def get(self, key: str) -> Delivery | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(deliveries).where(deliveries.c.key == key)).first()
+            row = conn.execute(sa.select(deliveries).where(deliveries.c.key == _key(key))).first()
         return None if row is None else Delivery.of(row)
 
     def insert(self, **values: Unpack[NewDelivery]) -> bool:
@@ -111,7 +142,7 @@ class Ledger:
             with self.engine.begin() as conn:
                 conn.execute(
                     deliveries.insert().values(
-                        attempts=0, updated_at=stamp, formed_at=stamp, **values
+                        attempts=0, updated_at=stamp, formed_at=stamp, **_fit(dict(values))
                     )
                 )
         except (sa.exc.IntegrityError, DuplicateRecord):
@@ -123,8 +154,8 @@ class Ledger:
         with self.engine.begin() as conn:
             conn.execute(
                 deliveries.update()
-                .where(deliveries.c.key == key)
-                .values(updated_at=now(), **values)
+                .where(deliveries.c.key == _key(key))
+                .values(updated_at=now(), **_fit(dict(values)))
             )
 
     def move(self, key: str, target: ClosingStatus, **values: Unpack[DeliveryChanges]) -> None:
@@ -132,14 +163,30 @@ class Ledger:
         with self.engine.begin() as conn:
             changed = conn.execute(
                 deliveries.update()
-                .where(deliveries.c.key == key, deliveries.c.status.in_(_sources(target)))
-                .values(status=target, updated_at=now(), **values)
+                .where(deliveries.c.key == _key(key), deliveries.c.status.in_(_sources(target)))
+                .values(status=target, updated_at=now(), **_fit(dict(values)))
             ).rowcount
             if not changed:
                 found = conn.execute(
-                    sa.select(deliveries.c.status).where(deliveries.c.key == key)
+                    sa.select(deliveries.c.status).where(deliveries.c.key == _key(key))
                 ).scalar_one_or_none()
                 raise IllegalTransition(key, str(found), target)
+
+    def retry(self, key: str) -> int:
+        """A cancelled row back to ``pending`` for a deliberate retry; returns the retry's
+        number (its sends use fresh idempotency keys: the cancelled exchanges stay)."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                deliveries.update()
+                .where(deliveries.c.key == key, deliveries.c.status == CANCELLED)
+                .values(status=PENDING, attempts=deliveries.c.attempts + 1, updated_at=now())
+            ).rowcount
+            row = conn.execute(
+                sa.select(deliveries.c.status, deliveries.c.attempts).where(deliveries.c.key == key)
+            ).first()
+        if not changed or row is None:
+            raise IllegalTransition(key, str(row.status) if row else "missing", PENDING)
+        return int(row.attempts)
 
     def claim(self, key: str, allowed: tuple[ClosingStatus, ...]) -> bool:
         """Move a row to ``sending`` if it is in one of ``allowed``; committed at once."""
@@ -147,7 +194,7 @@ class Ledger:
         with self.engine.begin() as conn:
             changed = conn.execute(
                 deliveries.update()
-                .where(deliveries.c.key == key, deliveries.c.status.in_(sources))
+                .where(deliveries.c.key == _key(key), deliveries.c.status.in_(sources))
                 .values(status=SENDING, attempts=deliveries.c.attempts + 1, updated_at=now())
             ).rowcount
         return bool(changed)
@@ -163,6 +210,7 @@ class Ledger:
 
 
 __all__ = [
+    "CANCELLED",
     "FAILED",
     "PENDING",
     "RECORDED",

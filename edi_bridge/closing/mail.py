@@ -39,7 +39,7 @@ class SmtpSettings:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str] | None = None) -> SmtpSettings:
-        raw = config.section("smtp", settings)
+        raw = config.SMTP.read(settings)
         missing = [k for k in ("host", "sender") if not raw.get(k)]
         if missing:
             names = ", ".join(f"smtp.{k} ({config.env_name('smtp.' + k)})" for k in missing)

@@ -50,7 +50,7 @@ def configured_schema(
     settings: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Path | None:
     """The XSD named by ``mchd.schema`` / ``EDI_BRIDGE_MCHD_SCHEMA`` (file or directory)."""
-    value = config.section("mchd", settings, environ).get("schema", "").strip()
+    value = config.MCHD.read(settings, environ).get("schema", "").strip()
     return Path(value) if value else None
 
 

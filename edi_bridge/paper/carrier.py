@@ -67,6 +67,9 @@ class Carrier(abc.ABC):
     name: ClassVar[str]
     title: ClassVar[str] = ""
     tracks: ClassVar[bool] = True
+    # The keys of its settings section; others are refused naming the closest one.
+    # None: not declared, not checked.
+    settings_keys: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, context: CarrierContext) -> None:
         self.context = context
@@ -89,6 +92,7 @@ class ManualCourier(Carrier):
     name = "courier"
     title = "Courier (status set by hand)"
     tracks = False
+    settings_keys: ClassVar[frozenset[str] | None] = frozenset()
 
     def check_tracking(self, number: str) -> str:
         return check_free_form(number)

@@ -17,6 +17,7 @@ repeated poll changes nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Mapping
@@ -44,6 +45,8 @@ from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
 from .carrier import Carrier, CarrierContext, CarrierRegistry, ShipmentStatus, TrackingRecord
 from .fallback import apply_fallbacks
+from .inputs import check_pdf, scan_format
+from .steps import already_done, nothing_to_do
 
 log = logging.getLogger("edi_bridge.paper")
 S = ExchangeStatus
@@ -53,6 +56,7 @@ _FROM_SHIPMENT = {
     ShipmentStatus.LOST: S.LOST,
 }
 MANUAL_STATUSES = (S.DELIVERED, S.RETURNED, S.LOST)
+NO_SCAN_EMAIL = "paper.scan_email is not set: the cover letter does not say where to send the scan"
 
 
 class Notifier(Protocol):
@@ -84,7 +88,7 @@ class PaperDesk:
         self._settings = dict(settings or {})
         self.carriers = carriers or default_carriers
         self.policy = policy or RoutingPolicy.from_settings(self._settings)
-        values = config.section(PAPER, self._settings)
+        values = config.PAPER.read(self._settings)
         days = values.get("originals_deadline_days") or str(DEFAULT_ORIGINALS_DEADLINE_DAYS)
         if not days.isdigit() or int(days) < 1:
             raise ValidationError("paper.originals_deadline_days", "must be a whole number >= 1")
@@ -106,9 +110,8 @@ class PaperDesk:
                 cls = self.carriers.get(name)
             except UnknownProvider as exc:
                 raise ValidationError("carrier", str(exc)) from None
-            context = CarrierContext(
-                config=config.section(name, self._settings), retry=self.carrier_retry
-            )
+            values = config.declared_section(name, cls.settings_keys, self._settings)
+            context = CarrierContext(config=values, retry=self.carrier_retry)
             self._instances[name] = cls(context)
         return self._instances[name]
 
@@ -122,15 +125,23 @@ class PaperDesk:
         idempotency_key: str,
         reason: str,
         previous_id: str | None = None,
+        check_content: bool = True,
     ) -> Exchange:
-        """Record a paper exchange in ``prepared`` (two copies to print)."""
+        """Record a paper exchange in ``prepared`` (two copies to print).
+
+        The document must be a readable PDF (the pack prints it); ``check_content=False``
+        for a fallback from EDI, whose document was accepted already.
+        """
         source = document.source
         if source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
+        content = source if isinstance(source, bytes) else source.read_bytes()  # read once
+        if check_content and hashlib.sha256(content).hexdigest() == document.sha256:
+            check_pdf(content, "document")  # a changed file is refused by the store, as such
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         with self.store.transaction() as conn:
-            sha = self.store.put_blob(conn, source, expect_sha256=document.sha256)
+            sha = self.store.put_blob(conn, content, expect_sha256=document.sha256)
             row = new_exchange(
                 exchange_id,
                 idempotency_key,
@@ -155,9 +166,21 @@ class PaperDesk:
                 status=S.PREPARED,
                 reason=reason,
             )
+            if not self.scan_email:
+                self.store.add_history(conn, exchange_id, S.PREPARED, NO_SCAN_EMAIL)
             exchange = self.store.load_exchange(conn, exchange_id)
+        if not self.scan_email:
+            log.warning("%s: %s", exchange_id, NO_SCAN_EMAIL, extra={"shown": True})
         self.outbox.dispatch_events()
         return exchange
+
+    def _done(self, conn: Connection, exchange_id: str, target: str) -> Exchange | None:
+        """The exchange, unchanged, when it has reached or passed ``target`` already."""
+        row = self._paper_row(conn, exchange_id)
+        if not already_done(row.status, target):
+            return None
+        log.info("%s", nothing_to_do(exchange_id, row.status))
+        return self.store.load_exchange(conn, exchange_id)
 
     def _paper_row(self, conn: Connection, exchange_id: str) -> ExchangeRow:
         row = self.store.exchange_row(conn, exchange_id, for_update=True)
@@ -192,7 +215,12 @@ class PaperDesk:
         adapter = self.carrier(carrier)
         number = adapter.check_tracking(tracking)
         with self.store.transaction() as conn:
-            self._paper_row(conn, exchange_id)
+            row = self._paper_row(conn, exchange_id)
+            if row.status == S.DISPATCHED and row.provider_document_id != number:
+                where = f"with {row.provider}, tracking {row.provider_document_id}"
+                raise ValidationError("tracking", f"{exchange_id} is dispatched already {where}")
+            if (done := self._done(conn, exchange_id, S.DISPATCHED)) is not None:
+                return done
             other = self.store.exchange_id_for_document(conn, carrier, number)
             if other is not None and other != exchange_id:
                 raise ValidationError("tracking", f"{number} is already used for {other}")
@@ -307,7 +335,8 @@ class PaperDesk:
         trouble = target in PAPER_TROUBLE
         cause = f"set by hand: {note}" if note else "set by hand"
         with self.store.transaction() as conn:
-            self._paper_row(conn, exchange_id)
+            if (done := self._done(conn, exchange_id, target)) is not None:
+                return done
             self.writer.write(
                 conn,
                 exchange_id,
@@ -327,12 +356,12 @@ class PaperDesk:
     def scan_received(self, exchange_id: str, content: bytes, file_name: str) -> Exchange:
         """A scan of the copy signed by the client: temporary activation is allowed."""
         check_file_name(file_name, "file")
-        if not content:
-            raise ValidationError("file", "is empty")
+        scan_format(content, "file")
         now = utcnow()
         due = (now + self.originals_deadline).date().isoformat()
         with self.store.transaction() as conn:
-            self._paper_row(conn, exchange_id)
+            if (done := self._done(conn, exchange_id, S.SCAN_RECEIVED)) is not None:
+                return done
             sha = self.store.put_blob(conn, content)
             self.writer.write(
                 conn,
@@ -353,9 +382,10 @@ class PaperDesk:
         """The signed original is back: the contract is concluded (``signed``)."""
         if content is not None:
             check_file_name(file_name or "", "file")
-            if not content:
-                raise ValidationError("file", "is empty")
+            scan_format(content, "file")
         with self.store.transaction() as conn:
+            if (done := self._done(conn, exchange_id, S.SIGNED)) is not None:
+                return done
             row = self._paper_row(conn, exchange_id)
             self.writer.write(
                 conn,

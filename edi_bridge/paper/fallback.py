@@ -29,6 +29,7 @@ class Prepare(Protocol):
         idempotency_key: str,
         reason: str,
         previous_id: str | None = None,
+        check_content: bool = True,
     ) -> Exchange: ...
 
 
@@ -72,6 +73,9 @@ def _fall_back(store: Store, prepare: Prepare, exchange_id: str, why: str) -> Ex
         idempotency_key=key,
         reason=f"{why} ({exchange_id}); falling back to paper",
         previous_id=exchange_id,
+        # Accepted already for EDI: on paper it goes as it is (the pack says when to
+        # print it separately), rather than failing every poll.
+        check_content=False,
     )
     with store.transaction() as conn:
         store.add_history(conn, exchange_id, old.status, f"{why}; sent on paper as {new.id}")

@@ -80,12 +80,12 @@ class PowersPolicy:
         cls, settings: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
     ) -> PowersPolicy:
         """``mchd.required_powers.<kind>`` = comma-separated codes; ``mchd.accept_text_powers``."""
-        section = config.section("mchd.required_powers", settings, environ)
+        section = config.REQUIRED_POWERS.read(settings, environ)
         required = {
             kind: frozenset(c.strip() for c in value.split(",") if c.strip())
             for kind, value in section.items()
         }
-        accept = config.section("mchd", settings, environ).get("accept_text_powers")
+        accept = config.MCHD.read(settings, environ).get("accept_text_powers")
         return cls({k: v for k, v in required.items() if v}, config.flag(accept))
 
     def problem(self, poa: PowerOfAttorney, kind: str | None) -> str | None:

@@ -31,7 +31,7 @@ def signer_from_settings(
     settings: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Signer | None:
     """The signer the settings describe, or None when ``signing.kind`` is not set."""
-    cfg = config.section(SECTION, settings, environ)
+    cfg = config.SIGNING.read(settings, environ)
     kind = cfg.get("kind", "").strip().lower()
     if not kind:
         return None

@@ -83,7 +83,7 @@ def our_power_of_attorney(
     settings: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
 ) -> OurPowerOfAttorney | None:
     """The configured МЧД, or None; ValidationError names a setting that is wrong."""
-    cfg = {k: v.strip() for k, v in config.section(SECTION, settings, environ).items() if v}
+    cfg = {k: v.strip() for k, v in config.POWER_OF_ATTORNEY.read(settings, environ).items() if v}
     number, inn = cfg.get("registration_number"), cfg.get("issuer_inn")
     file, signature = cfg.get("file"), cfg.get("signature")
     if not (number or inn or file or signature):
@@ -190,7 +190,7 @@ def our_organisation(
     environ: Mapping[str, str] | None = None,
 ) -> OurOrganisation | None:
     """``signing.organisation.*``, else the organisation the certificate names, else None."""
-    cfg = {k: v.strip() for k, v in config.section(ORGANISATION, settings, environ).items() if v}
+    cfg = {k: v.strip() for k, v in config.ORGANISATION.read(settings, environ).items() if v}
     inn = cfg.get("inn")
     if inn:
         problem = check_inn(inn)

@@ -9,7 +9,8 @@ that produced it. The methods come from one module per table family:
 :mod:`.engine` (opening, migrating, transactions), :mod:`.blobs` (content),
 :mod:`.exchanges` (exchanges, history, signatures), :mod:`.outbox` (events for
 the backend), :mod:`.feeds` (cursors, applied and early events) and
-:mod:`.leases` (who works on what) and :mod:`.deadlines` (signing deadlines).
+:mod:`.leases` (who works on what), :mod:`.deadlines` (signing deadlines) and
+:mod:`.quarantine` (operator events put aside).
 Rows come out typed (:mod:`.rows`).
 """
 
@@ -21,10 +22,11 @@ from .engine import DEFAULT_DB, database_url, read_connection
 from .exchanges import ExchangeStore
 from .feeds import FeedStore
 from .outbox import OutboxStore
+from .quarantine import QuarantineStore
 from .rows import EarlyEventRow, ExchangeChanges, ExchangeRow, NewExchange
 
 
-class Store(ExchangeStore, OutboxStore, FeedStore, DeadlineStore):
+class Store(ExchangeStore, OutboxStore, FeedStore, DeadlineStore, QuarantineStore):
     """Durable state behind a :class:`~edi_bridge.workflow.Bridge`."""
 
 

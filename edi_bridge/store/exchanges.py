@@ -16,7 +16,7 @@ from . import schema
 from .blobs import BlobStore
 from .bulk import execute_many
 from .clock import utcnow
-from .limits import clean_text, fit_name
+from .limits import clean_text, fit_id, fit_name
 from .rows import (
     ExchangeChanges,
     ExchangeRow,
@@ -57,6 +57,9 @@ def _clean_changes(values: ExchangeChanges) -> ExchangeChanges:
         values["reason"] = clean_text(values["reason"])
     if "last_error" in values:
         values["last_error"] = clean_text(values["last_error"])
+    # The operator's id of the document: fitted as every lookup fits it.
+    if values.get("provider_document_id"):
+        values["provider_document_id"] = fit_id(str(values["provider_document_id"]))
     return values
 
 
@@ -146,16 +149,21 @@ class ExchangeStore(BlobStore):
         self, conn: Connection, provider: str, document_ids: Iterable[str]
     ) -> dict[str, str]:
         """{provider document id: exchange id} for those we sent (one query)."""
-        wanted = list(set(document_ids))
+        # Stored ids are fitted (see limits.fit_id): look them up fitted, answer as asked.
+        wanted: dict[str, set[str]] = {}
+        for d in document_ids:
+            wanted.setdefault(fit_id(d), set()).add(d)
         if not wanted:
             return {}
         t = schema.exchanges
         rows = conn.execute(
             sa.select(t.c.provider_document_id, t.c.id).where(
-                t.c.provider == provider, t.c.provider_document_id.in_(wanted)
+                t.c.provider == provider, t.c.provider_document_id.in_(list(wanted))
             )
         ).all()
-        return {str(r.provider_document_id): str(r.id) for r in rows}
+        return {
+            asked: str(r.id) for r in rows for asked in wanted.get(str(r.provider_document_id), ())
+        }
 
     def exchange_ids(
         self,

@@ -17,7 +17,13 @@ NAME_LIMIT = 255
 EVENT_ID_LIMIT = 256
 """Provider ids: ``edi_applied_events.event_id``, ``edi_early_events.event_id``/``document_id``."""
 EVENT_KEY_LIMIT = 300
-"""``edi_events.key``."""
+"""``edi_events.key`` and ``closing_deliveries.key``."""
+DOCUMENT_ID_LIMIT = 256
+"""``edi_exchanges.provider_document_id``: the operator's id of what we sent."""
+PROVIDER_LIMIT = 64
+"""``provider`` columns (adapter and carrier names)."""
+CLOSING_NUMBER_LIMIT = 100
+"""``closing_deliveries.number``."""
 TEXT_LIMIT = 4000
 """Operators' free text kept in ``Text`` columns (reasons, errors)."""
 CUT_MARKER = "…[cut]"
@@ -29,6 +35,11 @@ _HASHED_PREFIX = "sha256:"
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds a character the store refuses or cleans (NUL among them)."""
+    return bool(_CONTROL.search(value))
 
 
 def fit_id(value: str, limit: int = EVENT_ID_LIMIT) -> str:
@@ -70,12 +81,16 @@ def clean_text(text: str | None, limit: int = TEXT_LIMIT) -> str | None:
 
 
 __all__ = [
+    "CLOSING_NUMBER_LIMIT",
     "CUT_MARKER",
+    "DOCUMENT_ID_LIMIT",
     "EVENT_ID_LIMIT",
     "EVENT_KEY_LIMIT",
     "NAME_LIMIT",
+    "PROVIDER_LIMIT",
     "TEXT_LIMIT",
     "clean_text",
     "fit_id",
     "fit_name",
+    "has_control",
 ]

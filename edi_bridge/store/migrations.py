@@ -38,11 +38,27 @@ def _v4_deadlines_and_versions(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v5_quarantine(conn: Connection) -> None:
+    schema.quarantine.create(conn, checkfirst=True)
+    # The outbox's exchange_id becomes optional (a quarantined event may concern none).
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ALTER TABLE edi_events ALTER COLUMN exchange_id DROP NOT NULL"))
+        return
+    # SQLite cannot drop NOT NULL: rebuild the table with the same rows and sequence.
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_edi_events_pending"))
+    conn.execute(sa.text("ALTER TABLE edi_events RENAME TO edi_events_v4"))
+    schema.events.create(conn)
+    columns = ", ".join(c.name for c in schema.events.columns)
+    conn.execute(sa.text(f"INSERT INTO edi_events ({columns}) SELECT {columns} FROM edi_events_v4"))
+    conn.execute(sa.text("DROP TABLE edi_events_v4"))
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
 STEPS: dict[int, Step] = {
     2: _v2_early_events,
     3: _v3_closing_and_mock,
     4: _v4_deadlines_and_versions,
+    5: _v5_quarantine,
 }
 
 

@@ -29,7 +29,7 @@ class OutboxStore(StoreBase):
         *,
         key: str,
         kind: str,
-        exchange_id: str,
+        exchange_id: str | None,
         status: str,
         reason: str | None = None,
         data: dict[str, Any] | None = None,

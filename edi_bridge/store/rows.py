@@ -178,7 +178,7 @@ class EventInsert(TypedDict):
 
     key: str
     kind: str
-    exchange_id: str
+    exchange_id: str | None  # None: a quarantined operator event about no exchange of ours
     status: str
     at: dt.datetime
     reason: str | None

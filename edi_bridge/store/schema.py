@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -111,7 +111,8 @@ events = sa.Table(
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(300), nullable=False, unique=True),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id"), nullable=False),
+    # None only for news about no exchange of ours (a quarantined operator event).
+    sa.Column("exchange_id", sa.String(40), sa.ForeignKey("edi_exchanges.id")),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("reason", sa.Text),
@@ -183,6 +184,28 @@ applied_events = sa.Table(
     sa.Column("event_id", sa.String(256), primary_key=True),
     sa.Column("exchange_id", sa.String(40)),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Operator events that could not be applied (unreadable, refused by a check, any
+# error while turning them into a change), put aside so the feed moves on; a
+# person re-applies or dismisses each (see edi_bridge.workflow.quarantine).
+quarantine = sa.Table(
+    "edi_quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.String(256), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("event_id", sa.String(256), nullable=False),
+    sa.Column("document_id", sa.String(256)),
+    sa.Column("exchange_id", sa.String(40)),
+    sa.Column("body", sa.JSON, nullable=False),  # secrets masked
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("settled_by", sa.String(128)),
+    sa.Column("settled_why", sa.Text),
+    sa.Column("settled_at", UTCDateTime),
+    sa.UniqueConstraint("scope", "event_id", name="uq_edi_quarantine_event"),
 )
 
 cursors = sa.Table(

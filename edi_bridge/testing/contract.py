@@ -72,7 +72,7 @@ class ProviderContract:
     def test_sent_contract_ends_signed_with_counterparty_signature(
         self, contract_env: ContractEnv
     ) -> None:
-        seen: list[str] = []
+        seen: list[str | None] = []
         contract_env.bridge.on("signed", lambda event: seen.append(event.exchange_id))
         exchange = self._send(contract_env, "sign", "contract-sign")
         assert exchange.status == ExchangeStatus.SENT

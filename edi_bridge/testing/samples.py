@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import struct
+import zlib
 from typing import Any
 
 from ..models import Counterparty, Document, DocumentKind, parse_counterparty
@@ -77,6 +79,25 @@ def sample_pdf(title: str = "Договор") -> bytes:
     return bytes(out)
 
 
+def sample_scan(seed: str = "scan", size: int = 80) -> bytes:
+    """A valid PNG of ``size`` x ``size`` noisy grey pixels (about ``size**2`` bytes,
+    over the paper route's minimum scan size at the default): a scan for tests."""
+    pixels = hashlib.shake_256(seed.encode()).digest(size * size)
+    rows = b"".join(b"\x00" + pixels[i * size : (i + 1) * size] for i in range(size))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def sample_contract(number: str = "Д-2026/001", date: dt.date | None = None) -> Document:
     """A contract document with sample PDF content."""
     return Document.from_bytes(
@@ -88,4 +109,10 @@ def sample_contract(number: str = "Д-2026/001", date: dt.date | None = None) ->
     )
 
 
-__all__ = ["sample_contract", "sample_counterparty", "sample_counterparty_data", "sample_pdf"]
+__all__ = [
+    "sample_contract",
+    "sample_counterparty",
+    "sample_counterparty_data",
+    "sample_pdf",
+    "sample_scan",
+]

@@ -25,9 +25,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .. import config
 from ..deadlines import Deadlines
-from ..errors import NotSent, ResendRefused
-from ..lifecycle import IN_FLIGHT_STATUSES, Channel, EventKind, EventKindName, ExchangeStatus
-from ..models import Counterparty, Document, Event, Exchange, HistoryEntry
+from ..errors import NotSent
+from ..lifecycle import Channel, EventKind, EventKindName, ExchangeStatus
+from ..models import Counterparty, Document, Event, Exchange, HistoryEntry, QuarantinedEvent
 from ..provider import Capability, Provider, ProviderContext
 from ..registry import Registry, default_registry, providers_info
 from ..routing import RouteDecision, RoutingPolicy
@@ -35,11 +35,13 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
-from . import archive, manual
+from . import archive, manual, resend
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
+from .quarantine import Quarantine
 from .sending import Attempt, Intent, Sending
+from .settings_check import check_settings
 from .signers import Signing
 
 if TYPE_CHECKING:
@@ -88,14 +90,11 @@ class Bridge:
             power_of_attorney=self.our_power_of_attorney,
         )
         self.feeds = Feeds(store, self.writer, self.owner, lease_seconds)
+        self.quarantine = Quarantine(store, self.writer, self.provider)
 
     def _check_setting_keys(self) -> None:
-        """Refuse explicit settings an adapter that declares its keys does not read."""
-        for section in sorted({key.split(".", 1)[0] for key in self._settings if "." in key}):
-            if section in self.registry.names():
-                known = self.registry.get(section).settings_keys
-                if known is not None:
-                    config.check_keys(section, self._settings, known)
+        """Refuse explicit settings and ``EDI_BRIDGE_*`` variables nothing reads."""
+        check_settings(self._settings, os.environ, self.registry)
 
     @classmethod
     def open(cls, db: str | Path | None = None, **kwargs: Any) -> Bridge:
@@ -155,7 +154,7 @@ class Bridge:
             if name not in self._providers:
                 cls = self.registry.get(name)
                 context = ProviderContext(
-                    config=config.section(name, self._settings),
+                    config=config.declared_section(name, cls.settings_keys, self._settings),
                     signer=self._signing.for_adapters(),
                     engine=self.store.engine,
                 )
@@ -395,50 +394,26 @@ class Bridge:
         exchange linked to the old, as do expired ones (cancelled first).
         ``signed`` and other in-flight ones are refused.
         """
-        exchange = self.status(exchange_id)
-        status = exchange.status
-        if status == ExchangeStatus.SIGNED:
-            raise ResendRefused(f"exchange {exchange_id} is signed; nothing to resend")
-        if status in IN_FLIGHT_STATUSES and force and self.deadlines.is_expired(exchange_id):
-            exchange = self.cancel(exchange_id)  # expired: closed, then sent anew below
-            status = exchange.status
-        elif status in IN_FLIGHT_STATUSES:
-            raise ResendRefused(
-                f"exchange {exchange_id} is {status} and waits for the counterparty; "
-                "resend would make a second document"
-            )
-        if status == ExchangeStatus.QUEUED:
-            return self.dispatch(exchange_id)
-        if status == ExchangeStatus.FAILED and not force:
-            with self.store.transaction() as conn:
-                self.writer.write(
-                    conn,
-                    exchange_id,
-                    ExchangeStatus.QUEUED,
-                    "resend requested",
-                    event_key=f"{exchange_id}:queued:{secrets.token_hex(4)}",
-                    reason=None,
-                    needs_attention=False,
-                )
-            return self.dispatch(exchange_id)
-        if not force:
-            raise ResendRefused(
-                f"exchange {exchange_id} is {status}; use force to send a new document"
-            )
-        with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id)
-        new = self.send(
-            exchange.counterparty,
-            self.stored_document(exchange),
-            idempotency_key=f"{exchange.idempotency_key}#resend-{exchange_id}",
-            provider=exchange.provider,
-            scenario=row.scenario,
-            previous_id=exchange_id,
-        )
-        with self.store.transaction() as conn:
-            if not any(h.cause == f"resent as {new.id}" for h in exchange.history):
-                self.store.add_history(conn, exchange_id, exchange.status, f"resent as {new.id}")
-        return new
+        return resend.resend(self, exchange_id, force=force)
+
+    # -- quarantined operator events ------------------------------------------
+
+    def quarantined(self, status: str | None = None) -> builtins.list[QuarantinedEvent]:
+        """Operator events put aside because they could not be applied (``held`` ones
+        wait for a person); ``status`` filters: held, reapplied, dismissed."""
+        return self.quarantine.list(status)
+
+    def reapply(self, quarantine_id: int, *, by: str | None = None) -> QuarantinedEvent:
+        """Apply a quarantined event again once its cause is fixed; twice changes nothing."""
+        done = self.quarantine.reapply(quarantine_id, by)
+        self.dispatch_events()
+        return done
+
+    def dismiss(
+        self, quarantine_id: int, reason: str, *, by: str | None = None
+    ) -> QuarantinedEvent:
+        """Close a quarantined event without applying it, recording who and why."""
+        return self.quarantine.dismiss(quarantine_id, reason, by)
 
     def providers_info(self) -> builtins.list[dict[str, Any]]:
         return providers_info(self.registry)

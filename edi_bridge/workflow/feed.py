@@ -5,6 +5,8 @@ change, the backend events they cause and the cursor after the page commit in
 one transaction. An event id already applied in that feed changes nothing; an
 event about a document whose send has not been recorded yet is parked and
 applied when the record commits (:meth:`TransitionWriter.apply_early_events`).
+An event that cannot be applied is put aside in the same transaction
+(:mod:`.quarantine`), so one poison event never stops its page or its feed.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from ..provider import EventPage, Provider, ProviderEvent
+from ..provider import EventPage, Provider, ProviderEvent, UnreadableEvent
 from ..store import Store, leases, utcnow
 from ..store.rows import AppliedEvent
 from ..transitions import TransitionWriter
+from .quarantine import Poison, apply_isolated, hold, malformed
 
 log = logging.getLogger("edi_bridge")
 
@@ -81,7 +84,7 @@ class Feeds:
                         log.warning("%s: lost the lease on feed %s; stopping", name, scope)
                         return
                     for page in pages:
-                        self.apply_page(conn, name, scope, page.events)
+                        self.apply_page(conn, name, scope, page.events, page.unreadable)
                     # Same transaction: the cursor never moves past unapplied events.
                     if pages[-1].cursor != cursor:
                         self.store.set_cursor(conn, scope, pages[-1].cursor)
@@ -94,17 +97,32 @@ class Feeds:
             )
 
     def apply_page(
-        self, conn: Connection, name: str, scope: str, events: Iterable[ProviderEvent]
+        self,
+        conn: Connection,
+        name: str,
+        scope: str,
+        events: Iterable[ProviderEvent],
+        unreadable: Iterable[UnreadableEvent] = (),
     ) -> None:
-        """Claim a page's new event ids, park the early ones, apply the rest in one batch."""
-        events = list(events)
+        """Claim a page's new event ids, park the early ones, apply the rest in one batch;
+        put aside (quarantine) the ones that cannot be applied."""
+        events, unreadable = list(events), list(unreadable)
         store = self.store
         ids = store.exchange_ids_for_documents(conn, name, (e.document_id for e in events))
-        applied = store.applied_event_ids(conn, scope, (e.event_id for e in events))
+        every_id = [*(e.event_id for e in events), *(u.event_id for u in unreadable)]
+        applied = store.applied_event_ids(conn, scope, every_id)
         now = utcnow()
         claimed: list[AppliedEvent] = []
         early: list[ProviderEvent] = []
         matched: list[tuple[str, ProviderEvent]] = []
+        poison: list[Poison] = []
+        for item in unreadable:
+            if item.event_id not in applied:
+                applied.add(item.event_id)
+                claimed.append(
+                    AppliedEvent(scope=scope, event_id=item.event_id, exchange_id=None, at=now)
+                )
+                poison.append(Poison.unreadable(item))
         for event in events:
             if event.event_id in applied:
                 continue  # already applied (or repeated within this page)
@@ -113,14 +131,17 @@ class Feeds:
             claimed.append(
                 AppliedEvent(scope=scope, event_id=event.event_id, exchange_id=exchange_id, at=now)
             )
-            if exchange_id is None:
+            if why := malformed(event):
+                poison.append(Poison.of(event, exchange_id, why))
+            elif exchange_id is None:
                 # Not ours, or ours but the record of its send has not committed yet.
                 early.append(event)
             else:
                 matched.append((exchange_id, event))
         store.add_applied_events(conn, claimed)
         store.park_early_events(conn, name, early)
-        self.writer.apply_events(conn, name, matched)
+        poison += apply_isolated(conn, self.writer, name, matched)
+        hold(conn, store, name, scope, poison)
 
 
 BACKOFF_FIRST = 5.0  # seconds before a unit that failed is polled again

@@ -53,6 +53,7 @@ from ..provider import (
 from ..routing import RouteDecision
 from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
+from ..store.limits import has_control
 from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
 from .content import MemoryContent, StoredContent, document_source
@@ -110,7 +111,9 @@ def failure_cause(name: str, exc: ProviderError, context: ProviderContext | None
     """The history's cause for a refused send: our own faults are named as ours."""
     settings: Mapping[str, str] = context.config if context is not None else {}
     if isinstance(exc, AuthError):
-        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if settings.get(k)]
+        # Only keys that are set: an adapter's section answers only the keys it declares.
+        given = {k for k, v in settings.items() if v}
+        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if k in given]
         where = ", ".join(keys) if keys else f"the {name}.* credential settings"
         return f"{name} rejected our credentials: check {where}"
     if isinstance(exc, Forbidden):
@@ -168,8 +171,8 @@ class Sending:
         if document.source is None:
             raise ValidationError("document", "has no content (use Document.from_path/from_bytes)")
         key = intent.key or default_idempotency_key(intent.counterparty, document)
-        if not key.strip() or len(key) > 256:
-            raise ValidationError("idempotency_key", "must be 1 to 256 characters")
+        if not key.strip() or len(key) > 256 or has_control(key):
+            raise ValidationError("idempotency_key", "must be 1 to 256 characters, no controls")
         found = self._recorded(intent, key, conn)
         if found is not None:
             return found

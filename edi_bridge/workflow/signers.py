@@ -32,7 +32,7 @@ class Signing:
         if self.built is None:
             # signing.* settings or EDI_BRIDGE_SIGNING_* variables name the signer.
             self.built = signer_from_settings(self._settings)
-            kind = config.section("signing", self._settings).get("kind", "")
+            kind = config.SIGNING.read(self._settings).get("kind", "")
             self.test_certificate = kind.strip().lower() == "test"
         if self.built is None:
             log.warning("no signer configured: signing with a throwaway test certificate")
@@ -51,7 +51,7 @@ class Signing:
 
     def refuse_test_certificate(self, name: str, endpoint: str | None) -> None:
         """A real operator must never get a contract signed by a throwaway certificate."""
-        if config.flag(config.section("signing", self._settings).get("allow_test_certificate")):
+        if config.flag(config.SIGNING.read(self._settings).get("allow_test_certificate")):
             return
         if endpoint is None or is_loopback(endpoint):
             return  # the mock, or a fake on this machine

@@ -78,7 +78,7 @@ def test_closing_send_status_and_fetch(tmp_path: Path, smtp: tuple[int, Inbox]) 
     )
     assert sent.exit_code == 0, sent.output
     summary = json.loads(sent.output[sent.output.index("{") :])
-    assert summary == {"sent": 6, "already_sent": 0, "pending": 0, "failed": []}
+    assert summary == {"sent": 6, "already_sent": 0, "pending": 0, "failed": [], "cancelled": []}
     assert len(inbox.messages) == 4
 
     status = runner.invoke(main, ["closing", "status", "--period", "2026-03", "--json"], env=env)

@@ -12,6 +12,7 @@ from edi_bridge import Bridge
 from edi_bridge.cli.paper import paper
 from edi_bridge.fakes.server import FakeServer
 from edi_bridge.models import EventKind
+from edi_bridge.testing.samples import sample_scan
 
 from .conftest import RP_BARCODE, paper_exchange
 
@@ -49,8 +50,8 @@ def test_paper_route_from_print_to_signed(tmp_path: Path, rp_server: FakeServer)
     assert code == 0
     assert out.startswith("3 tracking records applied")
 
-    scan = tmp_path / "scan.pdf"
-    scan.write_bytes(b"%PDF-1.4 scanned signed copy")
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(sample_scan())
     code, out, _ = run("scan-received", exchange_id, "--file", str(scan), "--json")
     assert code == 0
     assert '"status": "scan_received"' in out

@@ -16,6 +16,7 @@ from edi_bridge.models import (
     ExchangeStatus,
     allowed_transitions,
 )
+from edi_bridge.testing.samples import sample_scan
 
 from .conftest import RP_BARCODE, paper_exchange
 
@@ -38,12 +39,13 @@ def test_courier_round_trip_ends_signed_with_every_step_in_history(bridge: Bridg
     exchange = paper_exchange(bridge)
     bridge.paper.dispatch(exchange.id, "courier", "КУР-0042")
     bridge.paper.mark(exchange.id, "delivered", "handed to the secretary")
-    scanned = bridge.paper.scan_received(exchange.id, b"%PDF-1.4 scan", "scan.pdf")
+    scanned = bridge.paper.scan_received(exchange.id, sample_scan(), "scan.pdf")
     assert scanned.status == S.SCAN_RECEIVED
     done = bridge.paper.originals_received(exchange.id)
     assert done.status == S.SIGNED
     assert [h.status for h in done.history] == [
         "prepared",
+        "prepared",  # paper.scan_email is not set: said so in the history
         "dispatched",
         "delivered",
         "scan_received",
@@ -63,7 +65,7 @@ def test_courier_round_trip_ends_signed_with_every_step_in_history(bridge: Bridg
 def test_scan_emits_the_temporary_activation_event(bridge: Bridge) -> None:
     exchange = paper_exchange(bridge)
     bridge.paper.dispatch(exchange.id, "russianpost", RP_BARCODE)
-    bridge.paper.scan_received(exchange.id, b"scan bytes", "scan.jpg")
+    bridge.paper.scan_received(exchange.id, sample_scan(), "scan.jpg")
     events = [e for e in bridge.events() if e.kind == EventKind.SCAN_RECEIVED]
     assert len(events) == 1
     assert events[0].exchange_id == exchange.id
@@ -74,7 +76,7 @@ def test_scan_emits_the_temporary_activation_event(bridge: Bridge) -> None:
 @pytest.mark.parametrize(
     ("step", "current"),
     [
-        (lambda b, i: b.paper.scan_received(i, b"x", "s.pdf"), "prepared"),
+        (lambda b, i: b.paper.scan_received(i, sample_scan(), "s.pdf"), "prepared"),
         (lambda b, i: b.paper.originals_received(i), "prepared"),
         (lambda b, i: b.paper.mark(i, "delivered"), "prepared"),
     ],
@@ -87,12 +89,13 @@ def test_steps_out_of_order_are_refused(bridge: Bridge, step: object, current: s
     assert bridge.status(exchange.id).status == S.PREPARED
 
 
-def test_signed_exchange_cannot_be_dispatched_again(bridge: Bridge) -> None:
+def test_dispatching_a_signed_exchange_again_changes_nothing(bridge: Bridge) -> None:
     exchange = paper_exchange(bridge)
     bridge.paper.dispatch(exchange.id, "courier", "A-1")
-    bridge.paper.originals_received(exchange.id)
-    with pytest.raises(IllegalTransition):
-        bridge.paper.dispatch(exchange.id, "courier", "A-2")
+    signed = bridge.paper.originals_received(exchange.id)
+    again = bridge.paper.dispatch(exchange.id, "courier", "A-2")
+    assert again.status == S.SIGNED
+    assert again.history == signed.history
 
 
 def test_invalid_tracking_number_is_refused_and_nothing_changes(bridge: Bridge) -> None:
@@ -105,7 +108,7 @@ def test_invalid_tracking_number_is_refused_and_nothing_changes(bridge: Bridge) 
     assert unknown.value.field == "carrier"
     after = bridge.status(exchange.id)
     assert after.status == S.PREPARED
-    assert len(after.history) == 1
+    assert len(after.history) == 2  # prepared, and the unset paper.scan_email
 
 
 def test_one_tracking_number_serves_one_exchange(bridge: Bridge) -> None:
@@ -130,7 +133,7 @@ def test_returned_shipment_needs_attention_and_can_be_posted_again(bridge: Bridg
 def test_overdue_originals_raise_one_event(bridge: Bridge) -> None:
     exchange = paper_exchange(bridge)
     bridge.paper.dispatch(exchange.id, "courier", "A-1")
-    bridge.paper.scan_received(exchange.id, b"scan", "scan.pdf")
+    bridge.paper.scan_received(exchange.id, sample_scan(), "scan.pdf")
     assert bridge.paper.check_overdue() == 0
     late = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
     assert bridge.paper.check_overdue(now=late) == 1
@@ -153,7 +156,7 @@ def test_deadline_is_configurable(tmp_path: object) -> None:
     with open_bridge(Path(str(tmp_path)), **{"paper.originals_deadline_days": "3"}) as bridge:
         exchange = paper_exchange(bridge)
         bridge.paper.dispatch(exchange.id, "courier", "A-1")
-        bridge.paper.scan_received(exchange.id, b"scan", "scan.pdf")
+        bridge.paper.scan_received(exchange.id, sample_scan(), "scan.pdf")
         assert bridge.paper.check_overdue(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=4)) == 1
 
 
@@ -164,7 +167,7 @@ def test_empty_scan_is_refused(bridge: Bridge) -> None:
         bridge.paper.scan_received(exchange.id, b"", "scan.pdf")
     assert err.value.field == "file"
     with pytest.raises(ValidationError):
-        bridge.paper.scan_received(exchange.id, b"x", "../scan.pdf")
+        bridge.paper.scan_received(exchange.id, sample_scan(), "../scan.pdf")
     assert bridge.status(exchange.id).status == S.DISPATCHED
 
 

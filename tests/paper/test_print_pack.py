@@ -61,17 +61,33 @@ def test_non_pdf_document_is_not_appended_and_the_letter_says_so(
     document = Document.from_bytes(
         b"plain text contract", file_name="contract.docx", number="D-1", date="2026-11-24"
     )
-    exchange = bridge.send(sample_counterparty("docx", edi=[]), document)
+    # Only a fallback from EDI brings a document that is no PDF on paper: a send is refused.
+    exchange = bridge.paper.prepare(
+        sample_counterparty("docx", edi=[]),
+        document,
+        idempotency_key="fallback-docx",
+        reason="the EDI send failed; falling back to paper",
+        check_content=False,
+    )
     pages = _text(bridge.paper.print_pack(exchange.id, tmp_path / "pack.pdf"))
     assert len(pages) == 2
     assert "contract.docx" in pages[0]
 
 
-def test_broken_pdf_is_refused(tmp_path: Path, bridge: Bridge) -> None:
+def test_broken_pdf_is_refused_at_send_and_at_print(tmp_path: Path, bridge: Bridge) -> None:
     document = Document.from_bytes(
         b"%PDF-1.4 not really", file_name="broken.pdf", number="D-2", date="2026-11-24"
     )
-    exchange = bridge.send(sample_counterparty("broken", edi=[]), document)
+    with pytest.raises(ValidationError) as refused:
+        bridge.send(sample_counterparty("broken", edi=[]), document)
+    assert refused.value.field == "document"
+    exchange = bridge.paper.prepare(
+        sample_counterparty("broken", edi=[]),
+        document,
+        idempotency_key="fallback-broken",
+        reason="the EDI send failed; falling back to paper",
+        check_content=False,
+    )
     with pytest.raises(ValidationError) as err:
         bridge.paper.print_pack(exchange.id, tmp_path / "pack.pdf")
     assert err.value.field == "document"

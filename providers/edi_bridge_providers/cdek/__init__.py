@@ -17,12 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
 from edi_bridge.errors import AuthError, ConfigurationError, ProviderError, ProviderNotFound
-from edi_bridge.http import Credential, ErrorMap, HttpClient, Transport, json_body, short_text
+from edi_bridge.http import (
+    TRANSPORT_KEYS,
+    Credential,
+    ErrorMap,
+    HttpClient,
+    Transport,
+    json_body,
+    short_text,
+)
 from edi_bridge.paper.carrier import Carrier, CarrierContext, ShipmentStatus, TrackingRecord
 from edi_bridge.paper.tracking import check_cdek
 
@@ -163,6 +171,11 @@ class CdekCarrier(Carrier):
     name = "cdek"
     title = "CDEK"
     tracks = True
+    settings_keys: ClassVar[frozenset[str] | None] = TRANSPORT_KEYS | {
+        "url",
+        "client_id",
+        "client_secret",
+    }
 
     def __init__(self, context: CarrierContext) -> None:
         super().__init__(context)

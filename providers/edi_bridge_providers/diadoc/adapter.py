@@ -23,12 +23,13 @@ from edi_bridge.provider import (
     ProviderEvent,
     SendRequest,
     SendResult,
+    UnreadableEvent,
 )
 
 from . import receipts
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
-from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize
+from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize, read_box_event
 from .settings import KEYS, DiadocSettings
 from .wire import build_message, custom_document_id, file_extension, operation_id
 
@@ -211,20 +212,29 @@ class DiadocProvider(Provider):
         load_poa = self.client.power_of_attorney_content
 
         events: list[ProviderEvent] = []
+        unreadable: list[UnreadableEvent] = []
         full = False
         for _ in range(MAX_PAGES_PER_CALL):
             data = self.client.new_events(box, cursor, EVENTS_PAGE)
             batch = [e for e in data.get("Events") or [] if isinstance(e, Mapping)]
             full = len(batch) >= EVENTS_PAGE
             for box_event in batch:
-                events.extend(normalize(box_event, box, load, load_poa=load_poa))
+                read, bad = read_box_event(box_event, box, load, load_poa=load_poa)
+                events.extend(read)
+                unreadable.extend(bad)
                 # Receipts Diadoc asks of us go before the cursor moves past their cue.
                 receipts.answer(self.client, self.context.signer, box, box_event)
             keys = [str(e["IndexKey"]) for e in batch if e.get("IndexKey")]
             cursor = next_cursor(keys, cursor, full)
-            if events or not full:
+            if events or unreadable or not full:
                 break
-        return EventPage(events=events, cursor=cursor, has_more=full)
+        return EventPage(events, cursor, has_more=full, unreadable=unreadable)
+
+    def read_event(self, raw: Mapping[str, Any]) -> list[ProviderEvent]:
+        """A quarantined box event read again (its content loaded anew)."""
+        box, client = self.box_id, self.client
+        load = functools.partial(client.entity_content, box)
+        return normalize(raw, box, load, load_poa=client.power_of_attorney_content)
 
     # -- fetching --------------------------------------------------------
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from lxml import etree
 
-from edi_bridge.errors import UnsafeInput
-from edi_bridge.provider import ProviderEvent, ProviderEventKind
+from edi_bridge.errors import TransientError, UnsafeInput
+from edi_bridge.provider import ProviderEvent, ProviderEventKind, UnreadableEvent
 from edi_bridge.safexml import parse_untrusted
 from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
 
@@ -258,6 +258,20 @@ def normalize(
             )
         )
     return out
+
+
+def read_box_event(
+    box_event: Mapping[str, Any], our_box: str, load: ContentLoader, **kw: Any
+) -> tuple[list[ProviderEvent], list[UnreadableEvent]]:
+    """:func:`normalize`, with a box event that cannot be read reported, not raised
+    (the feed quarantines it and moves on); an outage still raises."""
+    try:
+        return normalize(box_event, our_box, load, **kw), []
+    except TransientError:
+        raise
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        return [], [UnreadableEvent(str(box_event.get("EventId") or ""), why, dict(box_event))]
 
 
 def next_cursor(keys: Sequence[str], previous: str | None, full_page: bool) -> str | None:

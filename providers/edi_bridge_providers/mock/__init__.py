@@ -81,15 +81,10 @@ class MockProvider(Provider):
     name = "mock"
     operator = "mock"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.SEND,
-            Capability.EVENTS,
-            Capability.FETCH,
-            Capability.FIND_SENT,
-            Capability.ROUTES,
-            Capability.SCENARIOS,
-        }
+        {Capability.SEND, Capability.EVENTS, Capability.FETCH, Capability.FIND_SENT}
+        | {Capability.ROUTES, Capability.SCENARIOS}
     )
+    settings_keys: ClassVar[frozenset[str] | None] = frozenset({"scenario", "latency"})
 
     def __init__(self, context: ProviderContext) -> None:
         super().__init__(context)

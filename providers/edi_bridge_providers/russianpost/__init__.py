@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 import zeep
@@ -45,7 +45,13 @@ from edi_bridge.errors import (
     TransientError,
     UnsafeInput,
 )
-from edi_bridge.http import RateLimiter, Transport, is_loopback, transport_error
+from edi_bridge.http import (
+    TRANSPORT_KEYS,
+    RateLimiter,
+    Transport,
+    is_loopback,
+    transport_error,
+)
 from edi_bridge.paper.carrier import Carrier, CarrierContext, ShipmentStatus, TrackingRecord
 from edi_bridge.paper.tracking import check_russian_post
 
@@ -156,6 +162,12 @@ class RussianPostCarrier(Carrier):
     name = "russianpost"
     title = "Russian Post"
     tracks = True
+    settings_keys: ClassVar[frozenset[str] | None] = TRANSPORT_KEYS | {
+        "url",
+        "language",
+        "login",
+        "password",
+    }
 
     def __init__(self, context: CarrierContext) -> None:
         super().__init__(context)

@@ -113,7 +113,7 @@ class SbisProvider(SbisPing, Provider):
         if not doc_type:
             raise ValidationError(
                 "document.kind",
-                f"sbis has no document type for {kind!r}; set sbis.doc_type_{kind}",
+                f"sbis has no document type for {str(kind)!r}; set sbis.doc_type_{kind}",
             )
         return doc_type
 
