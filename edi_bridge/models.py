@@ -222,6 +222,15 @@ class Exchange(BaseModel):
             found["reason"] = self.reason
         return found
 
+    @property
+    def buyer_title(self) -> dict[str, Any] | None:
+        """What the buyer's title of a УПД says (signer, acceptance date, result,
+        disagreements), as read when it arrived; None when there is none."""
+        for entry in reversed(self.history):
+            if entry.detail and isinstance(entry.detail.get("buyer_title"), dict):
+                return dict(entry.detail["buyer_title"])
+        return None
+
     def as_summary(self) -> dict[str, Any]:
         """The JSON shape of ``edi-bridge status --json``."""
         data: dict[str, Any] = {
@@ -253,6 +262,9 @@ class Exchange(BaseModel):
             ],
             "signatures": [s.model_dump(mode="json") for s in self.signatures],
         }
+        title = self.buyer_title
+        if title is not None:
+            data["buyer_title"] = title
         if self.reason is not None:
             data["reason"] = self.reason
         if self.revocation is not None:

@@ -115,6 +115,12 @@ class ProviderEvent:
     powers_of_attorney: tuple[bytes, ...] = ()
     operator_status: OperatorPoaStatus | None = None
     files: tuple[EventFile, ...] = ()  # signed files kept with the exchange
+    # When the counterparty's signature covers a file of its own rather than our document
+    # (a УПД buyer's title, ON_NSCHFDOPPOK): that file, kept with the signature and what
+    # the signature is checked against; its name, and what the adapter read from it.
+    signed_content: bytes | None = None
+    signed_file_name: str | None = None
+    signed_summary: Mapping[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -296,6 +296,19 @@ class TransitionWriter:
                 operator_status=_operator_status(event),
             )
         )
+        if event.signed_content is not None:
+            # The buyer's title the signature covers, kept beside it (role buyer_title).
+            name = event.signed_file_name or f"{row.file_name}.buyer-title.xml"
+            batch.signatures.append(
+                SignatureInsert(
+                    exchange_id=row.id,
+                    role="buyer_title",
+                    file_name=name,
+                    content=event.signed_content,
+                    verdict=None,
+                )
+            )
+            detail["buyer_title"] = dict(event.signed_summary or {"file_name": name})
         detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
         if verdict is not None:
             detail["verdict"] = verdict
@@ -339,14 +352,19 @@ def run_check(
     signature: bytes,
     powers_of_attorney: Sequence[bytes] = (),
     operator_status: OperatorPoaStatus | None = None,
+    content: bytes | None = None,
 ) -> Mapping[str, Any]:
-    """Run the check; the МЧД and the operator's status go to a check that takes them."""
-    if not (powers_of_attorney or operator_status):
+    """Run the check; the МЧД, the operator's status and the file the signature covers
+    (a buyer's title, when not our document) go to a check that takes them."""
+    if not (content is not None or powers_of_attorney or operator_status):
         return check(exchange, signature)
     takes = inspect.signature(check).parameters
     if "powers_of_attorney" not in takes:
-        # A plain (exchange, signature) check sees an employee's signature on its own.
+        # A plain (exchange, signature) check sees the signature on its own (over our file).
         return check(exchange, signature)
+    extra: dict[str, Any] = (
+        {"content": content} if content is not None and "content" in takes else {}
+    )
     extended: Any = check
     return dict(
         extended(
@@ -354,6 +372,7 @@ def run_check(
             signature,
             powers_of_attorney=list(powers_of_attorney),
             operator_status=operator_status,
+            **extra,
         )
     )
 
@@ -361,7 +380,12 @@ def run_check(
 def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> Mapping[str, Any]:
     assert event.signature is not None
     return run_check(
-        check, exchange, event.signature, event.powers_of_attorney, event.operator_status
+        check,
+        exchange,
+        event.signature,
+        event.powers_of_attorney,
+        event.operator_status,
+        event.signed_content,
     )
 
 

@@ -268,7 +268,12 @@ def test_fetch_closing_fetch_and_upd_build_report_as_json(workdir: Path) -> None
     archive = json.loads(
         run("closing", "fetch", "--period", "2026-03", "--out", "a", "--json").stdout
     )
-    assert archive == {"period": "2026-03", "manifests": []}
+    assert archive == {
+        "period": "2026-03",
+        "manifests": [],
+        "verified_at": "signing-time",
+        "signatures": {},
+    }
     example = Path(__file__).resolve().parent.parent / "examples" / "closing" / "upd-vat.json"
     built = json.loads(run("upd", "build", str(example), "--out", "upd", "--json").stdout)
     assert Path(built["path"]).is_file()

@@ -223,16 +223,37 @@ def closing_status(obj: Obj, period: str, no_poll: bool, as_json: bool) -> None:
 @pass_obj
 @handle_errors
 def closing_fetch(obj: Obj, period: str, out: Path, as_json: bool) -> None:
-    """Download each EDI closing document of --period with its signatures into --out."""
+    """Download each EDI closing document of --period with its signatures into --out.
+
+    Signatures are verified at signing time (certificates that expired since still
+    verify); each verdict is in the manifest."""
     from ..closing.archive import fetch_period
 
     with obj.bridge() as bridge:
         manifests = fetch_period(bridge, period, out)
+    counts: dict[str, int] = {}
+    for path in manifests:
+        for document in json.loads(path.read_text(encoding="utf-8"))["documents"]:
+            for item in document["files"]:
+                if "verdict" in item:
+                    status = str(item["verdict"].get("status"))
+                    counts[status] = counts.get(status, 0) + 1
     if as_json:
-        click.echo(json.dumps({"period": period, "manifests": [str(p) for p in manifests]}))
+        click.echo(
+            json.dumps(
+                {
+                    "period": period,
+                    "manifests": [str(p) for p in manifests],
+                    "verified_at": "signing-time",
+                    "signatures": counts,
+                }
+            )
+        )
         return
     for path in manifests:
         click.echo(str(path))
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+    click.echo(f"signatures verified at signing time: {summary}")
 
 
 __all__ = ["closing", "upd"]

@@ -200,9 +200,12 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
         tries = exchange.attempts
         deadline = bridge.deadlines.deadline(exchange_id)
         version = Drafts(bridge.store).for_exchange(exchange_id)
+        receipts, receipts_error = _pending_receipts(bridge, exchange)
     if as_json:
         data = {
             **exchange.as_summary(),
+            "pending_receipts": receipts,
+            **({"pending_receipts_error": receipts_error} if receipts_error else {}),
             "attempts": tries,
             "deadline": deadline.isoformat() if deadline else None,
             "contract_version": None
@@ -216,6 +219,23 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
             click.echo(f"signing deadline: {deadline.isoformat(timespec='minutes')}")
         if version is not None:
             click.echo(f"contract version: {version.draft} v{version.version} ({version.sha256})")
+        if receipts_error:
+            click.echo(f"receipts pending: unknown ({receipts_error})")
+        elif receipts is not None:
+            due = ", ".join(f"{r['answers']} {r['file_name']}".strip() for r in receipts)
+            click.echo(f"receipts pending: {len(receipts)}" + (f" ({due})" if due else ""))
+
+
+def _pending_receipts(bridge: Any, exchange: Exchange) -> tuple[list[Any] | None, str | None]:
+    """The receipts the operator still expects from us on this document, when its adapter
+    can tell (asked live: Diadoc); (None, None) for an adapter that cannot."""
+    if exchange.channel.value != "edi" or not exchange.provider_ref:
+        return None, None
+    try:
+        ask = getattr(bridge.provider(exchange.provider), "pending_receipts", None)
+        return (list(ask(exchange.provider_ref)), None) if ask else (None, None)
+    except EdiBridgeError as exc:
+        return None, one_line(str(exc), type(exc).__name__)
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.datetime | None:
@@ -312,7 +332,9 @@ def _row(exchange: Exchange) -> dict[str, Any]:
 @pass_obj
 @handle_errors
 def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
-    """Write the document, each signature and manifest.json (with SHA-256) to --out."""
+    """Write the document, each signature and manifest.json (with SHA-256) to --out.
+
+    Each signature is verified at signing time; its verdict is in the manifest."""
     with obj.bridge() as bridge:
         manifest = bridge.fetch(exchange_id, out)
     data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -320,7 +342,9 @@ def fetch(obj: Obj, exchange_id: str, out: Path, as_json: bool) -> None:
         click.echo(json.dumps({**data, "manifest": str(manifest)}, ensure_ascii=False, indent=2))
         return
     for entry in data["files"]:
-        click.echo(f"{entry['sha256']}  {printable(entry['name'])}")
+        verdict = entry.get("verdict")
+        note = f"  (verified at signing time: {verdict['status']})" if verdict else ""
+        click.echo(f"{entry['sha256']}  {printable(entry['name'])}{note}")
     click.echo(f"{manifest}")
 
 

@@ -88,6 +88,24 @@ def print_exchange(exchange: Exchange, attempts: int | None = None) -> None:
         )
         if sig.role == "counterparty":
             click.echo(f"    authority  {_authority(sig.verdict)}")
+    title = exchange.buyer_title
+    if title is not None:
+        click.echo(f"  buyer title  {_title(title)}")
+
+
+def _title(title: Mapping[str, Any]) -> str:
+    """One line of what the buyer's title says."""
+    if not title.get("readable", True):
+        return f"kept, not readable: {title.get('error')}"
+    text = f"{title.get('result_text')}, accepted {title.get('accepted_on') or '(no date)'}"
+    text += f", signed by {title.get('signer_name')} ({title.get('signer_position')})"
+    disagreements = title.get("disagreements") or {}
+    if disagreements.get("document_name") or disagreements.get("document_number"):
+        text += (
+            f"; disagreements: {disagreements.get('document_name') or ''} "
+            f"{disagreements.get('document_number') or ''}".rstrip()
+        )
+    return text
 
 
 def _revocation(info: Mapping[str, Any]) -> str:

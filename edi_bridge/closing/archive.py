@@ -5,10 +5,14 @@ The archive has one folder per counterparty and period
 ``<document number>/``, and ``manifest.json`` listing every file with its
 SHA-256 and size and every signature with its verdict.
 
-Verdicts come from the Bridge's ``signature_check`` (the full check against
-the certificate and the requisites) when one is configured; without it, the
-signature's ``messageDigest`` is compared with the document, which proves the
-signature belongs to these bytes but says nothing about who signed.
+Each signature's ``verdict`` is checked for the archive at signing time (as
+``verify --at signing-time``, by ``Bridge.fetch``): certificates that expired
+since still verify, and the manifest says so (``verified_at``). The verdict
+stored when the signature arrived (the full check against the requisites and
+any МЧД, made by the Bridge's ``signature_check``) is kept as
+``verdict_on_arrival``. Where no verdict could be made at all, the signature's
+``messageDigest`` is compared with the document, which proves the signature
+belongs to these bytes but says nothing about who signed.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ def fetch_period(bridge: Workflow, period: str, out: str | Path) -> list[Path]:
                     "name": rows[0].counterparty_name,
                 },
                 "period": period,
+                "verified_at": "signing-time",
                 "documents": documents,
             }
             (staging / safedir.MANIFEST).write_text(
@@ -170,10 +175,12 @@ def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
                     "exchange": exchange_id,
                 }
                 if entry["role"].endswith("signature"):
-                    signature = dest.read_bytes()
-                    item["verdict"] = _verdict(bridge, exchange, content, signature, sub, entry)
+                    item.update(_verdicts(bridge, exchange, content, dest.read_bytes(), entry, sub))
                 files.append(item)
         exchanges.append({"id": exchange_id, "status": exchange.status})
+        if exchange.buyer_title is not None:
+            # What the buyer's title (archived with role buyer_title) says.
+            exchanges[-1]["buyer_title"] = exchange.buyer_title
     return {
         "number": row.number,
         "kind": row.kind,
@@ -184,27 +191,35 @@ def _fetch_document(bridge: Workflow, folder: Path, row: Any) -> dict[str, Any]:
     }
 
 
-def _verdict(
+def _verdicts(
     bridge: Workflow,
     exchange: Any,
     content: bytes,
     signature: bytes,
-    sub: Mapping[str, Any],
     entry: Mapping[str, Any],
+    sub: Mapping[str, Any],
 ) -> dict[str, Any]:
+    """The archive's verdict (at signing time) and the one stored on arrival, if any."""
+    out: dict[str, Any] = {}
     digest = hashlib.sha256(signature).hexdigest()
     for stored in sub.get("signatures", []):
         kept = stored.get("verdict")
-        # A note that no check ran is not a verdict: check now, or compare the digest.
+        # A note that no check ran is not a verdict.
         if stored.get("sha256") == digest and kept and kept.get("status") != "not_checked":
-            return dict(kept)
+            out["verdict_on_arrival"] = dict(kept)
+    if entry.get("verdict") is not None:
+        out["verdict"] = dict(entry["verdict"])
+    elif "verdict_on_arrival" in out:
+        out["verdict"] = out["verdict_on_arrival"]
     # The check judges the counterparty's signer; ours (and a receipt's) get the digest.
-    if bridge.signature_check is not None and entry["role"] == "counterparty_signature":
+    elif bridge.signature_check is not None and entry["role"] == "counterparty_signature":
         try:
-            return dict(bridge.signature_check(exchange, signature))
+            out["verdict"] = dict(bridge.signature_check(exchange, signature))
         except EdiBridgeError as exc:
-            return {"ok": False, "status": "error", "reason": str(exc)}
-    return digest_check(content, signature)
+            out["verdict"] = {"ok": False, "status": "error", "reason": str(exc)}
+    else:
+        out["verdict"] = digest_check(content, signature)
+    return out
 
 
 __all__ = ["digest_check", "fetch_period", "period_status"]

@@ -76,10 +76,13 @@ class SignatureChecker:
         *,
         powers_of_attorney: Sequence[PowerOfAttorney | bytes] = (),
         operator_status: OperatorPoaStatus | None = None,
+        content: bytes | None = None,
     ) -> Mapping[str, Any]:
+        """``content``: what the signature covers when it is not the exchange's document
+        (a УПД buyer's title, which the buyer signs instead of the seller's file)."""
         verdict = self.verifier.verify(
             signature,
-            self._chunks(exchange),
+            content if content is not None else self._chunks(exchange),
             counterparty=exchange.counterparty,
             powers_of_attorney=powers_of_attorney,
             document_kind=exchange.document.kind,

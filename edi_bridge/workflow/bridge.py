@@ -158,7 +158,7 @@ class Bridge:
                 cls = self.registry.get(name)
                 context = ProviderContext(
                     config=config.declared_section(name, cls.settings_keys, self._settings),
-                    signer=self._signing.built,
+                    signer=self._signing.for_adapters(),
                     engine=self.store.engine,
                     power_of_attorney=self.our_power_of_attorney,
                 )
@@ -384,9 +384,8 @@ class Bridge:
         """
         exchange = self.status(exchange_id)
         edi = exchange.channel == Channel.EDI
-        return archive.fetch(
-            self.store, exchange, self.provider(exchange.provider) if edi else None, out_dir
-        )
+        adapter = self.provider(exchange.provider) if edi else None
+        return archive.fetch(self.store, exchange, adapter, out_dir, self.signature_check)
 
     def stored_document(self, exchange: Exchange) -> Document:
         """The exchange's document with its stored content, ready to send again."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from .. import config
 from ..errors import ConfigurationError
@@ -40,6 +40,12 @@ class Signing:
             self.test_certificate = True
         return self.built
 
+    def for_adapters(self) -> Signer:
+        """Our signer as adapters get it: the built one, or one resolved on first use. An
+        adapter is often built (for routing) before anything is signed; the receipts it
+        signs while polling must still be signed, by the signer the Bridge signs with."""
+        return self.built if self.built is not None else DeferredSigner(self)
+
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
         return our_authority(self.signer.certificate, self._settings)
 
@@ -60,4 +66,21 @@ class Signing:
         )
 
 
-__all__ = ["Signing"]
+class DeferredSigner(Signer):
+    """Our signer, resolved when first used (see :meth:`Signing.for_adapters`)."""
+
+    def __init__(self, signing: Signing) -> None:
+        self._signing = signing
+
+    @property
+    def certificate(self) -> bytes:
+        return self._signing.signer.certificate
+
+    def sign_stream(self, chunks: Iterable[bytes]) -> bytes:
+        return self._signing.signer.sign_stream(chunks)
+
+    def __repr__(self) -> str:
+        return f"<DeferredSigner {self._signing.built!r}>"
+
+
+__all__ = ["DeferredSigner", "Signing"]

@@ -25,6 +25,7 @@ from edi_bridge.signing import throwaway_signer
 from edi_bridge.testing import sample_contract, sample_counterparty
 
 from .conftest import make_adapter, send_request, settings_for
+from .test_buyer_title import _upd as upd_document
 
 # (method, path) -> (request body model, answer body model); None: not a proto body.
 BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
@@ -44,7 +45,8 @@ BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
 
 
 def recorded_run(tmp_path: Path) -> list[dict[str, Any]]:
-    """Send, events, fetch, a rejection, a revocation and a receipt, as the fake's JSON lines."""
+    """Send, events, fetch, a rejection, a revocation, a receipt and a buyer's title, as the
+    fake's JSON lines."""
     sink = io.StringIO()
     fake = DiadocFake(FakeOptions(extra={"seed": "3"}))
     with FakeServer(fake, record=sink) as server:
@@ -58,9 +60,14 @@ def recorded_run(tmp_path: Path) -> list[dict[str, Any]]:
                 exchanges[scenario] = bridge.send(
                     counterparty, sample_contract(f"W-{scenario[:4]}"), provider="diadoc"
                 )
+            # A УПД, answered by the buyer's signed title.
+            buyer = sample_counterparty("wire-upd")
+            fake.add_counterparty(buyer, "sign")
+            exchanges["upd"] = bridge.send(buyer, upd_document()[0], provider="diadoc")
             for _ in range(4):
                 bridge.poll(["diadoc"])
             assert bridge.status(exchanges["sign"].id).status == ExchangeStatus.SIGNED
+            assert bridge.status(exchanges["upd"].id).buyer_title is not None
             assert bridge.status(exchanges["reject:Цена не согласована"].id).status == (
                 ExchangeStatus.REJECTED
             )
@@ -171,7 +178,14 @@ def test_recorded_run_fits_the_proto_model_with_no_difference(tmp_path: Path) ->
     feeds = [line["response"] for line in lines if line["path"] == "/V8/GetNewEvents"]
     patches = [e["Patch"] for page in feeds for e in page["Events"] if "Patch" in e]
     types = {e.get("AttachmentType") for p in patches for e in p["Entities"]}
-    assert {"Receipt", "XmlSignatureRejection", "RevocationRequest", "InvoiceConfirmation"} <= (
+    # "Title": the buyer's title answering the УПД, signed under it.
+    assert {
+        "Receipt",
+        "XmlSignatureRejection",
+        "RevocationRequest",
+        "InvoiceConfirmation",
+        "Title",
+    } <= (
         types
         | {
             e.get("AttachmentType")

@@ -10,7 +10,7 @@ from edi_bridge_providers.sbis import SbisProvider
 from edi_bridge_providers.sbis.wire import document_uuid
 
 from edi_bridge import Bridge, Document, DocumentKind, ExchangeStatus
-from edi_bridge.errors import ConfigurationError, ValidationError
+from edi_bridge.errors import ValidationError
 from edi_bridge.fakes.server import FakeServer, Faults
 from edi_bridge.signing import throwaway_signer
 from edi_bridge.testing import sample_contract, sample_counterparty
@@ -131,16 +131,20 @@ def test_extra_files_to_sign_are_signed_with_the_configured_signer(
     assert len(cover.signatures) == 1  # the fake checked its digest against the file
 
 
-def test_extra_files_without_a_signer_are_a_configuration_error(
+def test_extra_files_are_signed_with_the_bridges_fallback_signer_too(
     start_fake: Callable[..., SbisWorld], open_bridge: Callable[..., Bridge]
 ) -> None:
+    # No signer configured: the Bridge signs with its throwaway one, and its adapters get
+    # that same signer, so the file SBIS also asks to sign is signed (it used not to be).
     fake, server = start_fake(sign_extra="1")
     bridge = open_bridge(server)
-    with pytest.raises(ConfigurationError, match="signer"):
-        bridge.send(
-            party("sign", fake), sample_contract("C-y"), idempotency_key="y", provider="sbis"
-        )
-    assert not fake.world.documents[document_uuid("y")].sent
+    exchange = bridge.send(
+        party("sign", fake), sample_contract("C-y"), idempotency_key="y", provider="sbis"
+    )
+    assert exchange.status == ExchangeStatus.SENT
+    doc = fake.world.documents[document_uuid("y")]
+    cover = next(a for a in doc.attachments if a.name == "Сопроводительное.xml")
+    assert len(cover.signatures) == 1
 
 
 def test_kind_without_sbis_type_is_refused_before_anything_is_stored(

@@ -227,6 +227,12 @@ class DiadocProvider(Provider):
 
     # -- fetching --------------------------------------------------------
 
+    def pending_receipts(self, ref: Mapping[str, str]) -> list[dict[str, str]]:
+        """Receipts Diadoc still expects from us on this document (``receipts.pending``)."""
+        box = ref.get("box_id") or self.box_id
+        message = self.client.get_message(box, ref["message_id"])
+        return receipts.pending(message, box, ref["entity_id"])
+
     def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
         box = ref.get("box_id") or self.box_id
         message_id, entity_id = ref["message_id"], ref["entity_id"]

@@ -5,7 +5,8 @@ Only what the counterparty did to a document *we* sent matters here:
 * a ``Receipt``/``InvoiceReceipt`` attachment (or a UniversalMessage with code
   1999) on our document: **delivered**;
 * a ``Signature`` entity on our document from another box: **signed**, with
-  its bytes;
+  its bytes; on a УПД, the buyer's title with its signature (``titles``): **signed**,
+  with the title and what it says;
 * ``XmlSignatureRejection``, the older ``SignatureRequestRejection`` or a
   UniversalMessage with code 3999 on our document: **rejected**, with the
   reason text read from its content;
@@ -25,15 +26,14 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lxml import etree
-
-from edi_bridge.errors import TransientError, UnsafeInput
+from edi_bridge.errors import TransientError
 from edi_bridge.provider import EventFile, ProviderEvent, ProviderEventKind, UnreadableEvent
-from edi_bridge.safexml import parse_untrusted
 from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
 
 from .feed_signed import ParentOf, our_request_answered, signed_files
+from .feed_text import reason_text, universal_code
 from .paging import next_cursor
+from .titles import TITLE_TYPES, title_parts
 
 DELIVERY_TYPES = frozenset({"Receipt", "InvoiceReceipt"})
 REJECTION_TYPES = frozenset({"XmlSignatureRejection", "SignatureRequestRejection"})
@@ -41,12 +41,9 @@ UNIVERSAL = "UniversalMessage"
 REVOCATION = "RevocationRequest"
 UNIVERSAL_REJECTION = "3999"
 UNIVERSAL_RECEIPT = "1999"
-# Elements that carry the human text in the FNS formats (rejection, revocation).
-REASON_ELEMENTS = ("ТекстУведУточ", "ТекстПредАн", "ТекстПредАнн", "Текст", "Comment", "Reason")
 _REFUSALS = frozenset({ProviderEventKind.REJECTED, ProviderEventKind.REVOCATION_REJECTED})
 _NO_REASON = "rejected without a reason"
 _EPOCH_TICKS = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
-_MAX_XML = 5 * 1024 * 1024
 
 ContentLoader = Callable[[str, str], bytes]
 """(message id, entity id) -> entity content, for entities sent without it."""
@@ -77,55 +74,6 @@ def entity_content(entity: Mapping[str, Any]) -> bytes | None:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         return None
-
-
-def _xml_root(data: bytes) -> Any:
-    if len(data) > _MAX_XML or not data.lstrip().startswith(b"<"):
-        return None
-    try:
-        return parse_untrusted(data, limit=_MAX_XML, what="reason XML")
-    except UnsafeInput:
-        return None  # not the FNS XML: the caller takes the text as it is
-
-
-def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def reason_text(data: bytes | None) -> str | None:
-    """The reason a counterparty gave: from the FNS XML, or the plain text itself."""
-    if not data:
-        return None
-    root = _xml_root(data)
-    if root is None:
-        if data.lstrip().startswith(b"<"):
-            return None  # XML the safe parser refused (a DTD, entities): nothing is taken
-        text = data.decode("utf-8", "replace").strip()
-        return text or None
-    for name in REASON_ELEMENTS:
-        for element in root.iter():
-            if _local(element.tag) == name and (element.text or "").strip():
-                return " ".join(str(element.text).split())
-            value = element.attrib.get(name) if _local(element.tag) else None
-            if value and value.strip():
-                return " ".join(value.split())
-    return None
-
-
-def universal_code(data: bytes | None) -> str | None:
-    """The message code of a UniversalMessage (*unconfirmed* layout: any
-    element or attribute whose name contains ``Код`` or ``Code`` holding 1999/2999/3999)."""
-    root = _xml_root(data) if data else None
-    if root is None:
-        return None
-    for element in root.iter():
-        name = _local(element.tag)
-        candidates = [(name, element.text or ""), *element.attrib.items()]
-        for key, value in candidates:
-            text = str(value).strip()
-            if ("Код" in str(key) or "Code" in str(key)) and text in ("1999", "2999", "3999"):
-                return text
-    return None
 
 
 def _author(entity: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]) -> str | None:
@@ -210,6 +158,7 @@ def normalize(
         powers: tuple[bytes, ...] = ()
         operator: OperatorPoaStatus | None = None
         files: tuple[EventFile, ...] = ()
+        title: tuple[bytes, bytes, dict[str, Any], Mapping[str, Any]] | None = None
 
         def content(entity: Mapping[str, Any] = entity) -> bytes:
             found = entity_content(entity)
@@ -226,6 +175,11 @@ def normalize(
             powers, operator = signer_authority(entity, load_poa)
         elif etype != "Attachment":
             continue
+        elif atype in TITLE_TYPES and author is not None:
+            title = title_parts(entity, entities, content)
+            if title is not None:
+                kind, signature = ProviderEventKind.SIGNED, title[0]
+                powers, operator = signer_authority(title[3], load_poa)
         elif atype in DELIVERY_TYPES:
             kind = ProviderEventKind.DELIVERED
         elif atype in REJECTION_TYPES:
@@ -268,6 +222,8 @@ def normalize(
                 powers_of_attorney=powers,
                 operator_status=operator,
                 files=files,
+                signed_content=title[1] if title else None,
+                signed_summary=title[2] if title else None,
             )
         )
     return out

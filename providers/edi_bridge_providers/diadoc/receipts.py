@@ -58,6 +58,23 @@ def wanted(body: Mapping[str, Any], our_box: str) -> list[str]:
     ]
 
 
+def pending(message: Mapping[str, Any], box: str, entity_id: str) -> list[dict[str, str]]:
+    """The receipts Diadoc still expects from us on our document ``entity_id``: each
+    operator's confirmation under it that has no receipt signed by our box yet."""
+    due = set(wanted(message, box))
+    return [
+        {
+            "entity_id": str(e["EntityId"]),
+            "answers": str(e.get("AttachmentType")),
+            "file_name": str(e.get("FileName") or ""),
+        }
+        for e in message.get("Entities") or []
+        if isinstance(e, Mapping)
+        and e.get("EntityId") in due
+        and e.get("ParentEntityId") == entity_id
+    ]
+
+
 def _signed_by(entity: Mapping[str, Any], entities: Sequence[Mapping[str, Any]], box: str) -> bool:
     return any(
         s.get("EntityType") == "Signature"
@@ -135,4 +152,11 @@ def answer(
     return sent
 
 
-__all__ = ["CONFIRMATION", "answer", "receipt_operation_id", "send_receipt", "wanted"]
+__all__ = [
+    "CONFIRMATION",
+    "answer",
+    "pending",
+    "receipt_operation_id",
+    "send_receipt",
+    "wanted",
+]

@@ -66,6 +66,8 @@ class SentDocument:
     manual: bool = False  # played from the counterparty page: no scenario answers for it
     our_request: str | None = None  # our pending revocation request (its entity id)
     their_request: str | None = None  # the counterparty's pending revocation request
+    type_id: str = ""  # TypeNamedId: a UniversalTransferDocument is answered by a title
+    signature: bytes = b""  # our signature, quoted by the buyer's title (ЭП)
 
 
 __all__ = ["Org", "SentDocument"]

@@ -206,6 +206,8 @@ class Sending:
                 file_name=meta["FileName"],
                 scenario=scenario,
                 done=scenario.last_poll == 0,
+                type_id=item["type"],
+                signature=item["signature"],
             )
         ticks = _now_ticks()
         message = answers.message(

@@ -23,7 +23,7 @@ from edi_bridge.requisites import check_inn
 from edi_bridge.signing.personal import employee_signing
 
 from ..feed import datetime_to_ticks
-from . import answers, revocations
+from . import answers, revocations, titles
 from .records import Org, SentDocument
 
 INLINE_CONTENT_LIMIT = 256 * 1024  # entity content carried inside JSON answers
@@ -238,16 +238,7 @@ class World(FakeWorld):
             signer, extra = self.signer(doc.recipient), None
             if doc.scenario.employee_case is not None:
                 signer, extra = self._employee(doc.recipient, doc.scenario.employee_case)
-            entities = [
-                self.entity(
-                    doc.message_id,
-                    entity_type="Signature",
-                    content=signer.sign(doc.content),
-                    parent=doc.entity_id,
-                    signer_box=doc.to_box,
-                    extra=extra,
-                )
-            ]
+            entities = titles.recipient_signs(self, doc, signer, extra)
         elif play is Play.REJECTED:
             xml = answers.fns_xml("UVUTOCH", "СвУведУточ", {"ТекстУведУточ": reason or ""})
             entities = self._signed_attachment(doc, "XmlSignatureRejection", "rejection.xml", xml)
