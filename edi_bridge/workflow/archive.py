@@ -32,9 +32,14 @@ PROVIDER_DIR = "provider"
 #: When an archive checks certificates (``verify --at``).
 ARCHIVE_AT: At = "signing-time"
 ROLES = {"ours": "our_signature", "counterparty": "counterparty_signature"}
-# Checked at signing time over our document or a buyer's title; a rejection's or a
-# revocation's signature covers its own XML and is archived as it came.
-VERIFIED = frozenset(ROLES.values())
+# A rejection's or a revocation's signature covers its own XML, not our document or a
+# buyer's title: archived as it came, without a verdict.
+_OWN_XML = ("rejection", "revocation")
+
+
+def _verified(role: str) -> bool:
+    base = role.removeprefix("provider_")
+    return base.endswith("signature") and not base.startswith(_OWN_XML)
 
 
 def _verdict(verifier: Verifier, signature: bytes, document: Path, titles: list[Path]) -> Any:
@@ -93,7 +98,7 @@ def fetch(
                 "sha256": digest.hexdigest(),
                 "size": size,
             }
-            if role in VERIFIED:
+            if _verified(role):
                 entry["verdict"] = _verdict(verifier, target.read_bytes(), document, titles)
             files.append(entry)
             return target

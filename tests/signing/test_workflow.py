@@ -51,7 +51,7 @@ def test_signature_by_another_inn_is_signer_mismatch_and_not_signed(
     def signer_for(*_args: object, **_kwargs: object) -> Signer:
         return impostor
 
-    import edi_bridge_providers.mock as mock
+    import edi_bridge_providers.mock.counterparty as mock
 
     monkeypatch.setattr(mock, "counterparty_signer", signer_for)
     bridge.signature_check = SignatureChecker(bridge.store, allow_unchecked_chain=True)
@@ -78,7 +78,7 @@ def test_trust_store_accepts_a_counterparty_certificate_from_its_ca(
 ) -> None:
     counterparty = sample_counterparty("wf-trusted")
     signer = issue_signer(cas["rsa"], "ec", counterparty)
-    import edi_bridge_providers.mock as mock
+    import edi_bridge_providers.mock.counterparty as mock
 
     monkeypatch.setattr(mock, "counterparty_signer", lambda *a, **k: signer)
     bridge.signature_check = SignatureChecker(
