@@ -30,6 +30,12 @@ _chunks = (
 )
 
 
+# An IN list as one expanding parameter: built and compiled once, not per call.
+_blobs_stored = sa.select(schema.blobs.c.sha256).where(
+    schema.blobs.c.sha256.in_(sa.bindparam("shas", expanding=True))
+)
+
+
 class ContentReader(io.RawIOBase):
     """Reads a blob chunk by chunk, one query per chunk; seekable (chunks are CHUNK long)."""
 
@@ -147,11 +153,7 @@ class BlobStore(StoreBase):
         shas = [hashlib.sha256(c).hexdigest() for c in contents]
         if not shas:
             return shas
-        b = schema.blobs
-        stored = {
-            str(s)
-            for s in conn.execute(sa.select(b.c.sha256).where(b.c.sha256.in_(set(shas)))).scalars()
-        }
+        stored = {str(s) for s in conn.execute(_blobs_stored, {"shas": list(set(shas))}).scalars()}
         now = utcnow()
         blobs: list[dict[str, Any]] = []
         chunks: list[dict[str, Any]] = []

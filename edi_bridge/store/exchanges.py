@@ -45,6 +45,18 @@ class _Q:
     insert_history = schema.history.insert()
     insert_signature = _s.insert()
     signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+    # IN lists as one expanding parameter each: compiled once, not per call.
+    signatures_kept = sa.select(_s.c.exchange_id, _s.c.role, _s.c.sha256).where(
+        _s.c.exchange_id.in_(sa.bindparam("ids", expanding=True)),
+        _s.c.sha256.in_(sa.bindparam("shas", expanding=True)),
+    )
+    states = sa.select(_x.c.id, _x.c.channel, _x.c.status, _x.c.document["file_name"].as_string())
+    states = states.where(_x.c.id.in_(sa.bindparam("ids", expanding=True)))
+    states_locked = states.with_for_update()
+    for_documents = sa.select(_x.c.provider_document_id, _x.c.id).where(
+        _x.c.provider == sa.bindparam("provider"),
+        _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
+    )
 
 
 # Batch updates by the columns they set, built once (execute_many caches by statement).
@@ -123,15 +135,11 @@ class ExchangeStore(BlobStore):
         wanted = list(set(exchange_ids))
         if not wanted:
             return {}
-        t = schema.exchanges
-        query = sa.select(
-            t.c.id, t.c.channel, t.c.status, t.c.document["file_name"].as_string()
-        ).where(t.c.id.in_(wanted))
-        if for_update and conn.dialect.name != "sqlite":
-            query = query.with_for_update()
+        locked = for_update and conn.dialect.name != "sqlite"
+        query = _Q.states_locked if locked else _Q.states
         return {
             str(r[0]): ExchangeState(str(r[0]), str(r[1]), str(r[2]), str(r[3]))
-            for r in conn.execute(query)
+            for r in conn.execute(query, {"ids": wanted})
         }
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
@@ -149,12 +157,7 @@ class ExchangeStore(BlobStore):
         wanted = list(set(document_ids))
         if not wanted:
             return {}
-        t = schema.exchanges
-        rows = conn.execute(
-            sa.select(t.c.provider_document_id, t.c.id).where(
-                t.c.provider == provider, t.c.provider_document_id.in_(wanted)
-            )
-        ).all()
+        rows = conn.execute(_Q.for_documents, {"provider": provider, "ids": wanted}).all()
         return {str(r.provider_document_id): str(r.id) for r in rows}
 
     def exchange_ids(
@@ -296,15 +299,10 @@ class ExchangeStore(BlobStore):
             return []
         now = utcnow()
         shas = self.put_blobs(conn, [i["content"] for i in items])
-        s = schema.signatures
+        ids = list({i["exchange_id"] for i in items})
         kept = {
             (str(r.exchange_id), str(r.role), str(r.sha256))
-            for r in conn.execute(
-                sa.select(s.c.exchange_id, s.c.role, s.c.sha256).where(
-                    s.c.exchange_id.in_({i["exchange_id"] for i in items}),
-                    s.c.sha256.in_(set(shas)),
-                )
-            )
+            for r in conn.execute(_Q.signatures_kept, {"ids": ids, "shas": list(set(shas))})
         }
         rows: list[dict[str, Any]] = []
         added: list[bool] = []
