@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import NotFound, ValidationError
 from . import schema
-from .bulk import execute_many
+from .bulk import execute_many, insert_ignoring
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 
@@ -153,7 +153,15 @@ class BlobStore(StoreBase):
         shas = [hashlib.sha256(c).hexdigest() for c in contents]
         if not shas:
             return shas
-        stored = {str(s) for s in conn.execute(_blobs_stored, {"shas": list(set(shas))}).scalars()}
+        blob_stmt = insert_ignoring(conn, schema.blobs)
+        chunk_stmt = insert_ignoring(conn, schema.blob_chunks)
+        stored: set[str] = set()
+        if blob_stmt is None or chunk_stmt is None:  # neither SQLite nor PostgreSQL: look first
+            found = conn.execute(_blobs_stored, {"shas": list(set(shas))}).scalars()
+            stored = {str(s) for s in found}
+            blob_stmt, chunk_stmt = _insert_blob, _insert_chunk
+        # Otherwise a content already stored (blob and chunks, which always commit
+        # together) is skipped by the database, with no look-up first.
         now = utcnow()
         blobs: list[dict[str, Any]] = []
         chunks: list[dict[str, Any]] = []
@@ -164,8 +172,8 @@ class BlobStore(StoreBase):
             blobs.append({"sha256": sha, "size": len(content), "created_at": now})
             for seq, start in enumerate(range(0, len(content), CHUNK)):
                 chunks.append({"sha256": sha, "seq": seq, "data": content[start : start + CHUNK]})
-        execute_many(conn, _insert_blob, blobs)
-        execute_many(conn, _insert_chunk, chunks)
+        execute_many(conn, blob_stmt, blobs)
+        execute_many(conn, chunk_stmt, chunks)
         return shas
 
     def open_blob(self, sha256: str) -> IO[bytes]:

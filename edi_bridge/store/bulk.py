@@ -46,16 +46,17 @@ def execute_many(
     rows: Sequence[Mapping[str, Any]],
     *,
     bound: Collection[str] = (),
-) -> None:
+) -> int:
     """Run ``stmt`` once per row (an executemany); every row has the same keys.
 
     ``stmt`` must be built once and kept (module level): it is cached by identity.
     Columns named in ``bound`` already hold what the driver takes (see
     :func:`bind_processor`); the others are converted here, column by column, a
     value repeated from the row before (the batch's one timestamp) converted once.
+    Returns the rows the statement changed.
     """
     if not rows:
-        return
+        return 0
     keys = tuple(rows[0])
     sql, names, procs, positional = _compile(conn, stmt, keys)
     columns: list[list[Any]] = []
@@ -67,7 +68,28 @@ def execute_many(
     params: list[Any] = list(zip(*columns, strict=True))
     if not positional:
         params = [dict(zip(names, p, strict=True)) for p in params]
-    conn.exec_driver_sql(sql, params)
+    return int(conn.exec_driver_sql(sql, params).rowcount)
+
+
+_IGNORING: dict[tuple[str, str], Any] = {}
+
+
+def insert_ignoring(conn: Connection, table: sa.Table) -> Any | None:
+    """``INSERT … ON CONFLICT DO NOTHING`` for ``table`` on SQLite and PostgreSQL (None
+    elsewhere): a row whose key is already stored is skipped by the database, so
+    no look-up statement runs first. Built once per table and dialect."""
+    name = conn.dialect.name
+    key = (table.name, name)
+    stmt = _IGNORING.get(key)
+    if stmt is None:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        elif name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+        else:
+            return None
+        stmt = _IGNORING[key] = insert(table).on_conflict_do_nothing()
+    return stmt
 
 
 _NOTHING = object()
@@ -90,4 +112,4 @@ def bind_processor(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], 
     return (lambda v: v) if proc is None else proc
 
 
-__all__ = ["bind_processor", "execute_many"]
+__all__ = ["bind_processor", "execute_many", "insert_ignoring"]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from . import schema
-from .bulk import bind_processor, execute_many
+from .bulk import bind_processor, execute_many, insert_ignoring
 from .engine import StoreBase
 from .limits import clean_text
 from .outbox import fresh_events
@@ -51,8 +51,9 @@ class ChangeStore(StoreBase):
         fresh = fresh_events(conn, outbox)
         for row in fresh:
             row["data"] = once(row["data"])
-        execute_many(conn, _INSERT_EVENT, fresh, bound=("data",))
-        return len(fresh)
+        stmt = insert_ignoring(conn, schema.events)
+        stmt = _INSERT_EVENT if stmt is None else stmt
+        return execute_many(conn, stmt, fresh, bound=("data",))
 
 
 __all__ = ["ChangeStore"]

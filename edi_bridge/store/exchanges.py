@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..models import Counterparty, Document, Exchange, HistoryEntry, SignatureRecord
 from . import schema
 from .blobs import BlobStore
-from .bulk import execute_many
+from .bulk import execute_many, insert_ignoring
 from .clock import utcnow
 from .limits import clean_text, fit_name
 from .rows import (
@@ -291,24 +291,26 @@ class ExchangeStore(BlobStore):
             content=content,
             verdict=verdict,
         )
-        return self.add_signatures(conn, [item])[0]
+        return self.add_signatures(conn, [item]) == 1
 
-    def add_signatures(self, conn: Connection, items: Sequence[SignatureInsert]) -> list[bool]:
-        """Keep signatures with a few statements; returns, per item, whether it was new."""
+    def add_signatures(self, conn: Connection, items: Sequence[SignatureInsert]) -> int:
+        """Keep signatures with a few statements; one already kept (same exchange, role
+        and content) is not kept again. Returns how many were new."""
         if not items:
-            return []
+            return 0
         now = utcnow()
         shas = self.put_blobs(conn, [i["content"] for i in items])
-        ids = list({i["exchange_id"] for i in items})
-        kept = {
-            (str(r.exchange_id), str(r.role), str(r.sha256))
-            for r in conn.execute(_Q.signatures_kept, {"ids": ids, "shas": list(set(shas))})
-        }
+        insert = insert_ignoring(conn, schema.signatures)
+        kept: set[tuple[str, str, str]] = set()
+        if insert is None:  # neither SQLite nor PostgreSQL: look first
+            ids = list({i["exchange_id"] for i in items})
+            found = conn.execute(_Q.signatures_kept, {"ids": ids, "shas": list(set(shas))})
+            kept = {(str(r.exchange_id), str(r.role), str(r.sha256)) for r in found}
+            insert = _Q.insert_signature
+        # Otherwise the unique (exchange, role, content) makes the database skip a kept one.
         rows: list[dict[str, Any]] = []
-        added: list[bool] = []
         for item, sha in zip(items, shas, strict=True):
             key = (item["exchange_id"], item["role"], sha)
-            added.append(key not in kept)
             if key in kept:
                 continue
             kept.add(key)
@@ -323,8 +325,7 @@ class ExchangeStore(BlobStore):
                     "verdict": item["verdict"],
                 }
             )
-        execute_many(conn, _Q.insert_signature, rows)
-        return added
+        return execute_many(conn, insert, rows)
 
     def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:
         """The content of the first signature kept for ``exchange_id`` in ``role``."""

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import Event
 from . import schema
-from .bulk import execute_many
+from .bulk import execute_many, insert_ignoring
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 from .limits import EVENT_KEY_LIMIT, clean_text, fit_id
@@ -39,6 +39,13 @@ def fresh_events(conn: Connection, rows: Sequence[EventInsert]) -> list[dict[str
     ]
     if not fitted:
         return []
+    if insert_ignoring(conn, schema.events) is not None:
+        # The insert skips recorded keys itself (see insert_ignoring); only repeats
+        # within the batch are left out here.
+        unique: dict[str, dict[str, Any]] = {}
+        for row in fitted:
+            unique.setdefault(str(row["key"]), row)
+        return list(unique.values())
     keys = [r["key"] for r in fitted]
     seen = {str(k) for k in conn.execute(_KEYS_RECORDED, {"keys": keys}).scalars()}
     fresh: list[dict[str, Any]] = []
@@ -77,9 +84,9 @@ class OutboxStore(StoreBase):
 
     def add_events(self, conn: Connection, rows: Sequence[EventInsert]) -> int:
         """Record changes; keys already recorded (or repeated) record nothing."""
-        fresh = fresh_events(conn, rows)
-        execute_many(conn, _INSERT, fresh)
-        return len(fresh)
+        stmt = insert_ignoring(conn, schema.events)
+        stmt = _INSERT if stmt is None else stmt
+        return execute_many(conn, stmt, fresh_events(conn, rows))
 
     def events_after(
         self, seq: int = 0, *, limit: int = 1000, undispatched: bool = False
