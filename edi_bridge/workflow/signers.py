@@ -15,6 +15,8 @@ from ..signing import (
     signer_from_settings,
     throwaway_signer,
 )
+from ..signing.identity import SignerIdentity
+from ..signing.ours import signer_identity
 
 log = logging.getLogger("edi_bridge")
 
@@ -26,6 +28,7 @@ class Signing:
         self._settings = settings
         self.built = signer
         self.test_certificate = False  # set when we fall back to the throwaway one
+        self._identity: tuple[bytes, SignerIdentity] | None = None
 
     @property
     def signer(self) -> Signer:
@@ -41,7 +44,13 @@ class Signing:
         return self.built
 
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
-        return our_authority(self.signer.certificate, self._settings)
+        # Asked twice per send; reading the certificate is the costly part and it does
+        # not change, so it is read once per signer. The settings and the МЧД's dates
+        # are still checked on every call.
+        certificate = self.signer.certificate
+        if self._identity is None or self._identity[0] is not certificate:
+            self._identity = (certificate, signer_identity(certificate))
+        return our_authority(self._identity[1], self._settings)
 
     def refuse_test_certificate(self, name: str, endpoint: str | None) -> None:
         """A real operator must never get a contract signed by a throwaway certificate."""
