@@ -114,7 +114,16 @@ class BlobStore(StoreBase):
         hash recorded when the document was described) a file that changed
         since is refused, naming ``document``.
         """
-        if isinstance(source, bytes):
+        if isinstance(source, bytes) and len(source) <= CHUNK:
+            # Small content in hand (the usual document): hashed and stored by
+            # put_blobs, which lets the database skip a content already stored.
+            sha = hashlib.sha256(source).hexdigest()
+            if expect_sha256 is not None and sha != expect_sha256:
+                raise ValidationError(
+                    "document", "the file changed since it was described (its SHA-256 differs)"
+                )
+            self.put_blobs(conn, [source])
+        elif isinstance(source, bytes):
             sha = self._put_file(conn, io.BytesIO(source), expect_sha256)
         else:
             with tempfile.TemporaryFile() as spool:
