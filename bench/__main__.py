@@ -25,7 +25,7 @@ def _runners(quick: bool) -> dict[str, Callable[[], Result]]:
         "poll": lambda: poll.run(10_000 if quick else 50_000),
         "memory": lambda: memory.run(50 if quick else 200),
         "latency": lambda: latency.run(100 if quick else 500, concurrency=4, latency=0.05),
-        "ratelimit": lambda: ratelimit.run(300 if quick else 1000),
+        "ratelimit": lambda: ratelimit.run(300 if quick else 600),
     }
 
 
