@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 
 from .. import config
@@ -29,6 +30,7 @@ class Signing:
         self.built = signer
         self.test_certificate = False  # set when we fall back to the throwaway one
         self._identity: tuple[bytes, SignerIdentity] | None = None
+        self._variables: dict[str, str] | None = None
 
     @property
     def signer(self) -> Signer:
@@ -44,13 +46,19 @@ class Signing:
         return self.built
 
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
-        # Asked twice per send; reading the certificate is the costly part and it does
-        # not change, so it is read once per signer. The settings and the МЧД's dates
-        # are still checked on every call.
+        # Asked twice per send; reading the certificate and scanning the whole
+        # environment for EDI_BRIDGE_* variables were the costly parts. The certificate
+        # is read once per signer and the variables once per Bridge (as each adapter
+        # reads its section once); the settings and the МЧД's dates are still checked
+        # on every call.
         certificate = self.signer.certificate
         if self._identity is None or self._identity[0] is not certificate:
             self._identity = (certificate, signer_identity(certificate))
-        return our_authority(self._identity[1], self._settings)
+        if self._variables is None:
+            self._variables = {
+                k: v for k, v in os.environ.items() if k.startswith(config.ENV_PREFIX)
+            }
+        return our_authority(self._identity[1], self._settings, self._variables)
 
     def refuse_test_certificate(self, name: str, endpoint: str | None) -> None:
         """A real operator must never get a contract signed by a throwaway certificate."""
