@@ -14,17 +14,18 @@ from collections.abc import Callable
 
 from .common import Result
 
-NAMES = ("send", "poll", "memory", "latency")
+NAMES = ("send", "poll", "memory", "latency", "ratelimit")
 
 
 def _runners(quick: bool) -> dict[str, Callable[[], Result]]:
-    from . import latency, memory, poll, send
+    from . import latency, memory, poll, ratelimit, send
 
     return {
         "send": lambda: send.run(100 if quick else 400),
         "poll": lambda: poll.run(10_000 if quick else 50_000),
         "memory": lambda: memory.run(50 if quick else 200),
         "latency": lambda: latency.run(100 if quick else 500, concurrency=4, latency=0.05),
+        "ratelimit": lambda: ratelimit.run(300 if quick else 600),
     }
 
 

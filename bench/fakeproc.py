@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -97,12 +98,44 @@ def seed_feed(world: fake_world.World, to_box: str, documents: int, start: int =
             )
 
 
+class _Arrivals:
+    """The fake as a WSGI app that notes each request's arrival, then waits ``latency``
+    (the operator's answer time) before answering: the times are when the operator
+    would count the request against its rate limit."""
+
+    def __init__(self, fake: Any, latency: float) -> None:
+        self._fake = fake
+        self._latency = latency
+        self._lock = threading.Lock()
+        self._times: list[float] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fake, name)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._lock:
+            self._times.append(time.monotonic())
+        if self._latency:
+            time.sleep(self._latency)
+        return self._fake(environ, start_response)
+
+    def take(self) -> list[float]:
+        with self._lock:
+            times, self._times = self._times, []
+        return times
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.fakeproc")
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--max-document-mb", type=int, default=0)
     ap.add_argument("--feed-documents", type=int, default=0)
     ap.add_argument("--counterparty", default="bench")
+    ap.add_argument(
+        "--arrivals",
+        action="store_true",
+        help="note when each request arrives (before --latency); stdin 'arrivals' prints them",
+    )
     args = ap.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     if args.max_document_mb:
@@ -114,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     to_box = fake.add_counterparty(counterparty, "sign")  # type: ignore[attr-defined]
     if args.feed_documents:
         seed_feed(fake.world, to_box, args.feed_documents)  # type: ignore[attr-defined]
-    server = FakeServer(fake, faults=Faults(latency=args.latency)).start()
+    arrivals = _Arrivals(fake, args.latency) if args.arrivals else None
+    served: Any = fake if arrivals is None else arrivals
+    latency = 0.0 if arrivals is not None else args.latency  # the recorder waits instead
+    server = FakeServer(served, faults=Faults(latency=latency)).start()
     print(
         json.dumps(
             {
@@ -138,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
                 if command == "extend":
                     seed_feed(world, to_box, int(count), start=seeded)
                     seeded += int(count)
+                elif command == "arrivals" and arrivals is not None:
+                    # Times in seconds on this process's monotonic clock; cleared once read.
+                    print(json.dumps({"arrivals": arrivals.take()}), flush=True)
+                    continue
                 elif command == "trim":
                     feed = world.feeds.get(world.our_org.box_id, [])
                     feed[:] = [{"EventId": e["EventId"], "IndexKey": e["IndexKey"]} for e in feed]

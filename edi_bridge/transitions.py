@@ -142,8 +142,7 @@ class _Batch:
     def write(self, conn: Connection, store: Store) -> None:
         store.add_signatures(conn, self.signatures)
         store.update_exchanges(conn, self.changes)
-        store.add_history_rows(conn, self.history)
-        store.add_events(conn, self.outbox)
+        store.add_changes(conn, self.history, self.outbox)
 
 
 class TransitionWriter:

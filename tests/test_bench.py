@@ -22,7 +22,7 @@ from edi_bridge.testing import sample_counterparty
 
 ROOT = Path(__file__).resolve().parents[1]
 # The benchmarks BENCHMARKS.md reports; a benchmark dropped from the run fails here.
-EXPECTED = {"send", "poll", "memory", "latency"}
+EXPECTED = {"send", "poll", "memory", "latency", "ratelimit"}
 ROW_KEYS = {"name", "value", "unit", "floor", "ratio", "target", "met", "workload"}
 
 

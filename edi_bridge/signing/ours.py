@@ -117,6 +117,11 @@ def our_power_of_attorney(
     return OurPowerOfAttorney(file=Path(file), signature_file=Path(signature))
 
 
+def signer_identity(certificate: bytes | SignerIdentity) -> SignerIdentity:
+    """Who a certificate names (SignatureError if it cannot be read)."""
+    return _identity(certificate)
+
+
 def _identity(certificate: bytes | SignerIdentity) -> SignerIdentity:
     if isinstance(certificate, SignerIdentity):
         return certificate
@@ -246,4 +251,5 @@ __all__ = [
     "our_authority",
     "our_organisation",
     "our_power_of_attorney",
+    "signer_identity",
 ]

@@ -8,14 +8,16 @@ transaction can cover a state change, its history, its events and the cursor
 that produced it. The methods come from one module per table family:
 :mod:`.engine` (opening, migrating, transactions), :mod:`.blobs` (content),
 :mod:`.exchanges` (exchanges, history, signatures), :mod:`.outbox` (events for
-the backend), :mod:`.feeds` (cursors, applied and early events) and
-:mod:`.leases` (who works on what), :mod:`.deadlines` (signing deadlines) and
-:mod:`.quarantine` (operator events put aside).
+the backend), :mod:`.changes` (a batch's history and outbox rows together),
+:mod:`.feeds` (cursors, applied and early events), :mod:`.leases` (who works on
+what), :mod:`.deadlines` (signing deadlines) and :mod:`.quarantine` (operator
+events put aside).
 Rows come out typed (:mod:`.rows`).
 """
 
 from __future__ import annotations
 
+from .changes import ChangeStore
 from .clock import utcnow
 from .deadlines import DeadlineStore
 from .engine import DEFAULT_DB, database_url, read_connection
@@ -26,7 +28,7 @@ from .quarantine import QuarantineStore
 from .rows import EarlyEventRow, ExchangeChanges, ExchangeRow, NewExchange
 
 
-class Store(ExchangeStore, OutboxStore, FeedStore, DeadlineStore, QuarantineStore):
+class Store(ExchangeStore, OutboxStore, ChangeStore, FeedStore, DeadlineStore, QuarantineStore):
     """Durable state behind a :class:`~edi_bridge.workflow.Bridge`."""
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import NotFound, ValidationError
 from . import schema
-from .bulk import execute_many
+from .bulk import execute_many, insert_ignoring
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 
@@ -27,6 +27,12 @@ _chunks = (
     sa.select(schema.blob_chunks.c.data)
     .where(schema.blob_chunks.c.sha256 == sa.bindparam("sha"))
     .order_by(schema.blob_chunks.c.seq)
+)
+
+
+# An IN list as one expanding parameter: built and compiled once, not per call.
+_blobs_stored = sa.select(schema.blobs.c.sha256).where(
+    schema.blobs.c.sha256.in_(sa.bindparam("shas", expanding=True))
 )
 
 
@@ -108,7 +114,16 @@ class BlobStore(StoreBase):
         hash recorded when the document was described) a file that changed
         since is refused, naming ``document``.
         """
-        if isinstance(source, bytes):
+        if isinstance(source, bytes) and len(source) <= CHUNK:
+            # Small content in hand (the usual document): hashed and stored by
+            # put_blobs, which lets the database skip a content already stored.
+            sha = hashlib.sha256(source).hexdigest()
+            if expect_sha256 is not None and sha != expect_sha256:
+                raise ValidationError(
+                    "document", "the file changed since it was described (its SHA-256 differs)"
+                )
+            self.put_blobs(conn, [source])
+        elif isinstance(source, bytes):
             sha = self._put_file(conn, io.BytesIO(source), expect_sha256)
         else:
             with tempfile.TemporaryFile() as spool:
@@ -147,11 +162,15 @@ class BlobStore(StoreBase):
         shas = [hashlib.sha256(c).hexdigest() for c in contents]
         if not shas:
             return shas
-        b = schema.blobs
-        stored = {
-            str(s)
-            for s in conn.execute(sa.select(b.c.sha256).where(b.c.sha256.in_(set(shas)))).scalars()
-        }
+        blob_stmt = insert_ignoring(conn, schema.blobs)
+        chunk_stmt = insert_ignoring(conn, schema.blob_chunks)
+        stored: set[str] = set()
+        if blob_stmt is None or chunk_stmt is None:  # neither SQLite nor PostgreSQL: look first
+            found = conn.execute(_blobs_stored, {"shas": list(set(shas))}).scalars()
+            stored = {str(s) for s in found}
+            blob_stmt, chunk_stmt = _insert_blob, _insert_chunk
+        # Otherwise a content already stored (blob and chunks, which always commit
+        # together) is skipped by the database, with no look-up first.
         now = utcnow()
         blobs: list[dict[str, Any]] = []
         chunks: list[dict[str, Any]] = []
@@ -162,8 +181,8 @@ class BlobStore(StoreBase):
             blobs.append({"sha256": sha, "size": len(content), "created_at": now})
             for seq, start in enumerate(range(0, len(content), CHUNK)):
                 chunks.append({"sha256": sha, "seq": seq, "data": content[start : start + CHUNK]})
-        execute_many(conn, _insert_blob, blobs)
-        execute_many(conn, _insert_chunk, chunks)
+        execute_many(conn, blob_stmt, blobs)
+        execute_many(conn, chunk_stmt, chunks)
         return shas
 
     def open_blob(self, sha256: str) -> IO[bytes]:

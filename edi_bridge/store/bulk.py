@@ -11,7 +11,7 @@ same values as SQLAlchemy would have bound.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,22 +40,76 @@ def _compile(conn: Connection, stmt: Any, keys: tuple[str, ...]) -> _Compiled:
     return result
 
 
-def execute_many(conn: Connection, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+def execute_many(
+    conn: Connection,
+    stmt: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    bound: Collection[str] = (),
+) -> int:
     """Run ``stmt`` once per row (an executemany); every row has the same keys.
 
     ``stmt`` must be built once and kept (module level): it is cached by identity.
+    Columns named in ``bound`` already hold what the driver takes (see
+    :func:`bind_processor`); the others are converted here, column by column, a
+    value repeated from the row before (the batch's one timestamp) converted once.
+    Returns the rows the statement changed.
     """
     if not rows:
-        return
+        return 0
     keys = tuple(rows[0])
     sql, names, procs, positional = _compile(conn, stmt, keys)
-    pairs = tuple(zip(names, procs, strict=True))
-    params: list[Any]
-    if positional:
-        params = [tuple(r[n] if p is None else p(r[n]) for n, p in pairs) for r in rows]
-    else:
-        params = [{n: (r[n] if p is None else p(r[n])) for n, p in pairs} for r in rows]
-    conn.exec_driver_sql(sql, params)
+    columns: list[list[Any]] = []
+    for name, proc in zip(names, procs, strict=True):
+        values = [r[name] for r in rows]
+        if proc is not None and name not in bound:
+            values = _converted(values, proc)
+        columns.append(values)
+    params: list[Any] = list(zip(*columns, strict=True))
+    if not positional:
+        params = [dict(zip(names, p, strict=True)) for p in params]
+    return int(conn.exec_driver_sql(sql, params).rowcount)
 
 
-__all__ = ["execute_many"]
+_IGNORING: dict[tuple[str, str], Any] = {}
+
+
+def insert_ignoring(conn: Connection, table: sa.Table) -> Any | None:
+    """``INSERT … ON CONFLICT DO NOTHING`` for ``table`` on SQLite and PostgreSQL (None
+    elsewhere): a row whose key is already stored is skipped by the database, so
+    no look-up statement runs first. Built once per table and dialect."""
+    name = conn.dialect.name
+    key = (table.name, name)
+    stmt = _IGNORING.get(key)
+    if stmt is None:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        elif name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+        else:
+            return None
+        stmt = _IGNORING[key] = insert(table).on_conflict_do_nothing()
+    return stmt
+
+
+_NOTHING = object()
+
+
+def _converted(values: list[Any], proc: Callable[[Any], Any]) -> list[Any]:
+    last: Any = _NOTHING
+    out: Any = None
+    converted = []
+    for value in values:
+        if value is not last:
+            last, out = value, proc(value)
+        converted.append(out)
+    return converted
+
+
+def bind_processor(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """How ``column``'s type turns a value into the driver's (JSON: encoded once per value)."""
+    proc = column.type._cached_bind_processor(conn.dialect)
+    return (lambda v: v) if proc is None else proc
+
+
+__all__ = ["bind_processor", "execute_many", "insert_ignoring"]

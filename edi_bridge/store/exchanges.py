@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..models import Counterparty, Document, Exchange, HistoryEntry, SignatureRecord
 from . import schema
 from .blobs import BlobStore
-from .bulk import execute_many
+from .bulk import execute_many, insert_ignoring
 from .clock import utcnow
 from .limits import clean_text, fit_id, fit_name
 from .rows import (
@@ -48,6 +48,18 @@ class _Q:
     insert_history = schema.history.insert()
     insert_signature = _s.insert()
     signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+    # IN lists as one expanding parameter each: compiled once, not per call.
+    signatures_kept = sa.select(_s.c.exchange_id, _s.c.role, _s.c.sha256).where(
+        _s.c.exchange_id.in_(sa.bindparam("ids", expanding=True)),
+        _s.c.sha256.in_(sa.bindparam("shas", expanding=True)),
+    )
+    states = sa.select(_x.c.id, _x.c.channel, _x.c.status, _x.c.document["file_name"].as_string())
+    states = states.where(_x.c.id.in_(sa.bindparam("ids", expanding=True)))
+    states_locked = states.with_for_update()
+    for_documents = sa.select(_x.c.provider_document_id, _x.c.id).where(
+        _x.c.provider == sa.bindparam("provider"),
+        _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
+    )
 
 
 # Batch updates by the columns they set, built once (execute_many caches by statement).
@@ -129,15 +141,11 @@ class ExchangeStore(BlobStore):
         wanted = list(set(exchange_ids))
         if not wanted:
             return {}
-        t = schema.exchanges
-        query = sa.select(
-            t.c.id, t.c.channel, t.c.status, t.c.document["file_name"].as_string()
-        ).where(t.c.id.in_(wanted))
-        if for_update and conn.dialect.name != "sqlite":
-            query = query.with_for_update()
+        locked = for_update and conn.dialect.name != "sqlite"
+        query = _Q.states_locked if locked else _Q.states
         return {
             str(r[0]): ExchangeState(str(r[0]), str(r[1]), str(r[2]), str(r[3]))
-            for r in conn.execute(query)
+            for r in conn.execute(query, {"ids": wanted})
         }
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
@@ -158,12 +166,7 @@ class ExchangeStore(BlobStore):
             wanted.setdefault(fit_id(d), set()).add(d)
         if not wanted:
             return {}
-        t = schema.exchanges
-        rows = conn.execute(
-            sa.select(t.c.provider_document_id, t.c.id).where(
-                t.c.provider == provider, t.c.provider_document_id.in_(list(wanted))
-            )
-        ).all()
+        rows = conn.execute(_Q.for_documents, {"provider": provider, "ids": list(wanted)}).all()
         return {
             asked: str(r.id) for r in rows for asked in wanted.get(str(r.provider_document_id), ())
         }
@@ -309,29 +312,26 @@ class ExchangeStore(BlobStore):
             content=content,
             verdict=verdict,
         )
-        return self.add_signatures(conn, [item])[0]
+        return self.add_signatures(conn, [item]) == 1
 
-    def add_signatures(self, conn: Connection, items: Sequence[SignatureInsert]) -> list[bool]:
-        """Keep signatures with a few statements; returns, per item, whether it was new."""
+    def add_signatures(self, conn: Connection, items: Sequence[SignatureInsert]) -> int:
+        """Keep signatures with a few statements; one already kept (same exchange, role
+        and content) is not kept again. Returns how many were new."""
         if not items:
-            return []
+            return 0
         now = utcnow()
         shas = self.put_blobs(conn, [i["content"] for i in items])
-        s = schema.signatures
-        kept = {
-            (str(r.exchange_id), str(r.role), str(r.sha256))
-            for r in conn.execute(
-                sa.select(s.c.exchange_id, s.c.role, s.c.sha256).where(
-                    s.c.exchange_id.in_({i["exchange_id"] for i in items}),
-                    s.c.sha256.in_(set(shas)),
-                )
-            )
-        }
+        insert = insert_ignoring(conn, schema.signatures)
+        kept: set[tuple[str, str, str]] = set()
+        if insert is None:  # neither SQLite nor PostgreSQL: look first
+            ids = list({i["exchange_id"] for i in items})
+            found = conn.execute(_Q.signatures_kept, {"ids": ids, "shas": list(set(shas))})
+            kept = {(str(r.exchange_id), str(r.role), str(r.sha256)) for r in found}
+            insert = _Q.insert_signature
+        # Otherwise the unique (exchange, role, content) makes the database skip a kept one.
         rows: list[dict[str, Any]] = []
-        added: list[bool] = []
         for item, sha in zip(items, shas, strict=True):
             key = (item["exchange_id"], item["role"], sha)
-            added.append(key not in kept)
             if key in kept:
                 continue
             kept.add(key)
@@ -348,8 +348,7 @@ class ExchangeStore(BlobStore):
                     "operator_status": item.get("operator_status"),
                 }
             )
-        execute_many(conn, _Q.insert_signature, rows)
-        return added
+        return execute_many(conn, insert, rows)
 
     def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:
         """The content of the first signature kept for ``exchange_id`` in ``role``."""

@@ -18,6 +18,11 @@ from .limits import clean_text, fit_id
 from .rows import AppliedEvent, EarlyEventRow, ParkedEvent, poa_files, poa_json
 
 _INSERT_APPLIED = schema.applied_events.insert()
+# The IN list as one expanding parameter: compiled once, not per call.
+_APPLIED = sa.select(schema.applied_events.c.event_id).where(
+    schema.applied_events.c.scope == sa.bindparam("scope"),
+    schema.applied_events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
+)
 
 
 class FeedStore(StoreBase):
@@ -41,10 +46,7 @@ class FeedStore(StoreBase):
             wanted.setdefault(fit_id(e), set()).add(e)
         if not wanted:
             return set()
-        t = schema.applied_events
-        found = conn.execute(
-            sa.select(t.c.event_id).where(t.c.scope == scope, t.c.event_id.in_(list(wanted)))
-        ).scalars()
+        found = conn.execute(_APPLIED, {"scope": scope, "ids": list(wanted)}).scalars()
         return {asked for e in found for asked in wanted.get(str(e), ())}
 
     def add_applied_events(self, conn: Connection, rows: Sequence[AppliedEvent]) -> None:

@@ -11,13 +11,49 @@ from sqlalchemy.engine import Connection
 
 from ..models import Event
 from . import schema
-from .bulk import execute_many
+from .bulk import execute_many, insert_ignoring
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 from .limits import EVENT_KEY_LIMIT, clean_text, fit_id
 from .rows import EventInsert
 
 _INSERT = schema.events.insert()
+# The IN list as one expanding parameter: compiled once, not per call.
+_KEYS_RECORDED = sa.select(schema.events.c.key).where(
+    schema.events.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+
+
+def fresh_events(conn: Connection, rows: Sequence[EventInsert]) -> list[dict[str, Any]]:
+    """The rows to insert: keys fitted, reasons cleaned, keys already recorded (or
+    repeated) left out."""
+    # Keys carry operators' event ids and reasons operators' text (see store.limits).
+    fitted: list[dict[str, Any]] = [
+        {
+            **r,
+            "key": fit_id(r["key"], EVENT_KEY_LIMIT),
+            "reason": clean_text(r["reason"]),
+            "dispatched_at": None,
+        }
+        for r in rows
+    ]
+    if not fitted:
+        return []
+    if insert_ignoring(conn, schema.events) is not None:
+        # The insert skips recorded keys itself (see insert_ignoring); only repeats
+        # within the batch are left out here.
+        unique: dict[str, dict[str, Any]] = {}
+        for row in fitted:
+            unique.setdefault(str(row["key"]), row)
+        return list(unique.values())
+    keys = [r["key"] for r in fitted]
+    seen = {str(k) for k in conn.execute(_KEYS_RECORDED, {"keys": keys}).scalars()}
+    fresh: list[dict[str, Any]] = []
+    for row in fitted:
+        if row["key"] not in seen:
+            seen.add(str(row["key"]))
+            fresh.append(row)
+    return fresh
 
 
 class OutboxStore(StoreBase):
@@ -48,25 +84,9 @@ class OutboxStore(StoreBase):
 
     def add_events(self, conn: Connection, rows: Sequence[EventInsert]) -> int:
         """Record changes; keys already recorded (or repeated) record nothing."""
-        # Keys carry operators' event ids and reasons operators' text (see store.limits).
-        rows = [
-            EventInsert(
-                **{**r, "key": fit_id(r["key"], EVENT_KEY_LIMIT), "reason": clean_text(r["reason"])}
-            )
-            for r in rows
-        ]
-        keys = [r["key"] for r in rows]
-        if not keys:
-            return 0
-        t = schema.events
-        seen = {str(k) for k in conn.execute(sa.select(t.c.key).where(t.c.key.in_(keys))).scalars()}
-        fresh: list[dict[str, Any]] = []
-        for row in rows:
-            if row["key"] not in seen:
-                seen.add(row["key"])
-                fresh.append({"dispatched_at": None, **row})
-        execute_many(conn, _INSERT, fresh)
-        return len(fresh)
+        stmt = insert_ignoring(conn, schema.events)
+        stmt = _INSERT if stmt is None else stmt
+        return execute_many(conn, stmt, fresh_events(conn, rows))
 
     def events_after(
         self, seq: int = 0, *, limit: int = 1000, undispatched: bool = False

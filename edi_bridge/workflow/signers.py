@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 
 from .. import config
@@ -15,6 +16,8 @@ from ..signing import (
     signer_from_settings,
     throwaway_signer,
 )
+from ..signing.identity import SignerIdentity
+from ..signing.ours import signer_identity
 
 log = logging.getLogger("edi_bridge")
 
@@ -26,6 +29,8 @@ class Signing:
         self._settings = settings
         self.built = signer
         self.test_certificate = False  # set when we fall back to the throwaway one
+        self._identity: tuple[bytes, SignerIdentity] | None = None
+        self._variables: dict[str, str] | None = None
 
     @property
     def signer(self) -> Signer:
@@ -47,7 +52,19 @@ class Signing:
         return self.built if self.built is not None else DeferredSigner(self)
 
     def our_power_of_attorney(self) -> OurPowerOfAttorney | None:
-        return our_authority(self.signer.certificate, self._settings)
+        # Asked twice per send; reading the certificate and scanning the whole
+        # environment for EDI_BRIDGE_* variables were the costly parts. The certificate
+        # is read once per signer and the variables once per Bridge (as each adapter
+        # reads its section once); the settings and the МЧД's dates are still checked
+        # on every call.
+        certificate = self.signer.certificate
+        if self._identity is None or self._identity[0] is not certificate:
+            self._identity = (certificate, signer_identity(certificate))
+        if self._variables is None:
+            self._variables = {
+                k: v for k, v in os.environ.items() if k.startswith(config.ENV_PREFIX)
+            }
+        return our_authority(self._identity[1], self._settings, self._variables)
 
     def refuse_test_certificate(self, name: str, endpoint: str | None) -> None:
         """A real operator must never get a contract signed by a throwaway certificate."""
