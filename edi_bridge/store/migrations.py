@@ -38,11 +38,22 @@ def _v4_deadlines_and_versions(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v6_lease_holders(conn: Connection) -> None:
+    # A lease names its holder process, so a dead one on this host is seen at once.
+    for table in (schema.exchanges, schema.cursors):
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        for column in schema.lease_holder_columns():
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
 STEPS: dict[int, Step] = {
     2: _v2_early_events,
     3: _v3_closing_and_mock,
     4: _v4_deadlines_and_versions,
+    6: _v6_lease_holders,
 }
 
 

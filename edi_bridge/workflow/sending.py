@@ -17,24 +17,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
 from ..closing.options import formalized
 from ..errors import (
-    AuthError,
     ConfigurationError,
     DuplicateRecord,
-    Forbidden,
     IdempotencyConflict,
-    PaymentRequired,
     ProviderError,
     TransientError,
     ValidationError,
@@ -42,20 +38,16 @@ from ..errors import (
 from ..fakes.scenario import parse_scenario
 from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, Exchange
-from ..provider import (
-    Capability,
-    ContentSource,
-    Provider,
-    ProviderContext,
-    SendRequest,
-    SendResult,
-)
+from ..provider import Capability, ContentSource, Provider, SendRequest, SendResult
+from ..retry import LeaseLost
 from ..routing import RouteDecision
 from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
 from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
+from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
+from .keeper import LeaseKeeper
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -90,34 +82,6 @@ class Intent:
     provider: str | None
     scenario: str | None
     previous_id: str | None = None
-
-
-# The settings that identify us to an operator, in the order a person would check them.
-_CREDENTIAL_KEYS = (
-    "login",
-    "password",
-    "api_client_id",
-    "client_id",
-    "client_secret",
-    "refresh_token",
-    "app_client_id",
-    "app_secret",
-    "secret_key",
-)
-
-
-def failure_cause(name: str, exc: ProviderError, context: ProviderContext | None) -> str:
-    """The history's cause for a refused send: our own faults are named as ours."""
-    settings: Mapping[str, str] = context.config if context is not None else {}
-    if isinstance(exc, AuthError):
-        keys = [f"{name}.{k}" for k in _CREDENTIAL_KEYS if settings.get(k)]
-        where = ", ".join(keys) if keys else f"the {name}.* credential settings"
-        return f"{name} rejected our credentials: check {where}"
-    if isinstance(exc, Forbidden):
-        return f"{name} does not allow our account to send this: check the account's rights"
-    if isinstance(exc, PaymentRequired):
-        return f"{name} says our account has no API subscription"
-    return f"{name} refused the send"
 
 
 def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
@@ -240,8 +204,10 @@ class Sending:
             row["scenario"], row["previous_id"] = scenario, intent.previous_id
             row["attempts"] = 1 if prepare else 0
             if lease:  # sending right away: hold it so no worker picks it up meanwhile
-                row["lease_owner"] = self.owner
-                row["lease_until"] = now + dt.timedelta(seconds=self.lease_seconds)
+                held = leases.lease_values(self.owner, leases.until(tx, self.lease_seconds))
+                row["lease_owner"], row["lease_until"] = held["lease_owner"], held["lease_until"]
+                row["lease_host"], row["lease_pid"] = held["lease_host"], held["lease_pid"]
+                row["lease_started"] = held["lease_started"]
             self.store.insert_exchange(tx, **row)
             self.store.add_history(
                 tx, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
@@ -345,15 +311,21 @@ class Sending:
             log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
             with self.store.transaction() as conn:
                 return self.store.load_exchange(conn, exchange_id)
+        keeper = LeaseKeeper(self.store, exchange_id, self.owner, self.lease_seconds)
         try:
             result: SendResult | None = None
-            if attempts > 1 and adapter.supports(Capability.FIND_SENT):
-                result = adapter.find_sent(request)
-                if result is not None:
-                    log.info("exchange %s was already at %s; reconciled", exchange_id, name)
-            if result is None:
-                result = adapter.send(request)
-        except TransientError as exc:
+            with keeper.running():  # renewed while the call runs; no request once lost
+                if attempts > 1 and adapter.supports(Capability.FIND_SENT):
+                    result = adapter.find_sent(request)
+                    if result is not None:
+                        log.info("exchange %s was already at %s; reconciled", exchange_id, name)
+                if result is None:
+                    result = adapter.send(request)
+        except (LeaseLost, TransientError) as exc:
+            if keeper.lost:  # another worker holds it now: its record, not ours
+                log.warning("exchange %s: lease lost during the call: %s", exchange_id, exc)
+                with self.store.transaction() as conn:
+                    return self.store.load_exchange(conn, exchange_id)
             with self.store.transaction() as conn:
                 self.store.update_exchange(
                     conn, exchange_id, last_error=str(exc), lease_owner=None, lease_until=None
