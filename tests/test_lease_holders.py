@@ -20,7 +20,7 @@ from edi_bridge_providers.mock import MockProvider
 
 import edi_bridge
 from edi_bridge import Bridge, Registry, SendRequest, SendResult
-from edi_bridge.store import Store, clock, holder, leases, schema
+from edi_bridge.store import Store, clock, leases, schema
 from edi_bridge.testing import sample_contract, sample_counterparty
 from edi_bridge.workflow.sending import Attempt, Intent
 
@@ -75,6 +75,8 @@ def test_a_worker_whose_clock_runs_ahead_takes_over_no_live_lease(database: str)
 
 
 def test_lease_times_are_the_databases_clock(database: str) -> None:
+    from edi_bridge.store import holder
+
     store = Store.open(database)
     try:
         with store.transaction() as conn:
@@ -89,6 +91,8 @@ def test_lease_times_are_the_databases_clock(database: str) -> None:
 
 
 def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
+    from edi_bridge.store import holder
+
     store = Store.open(tmp_path / "edi.db")
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -190,4 +194,5 @@ def test_a_send_killed_mid_call_is_finished_at_once_by_the_next_run(
         assert again.status == "sent"
     assert time.monotonic() - started < 15
     row = _exchange(db)
-    assert row is not None and row.lease_owner is None
+    assert row is not None
+    assert row.lease_owner is None
