@@ -9,14 +9,12 @@ interrupted send finds the document it already made instead of writing another.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
-    ConfigurationError,
     ProviderNotFound,
     RejectedRequest,
     SignatureError,
@@ -40,29 +38,22 @@ from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .settings import KEYS, SbisSettings
+from .stage import file_bytes, perform_send_stage
 from .wire import (
     M_CHANGES,
-    M_EXECUTE,
     M_PARTY,
-    M_PREPARE,
     M_READ,
     M_WRITE,
-    STAGE_SEND,
     SbisRoute,
     as_dict,
     as_list,
-    attachment_uuid,
     awaits_sending,
     document_body,
     document_uuid,
-    execute_params,
     party,
     party_member,
-    prepare_params,
     routes_of,
-    send_stage,
     sent_result,
-    signed_attachment,
 )
 
 log = logging.getLogger("edi_bridge.sbis")
@@ -162,52 +153,22 @@ class SbisProvider(SbisPing, Provider):
         if existing is not None and not awaits_sending(existing):
             log.info("sbis: document %s was already sent; not sending again", doc_id)
             return sent_result(doc_id, existing)
-        if existing is None:
-            # Same Идентификатор on a retry: SBIS updates, it does not duplicate.
-            self.client.call(M_WRITE, {"Документ": self._document(request, doc_id, doc_type)})
-        prepared = as_dict(self.client.call(M_PREPARE, prepare_params(doc_id, thumbprint)))
-        stage = send_stage(prepared)
-        if stage is None:
-            raise RejectedRequest(
-                f"{M_PREPARE}: no stage {STAGE_SEND!r} to perform", provider="sbis"
-            )
-        signed = [self._sign_attachment(a, doc_id, request) for a in as_list(stage.get("Вложение"))]
         try:
-            stage_id = str(stage.get("Идентификатор", ""))
-            done = self.client.call(M_EXECUTE, execute_params(doc_id, stage_id, thumbprint, signed))
+            if existing is None:
+                # Same Идентификатор on a retry: SBIS updates, it does not duplicate.
+                self.client.call(M_WRITE, {"Документ": self._document(request, doc_id, doc_type)})
+            signer = self.context.signer
+            done = perform_send_stage(self.client, signer, self._read, doc_id, thumbprint, request)
         except (RejectedRequest, TransientError):
-            # A lost answer to a call that did go through: the stage is gone now.
+            # "Документ уже отправлен" to a repeated write, a stage done already, a lost
+            # answer: an earlier attempt (ours, or a worker's paused past its lease) may
+            # have sent it. The operator's state decides, never the refusal.
             after = self._read(doc_id)
             if after is None or awaits_sending(after):
                 raise
-            done = after
+            log.info("sbis: document %s is sent already; reconciled", doc_id)
+            return sent_result(doc_id, after)
         return sent_result(doc_id, as_dict(done))
-
-    def _file_bytes(self, file: Mapping[str, Any]) -> bytes:
-        inline = file.get("ДвоичныеДанные")
-        if isinstance(inline, str) and inline:
-            return base64.b64decode(inline)
-        link = file.get("Ссылка")
-        if isinstance(link, str) and link:
-            return self.client.download(link)
-        raise RejectedRequest("a file came without content or link", provider="sbis")
-
-    def _sign_attachment(
-        self, attachment: Any, doc_id: str, request: SendRequest
-    ) -> dict[str, Any]:
-        att = as_dict(attachment)
-        file = as_dict(att.get("Файл"))
-        name = str(file.get("Имя") or "file")
-        if att.get("Идентификатор") == attachment_uuid(doc_id):
-            signature = request.signature  # ours over the document, made by the Bridge
-        else:
-            signer = self.context.signer
-            if signer is None:
-                raise ConfigurationError(
-                    f"sbis asks to sign {name!r} as well; configure a signer for the Bridge"
-                )
-            signature = signer.sign(self._file_bytes(file))
-        return signed_attachment(att.get("Идентификатор"), name, signature)
 
     def find_sent(self, request: SendRequest) -> SendResult | None:
         doc_id = document_uuid(request.idempotency_key)
@@ -252,7 +213,7 @@ class SbisProvider(SbisPing, Provider):
         # the signature for good: read it again, as often as the client retries a call,
         # then fail the poll so the page is read again next time.
         for _ in range(self.client.http.retry.attempts):
-            data = _der(self._file_bytes(file))
+            data = _der(file_bytes(self.client, file))
             try:
                 parse_signature(data)
             except SignatureError:
@@ -274,7 +235,7 @@ class SbisProvider(SbisPing, Provider):
             raise ProviderNotFound(f"document {doc_id} is not at sbis", provider="sbis")
         files = []
         for role, name, file, is_signature in stored_files(document, self.settings.our_inn):
-            data = self._file_bytes(file)
+            data = file_bytes(self.client, file)
             files.append(FetchedFile(role, name, _der(data) if is_signature else data))
         return files
 
