@@ -14,13 +14,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from ..provider import EventPage, Provider, ProviderEvent
-from ..store import Store, leases, utcnow
+from ..store import Store, leases, read_connection, utcnow
 from ..store.rows import AppliedEvent
 from ..transitions import TransitionWriter
 
@@ -76,12 +76,14 @@ class Feeds:
                 pages = reader.take(EVENTS_PER_TRANSACTION)
                 if not pages:
                     break
+                # Signature checks run before the write transaction, never inside it.
+                verdicts = self.judge(name, [e for p in pages for e in p.events])
                 with self.store.transaction() as conn:
                     if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
                         log.warning("%s: lost the lease on feed %s; stopping", name, scope)
                         return
                     for page in pages:
-                        self.apply_page(conn, name, scope, page.events)
+                        self.apply_page(conn, name, scope, page.events, verdicts)
                     # Same transaction: the cursor never moves past unapplied events.
                     if pages[-1].cursor != cursor:
                         self.store.set_cursor(conn, scope, pages[-1].cursor)
@@ -93,8 +95,24 @@ class Feeds:
                 "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
             )
 
+    def judge(self, name: str, events: list[ProviderEvent]) -> dict[str, dict[str, Any]]:
+        """The signature check's verdicts for the signatures among ``events`` (read only)."""
+        signed = [e for e in events if e.signature and self.writer.signature_check]
+        if not signed:
+            return {}
+        with read_connection(self.store.engine) as conn:
+            ids = self.store.exchange_ids_for_documents(conn, name, (e.document_id for e in signed))
+        return self.writer.judge_signatures(
+            [(ids[e.document_id], e) for e in signed if e.document_id in ids]
+        )
+
     def apply_page(
-        self, conn: Connection, name: str, scope: str, events: Iterable[ProviderEvent]
+        self,
+        conn: Connection,
+        name: str,
+        scope: str,
+        events: Iterable[ProviderEvent],
+        verdicts: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Claim a page's new event ids, park the early ones, apply the rest in one batch."""
         events = list(events)
@@ -120,7 +138,7 @@ class Feeds:
                 matched.append((exchange_id, event))
         store.add_applied_events(conn, claimed)
         store.park_early_events(conn, name, early)
-        self.writer.apply_events(conn, name, matched)
+        self.writer.apply_events(conn, name, matched, verdicts)
 
 
 BACKOFF_FIRST = 5.0  # seconds before a unit that failed is polled again
