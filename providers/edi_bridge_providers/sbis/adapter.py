@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -59,6 +60,7 @@ from .wire import (
 log = logging.getLogger("edi_bridge.sbis")
 MAX_ATTACHMENT = 73 * 1024 * 1024  # SBIS refuses larger attachments
 DEFAULT_TYPES = {DocumentKind.CONTRACT.value: "ДоговорИсх"}
+SIGNATURES_KEPT = 2048  # signatures read by polls that failed later (a few KiB each)
 
 
 def _der(data: bytes) -> bytes:
@@ -89,6 +91,10 @@ class SbisProvider(SbisPing, Provider):
         super().__init__(context)
         self.settings = SbisSettings.from_config(context.config)
         self.client = client or SbisClient(self.settings)
+        # Counterparty signatures read in a poll that failed later on: a page is
+        # applied all or nothing, so without these an unsteady link would download
+        # the same files again on every poll and never get through a long feed.
+        self._read_signatures: OrderedDict[str, bytes] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"<SbisProvider {self.settings.base_url} inn={self.settings.our_inn}>"
@@ -209,6 +215,9 @@ class SbisProvider(SbisPing, Provider):
         if file is None:
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
+        key = f"{event.event_id}|{file.get('Ссылка') or ''}|{file.get('Хеш') or ''}"
+        if key in self._read_signatures:
+            return self._read_signatures[key]
         # A download spoiled on the way (a proxy's page, a cut body) would be kept as
         # the signature for good: read it again, as often as the client retries a call,
         # then fail the poll so the page is read again next time.
@@ -218,6 +227,9 @@ class SbisProvider(SbisPing, Provider):
                 parse_signature(data)
             except SignatureError:
                 continue
+            self._read_signatures[key] = data
+            while len(self._read_signatures) > SIGNATURES_KEPT:
+                self._read_signatures.popitem(last=False)
             return data
         raise TransientError(
             f"event {event.event_id}: the counterparty's signature file is not CMS",
