@@ -75,3 +75,14 @@ def test_every_table_is_made_by_the_migrations(tmp_path: Path) -> None:
     store.close()
     assert {"closing_deliveries", "mock_messages", "mock_events", "mock_calls"} <= names
     assert names == set(schema.metadata.tables)
+
+
+def test_an_old_database_gains_the_lease_holder_columns(tmp_path: Path) -> None:
+    store = Store.open(_old_database(tmp_path))
+    try:
+        with store.engine.connect() as conn:
+            for table in (schema.exchanges, schema.cursors):
+                have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+                assert {"lease_host", "lease_pid", "lease_started"} <= have, table.name
+    finally:
+        store.close()

@@ -199,7 +199,18 @@ class SbisProvider(SbisPing, Provider):
             if not more:
                 break
         ordered = dedupe_sorted(raw, after)
-        events = [e for e in (self._normalize(r) for r in ordered) if e is not None]
+        events, failed = [], None
+        for r in ordered:
+            try:
+                event = self._normalize(r)
+            except TransientError as exc:
+                # Read the other signatures too (kept for the next poll), then fail.
+                failed = failed or exc
+                continue
+            if event is not None:
+                events.append(event)
+        if failed is not None:
+            raise failed
         last = ordered[-1] if ordered else None
         next_cursor = Cursor(last.event_id, last.at_text).dump() if last else cursor
         return EventPage(events=events, cursor=next_cursor, has_more=more)
