@@ -75,8 +75,8 @@ def _dead_held(conn: Connection, table: sa.Table, key: sa.Column[Any], *where: A
     me = this_process()
     query = sa.select(key, table.c.lease_owner, table.c.lease_until, *table.c[_HOLDER_COLUMNS])
     query = query.where(table.c.lease_host == me.host, table.c.lease_until.is_not(None), *where)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    # No row locks: live siblings' rows stay untouched, and the takeover is a
+    # compare-and-swap on owner and until (see _same_lease), safe without them.
     return [
         r for r in conn.execute(query).all() if is_dead(r.lease_host, r.lease_pid, r.lease_started)
     ]
