@@ -234,10 +234,20 @@ def allowed_transitions(channel: str, status: str) -> frozenset[str]:
     return LIFECYCLES.get(channel, EDI_TRANSITIONS).get(status, frozenset())
 
 
+OPERATOR_HOLDS: dict[str, frozenset[str]] = {Channel.EDI: frozenset({S.FAILED})}
+"""Statuses the operator's news overrides, per channel. A send recorded as failed
+(a refusal to a repeated send, a lost answer) whose document the operator holds
+and reports on was delivered after all: the counterparty's signature, rejection or
+revocation is applied, never dropped."""
+
+
 def is_late_news(channel: str, status: str, target: str) -> bool:
     """The late-news rule: news the table does not allow from the current status
     (delivered after signed, a carrier's delivery after a return) is kept in the
-    record and changes nothing."""
+    record and changes nothing; except that an operator's news about a document it
+    holds moves an exchange out of a status in :data:`OPERATOR_HOLDS`."""
+    if status in OPERATOR_HOLDS.get(channel, frozenset()) and target in EVENT_TARGETS.values():
+        return False
     return target not in allowed_transitions(channel, status)
 
 
@@ -278,6 +288,7 @@ __all__ = [
     "EVENT_TARGETS",
     "IN_FLIGHT_STATUSES",
     "LIFECYCLES",
+    "OPERATOR_HOLDS",
     "PAPER_TRANSITIONS",
     "PAPER_TROUBLE",
     "REASONED",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import tenacity
 
-from .errors import RateLimited, TransientError
+from .errors import EdiBridgeError, RateLimited, TransientError
 
 T = TypeVar("T")
 log = logging.getLogger("edi_bridge.retry")
@@ -58,4 +60,31 @@ class RetryPolicy:
 
 NO_RETRY = RetryPolicy(attempts=1)
 
-__all__ = ["NO_RETRY", "RetryPolicy"]
+
+class LeaseLost(EdiBridgeError):
+    """Another worker took over the send this call belongs to: stop before the next request."""
+
+
+# Asked before every request an HTTP client makes in this context (thread or task);
+# a send sets it so a worker that lost its lease makes no further request.
+_before_request: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "edi_bridge_before_request", default=None
+)
+
+
+def before_request() -> None:
+    check = _before_request.get()
+    if check is not None:
+        check()
+
+
+@contextlib.contextmanager
+def checked_before_requests(check: Callable[[], None]) -> Iterator[None]:
+    token = _before_request.set(check)
+    try:
+        yield
+    finally:
+        _before_request.reset(token)
+
+
+__all__ = ["NO_RETRY", "LeaseLost", "RetryPolicy", "before_request", "checked_before_requests"]

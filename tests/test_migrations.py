@@ -116,3 +116,14 @@ def test_version_8_parks_a_revocation_request_on_postgresql(postgres_url: str) -
         assert row.kind == "revocation_requested"
     finally:
         store.close()
+
+
+def test_an_old_database_gains_the_lease_holder_columns(tmp_path: Path) -> None:
+    store = Store.open(_old_database(tmp_path))
+    try:
+        with store.engine.connect() as conn:
+            for table in (schema.exchanges, schema.cursors):
+                have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+                assert {"lease_host", "lease_pid", "lease_started"} <= have, table.name
+    finally:
+        store.close()

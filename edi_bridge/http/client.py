@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import requests
 
 from ..errors import AuthError, ConfigurationError, RateLimited, TransientError
-from ..retry import RetryPolicy
+from ..retry import RetryPolicy, before_request
 from .answers import (
     ErrorMap,
     ErrorMapper,
@@ -158,6 +158,7 @@ class HttpClient:
     ) -> requests.Response:
         """One request, no retry, no credential: a transport failure, 429 or 5xx raises
         :class:`TransientError`, another status outside ``ok`` the mapped error."""
+        before_request()  # a send whose lease was lost stops here (LeaseLost)
         with self.limiter:
             try:
                 resp = self.session.request(method, self.url(path), timeout=self.timeout, **kwargs)

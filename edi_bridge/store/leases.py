@@ -1,24 +1,62 @@
 """Leases: which worker holds an exchange's send or a provider feed, until when.
 
-A lease is two columns (owner, until) changed by a conditional UPDATE, so it
-works the same on SQLite and PostgreSQL; on PostgreSQL the candidates are
-picked with ``FOR UPDATE SKIP LOCKED`` so workers do not queue behind each
-other's rows. A crashed worker's lease simply expires and another takes over.
+A lease is a few columns (owner, until, and the holder's host, pid and process
+start) changed by a conditional UPDATE, so it works the same on SQLite and
+PostgreSQL; on PostgreSQL the candidates are picked with ``FOR UPDATE SKIP
+LOCKED`` so workers do not queue behind each other's rows.
+
+Times come from the database's clock (:func:`db_now`), never the worker's: a
+worker whose clock runs ahead cannot see a live lease as expired. A crashed
+worker's lease expires; on the same host it is taken over at once, because the
+lease names its holder process and a dead holder is recognised
+(:mod:`.holder`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import schema
-from .clock import utcnow
+from .holder import is_dead, this_process
 
 QUEUED = "queued"
+_HOLDER_COLUMNS = ("lease_host", "lease_pid", "lease_started")
+
+
+def db_now(conn: Connection) -> dt.datetime:
+    """The database's current time (UTC), read inside the caller's transaction."""
+    if conn.dialect.name == "postgresql":
+        # clock_timestamp, not now(): the time of this statement, not of BEGIN.
+        value = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+        assert isinstance(value, dt.datetime)
+        return value.astimezone(dt.UTC)
+    # SQLite's own clock (the library's, through SQL), to the millisecond.
+    text = conn.execute(sa.text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return dt.datetime.fromisoformat(str(text)).replace(tzinfo=dt.UTC)
+
+
+def lease_values(owner: str | None, until: dt.datetime | None) -> dict[str, Any]:
+    """The lease columns for ``owner`` held until ``until`` by this process (None: free)."""
+    if owner is None:
+        return {"lease_owner": None, "lease_until": None, **dict.fromkeys(_HOLDER_COLUMNS)}
+    me = this_process()
+    return {
+        "lease_owner": owner,
+        "lease_until": until,
+        "lease_host": me.host,
+        "lease_pid": me.pid,
+        "lease_started": me.started,
+    }
+
+
+def until(conn: Connection, seconds: float) -> dt.datetime:
+    return db_now(conn) + dt.timedelta(seconds=seconds)
 
 
 def _free(table: sa.Table, now: dt.datetime, owner: str | None = None) -> sa.ColumnElement[bool]:
@@ -27,12 +65,29 @@ def _free(table: sa.Table, now: dt.datetime, owner: str | None = None) -> sa.Col
     return free if owner is None else sa.or_(free, table.c.lease_owner == owner)
 
 
+def _same_lease(table: sa.Table, row: Any) -> sa.ColumnElement[bool]:
+    """The lease is still the one we judged (compare-and-swap on owner and until)."""
+    return sa.and_(table.c.lease_owner == row.lease_owner, table.c.lease_until == row.lease_until)
+
+
+def _dead_held(conn: Connection, table: sa.Table, key: sa.Column[Any], *where: Any) -> list[Any]:
+    """Live-by-time leases held by a dead process on this host."""
+    me = this_process()
+    query = sa.select(key, table.c.lease_owner, table.c.lease_until, *table.c[_HOLDER_COLUMNS])
+    query = query.where(table.c.lease_host == me.host, table.c.lease_until.is_not(None), *where)
+    # No row locks: live siblings' rows stay untouched, and the takeover is a
+    # compare-and-swap on owner and until (see _same_lease), safe without them.
+    return [
+        r for r in conn.execute(query).all() if is_dead(r.lease_host, r.lease_pid, r.lease_started)
+    ]
+
+
 def claim_queued(conn: Connection, owner: str, seconds: float, limit: int) -> list[str]:
-    """Lease up to ``limit`` queued exchanges nobody holds; oldest first.
+    """Lease up to ``limit`` queued exchanges nobody (alive) holds; oldest first.
 
     Our own live leases are excluded too: those exchanges are being sent.
     """
-    now = utcnow()
+    now = db_now(conn)
     t = schema.exchanges
     query = (
         sa.select(t.c.id)
@@ -43,27 +98,44 @@ def claim_queued(conn: Connection, owner: str, seconds: float, limit: int) -> li
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(conn.execute(query).scalars())
-    if not ids:
-        return []
-    claimed = conn.execute(
-        t.update()
-        .where(t.c.id.in_(ids), t.c.status == QUEUED, _free(t, now))
-        .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
-        .returning(t.c.id)
-    )
-    return sorted(claimed.scalars(), key=ids.index)
+    values = lease_values(owner, now + dt.timedelta(seconds=seconds))
+    claimed: list[str] = []
+    if ids:
+        claimed = list(
+            conn.execute(
+                t.update()
+                .where(t.c.id.in_(ids), t.c.status == QUEUED, _free(t, now))
+                .values(**values)
+                .returning(t.c.id)
+            ).scalars()
+        )
+    if len(claimed) < limit:
+        alive = sa.and_(t.c.status == QUEUED, t.c.lease_until >= now)
+        for row in _dead_held(conn, t, t.c.id, alive)[: limit - len(claimed)]:
+            if conn.execute(
+                t.update().where(t.c.id == row.id, alive, _same_lease(t, row)).values(**values)
+            ).rowcount:
+                claimed.append(row.id)
+    order = {i: n for n, i in enumerate(ids)}
+    return sorted(claimed, key=lambda i: order.get(i, len(order)))
 
 
 def take_exchange(conn: Connection, exchange_id: str, owner: str, seconds: float) -> bool:
-    """Lease one exchange unless another live owner holds it."""
-    now = utcnow()
+    """Lease one exchange (or renew our own) unless another live holder has it."""
+    now = db_now(conn)
     t = schema.exchanges
-    updated = conn.execute(
-        t.update()
-        .where(t.c.id == exchange_id, _free(t, now, owner))
-        .values(lease_owner=owner, lease_until=now + dt.timedelta(seconds=seconds))
-    ).rowcount
-    return bool(updated)
+    values = lease_values(owner, now + dt.timedelta(seconds=seconds))
+    if conn.execute(
+        t.update().where(t.c.id == exchange_id, _free(t, now, owner)).values(**values)
+    ).rowcount:
+        return True
+    for row in _dead_held(conn, t, t.c.id, t.c.id == exchange_id):
+        return bool(
+            conn.execute(
+                t.update().where(t.c.id == exchange_id, _same_lease(t, row)).values(**values)
+            ).rowcount
+        )
+    return False
 
 
 def release_exchanges(conn: Connection, owner: str, ids: Sequence[str] | None = None) -> int:
@@ -71,31 +143,36 @@ def release_exchanges(conn: Connection, owner: str, ids: Sequence[str] | None = 
     query = t.update().where(t.c.lease_owner == owner)
     if ids is not None:
         query = query.where(t.c.id.in_(list(ids)))
-    return int(conn.execute(query.values(lease_owner=None, lease_until=None)).rowcount)
+    return int(conn.execute(query.values(**lease_values(None, None))).rowcount)
 
 
 def take_feed(conn: Connection, scope: str, owner: str, seconds: float) -> bool:
     """Lease a provider feed (its cursor) so one worker at a time reads it."""
-    now = utcnow()
+    now = db_now(conn)
     t = schema.cursors
-    until = now + dt.timedelta(seconds=seconds)
+    values = lease_values(owner, now + dt.timedelta(seconds=seconds))
     # A new feed: whichever worker inserts first holds it; the others' inserts do
     # nothing (no IntegrityError on a fresh database) and fall to the UPDATE below.
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     inserted = conn.execute(
         dialect.insert(t)
-        .values(scope=scope, value=None, updated_at=now, lease_owner=owner, lease_until=until)
+        .values(scope=scope, value=None, updated_at=now, **values)
         .on_conflict_do_nothing(index_elements=[t.c.scope])
         .returning(t.c.scope)
     ).first()
     if inserted is not None:
         return True
-    updated = conn.execute(
-        t.update()
-        .where(t.c.scope == scope, _free(t, now, owner))
-        .values(lease_owner=owner, lease_until=until)
-    ).rowcount
-    return bool(updated)
+    if conn.execute(
+        t.update().where(t.c.scope == scope, _free(t, now, owner)).values(**values)
+    ).rowcount:
+        return True
+    for row in _dead_held(conn, t, t.c.scope, t.c.scope == scope):
+        return bool(
+            conn.execute(
+                t.update().where(t.c.scope == scope, _same_lease(t, row)).values(**values)
+            ).rowcount
+        )
+    return False
 
 
 def release_feed(conn: Connection, scope: str, owner: str) -> None:
@@ -103,14 +180,17 @@ def release_feed(conn: Connection, scope: str, owner: str) -> None:
     conn.execute(
         t.update()
         .where(t.c.scope == scope, t.c.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None)
+        .values(**lease_values(None, None))
     )
 
 
 __all__ = [
     "claim_queued",
+    "db_now",
+    "lease_values",
     "release_exchanges",
     "release_feed",
     "take_exchange",
     "take_feed",
+    "until",
 ]

@@ -55,6 +55,16 @@ def _v5_quarantine(conn: Connection) -> None:
     conn.execute(sa.text("DROP TABLE edi_events_v4"))
 
 
+def _v6_lease_holders(conn: Connection) -> None:
+    # A lease names its holder process, so a dead one on this host is seen at once.
+    for table in (schema.exchanges, schema.cursors):
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        for column in schema.lease_holder_columns():
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+
+
 def _v7_signature_authority(conn: Connection) -> None:
     # The МЧД and the operator's status kept with early events and signatures.
     for table in (schema.early_events, schema.signatures):
@@ -78,6 +88,7 @@ STEPS: dict[int, Step] = {
     3: _v3_closing_and_mock,
     4: _v4_deadlines_and_versions,
     5: _v5_quarantine,
+    6: _v6_lease_holders,
     7: _v7_signature_authority,
     8: _v8_longer_early_event_kinds,
 }

@@ -126,6 +126,9 @@ class NewExchange(TypedDict):
     previous_id: NotRequired[str | None]
     lease_owner: NotRequired[str | None]
     lease_until: NotRequired[dt.datetime | None]
+    lease_host: NotRequired[str | None]
+    lease_pid: NotRequired[int | None]
+    lease_started: NotRequired[str | None]
 
 
 def new_exchange(

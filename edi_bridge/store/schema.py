@@ -36,6 +36,15 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC)
 
 
+def lease_holder_columns() -> list[sa.Column[Any]]:
+    """Who holds a lease: host (and PID namespace), pid, process start (version 6)."""
+    return [
+        sa.Column("lease_host", sa.String(128)),
+        sa.Column("lease_pid", sa.Integer),
+        sa.Column("lease_started", sa.String(32)),
+    ]
+
+
 metadata = sa.MetaData()
 
 meta = sa.Table(
@@ -88,6 +97,7 @@ exchanges = sa.Table(
     # Work claiming for concurrent workers: who holds the exchange, until when.
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_until", UTCDateTime),
+    *lease_holder_columns(),
     sa.UniqueConstraint("provider", "provider_document_id", name="uq_edi_exchanges_provider_doc"),
 )
 
@@ -220,6 +230,7 @@ cursors = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_until", UTCDateTime),
+    *lease_holder_columns(),
 )
 
 signatures = sa.Table(

@@ -16,13 +16,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from ..provider import EventPage, Provider, ProviderEvent, UnreadableEvent
-from ..store import Store, leases, utcnow
+from ..store import Store, leases, read_connection, utcnow
 from ..store.rows import AppliedEvent
 from ..transitions import TransitionWriter
 from .quarantine import Poison, apply_isolated, hold, malformed
@@ -79,12 +79,14 @@ class Feeds:
                 pages = reader.take(EVENTS_PER_TRANSACTION)
                 if not pages:
                     break
+                # Signature checks run before the write transaction, never inside it.
+                verdicts = self.judge(name, [e for p in pages for e in p.events])
                 with self.store.transaction() as conn:
                     if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
                         log.warning("%s: lost the lease on feed %s; stopping", name, scope)
                         return
                     for page in pages:
-                        self.apply_page(conn, name, scope, page.events, page.unreadable)
+                        self.apply_page(conn, name, scope, page.events, page.unreadable, verdicts)
                     # Same transaction: the cursor never moves past unapplied events.
                     if pages[-1].cursor != cursor:
                         self.store.set_cursor(conn, scope, pages[-1].cursor)
@@ -96,6 +98,17 @@ class Feeds:
                 "%s: stopped after %d pages; the rest on the next poll", name, MAX_PAGES_PER_POLL
             )
 
+    def judge(self, name: str, events: list[ProviderEvent]) -> dict[str, dict[str, Any]]:
+        """The signature check's verdicts for the signatures among ``events`` (read only)."""
+        signed = [e for e in events if e.signature and self.writer.signature_check]
+        if not signed:
+            return {}
+        with read_connection(self.store.engine) as conn:
+            ids = self.store.exchange_ids_for_documents(conn, name, (e.document_id for e in signed))
+        return self.writer.judge_signatures(
+            [(ids[e.document_id], e) for e in signed if e.document_id in ids]
+        )
+
     def apply_page(
         self,
         conn: Connection,
@@ -103,6 +116,7 @@ class Feeds:
         scope: str,
         events: Iterable[ProviderEvent],
         unreadable: Iterable[UnreadableEvent] = (),
+        verdicts: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Claim a page's new event ids, park the early ones, apply the rest in one batch;
         put aside (quarantine) the ones that cannot be applied."""
@@ -140,7 +154,7 @@ class Feeds:
                 matched.append((exchange_id, event))
         store.add_applied_events(conn, claimed)
         store.park_early_events(conn, name, early)
-        poison += apply_isolated(conn, self.writer, name, matched)
+        poison += apply_isolated(conn, self.writer, name, matched, verdicts)
         hold(conn, store, name, scope, poison)
 
 

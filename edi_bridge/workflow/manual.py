@@ -14,7 +14,7 @@ from ..deadlines import Deadlines
 from ..errors import ValidationError
 from ..lifecycle import IN_FLIGHT_STATUSES, Channel, ExchangeStatus
 from ..models import Exchange
-from ..store import Store, utcnow
+from ..store import Store, leases, utcnow
 from ..transitions import SignatureCheck, TransitionWriter, operator_status_of, run_check
 from .outbox import Outbox
 
@@ -38,7 +38,8 @@ def cancel(
             now = utcnow()
             # A live lease means a worker is sending it right now: the send may
             # already be at the operator, so cancelling would be a lie.
-            if row.status == S.QUEUED and row.lease_until is not None and row.lease_until >= now:
+            held = row.lease_until is not None and row.lease_until >= leases.db_now(conn)
+            if row.status == S.QUEUED and held:
                 raise ValidationError(
                     "exchange",
                     f"{exchange_id} is being sent right now; check its status and "

@@ -20,7 +20,7 @@ import datetime as dt
 import getpass
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy.exc
@@ -133,6 +133,7 @@ def apply_isolated(
     writer: TransitionWriter,
     provider: str,
     matched: Sequence[tuple[str, ProviderEvent]],
+    verdicts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Poison]:
     """Apply matched events; those that raise are returned to be put aside.
 
@@ -143,7 +144,7 @@ def apply_isolated(
         return []
     try:
         with conn.begin_nested():
-            writer.apply_events(conn, provider, matched)
+            writer.apply_events(conn, provider, matched, verdicts)
         return []
     except NOT_POISON:
         raise
@@ -155,7 +156,7 @@ def apply_isolated(
     for exchange_id, event in matched:
         try:
             with conn.begin_nested():
-                writer.apply_events(conn, provider, [(exchange_id, event)])
+                writer.apply_events(conn, provider, [(exchange_id, event)], verdicts)
         except NOT_POISON:
             raise
         except Exception as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -39,13 +38,8 @@ from ..errors import (
 from ..fakes.scenario import parse_scenario
 from ..lifecycle import Channel, ExchangeStatus
 from ..models import Counterparty, Document, Exchange
-from ..provider import (
-    Capability,
-    ContentSource,
-    Provider,
-    SendRequest,
-    SendResult,
-)
+from ..provider import Capability, ContentSource, Provider, SendRequest, SendResult
+from ..retry import LeaseLost
 from ..routing import RouteDecision
 from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
@@ -54,6 +48,7 @@ from ..store.rows import new_exchange
 from ..transitions import TransitionWriter
 from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
+from .keeper import LeaseKeeper
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -217,8 +212,10 @@ class Sending:
             row["scenario"], row["previous_id"] = scenario, intent.previous_id
             row["attempts"] = 1 if prepare else 0
             if lease:  # sending right away: hold it so no worker picks it up meanwhile
-                row["lease_owner"] = self.owner
-                row["lease_until"] = now + dt.timedelta(seconds=self.lease_seconds)
+                held = leases.lease_values(self.owner, leases.until(tx, self.lease_seconds))
+                row["lease_owner"], row["lease_until"] = held["lease_owner"], held["lease_until"]
+                row["lease_host"], row["lease_pid"] = held["lease_host"], held["lease_pid"]
+                row["lease_started"] = held["lease_started"]
             self.store.insert_exchange(tx, **row)
             self.store.add_history(
                 tx, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
@@ -322,15 +319,21 @@ class Sending:
             log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
             with self.store.transaction() as conn:
                 return self.store.load_exchange(conn, exchange_id)
+        keeper = LeaseKeeper(self.store, exchange_id, self.owner, self.lease_seconds)
         try:
             result: SendResult | None = None
-            if attempts > 1 and adapter.supports(Capability.FIND_SENT):
-                result = adapter.find_sent(request)
-                if result is not None:
-                    log.info("exchange %s was already at %s; reconciled", exchange_id, name)
-            if result is None:
-                result = adapter.send(request)
-        except TransientError as exc:
+            with keeper.running():  # renewed while the call runs; no request once lost
+                if attempts > 1 and adapter.supports(Capability.FIND_SENT):
+                    result = adapter.find_sent(request)
+                    if result is not None:
+                        log.info("exchange %s was already at %s; reconciled", exchange_id, name)
+                if result is None:
+                    result = adapter.send(request)
+        except (LeaseLost, TransientError) as exc:
+            if keeper.lost:  # another worker holds it now: its record, not ours
+                log.warning("exchange %s: lease lost during the call: %s", exchange_id, exc)
+                with self.store.transaction() as conn:
+                    return self.store.load_exchange(conn, exchange_id)
             with self.store.transaction() as conn:
                 self.store.update_exchange(
                     conn, exchange_id, last_error=str(exc), lease_owner=None, lease_until=None

@@ -8,14 +8,13 @@ from the idempotency key, so a retried send finds the document it already made.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
-    ConfigurationError,
     ProviderNotFound,
     RejectedRequest,
     SignatureError,
@@ -39,34 +38,28 @@ from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .settings import KEYS, SbisSettings
+from .stage import file_bytes, perform_send_stage
 from .wire import (
     M_CHANGES,
-    M_EXECUTE,
     M_PARTY,
-    M_PREPARE,
     M_READ,
     M_WRITE,
-    STAGE_SEND,
     SbisRoute,
     as_dict,
     as_list,
-    attachment_uuid,
     awaits_sending,
     document_body,
     document_uuid,
-    execute_params,
     party,
     party_member,
-    prepare_params,
     routes_of,
-    send_stage,
     sent_result,
-    signed_attachment,
 )
 
 log = logging.getLogger("edi_bridge.sbis")
 MAX_ATTACHMENT = 73 * 1024 * 1024  # SBIS refuses larger attachments
 DEFAULT_TYPES = {DocumentKind.CONTRACT.value: "ДоговорИсх"}
+SIGNATURES_KEPT = 2048  # signatures read by polls that failed later (a few KiB each)
 
 
 def _der(data: bytes) -> bytes:
@@ -98,6 +91,10 @@ class SbisProvider(SbisPing, Provider):
         super().__init__(context)
         self.settings = SbisSettings.from_config(context.config)
         self.client = client or SbisClient(self.settings)
+        # Counterparty signatures read in a poll that failed later on: a page is
+        # applied all or nothing, so without these an unsteady link would download
+        # the same files again on every poll and never get through a long feed.
+        self._read_signatures: OrderedDict[str, bytes] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"<SbisProvider {self.settings.base_url} inn={self.settings.our_inn}>"
@@ -162,52 +159,22 @@ class SbisProvider(SbisPing, Provider):
         if existing is not None and not awaits_sending(existing):
             log.info("sbis: document %s was already sent; not sending again", doc_id)
             return sent_result(doc_id, existing)
-        if existing is None:
-            # Same Идентификатор on a retry: SBIS updates, it does not duplicate.
-            self.client.call(M_WRITE, {"Документ": self._document(request, doc_id, doc_type)})
-        prepared = as_dict(self.client.call(M_PREPARE, prepare_params(doc_id, thumbprint)))
-        stage = send_stage(prepared)
-        if stage is None:
-            raise RejectedRequest(
-                f"{M_PREPARE}: no stage {STAGE_SEND!r} to perform", provider="sbis"
-            )
-        signed = [self._sign_attachment(a, doc_id, request) for a in as_list(stage.get("Вложение"))]
         try:
-            stage_id = str(stage.get("Идентификатор", ""))
-            done = self.client.call(M_EXECUTE, execute_params(doc_id, stage_id, thumbprint, signed))
+            if existing is None:
+                # Same Идентификатор on a retry: SBIS updates, it does not duplicate.
+                self.client.call(M_WRITE, {"Документ": self._document(request, doc_id, doc_type)})
+            signer = self.context.signer
+            done = perform_send_stage(self.client, signer, self._read, doc_id, thumbprint, request)
         except (RejectedRequest, TransientError):
-            # A lost answer to a call that did go through: the stage is gone now.
+            # "Документ уже отправлен" to a repeated write, a stage done already, a lost
+            # answer: an earlier attempt (ours, or a worker's paused past its lease) may
+            # have sent it. The operator's state decides, never the refusal.
             after = self._read(doc_id)
             if after is None or awaits_sending(after):
                 raise
-            done = after
+            log.info("sbis: document %s is sent already; reconciled", doc_id)
+            return sent_result(doc_id, after)
         return sent_result(doc_id, as_dict(done))
-
-    def _file_bytes(self, file: Mapping[str, Any]) -> bytes:
-        inline = file.get("ДвоичныеДанные")
-        if isinstance(inline, str) and inline:
-            return base64.b64decode(inline)
-        link = file.get("Ссылка")
-        if isinstance(link, str) and link:
-            return self.client.download(link)
-        raise RejectedRequest("a file came without content or link", provider="sbis")
-
-    def _sign_attachment(
-        self, attachment: Any, doc_id: str, request: SendRequest
-    ) -> dict[str, Any]:
-        att = as_dict(attachment)
-        file = as_dict(att.get("Файл"))
-        name = str(file.get("Имя") or "file")
-        if att.get("Идентификатор") == attachment_uuid(doc_id):
-            signature = request.signature  # ours over the document, made by the Bridge
-        else:
-            signer = self.context.signer
-            if signer is None:
-                raise ConfigurationError(
-                    f"sbis asks to sign {name!r} as well; configure a signer for the Bridge"
-                )
-            signature = signer.sign(self._file_bytes(file))
-        return signed_attachment(att.get("Идентификатор"), name, signature)
 
     def find_sent(self, request: SendRequest) -> SendResult | None:
         doc_id = document_uuid(request.idempotency_key)
@@ -232,7 +199,18 @@ class SbisProvider(SbisPing, Provider):
             if not more:
                 break
         ordered = dedupe_sorted(raw, after)
-        events = [e for e in (self._normalize(r) for r in ordered) if e is not None]
+        events, failed = [], None
+        for r in ordered:
+            try:
+                event = self._normalize(r)
+            except TransientError as exc:
+                # Read the other signatures too (kept for the next poll), then fail.
+                failed = failed or exc
+                continue
+            if event is not None:
+                events.append(event)
+        if failed is not None:
+            raise failed
         last = ordered[-1] if ordered else None
         next_cursor = Cursor(last.event_id, last.at_text).dump() if last else cursor
         return EventPage(events=events, cursor=next_cursor, has_more=more)
@@ -248,15 +226,21 @@ class SbisProvider(SbisPing, Provider):
         if file is None:
             log.warning("sbis: event %s reports a signature without its file", event.event_id)
             return None
+        key = f"{event.event_id}|{file.get('Ссылка') or ''}|{file.get('Хеш') or ''}"
+        if key in self._read_signatures:
+            return self._read_signatures[key]
         # A download spoiled on the way (a proxy's page, a cut body) would be kept as
         # the signature for good: read it again, as often as the client retries a call,
         # then fail the poll so the page is read again next time.
         for _ in range(self.client.http.retry.attempts):
-            data = _der(self._file_bytes(file))
+            data = _der(file_bytes(self.client, file))
             try:
                 parse_signature(data)
             except SignatureError:
                 continue
+            self._read_signatures[key] = data
+            while len(self._read_signatures) > SIGNATURES_KEPT:
+                self._read_signatures.popitem(last=False)
             return data
         raise TransientError(
             f"event {event.event_id}: the counterparty's signature file is not CMS",
@@ -274,7 +258,7 @@ class SbisProvider(SbisPing, Provider):
             raise ProviderNotFound(f"document {doc_id} is not at sbis", provider="sbis")
         files = []
         for role, name, file, is_signature in stored_files(document, self.settings.our_inn):
-            data = self._file_bytes(file)
+            data = file_bytes(self.client, file)
             files.append(FetchedFile(role, name, _der(data) if is_signature else data))
         return files
 
