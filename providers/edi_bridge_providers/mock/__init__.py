@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -49,6 +49,13 @@ PAGE_SIZE = 100
 # The mock's tables are created and versioned by the store's migrations.
 messages = schema.mock_messages
 mock_events = schema.mock_events
+_MOVE = (
+    messages.update()
+    .where(messages.c.document_id == sa.bindparam("d"))
+    .values(
+        polls=sa.bindparam("p"), done=sa.bindparam("f"), counterparty_signature=sa.bindparam("s")
+    )
+)
 calls = schema.mock_calls
 
 _KIND = {
@@ -162,30 +169,6 @@ class MockProvider(Provider):
     def can_receive(self, counterparty: Counterparty) -> bool:
         return True
 
-    # -- the counterparty's moves ------------------------------------------
-
-    def _advance(self, conn: Connection) -> None:
-        rows = conn.execute(sa.select(messages).where(messages.c.done.is_(False))).all()
-        for row in rows:
-            scenario = parse_scenario(row.scenario)
-            poll = row.polls + 1
-            values: dict[str, Any] = {"polls": poll, "done": poll >= scenario.last_poll}
-            for play, reason in scenario.due(poll):
-                if play is Play.SIGNED:
-                    values["counterparty_signature"] = counterparty.sign(row, scenario)
-                conn.execute(
-                    mock_events.insert().values(
-                        event_id="mev-" + secrets.token_hex(8),
-                        document_id=row.document_id,
-                        kind=play.value,
-                        reason=reason,
-                        at=_now(),
-                    )
-                )
-            conn.execute(
-                messages.update().where(messages.c.document_id == row.document_id).values(**values)
-            )
-
     def poll(self, cursor: str | None) -> EventPage:
         after = int(cursor) if cursor else 0
         with self.engine.begin() as conn:
@@ -195,7 +178,7 @@ class MockProvider(Provider):
                 .where(mock_events.c.seq > after, revocation.VISIBLE)
             ).scalar_one()
             if not pending:
-                self._advance(conn)
+                counterparty.advance(conn)
                 revocation.answer_pending(conn)
             rows = conn.execute(
                 sa.select(

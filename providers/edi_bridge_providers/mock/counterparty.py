@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from typing import Any
 from xml.sax.saxutils import escape
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
@@ -12,8 +17,50 @@ from edi_bridge.models import Counterparty
 from edi_bridge.provider import EventFile
 from edi_bridge.safexml import parse_untrusted
 from edi_bridge.signing.personal import employee_signing
+from edi_bridge.store import schema
 
 from .revocation import CODES
+
+_MOVE = (
+    schema.mock_messages.update()
+    .where(schema.mock_messages.c.document_id == sa.bindparam("d"))
+    .values(
+        polls=sa.bindparam("p"), done=sa.bindparam("f"), counterparty_signature=sa.bindparam("s")
+    )
+)
+
+
+def advance(conn: Connection) -> None:
+    """The counterparty's moves on this poll, by each unfinished message's scenario."""
+    messages = schema.mock_messages
+    rows = conn.execute(sa.select(messages).where(messages.c.done.is_(False))).all()
+    events: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
+    for row in rows:
+        scenario = parse_scenario(row.scenario)
+        poll = row.polls + 1
+        signature = row.counterparty_signature
+        for play, reason in scenario.due(poll):
+            if play is Play.SIGNED:
+                signature = sign(row, scenario)
+            events.append(
+                {
+                    "event_id": "mev-" + secrets.token_hex(8),
+                    "document_id": row.document_id,
+                    "kind": play.value,
+                    "reason": reason,
+                    "at": dt.datetime.now(dt.UTC),
+                }
+            )
+        moves.append(
+            {"d": row.document_id, "p": poll, "f": poll >= scenario.last_poll, "s": signature}
+        )
+    # One statement each for the whole poll: the mock's bookkeeping stays out of the
+    # statement counts that measure our own apply path.
+    if events:
+        conn.execute(schema.mock_events.insert(), events)
+    if moves:
+        conn.execute(_MOVE, moves)
 
 
 def sign(row: Any, scenario: Scenario) -> bytes:
@@ -66,4 +113,4 @@ def signed_refusal(row: Any) -> tuple[str | None, tuple[EventFile, ...]]:
     return text or row.reason, files
 
 
-__all__ = ["powers_of_attorney", "sign", "signed_refusal"]
+__all__ = ["advance", "powers_of_attorney", "sign", "signed_refusal"]
