@@ -32,6 +32,7 @@ from ..masking import mask_secrets
 from ..models import QuarantinedEvent
 from ..provider import Provider, ProviderEvent, UnreadableEvent
 from ..store import Store, utcnow
+from ..store.limits import fit_id
 from ..store.quarantine import QuarantineInsert
 from ..store.rows import EventInsert
 from ..transitions import TransitionWriter
@@ -271,11 +272,16 @@ class Quarantine:
         for event in events:
             if why := malformed(event):
                 raise ValidationError("event", why)
+        claim: builtins.list[ProviderEvent] = []
         if fresh:
             # Events read again from a raw body were never claimed in the feed: claim them,
-            # skipping any the feed has applied since.
+            # skipping any the feed has applied since. The held event's own id was claimed
+            # by the feed for this row (SBIS reads an entry back under it): apply, not skip.
             seen = self.store.applied_event_ids(conn, row.scope, (e.event_id for e in events))
-            events = [e for e in events if e.event_id not in seen]
+            claim = [e for e in events if e.event_id not in seen]
+            events = [
+                e for e in events if e.event_id not in seen or fit_id(e.event_id) == row.event_id
+            ]
         store = self.store
         ids = store.exchange_ids_for_documents(conn, row.provider, (e.document_id for e in events))
         if fresh:
@@ -288,7 +294,7 @@ class Quarantine:
                         "exchange_id": ids.get(e.document_id),
                         "at": utcnow(),
                     }
-                    for e in events
+                    for e in claim
                 ],
             )
         store.park_early_events(conn, row.provider, [e for e in events if e.document_id not in ids])

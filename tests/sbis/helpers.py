@@ -101,3 +101,37 @@ def send_many(bridge: Bridge, fake: SbisFake, count: int, prefix: str) -> list[E
             )
         )
     return out
+
+
+class RefuseDownloads:
+    """Passes everything to the fake but answers ``status`` to downloads of the
+    counterparty's signatures on the documents in ``documents``."""
+
+    name = "sbis"
+
+    def __init__(self, fake: SbisFake, status: int = 403) -> None:
+        self.fake = fake
+        self.status = status
+        self.documents: set[str] = set()
+
+    def exports(self, base_url: str) -> dict[str, str]:
+        return self.fake.exports(base_url)
+
+    def _refused(self, path: str) -> bool:
+        if not path.startswith("/disk/"):
+            return False
+        data = self.fake.world.files.get(path.rsplit("/", 1)[-1])
+        docs = [self.fake.world.documents[d] for d in self.documents]
+        return data is not None and any(
+            sig.data == data and sig.inn == doc.party_inn
+            for doc in docs
+            for att in doc.attachments
+            for sig in att.signatures
+        )
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if self._refused(str(environ.get("PATH_INFO") or "")):
+            return Response("refused", status=self.status)(environ, start_response)
+        return self.fake(environ, start_response)

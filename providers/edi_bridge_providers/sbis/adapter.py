@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -32,11 +31,11 @@ from edi_bridge.provider import (
     SendRequest,
     SendResult,
 )
-from edi_bridge.provider import ProviderEventKind as Kind
-from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
+from edi_bridge.signing.verify import parse_signature
 
 from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
+from .reading import EventReader, der
 from .settings import KEYS, SbisSettings
 from .stage import file_bytes, perform_send_stage
 from .wire import (
@@ -59,15 +58,6 @@ from .wire import (
 log = logging.getLogger("edi_bridge.sbis")
 MAX_ATTACHMENT = 73 * 1024 * 1024  # SBIS refuses larger attachments
 DEFAULT_TYPES = {DocumentKind.CONTRACT.value: "ДоговорИсх"}
-SIGNATURES_KEPT = 2048  # signatures read by polls that failed later (a few KiB each)
-
-
-def _der(data: bytes) -> bytes:
-    """Signatures come as DER or as base64 text of it (decoded by the signing package)."""
-    try:
-        return decode_signature_bytes(data)
-    except SignatureError:
-        return data
 
 
 class SbisProvider(SbisPing, Provider):
@@ -91,10 +81,7 @@ class SbisProvider(SbisPing, Provider):
         super().__init__(context)
         self.settings = SbisSettings.from_config(context.config)
         self.client = client or SbisClient(self.settings)
-        # Counterparty signatures read in a poll that failed later on: a page is
-        # applied all or nothing, so without these an unsteady link would download
-        # the same files again on every poll and never get through a long feed.
-        self._read_signatures: OrderedDict[str, bytes] = OrderedDict()
+        self.reader = EventReader(self.client, self.settings.our_inn)
 
     def __repr__(self) -> str:
         return f"<SbisProvider {self.settings.base_url} inn={self.settings.our_inn}>"
@@ -199,53 +186,14 @@ class SbisProvider(SbisPing, Provider):
             if not more:
                 break
         ordered = dedupe_sorted(raw, after)
-        events, failed = [], None
-        for r in ordered:
-            try:
-                event = self._normalize(r)
-            except TransientError as exc:
-                # Read the other signatures too (kept for the next poll), then fail.
-                failed = failed or exc
-                continue
-            if event is not None:
-                events.append(event)
-        if failed is not None:
-            raise failed
+        events, unreadable = self.reader.page(ordered)  # an outage raises (see .reading)
         last = ordered[-1] if ordered else None
         next_cursor = Cursor(last.event_id, last.at_text).dump() if last else cursor
-        return EventPage(events=events, cursor=next_cursor, has_more=more)
+        return EventPage(events, next_cursor, has_more=more, unreadable=unreadable)
 
-    def _normalize(self, event: RawEvent) -> ProviderEvent | None:
-        if not event.concerns_us:
-            return None  # our own steps, and documents sent to us
-        signature = self._counterparty_signature(event) if event.kind is Kind.SIGNED else None
-        return event.normalized(signature)
-
-    def _counterparty_signature(self, event: RawEvent) -> bytes | None:
-        file = event.their_signature_file(self.settings.our_inn)
-        if file is None:
-            log.warning("sbis: event %s reports a signature without its file", event.event_id)
-            return None
-        key = f"{event.event_id}|{file.get('Ссылка') or ''}|{file.get('Хеш') or ''}"
-        if key in self._read_signatures:
-            return self._read_signatures[key]
-        # A download spoiled on the way (a proxy's page, a cut body) would be kept as
-        # the signature for good: read it again, as often as the client retries a call,
-        # then fail the poll so the page is read again next time.
-        for _ in range(self.client.http.retry.attempts):
-            data = _der(file_bytes(self.client, file))
-            try:
-                parse_signature(data)
-            except SignatureError:
-                continue
-            self._read_signatures[key] = data
-            while len(self._read_signatures) > SIGNATURES_KEPT:
-                self._read_signatures.popitem(last=False)
-            return data
-        raise TransientError(
-            f"event {event.event_id}: the counterparty's signature file is not CMS",
-            provider="sbis",
-        )
+    def read_event(self, raw: Mapping[str, Any]) -> list[ProviderEvent]:
+        """A quarantined event's ``Документ`` entry read again."""
+        return self.reader.again(raw)
 
     # -- reading back ----------------------------------------------------
 
@@ -259,7 +207,7 @@ class SbisProvider(SbisPing, Provider):
         files = []
         for role, name, file, is_signature in stored_files(document, self.settings.our_inn):
             data = file_bytes(self.client, file)
-            files.append(FetchedFile(role, name, _der(data) if is_signature else data))
+            files.append(FetchedFile(role, name, der(data) if is_signature else data))
         return files
 
     # -- routes ----------------------------------------------------------
