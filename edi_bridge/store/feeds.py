@@ -14,7 +14,7 @@ from . import schema
 from .bulk import execute_many
 from .clock import utcnow
 from .engine import StoreBase, read_connection
-from .limits import clean_text, fit_id
+from .limits import clean_text, fit_id, loaded_cursor, stored_cursor
 from .rows import AppliedEvent, EarlyEventRow, ParkedEvent, poa_files, poa_json
 
 _INSERT_APPLIED = schema.applied_events.insert()
@@ -113,11 +113,14 @@ class FeedStore(StoreBase):
 
     def get_cursor(self, scope: str) -> str | None:
         with read_connection(self.engine) as conn:
-            return conn.execute(
+            stored = conn.execute(
                 sa.select(schema.cursors.c.value).where(schema.cursors.c.scope == scope)
             ).scalar_one_or_none()
+        return loaded_cursor(stored)
 
     def set_cursor(self, conn: Connection, scope: str, value: str | None) -> None:
+        # Kept exactly, encoded when a backend could not store it as is (limits.py).
+        value = stored_cursor(value)
         updated = conn.execute(
             schema.cursors.update()
             .where(schema.cursors.c.scope == scope)

@@ -4,11 +4,14 @@ PostgreSQL refuses a string longer than its column and any NUL byte (SQLite
 accepts both), so values are fitted here and both backends keep the same thing:
 our derived names are shortened keeping their extension and a short hash (they
 stay unique), operators' text loses control characters and is cut with a
-marker, and operators' over-long ids become a stable hash-derived id.
+marker, operators' over-long ids become a stable hash-derived id, and an operator's
+cursor that a backend cannot keep as it is is stored in a reversible encoding.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 
@@ -27,6 +30,8 @@ CLOSING_NUMBER_LIMIT = 100
 TEXT_LIMIT = 4000
 """Operators' free text kept in ``Text`` columns (reasons, errors)."""
 CUT_MARKER = "…[cut]"
+CURSOR_ENCODED = "edi-bridge:base64:"
+"""Prefix of an ``edi_cursors.value`` stored encoded (see :func:`stored_cursor`)."""
 
 # C0 controls (NUL among them), DEL and C1 controls; tab and newline are text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -80,8 +85,43 @@ def clean_text(text: str | None, limit: int = TEXT_LIMIT) -> str | None:
     return text
 
 
+def stored_cursor(cursor: str | None) -> str | None:
+    """An operator's cursor as ``edi_cursors.value`` keeps it on both backends.
+
+    A cursor is opaque and cannot be cut or cleaned (the feed would resume elsewhere),
+    and refusing it would stop the feed for good. So one with a control character
+    (PostgreSQL refuses NUL) or that is not UTF-8 text (a lone surrogate from JSON) is
+    stored as base64 of its UTF-8 bytes behind :data:`CURSOR_ENCODED`, and given back
+    exactly by :func:`loaded_cursor`; so is one that starts with that prefix. The
+    column is ``Text``: no length to fit.
+    """
+    if cursor is None:
+        return None
+    try:
+        cursor.encode("utf-8")
+        plain = not has_control(cursor) and not cursor.startswith(CURSOR_ENCODED)
+    except UnicodeEncodeError:
+        plain = False
+    if plain:
+        return cursor
+    data = cursor.encode("utf-8", "surrogatepass")
+    return CURSOR_ENCODED + base64.b64encode(data).decode("ascii")
+
+
+def loaded_cursor(stored: str | None) -> str | None:
+    """The operator's cursor that :func:`stored_cursor` stored as ``stored``."""
+    if stored is None or not stored.startswith(CURSOR_ENCODED):
+        return stored
+    try:
+        data = base64.b64decode(stored[len(CURSOR_ENCODED) :], validate=True)
+        return data.decode("utf-8", "surrogatepass")
+    except (binascii.Error, UnicodeDecodeError):
+        return stored  # not ours: stored plain by an earlier release
+
+
 __all__ = [
     "CLOSING_NUMBER_LIMIT",
+    "CURSOR_ENCODED",
     "CUT_MARKER",
     "DOCUMENT_ID_LIMIT",
     "EVENT_ID_LIMIT",
@@ -93,4 +133,6 @@ __all__ = [
     "fit_id",
     "fit_name",
     "has_control",
+    "loaded_cursor",
+    "stored_cursor",
 ]
