@@ -113,6 +113,7 @@ class RefuseDownloads:
         self.fake = fake
         self.status = status
         self.documents: set[str] = set()
+        self.server: FakeServer | None = None  # the server it runs in, once started
 
     def exports(self, base_url: str) -> dict[str, str]:
         return self.fake.exports(base_url)

@@ -6,13 +6,16 @@ read again by the adapter once the cause is gone. An outage still fails the poll
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from edi_bridge_providers.sbis.fake import SbisFake
+import pytest
+from click.testing import CliRunner
 from edi_bridge_providers.sbis.feed import events_of
 from edi_bridge_providers.sbis.wire import MSK, format_datetime
 
 from edi_bridge import Bridge, Event, ExchangeStatus, TransientError
+from edi_bridge.cli import main
 from edi_bridge.fakes.server import FakeServer
 from edi_bridge.testing import sample_contract
 
@@ -20,23 +23,33 @@ from .conftest import SbisWorld
 from .helpers import RefuseDownloads, party
 
 
-def _three_sent(
-    start_fake: Callable[..., SbisWorld], open_bridge: Callable[..., Bridge], status: int
-) -> tuple[SbisFake, RefuseDownloads, Bridge, list[str]]:
+@pytest.fixture
+def refusing(start_fake: Callable[..., SbisWorld]) -> Iterator[RefuseDownloads]:
+    """The SBIS fake behind a server that can refuse chosen signature downloads."""
     fake, _ = start_fake(seed="3")
-    refusing = RefuseDownloads(fake, status)
-    server = FakeServer(refusing).start()  # type: ignore[arg-type]
-    bridge = open_bridge(server)
+    middleware = RefuseDownloads(fake)
+    server = FakeServer(middleware).start()  # type: ignore[arg-type]
+    middleware.server = server
+    yield middleware
+    server.stop()
+
+
+def _three_sent(
+    refusing: RefuseDownloads, open_bridge: Callable[..., Bridge], status: int
+) -> tuple[FakeServer, Bridge, list[str]]:
+    refusing.status = status
+    assert refusing.server is not None
+    bridge = open_bridge(refusing.server)
     ids = [
         bridge.send(
-            party("sign", fake, seed=f"sq-{n}"),
+            party("sign", refusing.fake, seed=f"sq-{n}"),
             sample_contract(f"SQ-{n}"),
             idempotency_key=f"sq-{n}",
             provider="sbis",
         ).id
         for n in range(3)
     ]
-    return fake, refusing, bridge, ids
+    return refusing.server, bridge, ids
 
 
 def _statuses(bridge: Bridge, ids: list[str]) -> list[str]:
@@ -44,9 +57,12 @@ def _statuses(bridge: Bridge, ids: list[str]) -> list[str]:
 
 
 def test_an_event_whose_signature_download_is_refused_is_held_and_its_neighbours_applied(
-    start_fake: Callable[..., SbisWorld], open_bridge: Callable[..., Bridge]
+    refusing: RefuseDownloads,
+    open_bridge: Callable[..., Bridge],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _fake, refusing, bridge, ids = _three_sent(start_fake, open_bridge, 403)
+    server, bridge, ids = _three_sent(refusing, open_bridge, 403)
     told: list[Event] = []
     bridge.on("event_quarantined", told.append)
     middle = bridge.status(ids[1]).provider_ref["document_id"]
@@ -67,7 +83,13 @@ def test_an_event_whose_signature_download_is_refused_is_held_and_its_neighbours
     assert len(told) == 1
 
     refusing.documents.clear()  # the operator hands the file out again
-    assert bridge.reapply(held.id, by="ops").status == "reapplied"
+    # The command a person runs, pointed at the same operator: the entry is read anew.
+    for name, value in server.exports().items():
+        monkeypatch.setenv(name, value)
+    db = str(tmp_path / "edi.db")
+    done = CliRunner().invoke(main, ["--db", db, "events", "reapply", str(held.id), "--by", "ops"])
+    assert done.exit_code == 0, done.output
+    assert "reapplied by ops" in done.stdout
     signed = bridge.status(ids[1])
     assert signed.status == ExchangeStatus.SIGNED
     assert [s.role for s in signed.signatures] == ["ours", "counterparty"]
@@ -77,9 +99,9 @@ def test_an_event_whose_signature_download_is_refused_is_held_and_its_neighbours
 
 
 def test_a_download_the_server_cannot_answer_fails_the_poll_and_holds_nothing(
-    start_fake: Callable[..., SbisWorld], open_bridge: Callable[..., Bridge]
+    refusing: RefuseDownloads, open_bridge: Callable[..., Bridge]
 ) -> None:
-    _fake, refusing, bridge, ids = _three_sent(start_fake, open_bridge, 503)
+    _, bridge, ids = _three_sent(refusing, open_bridge, 503)
     refusing.documents.add(bridge.status(ids[1]).provider_ref["document_id"])
     failed = []
     for _ in range(4):
