@@ -152,7 +152,7 @@ def load_counterparty(path: str | Path) -> Counterparty:
 
 
 FLOW_FINISHED = "flow_finished"
-"""The history cause and change kind recorded when the operator's document flow finished."""
+"""The history step and change kind recorded when the operator's document flow finished."""
 
 
 class HistoryEntry(BaseModel):
@@ -229,8 +229,8 @@ class Exchange(BaseModel):
     @property
     def flow_recorded(self) -> bool:
         """The operator's document flow recorded as finished after the signature (a history
-        entry of cause ``flow_finished``; see docs/design.md)."""
-        return any(h.cause == FLOW_FINISHED for h in self.history)
+        step ``flow_finished``; see docs/design.md)."""
+        return any(h.status == FLOW_FINISHED for h in self.history)
 
     @property
     def buyer_title(self) -> dict[str, Any] | None:

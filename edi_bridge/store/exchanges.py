@@ -203,13 +203,13 @@ class ExchangeStore(BlobStore):
         return [dict(r) for r in conn.execute(query).scalars() if r]
 
     def unfinished_flows(
-        self, conn: Connection, provider: str, statuses: Sequence[str], cause: str, limit: int
+        self, conn: Connection, provider: str, statuses: Sequence[str], step: str, limit: int
     ) -> list[tuple[str, str, dict[str, str]]]:
         """(id, status, provider_ref) of ``provider``'s exchanges in ``statuses`` with no
-        history entry of ``cause`` (their operator's document flow not recorded finished),
+        history row of ``step`` (their operator's document flow not recorded finished),
         the oldest first."""
         t, h = schema.exchanges, schema.history
-        done = sa.select(h.c.id).where(h.c.exchange_id == t.c.id, h.c.cause == cause).exists()
+        done = sa.select(h.c.id).where(h.c.exchange_id == t.c.id, h.c.status == step).exists()
         query = (
             sa.select(t.c.id, t.c.status, t.c.provider_ref)
             .where(t.c.provider == provider, t.c.status.in_([str(s) for s in statuses]), ~done)

@@ -65,7 +65,9 @@ def follow(store: Store, name: str, adapter: Provider) -> int:
 
 def _record(store: Store, exchange_id: str, status: str) -> int:
     with store.transaction() as conn:
-        store.add_history(conn, exchange_id, status, FLOW_FINISHED, {FLOW_FINISHED: True})
+        # A step of its own, not a second "signed": the status stays (docs/design.md).
+        cause = "the operator's document flow finished"
+        store.add_history(conn, exchange_id, FLOW_FINISHED, cause, {"status": status})
         store.add_event(
             conn,
             key=f"{exchange_id}:{FLOW_FINISHED}",
