@@ -46,8 +46,8 @@ def follow(store: Store, name: str, adapter: Provider) -> int:
         open_ = store.unfinished_flows(conn, name, [ExchangeStatus.SIGNED], FLOW_FINISHED, PER_POLL)
     finished, outage = 0, None
     for exchange_id, status, ref in open_:
-        if not ref.get("message_id"):
-            continue
+        if not ref:
+            continue  # never reached the operator: nothing to ask about
         try:
             state = _ask(adapter)(ref)
         except TransientError as exc:

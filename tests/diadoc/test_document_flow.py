@@ -116,3 +116,25 @@ def test_the_mock_finishes_the_document_flow_at_the_signature(tmp_path: Path) ->
     assert "document flow: finished" in _cli(env, "status", exchange.id)
     data = json.loads(_cli(env, "status", exchange.id, "--json"))
     assert data["document_flow"] == {"finished": True, "waiting_for": []}
+
+
+def test_open_flows_are_followed_and_recorded_once_on_postgresql(
+    fake: DiadocFake, server: FakeServer, postgres_url: str
+) -> None:
+    counterparty = sample_counterparty("flow-pg")
+    fake.add_counterparty(counterparty, "sign")
+    fake.world.refuse_receipts = 1_000
+    with Bridge.open(postgres_url, settings=settings_for(server)) as bridge:
+        document, _content = _upd()
+        exchange = bridge.send(counterparty, document, provider="diadoc")
+        for _ in range(4):
+            bridge.poll(["diadoc"])
+        assert bridge.status(exchange.id).status == ExchangeStatus.SIGNED
+        assert not bridge.status(exchange.id).flow_recorded
+        fake.world.refuse_receipts = 0
+        bridge.poll(["diadoc"])
+        bridge.poll(["diadoc"])
+        steps = [h.status for h in bridge.status(exchange.id).history]
+        assert steps.count(FLOW_FINISHED) == 1
+        kinds = [e.kind for e in bridge.events(limit=1_000) if e.exchange_id == exchange.id]
+        assert kinds.count(FLOW_FINISHED) == 1

@@ -71,6 +71,8 @@ def follow(client: Any, context: Any | None, box: str, ref: Mapping[str, str]) -
     """The flow's state, after sending (with a ``context``) the receipts still due from us:
     one refused or missed while the feed was read is made here, on a later poll, by the
     same :func:`.receipts.answer` (idempotent on its operationId)."""
+    if not ref.get("message_id") or not ref.get("entity_id"):
+        raise ProviderNotFound("no Diadoc message/entity id in this reference", provider="diadoc")
     message = client.get_message(box, ref["message_id"])
     found = state(message, box, ref["entity_id"])
     if (
