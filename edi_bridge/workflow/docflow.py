@@ -10,6 +10,8 @@ when the document is signed.
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +21,11 @@ from ..models import FLOW_FINISHED, Exchange
 from ..provider import Provider
 from ..store import Store
 
-PER_POLL = 50  # exchanges asked about in one poll of a provider, the longest waiting first
+PER_POLL = 50  # exchanges asked about in one poll of a provider
+CANDIDATES = 1_000  # open flows read per poll, of which the PER_POLL asked longest ago go
+# When each open flow was last asked, per adapter (it lives as long as the adapter): a flow
+# that never finishes (a deleted message) takes its turn instead of every poll's first seat.
+_asked: weakref.WeakKeyDictionary[Provider, dict[str, float]] = weakref.WeakKeyDictionary()
 log = logging.getLogger("edi_bridge")
 
 
@@ -43,9 +49,15 @@ def follow(store: Store, name: str, adapter: Provider) -> int:
     if not follows(adapter):
         return 0
     with store.transaction() as conn:
-        open_ = store.unfinished_flows(conn, name, [ExchangeStatus.SIGNED], FLOW_FINISHED, PER_POLL)
+        found = store.unfinished_flows(
+            conn, name, [ExchangeStatus.SIGNED], FLOW_FINISHED, CANDIDATES
+        )
+    asked = _asked.setdefault(adapter, {})
+    turn = sorted(found, key=lambda row: asked.get(row[0], 0.0))[:PER_POLL]
+    now = time.monotonic()
+    asked.update({row[0]: now for row in turn})
     finished, outage = 0, None
-    for exchange_id, status, ref in open_:
+    for exchange_id, status, ref in turn:
         if not ref:
             continue  # never reached the operator: nothing to ask about
         try:
@@ -58,6 +70,7 @@ def follow(store: Store, name: str, adapter: Provider) -> int:
             continue
         if state.get("finished"):
             finished += _record(store, exchange_id, status)
+            asked.pop(exchange_id, None)
     if outage is not None:
         raise outage
     return finished

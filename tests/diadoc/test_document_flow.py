@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from edi_bridge_providers.diadoc.fake import DiadocFake
 
@@ -18,6 +19,7 @@ from edi_bridge.fakes.server import FakeServer
 from edi_bridge.lifecycle import ClosingStatus
 from edi_bridge.models import FLOW_FINISHED, ExchangeStatus
 from edi_bridge.testing import sample_contract, sample_counterparty
+from edi_bridge.workflow import docflow
 
 from .conftest import settings_for
 from .test_buyer_title import _upd
@@ -138,3 +140,30 @@ def test_open_flows_are_followed_and_recorded_once_on_postgresql(
         assert steps.count(FLOW_FINISHED) == 1
         kinds = [e.kind for e in bridge.events(limit=1_000) if e.exchange_id == exchange.id]
         assert kinds.count(FLOW_FINISHED) == 1
+
+
+def test_a_flow_that_never_finishes_does_not_keep_the_others_waiting(
+    fake: DiadocFake, server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(docflow, "PER_POLL", 1)  # one question per poll: turns are visible
+    fake.world.refuse_receipts = 1_000
+    with Bridge.open(tmp_path / "edi.db", settings=settings_for(server)) as bridge:
+        sent = []
+        for name in ("flow-stuck", "flow-later"):
+            counterparty = sample_counterparty(name)
+            fake.add_counterparty(counterparty, "sign")
+            sent.append(bridge.send(counterparty, _upd()[0], provider="diadoc"))
+        for _ in range(4):
+            bridge.poll(["diadoc"])
+        with bridge.store.transaction() as conn:
+            first, second = bridge.store.unfinished_flows(
+                conn, "diadoc", ["signed"], FLOW_FINISHED, 10
+            )
+        stuck, later = bridge.status(first[0]), bridge.status(second[0])
+        # The one asked first has its message gone at the operator: never readable again.
+        del fake.world.messages[stuck.provider_ref["message_id"]]
+        fake.world.refuse_receipts = 0
+        for _ in range(3):
+            bridge.poll(["diadoc"])
+        assert bridge.status(later.id).flow_recorded
+        assert not bridge.status(stuck.id).flow_recorded
