@@ -57,6 +57,9 @@ class EventKind(enum.StrEnum):
     REVOCATION_REJECTED = "revocation_rejected"
     FAILED = "failed"
     SIGNATURE_INVALID = "signature_invalid"
+    # The operator's document flow of a signed document finished (receipts done); the
+    # status stays signed (see edi_bridge.workflow.docflow).
+    FLOW_FINISHED = "flow_finished"
     # The paper route: one kind per paper status, plus the overdue originals.
     PREPARED = "prepared"
     DISPATCHED = "dispatched"
@@ -86,6 +89,7 @@ EventKindName = Literal[
     "revocation_rejected",
     "failed",
     "signature_invalid",
+    "flow_finished",
     "prepared",
     "dispatched",
     "scan_received",

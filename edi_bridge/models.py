@@ -151,6 +151,10 @@ def load_counterparty(path: str | Path) -> Counterparty:
     return parse_counterparty(read_input(path, "counterparty"))
 
 
+FLOW_FINISHED = "flow_finished"
+"""The history step and change kind recorded when the operator's document flow finished."""
+
+
 class HistoryEntry(BaseModel):
     """One step in an exchange's life."""
 
@@ -221,6 +225,12 @@ class Exchange(BaseModel):
         elif found["reason"] is None:
             found["reason"] = self.reason
         return found
+
+    @property
+    def flow_recorded(self) -> bool:
+        """The operator's document flow recorded as finished after the signature (a history
+        step ``flow_finished``; see docs/design.md)."""
+        return any(h.status == FLOW_FINISHED for h in self.history)
 
     @property
     def buyer_title(self) -> dict[str, Any] | None:

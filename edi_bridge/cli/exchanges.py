@@ -201,11 +201,14 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
         deadline = bridge.deadlines.deadline(exchange_id)
         version = Drafts(bridge.store).for_exchange(exchange_id)
         receipts, receipts_error = _pending_receipts(bridge, exchange)
+        flow, flow_error = _document_flow(bridge, exchange)
     if as_json:
         data = {
             **exchange.as_summary(),
             "pending_receipts": receipts,
             **({"pending_receipts_error": receipts_error} if receipts_error else {}),
+            "document_flow": flow,
+            **({"document_flow_error": flow_error} if flow_error else {}),
             "attempts": tries,
             "deadline": deadline.isoformat() if deadline else None,
             "contract_version": None
@@ -224,6 +227,13 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
         elif receipts is not None:
             due = ", ".join(f"{r['answers']} {r['file_name']}".strip() for r in receipts)
             click.echo(f"receipts pending: {len(receipts)}" + (f" ({due})" if due else ""))
+        if flow_error:
+            click.echo(f"document flow: unknown ({flow_error})")
+        elif flow is not None and flow["finished"]:
+            click.echo("document flow: finished")
+        elif flow is not None:
+            what = "; ".join(f"{w['what']} ({w['party']})" for w in flow["waiting_for"])
+            click.echo(f"document flow: waiting for: {what or 'the operator'}")
 
 
 def _pending_receipts(bridge: Any, exchange: Exchange) -> tuple[list[Any] | None, str | None]:
@@ -234,6 +244,21 @@ def _pending_receipts(bridge: Any, exchange: Exchange) -> tuple[list[Any] | None
     try:
         ask = getattr(bridge.provider(exchange.provider), "pending_receipts", None)
         return (list(ask(exchange.provider_ref)), None) if ask else (None, None)
+    except EdiBridgeError as exc:
+        return None, one_line(str(exc), type(exc).__name__)
+
+
+def _document_flow(bridge: Any, exchange: Exchange) -> tuple[dict[str, Any] | None, str | None]:
+    """Finished, or what the operator's flow of a signed document still waits for
+    (docflow.view); (None, None) before the signature."""
+    from ..workflow import docflow
+
+    if exchange.status != ExchangeStatus.SIGNED:
+        return None, None
+    try:
+        edi = exchange.channel.value == "edi" and exchange.provider_ref
+        adapter = bridge.provider(exchange.provider) if edi else None
+        return docflow.view(adapter, exchange), None
     except EdiBridgeError as exc:
         return None, one_line(str(exc), type(exc).__name__)
 

@@ -29,7 +29,7 @@ from asn1crypto import cms
 
 from .. import safedir
 from ..errors import EdiBridgeError
-from ..models import ExchangeStatus
+from ..models import Exchange, ExchangeStatus
 from .cancelled import reconcile
 from .ledger import CANCELLED, Ledger
 from .port import Workflow
@@ -56,6 +56,17 @@ def _least_advanced(statuses: list[str]) -> str | None:
     return _STATES[ExchangeStatus(min(known, key=order.index))] if known else None
 
 
+FLOW_OPEN = "signed, flow open"
+
+
+def _flow_finished(bridge: Workflow, exchange: Exchange) -> bool:
+    """Signed, and the operator's document flow finished where its adapter follows it
+    (``document_flow``); other adapters finish at the signature (docs/closing.md)."""
+    if exchange.status != ExchangeStatus.SIGNED or exchange.flow_recorded:
+        return True  # not signed: its state says what is left
+    return not callable(getattr(bridge.provider(exchange.provider), "document_flow", None))
+
+
 def period_status(bridge: Workflow, period: str, *, poll: bool = True) -> list[dict[str, Any]]:
     """Every closing document of ``period``, with the state at its channel."""
     if poll:
@@ -65,12 +76,15 @@ def period_status(bridge: Workflow, period: str, *, poll: bool = True) -> list[d
     for row in ledger.for_period(period):
         row = reconcile(bridge, ledger, row)  # an exchange cancelled by hand since
         state = row.status
-        statuses: list[str] = []
+        open_: list[str] = []
         if row.status == CANCELLED:
             state = "cancelled"
         elif row.channel == "edi":
-            statuses = [bridge.status(i).status for i in row.exchange_ids]
-            state = _least_advanced(statuses) or state
+            exchanges = [bridge.status(i) for i in row.exchange_ids]
+            state = _least_advanced([e.status for e in exchanges]) or state
+            open_ = [e.id for e in exchanges if not _flow_finished(bridge, e)]
+            if state == "signed" and open_:
+                state = FLOW_OPEN  # complete only once the operator's flow finished
         elif row.channel == "email":
             state = {"sent": "e-mailed"}.get(row.status, row.status)
         elif row.channel == "paper":
@@ -87,6 +101,7 @@ def period_status(bridge: Workflow, period: str, *, poll: bool = True) -> list[d
                 "state": state,
                 "exchanges": list(row.exchange_ids),
                 "reason": row.reason,
+                "flow_open": open_ if row.channel == "edi" else [],
             }
         )
     return rows

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..models import Counterparty, Document, Event, Exchange
+from ..provider import Provider
 from ..routing import RouteDecision
 from ..store import Store
 from ..transitions import SignatureCheck
@@ -34,6 +35,8 @@ class Workflow(Protocol):
     ) -> Exchange: ...
 
     def status(self, exchange_id: str) -> Exchange: ...
+
+    def provider(self, name: str) -> Provider: ...
 
     def poll(self, providers: Iterable[str] | None = None) -> list[Event]: ...
 

@@ -202,6 +202,22 @@ class ExchangeStore(BlobStore):
         )
         return [dict(r) for r in conn.execute(query).scalars() if r]
 
+    def unfinished_flows(
+        self, conn: Connection, provider: str, statuses: Sequence[str], step: str, limit: int
+    ) -> list[tuple[str, str, dict[str, str]]]:
+        """(id, status, provider_ref) of ``provider``'s exchanges in ``statuses`` with no
+        history row of ``step`` (their operator's document flow not recorded finished),
+        the oldest first."""
+        t, h = schema.exchanges, schema.history
+        done = sa.select(h.c.id).where(h.c.exchange_id == t.c.id, h.c.status == step).exists()
+        query = (
+            sa.select(t.c.id, t.c.status, t.c.provider_ref)
+            .where(t.c.provider == provider, t.c.status.in_([str(s) for s in statuses]), ~done)
+            .order_by(t.c.updated_at, t.c.id)
+            .limit(limit)
+        )
+        return [(str(i), str(s), dict(r or {})) for i, s, r in conn.execute(query)]
+
     def providers_with(self, conn: Connection, channel: str, statuses: Sequence[str]) -> list[str]:
         """Providers (or carriers) of the channel's exchanges in one of ``statuses``."""
         t = schema.exchanges

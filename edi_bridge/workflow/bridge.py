@@ -35,7 +35,7 @@ from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store
 from ..store.external import borrowed_connection
 from ..transitions import SignatureCheck, TransitionWriter
-from . import archive, checking, manual, resend
+from . import archive, checking, docflow, manual, resend
 from .feed import Backoff, Feeds
 from .outbox import Callback, Outbox
 from .polling import PollRun, paper_has_work
@@ -353,6 +353,7 @@ class Bridge:
             adapter.awaiting_revocation(open_requests)
         if adapter.supports(Capability.EVENTS):
             self.feeds.poll(name, adapter)
+        docflow.follow(self.store, name, adapter)  # signed, the operator's flow not finished
 
     def _providers_to_poll(self) -> builtins.list[str]:
         with self.store.transaction() as conn:

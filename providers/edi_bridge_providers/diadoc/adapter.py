@@ -25,7 +25,7 @@ from edi_bridge.provider import (
     UnreadableEvent,
 )
 
-from . import ourpoa, receipts, revocation
+from . import docflow, ourpoa, receipts, revocation
 from .client import EVENTS_PAGE, DiadocClient
 from .conformance import build
 from .feed import DELIVERY_TYPES, entity_content, next_cursor, normalize, read_box_event
@@ -232,6 +232,11 @@ class DiadocProvider(Provider):
         box = ref.get("box_id") or self.box_id
         message = self.client.get_message(box, ref["message_id"])
         return receipts.pending(message, box, ref["entity_id"])
+
+    def document_flow(self, ref: Mapping[str, str], answer: bool = True) -> dict[str, Any]:
+        """Is the operator's flow finished? ``answer``: our due receipts are sent first."""
+        box, context = ref.get("box_id") or self.box_id, self.context if answer else None
+        return docflow.follow(self.client, context, box, ref)
 
     def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
         box = ref.get("box_id") or self.box_id

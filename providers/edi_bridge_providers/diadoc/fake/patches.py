@@ -88,6 +88,9 @@ class Patches:
                 "the patch carries nothing the fake handles (Receipts, RevocationRequests, "
                 "Signatures, XmlSignatureRejections)"
             )
+        if receipts and world.refuse_receipts > 0:
+            world.refuse_receipts -= 1
+            raise bad("the receipt is refused (the fake's refuse_receipts)")
         for n, receipt in enumerate(receipts):
             parent = self._confirmation(message_id, str(receipt["ParentEntityId"]))
             signed = receipt["SignedContent"]

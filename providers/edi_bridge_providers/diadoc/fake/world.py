@@ -65,6 +65,9 @@ class World(FakeWorld):
         self.shelf_done: dict[str, bytes] = {}
         self.counter = 0
         self.fail_after_commit = 0
+        # Steering for tests: this many receipt patches are refused (400) before one is taken,
+        # leaving a signed document whose document flow is not finished.
+        self.refuse_receipts = 0
         # The МЧД registry the fake consults for FullId: {number: EMCHD_1 XML}.
         self.powers_of_attorney: dict[str, bytes] = {}
 
