@@ -165,7 +165,7 @@ def test_a_send_killed_mid_call_is_finished_at_once_by_the_next_run(
 ) -> None:
     db = tmp_path / "edi.db"
     env = {**os.environ, "EDI_BRIDGE_MOCK_LATENCY": "30"}  # the call outlives the kill
-    env.pop("EDI_BRIDGE_DATABASE", None)
+    env.pop("EDI_BRIDGE_DB", None)
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(db)], env=env, stdout=subprocess.PIPE, text=True
     )

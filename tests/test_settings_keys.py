@@ -3,15 +3,18 @@ naming the closest known one; the known keys are the readers' own declarations."
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import ClassVar
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from edi_bridge import Bridge, ConfigurationError, Provider, Registry
-from edi_bridge.cli import main
+from edi_bridge.cli import COMMANDS, main
+from edi_bridge.cli.failure import EXIT_FAILED
 from edi_bridge.config import CORE_SECTIONS, OTHER_VARIABLES, PAPER, Keys, env_name
 from edi_bridge.config import check_settings as check_names
 from edi_bridge.paper import default_carriers
@@ -154,3 +157,87 @@ def test_every_variable_the_project_names_is_a_setting_or_a_documented_other() -
         except ConfigurationError as exc:
             bad.append(str(exc))
     assert bad == []
+
+
+def _leaf_commands() -> list[tuple[str, ...]]:
+    """Every runnable command path, from the root's table (so a new one is covered)."""
+    paths = []
+    for name, (target, _) in COMMANDS.items():
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        if isinstance(command, click.Group):
+            paths += [(name, sub) for sub in command.list_commands(click.Context(command))]
+        else:
+            paths.append((name,))
+    return paths
+
+
+# Arguments as a person types them. The commands that never open the database (verify,
+# upd, mchd, mock, contract, intake...) ignored a misspelt variable before. The fake's
+# name is one that fails at once where the check is missing, instead of serving forever.
+ARGS = {
+    ("mock", "serve"): ["no-such-fake"],
+    ("verify",): ["contract.pdf", "contract.sig"],
+    ("mchd", "read"): ["poa.xml"],
+    ("upd", "build"): ["upd.json", "--out", "out"],
+    ("upd", "read"): ["upd.xml"],
+    ("closing", "send"): ["--period", "2026-01", "--seller", "seller.json"],
+    ("intake",): ["application.eml"],
+    ("contract", "render"): [
+        "t.docx",
+        "--counterparty",
+        "c.json",
+        "--number",
+        "1",
+        "--out",
+        "c.pdf",
+    ],
+}
+
+
+@pytest.mark.parametrize("path", _leaf_commands(), ids=" ".join)
+def test_every_command_refuses_an_unknown_variable_before_it_runs(
+    path: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EDI_BRIDGE_SIGNING_TRUST_STROE", "/etc/ssl/certs")
+    args = ["--db", str(tmp_path / "edi.db"), *path, *ARGS.get(path, [])]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stderr.strip().splitlines()) == (
+        EXIT_FAILED,
+        [
+            "edi-bridge: unknown environment variable EDI_BRIDGE_SIGNING_TRUST_STROE: did you "
+            "mean EDI_BRIDGE_SIGNING_TRUST_STORE? (unset it, or fix its name)"
+        ],
+    )
+    assert result.stdout == ""
+    assert not (tmp_path / "edi.db").exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--help"], ["verify", "--help"], ["mock", "serve", "-h"], ["upd"]]
+)
+def test_version_and_help_still_work_with_an_unknown_variable(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDI_BRIDGE_SIGNING_TRUST_STROE", "/etc/ssl/certs")
+    result = CliRunner().invoke(main, args)
+    assert "unknown environment variable" not in result.output
+    assert result.output.startswith(("Usage:", "main, version")), result.output
+    assert result.exit_code == (2 if args == ["upd"] else 0)  # a bare group: click's usage
+
+
+def test_known_variables_of_any_section_pass_and_an_adapters_typo_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDI_BRIDGE_PAPER_SCAN_EMAIL", "scans@example.test")
+    monkeypatch.setenv("EDI_BRIDGE_MOCK_LATENCY", "0")
+    monkeypatch.setenv("EDI_BRIDGE_CDEK_RATE", "2")
+    result = CliRunner().invoke(main, ["mock", "list"])
+    assert result.exit_code == 0, result.stderr
+    assert "diadoc" in result.stdout.split()
+    monkeypatch.setenv("EDI_BRIDGE_DIADOC_PASWORD", "secret-value-2")
+    result = CliRunner().invoke(main, ["mock", "list"])
+    assert result.exit_code == EXIT_FAILED
+    assert "did you mean EDI_BRIDGE_DIADOC_PASSWORD?" in result.stderr
+    assert "secret-value-2" not in result.output

@@ -15,7 +15,7 @@ import logging
 import click
 
 from .common import DEFAULT_LOCK_WAIT, Obj
-from .group import LazyGroup
+from .group import ONLY_HELP, LazyGroup
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "accept": (
@@ -175,6 +175,36 @@ def main(ctx: click.Context, db: str | None, verbose: int, lock_wait: float, _js
     """
     _configure_logging(verbose)
     ctx.obj = Obj(db, lock_wait=lock_wait)
+    if not ctx.meta.get(ONLY_HELP):
+        _check_environment()
+
+
+def _check_environment() -> None:
+    """Refuse an ``EDI_BRIDGE_*`` variable nothing reads, for every command, before it
+    runs: a misspelt variable would otherwise be ignored by a command that never opens
+    the database (``verify``, ``upd build``, ``mock serve``...). Imported here, not at
+    the top, so that ``--version`` and ``--help`` stay light."""
+    import os
+
+    from .. import config
+    from ..errors import ConfigurationError
+    from .failure import fail
+
+    try:
+        # Variables of the library's own sections only (or none): no need to load the
+        # adapters (pydantic, SQLAlchemy), which would add half a second to ``verify``.
+        config.check_settings({}, os.environ, {k.section: k for k in config.CORE_SECTIONS})
+        return
+    except ConfigurationError:
+        pass  # an adapter's or carrier's section, or a typo: the full check decides
+
+    from ..registry import default_registry
+    from ..workflow.settings_check import check_settings
+
+    try:
+        check_settings({}, os.environ, default_registry)
+    except ConfigurationError as exc:
+        fail(str(exc))
 
 
 __all__ = ["COMMANDS", "main"]

@@ -24,6 +24,8 @@ _VERBOSE = re.compile(r"-v+|--verbose")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as any Unix tool whose reader went away
 
+ONLY_HELP = "edi_bridge.only_help"  # ctx.meta key: this run prints help and nothing else
+
 
 class LazyGroup(click.Group):
     """A click group whose commands are imported when used."""
@@ -56,13 +58,25 @@ class LazyGroup(click.Group):
     # -- global options after the subcommand -------------------------------
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, self._hoist(ctx, list(args)))
+        args = self._hoist(ctx, list(args))
+        ctx.meta[ONLY_HELP] = self._only_help(ctx, args)
+        return super().parse_args(ctx, args)
+
+    def _only_help(self, ctx: click.Context, args: list[str]) -> bool:
+        """Whether the run can only print help (``-h``/``--help``, or a group with no
+        subcommand), which must work whatever the environment holds."""
+        tail = args[_command_start(args) :]
+        tail = tail[: tail.index("--")] if "--" in tail else tail
+        leaf, _ = self._leaf(ctx, tail)
+        return (
+            leaf is None
+            or isinstance(leaf, click.Group)
+            or any(a in ctx.help_option_names for a in tail)
+        )
 
     def _hoist(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Move --db/-v written after the subcommand before it; --json the other way."""
-        i = 0
-        while i < len(args) and args[i].startswith("-") and args[i] != "--":
-            i += 2 if args[i] in VALUED_GLOBALS else 1
+        i = _command_start(args)
         if i >= len(args) or args[i] == "--":
             return args
         head, tail = args[:i], args[i:]
@@ -120,6 +134,14 @@ class LazyGroup(click.Group):
             broken_pipe()
 
 
+def _command_start(args: Sequence[str]) -> int:
+    """Where the subcommand starts: after the root's own options."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in VALUED_GLOBALS else 1
+    return i
+
+
 def _option_names(command: click.Command) -> set[str]:
     names: set[str] = set()
     for param in command.params:
@@ -155,4 +177,11 @@ def broken_pipe() -> NoReturn:
     sys.exit(EXIT_BROKEN_PIPE)
 
 
-__all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "LazyGroup", "broken_pipe", "interrupted"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_INTERRUPTED",
+    "ONLY_HELP",
+    "LazyGroup",
+    "broken_pipe",
+    "interrupted",
+]
