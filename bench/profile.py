@@ -3,6 +3,7 @@
     python -m bench.profile poll [--events 20000] [--top 25] [--out poll.pstats]
     python -m bench.profile send [--documents 300] [--top 25] [--out send.pstats]
     python -m bench.profile worker [--dsn postgresql://…] [--exchanges 200] [--latency 0.05]
+    python -m bench.profile check [--documents 300] [--top 25] [--out check.pstats]
 
 The workloads are those of ``bench.poll`` and ``bench.send`` (the Diadoc fake in its
 own process, a SQLite store). The profile covers the calling thread: for poll that is
@@ -10,7 +11,9 @@ the thread applying pages (the page reader runs in its own thread, and its HTTP 
 JSON work is what the poll floor measures); for send, the whole send; for worker
 (PostgreSQL, the mock answering after ``--latency``), each ``Bridge.dispatch`` of a
 ``Worker(concurrency=1)``, with the statements of the claims counted apart and the
-mock's own (its ``mock_*`` tables) left out. Statements are
+mock's own (its ``mock_*`` tables) left out; for check, one ``Bridge.poll`` with the
+counterparty signature check on (the default), after ``--documents`` sends to the mock,
+whose counterparties sign each document (a page of valid signatures, a signer each). Statements are
 counted at the driver (``before_cursor_execute``): one per round trip, an
 ``executemany`` counted once, with the rows it carried counted apart.
 """
@@ -133,6 +136,30 @@ def profile_send(documents: int, top: int, out: Path | None) -> str:
             return _profiled("send", documents, "documents", b, send_all, top, out)
 
 
+def profile_check(documents: int, top: int, out: Path | None) -> str:
+    with tempfile.TemporaryDirectory() as tmp, Bridge.open(Path(tmp) / "check.db") as bridge:
+        for i in range(documents):
+            bridge.send(sample_counterparty(f"check{i}"), contract(i, SIZE))
+        changes: list[Any] = []
+        cpu = time.process_time()
+        report = _profiled(
+            "poll with the check",
+            documents,
+            "signatures",
+            bridge,
+            lambda: changes.extend(bridge.poll()),
+            top,
+            out,
+        )
+        cpu = time.process_time() - cpu
+    signed = sum(1 for c in changes if c.kind == "signed")
+    if signed != documents:
+        raise RuntimeError(f"{signed} of {documents} exchanges signed: the check vetoed some")
+    return (
+        f"process CPU {cpu / documents * 1000:.1f} ms per signature (under the profiler)\n" + report
+    )
+
+
 def _profiled(
     what: str,
     units: int,
@@ -198,7 +225,7 @@ def profile_worker(dsn: str, exchanges: int, latency: float, top: int, out: Path
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    ap.add_argument("what", choices=("poll", "send", "worker"))
+    ap.add_argument("what", choices=("poll", "send", "worker", "check"))
     ap.add_argument(
         "--dsn",
         default=os.environ.get(
@@ -209,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exchanges", type=int, default=200, help="worker: exchanges")
     ap.add_argument("--latency", type=float, default=0.05, help="worker: mock latency, s")
     ap.add_argument("--events", type=int, default=20_000, help="poll: box events")
-    ap.add_argument("--documents", type=int, default=300, help="send: documents")
+    ap.add_argument("--documents", type=int, default=300, help="send, check: documents")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", type=Path, help="also write the raw profile (pstats)")
     args = ap.parse_args(argv)
@@ -217,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         print(profile_poll(args.events, args.top, args.out))
     elif args.what == "send":
         print(profile_send(args.documents, args.top, args.out))
+    elif args.what == "check":
+        print(profile_check(args.documents, args.top, args.out))
     else:
         print(profile_worker(args.dsn, args.exchanges, args.latency, args.top, args.out))
     return 0

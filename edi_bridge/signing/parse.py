@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -155,6 +156,16 @@ def _force_parse(cert: x509.Certificate) -> None:
     _ = cert["signature_algorithm"].native, cert["signature_value"].native
 
 
+@functools.lru_cache(maxsize=256)
+def _certificate(der: bytes) -> x509.Certificate:
+    """A certificate parsed and checked once per signer (by its DER bytes): a page of
+    signatures from the same counterparties would otherwise parse each one again.
+    Kept parsed objects are only read afterwards."""
+    cert = x509.Certificate.load(der, strict=True)
+    _force_parse(cert)
+    return cert
+
+
 MAX_SIGNERS = 4  # a detached signature of one party; co-signers are a handful at most
 MAX_CERTIFICATES = 16  # the signer's chain, with room for an МЧД signer's
 
@@ -178,9 +189,7 @@ def parse_signature(data: bytes) -> ParsedSignature:
         certs: list[x509.Certificate] = []
         for choice in signed["certificates"]:
             if choice.name == "certificate":
-                cert = choice.chosen
-                _force_parse(cert)
-                certs.append(cert)
+                certs.append(_certificate(choice.chosen.dump()))
         encap = signed["encap_content_info"]["content"]
         content = None
         if not isinstance(encap, core.Void):

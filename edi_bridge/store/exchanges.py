@@ -48,6 +48,16 @@ class _Q:
     insert_history = schema.history.insert()
     insert_signature = _s.insert()
     signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+    histories = (
+        sa.select(schema.history)
+        .where(schema.history.c.exchange_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(schema.history.c.id)
+    )
+    signatures_of = (
+        sa.select(_s)
+        .where(_s.c.exchange_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(_s.c.id)
+    )
     # IN lists as one expanding parameter each: compiled once, not per call.
     signatures_kept = sa.select(_s.c.exchange_id, _s.c.role, _s.c.sha256).where(
         _s.c.exchange_id.in_(sa.bindparam("ids", expanding=True)),
@@ -232,38 +242,22 @@ class ExchangeStore(BlobStore):
         row = self.exchange_row(conn, exchange_id)
         hist = conn.execute(_Q.history, {"id": exchange_id}).all()
         sigs = conn.execute(_Q.signatures, {"id": exchange_id}).all()
-        return Exchange(
-            id=row.id,
-            idempotency_key=row.idempotency_key,
-            channel=row.channel,
-            provider=row.provider,
-            counterparty=Counterparty.model_validate(row.counterparty),
-            document=Document.model_validate(row.document),
-            status=row.status,
-            reason=row.reason,
-            provider_ref=dict(row.provider_ref or {}),
-            previous_id=row.previous_id,
-            needs_attention=bool(row.needs_attention),
-            last_error=row.last_error,
-            attempts=int(row.attempts or 0),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            history=[
-                HistoryEntry(status=h.status, at=h.at, cause=h.cause, detail=h.detail or {})
-                for h in hist
-            ],
-            signatures=[
-                SignatureRecord(
-                    role=s.role,
-                    file_name=s.file_name,
-                    sha256=s.sha256,
-                    size=s.size,
-                    at=s.at,
-                    verdict=s.verdict,
-                )
-                for s in sigs
-            ],
-        )
+        return _exchange(row, hist, sigs)
+
+    def load_exchanges(self, conn: Connection, exchange_ids: Iterable[str]) -> dict[str, Exchange]:
+        """Many exchanges in three statements (rows, history, signatures), by id; ids
+        not stored are left out."""
+        wanted = list(set(exchange_ids))
+        if not wanted:
+            return {}
+        rows = self.exchange_rows(conn, wanted)
+        hist: dict[str, list[Any]] = {i: [] for i in rows}
+        sigs: dict[str, list[Any]] = {i: [] for i in rows}
+        for h in conn.execute(_Q.histories, {"ids": wanted}):
+            hist[str(h.exchange_id)].append(h)
+        for g in conn.execute(_Q.signatures_of, {"ids": wanted}):
+            sigs[str(g.exchange_id)].append(g)
+        return {i: _exchange(r, hist[i], sigs[i]) for i, r in rows.items()}
 
     def exchange_content(self, exchange_id: str) -> IO[bytes]:
         """The exchange's document content, streamed from the store."""
@@ -392,6 +386,41 @@ class ExchangeStore(BlobStore):
             return SignatureAuthority()
         status = row.operator_status if isinstance(row.operator_status, dict) else None
         return SignatureAuthority(poa_files(row.powers_of_attorney), status)
+
+
+def _exchange(row: ExchangeRow, hist: Sequence[Any], sigs: Sequence[Any]) -> Exchange:
+    return Exchange(
+        id=row.id,
+        idempotency_key=row.idempotency_key,
+        channel=row.channel,
+        provider=row.provider,
+        counterparty=Counterparty.model_validate(row.counterparty),
+        document=Document.model_validate(row.document),
+        status=row.status,
+        reason=row.reason,
+        provider_ref=dict(row.provider_ref or {}),
+        previous_id=row.previous_id,
+        needs_attention=bool(row.needs_attention),
+        last_error=row.last_error,
+        attempts=int(row.attempts or 0),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        history=[
+            HistoryEntry(status=h.status, at=h.at, cause=h.cause, detail=h.detail or {})
+            for h in hist
+        ],
+        signatures=[
+            SignatureRecord(
+                role=s.role,
+                file_name=s.file_name,
+                sha256=s.sha256,
+                size=s.size,
+                at=s.at,
+                verdict=s.verdict,
+            )
+            for s in sigs
+        ],
+    )
 
 
 __all__ = ["ExchangeStore"]

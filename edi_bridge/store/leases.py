@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import schema
+from .clock import utcnow
 from .holder import is_dead, this_process
 
 QUEUED = "queued"
@@ -59,6 +60,22 @@ def until(conn: Connection, seconds: float) -> dt.datetime:
     return db_now(conn) + dt.timedelta(seconds=seconds)
 
 
+def _now_and_until(conn: Connection, seconds: float) -> tuple[Any, Any]:
+    """The database's time and ``seconds`` after it, for a lease statement.
+
+    On PostgreSQL both are SQL expressions evaluated inside the statement itself
+    (no round trip of its own to read the clock); elsewhere the clock is read once.
+    """
+    now: Any
+    if conn.dialect.name == "postgresql":
+        now = sa.type_coerce(
+            sa.func.timezone("UTC", sa.func.clock_timestamp()), sa.DateTime()
+        )  # naive UTC, as the columns store it
+        return now, now + sa.bindparam(None, dt.timedelta(seconds=seconds), sa.Interval())
+    now = db_now(conn)
+    return now, now + dt.timedelta(seconds=seconds)
+
+
 def _free(table: sa.Table, now: dt.datetime, owner: str | None = None) -> sa.ColumnElement[bool]:
     """Nobody holds it, the lease ran out, or (when given) ``owner`` holds it."""
     free = sa.or_(table.c.lease_until.is_(None), table.c.lease_until < now)
@@ -85,30 +102,48 @@ def _dead_held(conn: Connection, table: sa.Table, key: sa.Column[Any], *where: A
 def claim_queued(conn: Connection, owner: str, seconds: float, limit: int) -> list[str]:
     """Lease up to ``limit`` queued exchanges nobody (alive) holds; oldest first.
 
-    Our own live leases are excluded too: those exchanges are being sent.
+    Our own live leases are excluded too: those exchanges are being sent. On
+    PostgreSQL the pick and the lease are one ``WITH picked AS (SELECT …
+    FOR UPDATE SKIP LOCKED) UPDATE … RETURNING`` with the clock read inside it:
+    one round trip per claim.
     """
-    now = db_now(conn)
+    now, held_until = _now_and_until(conn, seconds)
     t = schema.exchanges
-    query = (
+    pick = (
         sa.select(t.c.id)
         .where(t.c.status == QUEUED, _free(t, now))
         .order_by(t.c.created_at, t.c.id)
         .limit(limit)
     )
+    values = lease_values(owner, held_until)
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(conn.execute(query).scalars())
-    values = lease_values(owner, now + dt.timedelta(seconds=seconds))
-    claimed: list[str] = []
-    if ids:
-        claimed = list(
+        # A CTE, not ``id IN (subquery)``: the planner may run such a subquery more
+        # than once and so lease more than ``limit``; a CTE with a volatile function
+        # (the clock) is evaluated once.
+        picked = pick.with_for_update(skip_locked=True).cte("picked")
+        rows = list(
             conn.execute(
                 t.update()
-                .where(t.c.id.in_(ids), t.c.status == QUEUED, _free(t, now))
+                .where(t.c.id == picked.c.id, t.c.status == QUEUED)
                 .values(**values)
-                .returning(t.c.id)
-            ).scalars()
+                .returning(t.c.id, t.c.created_at)
+            )
         )
+        rows.sort(key=lambda r: (r.created_at, r.id))
+        ids = [str(r.id) for r in rows]
+        claimed = list(ids)
+    else:
+        ids = list(conn.execute(pick).scalars())
+        claimed = []
+        if ids:
+            claimed = list(
+                conn.execute(
+                    t.update()
+                    .where(t.c.id.in_(ids), t.c.status == QUEUED, _free(t, now))
+                    .values(**values)
+                    .returning(t.c.id)
+                ).scalars()
+            )
     if len(claimed) < limit:
         alive = sa.and_(t.c.status == QUEUED, t.c.lease_until >= now)
         for row in _dead_held(conn, t, t.c.id, alive)[: limit - len(claimed)]:
@@ -120,11 +155,40 @@ def claim_queued(conn: Connection, owner: str, seconds: float, limit: int) -> li
     return sorted(claimed, key=lambda i: order.get(i, len(order)))
 
 
+def take_queued(conn: Connection, exchange_id: str, owner: str, seconds: float) -> Any | None:
+    """Lease a queued exchange (or renew our own) and count the attempt, in one
+    statement; the exchange's row as it now stands, or None when it is not queued
+    or another live holder has it (then nothing changed).
+
+    Dispatch after a claim needs the row, the lease and the attempt: one
+    ``UPDATE … RETURNING`` instead of a locked SELECT, a clock read, the lease's
+    UPDATE and the attempt's UPDATE.
+    """
+    now, held_until = _now_and_until(conn, seconds)
+    t = schema.exchanges
+    values = {
+        **lease_values(owner, held_until),
+        "attempts": sa.func.coalesce(t.c.attempts, 0) + 1,
+        "updated_at": utcnow(),
+    }
+    queued = sa.and_(t.c.id == exchange_id, t.c.status == QUEUED)
+    row = conn.execute(
+        t.update().where(queued, _free(t, now, owner)).values(**values).returning(*t.c)
+    ).first()
+    if row is not None:
+        return row
+    for held in _dead_held(conn, t, t.c.id, queued):
+        return conn.execute(
+            t.update().where(queued, _same_lease(t, held)).values(**values).returning(*t.c)
+        ).first()
+    return None
+
+
 def take_exchange(conn: Connection, exchange_id: str, owner: str, seconds: float) -> bool:
     """Lease one exchange (or renew our own) unless another live holder has it."""
-    now = db_now(conn)
+    now, held_until = _now_and_until(conn, seconds)
     t = schema.exchanges
-    values = lease_values(owner, now + dt.timedelta(seconds=seconds))
+    values = lease_values(owner, held_until)
     if conn.execute(
         t.update().where(t.c.id == exchange_id, _free(t, now, owner)).values(**values)
     ).rowcount:
@@ -192,5 +256,6 @@ __all__ = [
     "release_feed",
     "take_exchange",
     "take_feed",
+    "take_queued",
     "until",
 ]

@@ -44,7 +44,7 @@ from ..routing import RouteDecision
 from ..signing import OurPowerOfAttorney, Signer
 from ..store import Store, leases, utcnow
 from ..store.limits import has_control
-from ..store.rows import new_exchange
+from ..store.rows import ExchangeRow, new_exchange
 from ..transitions import TransitionWriter
 from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
@@ -282,12 +282,12 @@ class Sending:
     def dispatch(self, exchange_id: str) -> Exchange:
         """Send a queued exchange to its provider (reconciling an earlier attempt)."""
         with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id, for_update=True)
-            if row.status != ExchangeStatus.QUEUED or not leases.take_exchange(
-                conn, exchange_id, self.owner, self.lease_seconds
-            ):
+            # The lease, the attempt and the row in one statement (the row is locked by it).
+            taken = leases.take_queued(conn, exchange_id, self.owner, self.lease_seconds)
+            if taken is None:
                 # Sent already, or another live worker holds it.
                 return self.store.load_exchange(conn, exchange_id)
+            row = ExchangeRow.of(taken)
             document = Document.model_validate(row.document)
             request = self._request(
                 conn,
@@ -299,8 +299,7 @@ class Sending:
                 row.scenario,
                 signed=True,
             )
-            attempts = row.attempts + 1
-            self.store.update_exchange(conn, exchange_id, attempts=attempts)
+            attempts = row.attempts
         return self.deliver(Attempt(exchange_id, row.provider, request, attempts))
 
     def deliver(self, attempt: Attempt) -> Exchange:
