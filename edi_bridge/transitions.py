@@ -208,9 +208,11 @@ class TransitionWriter:
             # The page's exchanges in three statements, and (for the default check) their
             # documents in one, instead of a handful of statements per signature.
             exchanges = self.store.load_exchanges(conn, (i for i, _ in wanted))
-            preload = getattr(check, "preload", None)
-            if callable(preload):
-                preload(conn, exchanges.values())
+            from .signing.checker import SignatureChecker  # loaded only when checking
+
+            # Only our own checker reads ahead: a caller's check is called as documented.
+            if isinstance(check, SignatureChecker):
+                check.preload(conn, exchanges.values())
         verdicts: dict[str, dict[str, Any]] = {}
         for i, e in wanted:
             try:
