@@ -200,8 +200,7 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
         tries = exchange.attempts
         deadline = bridge.deadlines.deadline(exchange_id)
         version = Drafts(bridge.store).for_exchange(exchange_id)
-        receipts, receipts_error = _pending_receipts(bridge, exchange)
-        flow, flow_error = _document_flow(bridge, exchange)
+        receipts, receipts_error, flow, flow_error = _receipts_and_flow(bridge, exchange)
     if as_json:
         data = {
             **exchange.as_summary(),
@@ -236,6 +235,27 @@ def status(obj: Obj, exchange_id: str, as_json: bool) -> None:
             click.echo(f"document flow: waiting for: {what or 'the operator'}")
 
 
+def _receipts_and_flow(
+    bridge: Any, exchange: Exchange
+) -> tuple[list[Any] | None, str | None, dict[str, Any] | None, str | None]:
+    """Pending receipts and the document flow, each with its error: one request to the
+    operator for a signed exchange whose flow is open (its answer carries both)."""
+    from ..workflow import docflow
+
+    edi = exchange.channel.value == "edi" and exchange.provider_ref
+    try:
+        state = docflow.live(bridge.provider(exchange.provider) if edi else None, exchange)
+    except EdiBridgeError as exc:
+        error = one_line(str(exc), type(exc).__name__)
+        return None, error, None, error
+    if state is not None:
+        receipts = [dict(r) for r in state.get("pending_receipts") or []]
+        return receipts, None, docflow.view(None, exchange, state), None
+    # Nothing to ask about the flow: not signed (None), or finished (recorded, or at the
+    # signature for an adapter that does not follow flows).
+    return (*_pending_receipts(bridge, exchange), docflow.view(None, exchange), None)
+
+
 def _pending_receipts(bridge: Any, exchange: Exchange) -> tuple[list[Any] | None, str | None]:
     """The receipts the operator still expects from us on this document, when its adapter
     can tell (asked live: Diadoc); (None, None) for an adapter that cannot."""
@@ -244,21 +264,6 @@ def _pending_receipts(bridge: Any, exchange: Exchange) -> tuple[list[Any] | None
     try:
         ask = getattr(bridge.provider(exchange.provider), "pending_receipts", None)
         return (list(ask(exchange.provider_ref)), None) if ask else (None, None)
-    except EdiBridgeError as exc:
-        return None, one_line(str(exc), type(exc).__name__)
-
-
-def _document_flow(bridge: Any, exchange: Exchange) -> tuple[dict[str, Any] | None, str | None]:
-    """Finished, or what the operator's flow of a signed document still waits for
-    (docflow.view); (None, None) before the signature."""
-    from ..workflow import docflow
-
-    if exchange.status != ExchangeStatus.SIGNED:
-        return None, None
-    try:
-        edi = exchange.channel.value == "edi" and exchange.provider_ref
-        adapter = bridge.provider(exchange.provider) if edi else None
-        return docflow.view(adapter, exchange), None
     except EdiBridgeError as exc:
         return None, one_line(str(exc), type(exc).__name__)
 

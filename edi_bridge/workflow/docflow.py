@@ -3,8 +3,10 @@ finished (receipts, confirmations), recorded once as a history entry and a chang
 
 ``signed`` stays the status; "flow finished" is a flag beside it (docs/design.md says why).
 An adapter that can tell offers ``document_flow(ref) -> {"finished", "waiting_for",
-"pending_receipts"}`` (Diadoc); for any other (the mock, SBIS, paper) the flow is finished
-when the document is signed.
+"pending_receipts"}`` (Diadoc), and may offer ``document_flows(refs)`` (each state or the
+error that kept it unread, asked in batches) and ``document_flow_interval`` (seconds before a
+flow is asked again); for any other (the mock, SBIS, paper) the flow is finished when the
+document is signed.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from ..models import FLOW_FINISHED, Exchange
 from ..provider import Provider
 from ..store import Store
 
-PER_POLL = 50  # exchanges asked about in one poll of a provider
+PER_POLL = 100  # open flows asked about in one poll of a provider (one GetDocflows batch)
 CANDIDATES = 1_000  # open flows read per poll, of which the PER_POLL asked longest ago go
 # When each open flow was last asked, per adapter (it lives as long as the adapter): a flow
-# that never finishes (a deleted message) takes its turn instead of every poll's first seat.
+# that never finishes (a deleted message) takes its turn instead of every poll's first seat,
+# and none is asked again sooner than the adapter's ``document_flow_interval`` (seconds).
 _asked: weakref.WeakKeyDictionary[Provider, dict[str, float]] = weakref.WeakKeyDictionary()
+NEVER = float("-inf")
 log = logging.getLogger("edi_bridge")
 
 
@@ -42,10 +46,28 @@ def _never(*_args: Any, **_kw: Any) -> Mapping[str, Any]:
     return {"finished": True}
 
 
-def follow(store: Store, name: str, adapter: Provider) -> int:
-    """Ask the operator about each signed exchange whose flow is not finished yet; record
-    the ones now finished. One bad answer never stops the others; an outage is raised
-    after the rest were asked (the poll backs the unit off)."""
+def _ask_all(adapter: Provider, refs: list[Mapping[str, str]]) -> list[Any]:
+    """Each flow's state or the EdiBridgeError that kept it unread, in order: in batches
+    when the adapter offers ``document_flows``, else one ``document_flow`` call each."""
+    batch = getattr(adapter, "document_flows", None)
+    if callable(batch):
+        return list(batch(refs)) if refs else []
+    outcomes: list[Any] = []
+    for ref in refs:
+        try:
+            outcomes.append(_ask(adapter)(ref))
+        except EdiBridgeError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def follow(
+    store: Store, name: str, adapter: Provider, *, clock: Callable[[], float] = time.monotonic
+) -> int:
+    """Ask the operator about the signed exchanges whose flow is not finished and was not
+    asked within the adapter's interval; record the ones now finished. One bad answer never
+    stops the others; an outage is raised after the rest were read (the poll backs the
+    unit off)."""
     if not follows(adapter):
         return 0
     with store.transaction() as conn:
@@ -53,24 +75,27 @@ def follow(store: Store, name: str, adapter: Provider) -> int:
             conn, name, [ExchangeStatus.SIGNED], FLOW_FINISHED, CANDIDATES
         )
     asked = _asked.setdefault(adapter, {})
-    turn = sorted(found, key=lambda row: asked.get(row[0], 0.0))[:PER_POLL]
-    now = time.monotonic()
+    now, interval = clock(), float(getattr(adapter, "document_flow_interval", 0.0) or 0.0)
+    due = [row for row in found if now - asked.get(row[0], NEVER) >= interval]
+    turn = sorted(due, key=lambda row: asked.get(row[0], NEVER))[:PER_POLL]
     asked.update({row[0]: now for row in turn})
-    finished, outage = 0, None
-    for exchange_id, status, ref in turn:
-        if not ref:
-            continue  # never reached the operator: nothing to ask about
-        try:
-            state = _ask(adapter)(ref)
-        except TransientError as exc:
-            outage = outage or exc
-            continue
-        except EdiBridgeError as exc:
-            log.warning("document flow of %s not read: %s", exchange_id, exc)
-            continue
-        if state.get("finished"):
+    turn = [row for row in turn if row[2]]  # one that never reached the operator: nothing to ask
+    finished, outage, unread = 0, None, []
+    for (exchange_id, status, _ref), state in zip(
+        turn, _ask_all(adapter, [row[2] for row in turn]), strict=True
+    ):
+        if isinstance(state, TransientError):
+            outage = outage or state
+            asked.pop(exchange_id, None)  # not read: asked again on the next poll
+        elif isinstance(state, EdiBridgeError):
+            unread.append((exchange_id, state))
+        elif state.get("finished"):
             finished += _record(store, exchange_id, status)
             asked.pop(exchange_id, None)
+    if unread:  # one line per poll, however many (a batch of deleted messages)
+        first, error = unread[0]
+        more = f" (and {len(unread) - 1} more)" if len(unread) > 1 else ""
+        log.warning("document flow of %s not read: %s%s", first, error, more)
     if outage is not None:
         raise outage
     return finished
@@ -91,14 +116,27 @@ def _record(store: Store, exchange_id: str, status: str) -> int:
     return 1
 
 
-def view(adapter: Provider | None, exchange: Exchange) -> dict[str, Any] | None:
+def live(adapter: Provider | None, exchange: Exchange) -> Mapping[str, Any] | None:
+    """The adapter's answer on a signed exchange whose flow is still open (one request,
+    ``pending_receipts`` included), or None when there is nothing to ask."""
+    if exchange.status != ExchangeStatus.SIGNED or exchange.flow_recorded:
+        return None
+    if adapter is None or not follows(adapter):
+        return None
+    return _ask(adapter)(exchange.provider_ref, answer=False)
+
+
+def view(
+    adapter: Provider | None, exchange: Exchange, state: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
     """What ``status`` shows: ``{"finished": True}``, or ``{"finished": False,
-    "waiting_for": [...]}`` asked live; None before the document is signed."""
+    "waiting_for": [...]}`` (``state``: :func:`live`'s answer, else asked here); None before
+    the document is signed."""
     if exchange.status != ExchangeStatus.SIGNED:
         return None
-    if exchange.flow_recorded or adapter is None or not follows(adapter):
+    state = state if state is not None else live(adapter, exchange)
+    if state is None:
         return {"finished": True, "waiting_for": []}
-    state = _ask(adapter)(exchange.provider_ref, answer=False)
     waiting = [dict(w) for w in state.get("waiting_for") or []]
     waiting += [
         {"party": "us", "what": f"our receipt on {r.get('answers')} {r.get('file_name')}".strip()}
@@ -107,4 +145,4 @@ def view(adapter: Provider | None, exchange: Exchange) -> dict[str, Any] | None:
     return {"finished": bool(state.get("finished")), "waiting_for": waiting}
 
 
-__all__ = ["FLOW_FINISHED", "follow", "follows", "view"]
+__all__ = ["FLOW_FINISHED", "follow", "follows", "live", "view"]

@@ -126,7 +126,8 @@ def test_open_flows_are_followed_and_recorded_once_on_postgresql(
     counterparty = sample_counterparty("flow-pg")
     fake.add_counterparty(counterparty, "sign")
     fake.world.refuse_receipts = 1_000
-    with Bridge.open(postgres_url, settings=settings_for(server)) as bridge:
+    # Asked on every poll (no interval): this test is about recording once.
+    with Bridge.open(postgres_url, settings=settings_for(server, docflow_interval="0")) as bridge:
         document, _content = _upd()
         exchange = bridge.send(counterparty, document, provider="diadoc")
         for _ in range(4):
@@ -147,7 +148,8 @@ def test_a_flow_that_never_finishes_does_not_keep_the_others_waiting(
 ) -> None:
     monkeypatch.setattr(docflow, "PER_POLL", 1)  # one question per poll: turns are visible
     fake.world.refuse_receipts = 1_000
-    with Bridge.open(tmp_path / "edi.db", settings=settings_for(server)) as bridge:
+    settings = settings_for(server, docflow_interval="0")  # turns, not the interval, decide
+    with Bridge.open(tmp_path / "edi.db", settings=settings) as bridge:
         sent = []
         for name in ("flow-stuck", "flow-later"):
             counterparty = sample_counterparty(name)

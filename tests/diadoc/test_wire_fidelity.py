@@ -36,6 +36,7 @@ BODIES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("POST", "/V2/GenerateReceiptXml"): ("ReceiptGenerationRequestV2", None),
     ("GET", "/V8/GetNewEvents"): (None, "BoxEventList"),
     ("GET", "/V6/GetMessage"): (None, "Message"),
+    ("POST", "/V3/GetDocflows"): ("GetDocflowBatchRequest", "GetDocflowBatchResponseV3"),
     ("GET", "/GetDocumentsByCustomId"): (None, "DocumentList"),
     ("POST", "/PrevalidatePowerOfAttorney"): (
         "PowerOfAttorneyPrevalidateRequest",
@@ -173,8 +174,20 @@ def test_recorded_run_fits_the_proto_model_with_no_difference(tmp_path: Path) ->
         "ReceiptGenerationRequestV2",
         "MessagePatchToPostV2",
         "MessagePatch",
+        "GetDocflowBatchRequest",
+        "GetDocflowBatchResponseV3",
     ):
         assert checked[model] >= 1, model
+    # The flows followed after the signatures: the counterparty's response and the
+    # operator's confirmation with our receipt on it, as DocflowV3 parts.
+    flows = [
+        d["Docflow"]
+        for line in lines
+        if line["path"] == "/V3/GetDocflows" and line["status"] == 200
+        for d in line["response"]["Documents"]
+    ]
+    parts = {name for flow in flows for name in flow}
+    assert {"SenderTitle", "RecipientResponse", "RecipientReceipt", "Confirmation"} <= parts
     feeds = [line["response"] for line in lines if line["path"] == "/V8/GetNewEvents"]
     patches = [e["Patch"] for page in feeds for e in page["Events"] if "Patch" in e]
     types = {e.get("AttachmentType") for p in patches for e in p["Entities"]}

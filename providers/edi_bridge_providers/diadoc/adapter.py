@@ -7,10 +7,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from edi_bridge.errors import (
-    ProviderNotFound,
-    ValidationError,
-)
+from edi_bridge.errors import ProviderNotFound, ValidationError
 from edi_bridge.models import Counterparty, Document
 from edi_bridge.provider import (
     Capability,
@@ -62,6 +59,7 @@ class DiadocProvider(Provider):
         self._routes: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._awaiting: frozenset[str] = frozenset()  # messages with an open revocation
+        self.document_flow_interval = self.settings.docflow_interval  # seconds between asks
 
     def __repr__(self) -> str:
         return f"<DiadocProvider {self.settings.base_url} box={self._box_id or '?'}>"
@@ -233,10 +231,12 @@ class DiadocProvider(Provider):
         message = self.client.get_message(box, ref["message_id"])
         return receipts.pending(message, box, ref["entity_id"])
 
+    def document_flows(self, refs: Sequence[Mapping[str, str]], answer: bool = True) -> list[Any]:
+        """Each flow's state or error, from GetDocflows batches; our due receipts sent first."""
+        return docflow.follow(self.client, self.context if answer else None, self.box_id, refs)
+
     def document_flow(self, ref: Mapping[str, str], answer: bool = True) -> dict[str, Any]:
-        """Is the operator's flow finished? ``answer``: our due receipts are sent first."""
-        box, context = ref.get("box_id") or self.box_id, self.context if answer else None
-        return docflow.follow(self.client, context, box, ref)
+        return docflow.one(self.document_flows([ref], answer))
 
     def fetch(self, ref: Mapping[str, str]) -> list[FetchedFile]:
         box = ref.get("box_id") or self.box_id

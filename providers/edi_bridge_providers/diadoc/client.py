@@ -19,7 +19,7 @@ from edi_bridge.provider import ContentSource
 from edi_bridge.retry import RetryPolicy
 
 from .auth import make_auth
-from .conformance import require
+from .conformance import build, require
 from .errors import PROVIDER, map_error
 from .settings import DiadocSettings
 
@@ -235,6 +235,13 @@ class DiadocClient:
         result: dict[str, Any] = self.json("GET", "/V6/GetMessage", params=params)
         require(result, "Message")
         return result
+
+    def docflows(self, box_id: str, ids: list[tuple[str, str]]) -> Any:
+        """GetDocflows (V3) for (message id, entity id) pairs: the answer as read; each
+        document in it is checked by the caller (.docflow), so one cannot hide the others."""
+        requests = [{"DocumentId": {"MessageId": m, "EntityId": e}} for m, e in ids]
+        body = build("GetDocflowBatchRequest", Requests=requests)
+        return self.json("POST", "/V3/GetDocflows", params={"boxId": box_id}, body=body)
 
     def power_of_attorney_content(self, registration_number: str, issuer_inn: str) -> bytes:
         """The МЧД (EMCHD_1 XML) a signature was made under, by its id."""

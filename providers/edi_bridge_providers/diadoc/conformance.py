@@ -14,11 +14,12 @@ from typing import Any
 
 from edi_bridge.errors import ProviderError
 
-from . import proto_revocation
-from .proto import ENUMS
+from . import proto_docflow, proto_revocation
+from .proto import ENUMS as _CORE_ENUMS
 from .proto import MODELS as _CORE
 
-MODELS = {**_CORE, **proto_revocation.MODELS}
+MODELS = {**_CORE, **proto_revocation.MODELS, **proto_docflow.MODELS}
+ENUMS = {**_CORE_ENUMS, **proto_docflow.ENUMS}
 
 
 def _scalar_ok(kind: str, value: Any) -> bool:

@@ -22,6 +22,10 @@ HOSTS = {
 SHELF_THRESHOLD = 500 * 1024  # bodies above this go through the shelf
 PART_SIZE = 3 * 1024 * 1024  # shelf part size (Diadoc's documented 3 MB)
 MAX_DOCUMENT_SIZE = 70 * 1024 * 1024  # Diadoc's limit per document
+# Seconds before an open document flow is asked about again (GetDocflows): receipts and
+# confirmations move in minutes to days, and the feed already brings the counterparty's
+# answers; 0 asks on every poll.
+DOCFLOW_INTERVAL = 300.0
 SECRET_KEYS = ("password", "client_secret", "refresh_token")
 TRANSPORT = Transport(timeout=60.0, rate=100.0, max_connections=4)
 # Every key from_config reads; Bridge refuses others in explicit settings.
@@ -44,10 +48,11 @@ KEYS = TRANSPORT_KEYS | {
     "part_size",
     "max_document_size",
     "prevalidate_power_of_attorney",
+    "docflow_interval",
 }
 
 
-def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
+def _number(cfg: Mapping[str, str], key: str, default: float, *, zero: bool = False) -> float:
     raw = cfg.get(key)
     if raw is None or raw == "":
         return default
@@ -57,8 +62,8 @@ def _number(cfg: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigurationError(
             f"diadoc.{key} ({env_name('diadoc.' + key)}) must be a number, got {raw!r}"
         ) from None
-    if value <= 0:
-        raise ConfigurationError(f"diadoc.{key} must be positive")
+    if value < 0 or (value == 0 and not zero) or value != value:
+        raise ConfigurationError(f"diadoc.{key} must be {'0 or more' if zero else 'positive'}")
     return value
 
 
@@ -92,6 +97,7 @@ class DiadocSettings:
     max_document_size: int = MAX_DOCUMENT_SIZE
     # PrevalidatePowerOfAttorney before each PostMessage that carries our МЧД.
     prevalidate_power_of_attorney: bool = False
+    docflow_interval: float = DOCFLOW_INTERVAL
 
     def __repr__(self) -> str:
         shown = []
@@ -155,7 +161,16 @@ class DiadocSettings:
             part_size=int(_number(cfg, "part_size", PART_SIZE)),
             max_document_size=int(_number(cfg, "max_document_size", MAX_DOCUMENT_SIZE)),
             prevalidate_power_of_attorney=_flag(cfg, "prevalidate_power_of_attorney"),
+            docflow_interval=_number(cfg, "docflow_interval", DOCFLOW_INTERVAL, zero=True),
         )
 
 
-__all__ = ["HOSTS", "KEYS", "MAX_DOCUMENT_SIZE", "PART_SIZE", "SHELF_THRESHOLD", "DiadocSettings"]
+__all__ = [
+    "DOCFLOW_INTERVAL",
+    "HOSTS",
+    "KEYS",
+    "MAX_DOCUMENT_SIZE",
+    "PART_SIZE",
+    "SHELF_THRESHOLD",
+    "DiadocSettings",
+]

@@ -21,7 +21,7 @@ from edi_bridge.errors import ValidationError
 from edi_bridge.fakes.base import CONTROL_PREFIX, FakeApp, json_answer
 from edi_bridge.fakes.scenario import parse_scenario
 
-from . import answers
+from . import answers, docflows
 from .patches import Patches
 from .revocations import RevocationRoutes
 from .sending import Sending
@@ -70,6 +70,7 @@ class DiadocApp(Sending, RevocationRoutes, Patches, FakeApp):
             ("GET", "/V2/ShelfDownload", self.shelf_download, True),
             ("GET", "/V8/GetNewEvents", self.new_events, True),
             ("GET", "/V6/GetMessage", self.get_message, True),
+            ("POST", "/V3/GetDocflows", self.get_docflows, True),
             ("GET", "/V4/GetEntityContent", self.entity_content, True),
             ("GET", "/GetPowerOfAttorneyContent", self.power_of_attorney_content, True),
             ("GET", "/GetDocumentsByCustomId", self.documents_by_custom_id, True),
@@ -215,6 +216,15 @@ class DiadocApp(Sending, RevocationRoutes, Patches, FakeApp):
         if entity_id and not any(e["EntityId"] == entity_id for e in message["Entities"]):
             raise ApiError(404, "DiadocApi.EntityNotFound", "entity not found")
         return json_answer(message)
+
+    def get_docflows(self, request: Request) -> Response:
+        box_id = required_arg(request, "boxId")
+        self._our_box(box_id)
+        try:
+            body = json.loads(request.get_data() or b"null")
+        except ValueError:
+            raise bad("body must be JSON (GetDocflowBatchRequest)") from None
+        return json_answer(docflows.answer(self.world, box_id, body))
 
     def entity_content(self, request: Request) -> Response:
         message = self._message(request)

@@ -70,6 +70,8 @@ class World(FakeWorld):
         self.refuse_receipts = 0
         # The МЧД registry the fake consults for FullId: {number: EMCHD_1 XML}.
         self.powers_of_attorney: dict[str, bytes] = {}
+        # {(box, message id): (EventId, ticks)}: its last box event (GetDocflows' LastEvent).
+        self.last_events: dict[tuple[str, str], tuple[str, int]] = {}
 
     # -- organizations -----------------------------------------------------
 
@@ -100,16 +102,18 @@ class World(FakeWorld):
         return f"{self.counter:012d}+{secrets.token_hex(3)}"
 
     def add_event(self, box_ids: list[str], *, message: Any = None, patch: Any = None) -> None:
+        body = message or patch
         for box_id in box_ids:
             # A BoxEvent carries no time of its own: the time is the TimestampTicks
             # of its Message or Patch.
+            event_id = str(uuid.uuid4())
             event = answers.box_event(
-                event_id=str(uuid.uuid4()),
-                index_key=self._index_key(box_id),
-                Message=message,
-                Patch=patch,
+                event_id=event_id, index_key=self._index_key(box_id), Message=message, Patch=patch
             )
             self.feeds.setdefault(box_id, []).append(event)
+            if body:
+                ticks = int(body["TimestampTicks"])
+                self.last_events[(box_id, body["MessageId"])] = (event_id, ticks)
 
     def page(self, box_id: str, after: str | None, limit: int) -> tuple[list[Any], int] | None:
         """Events after ``after`` (None: unknown key); moves counterparties at the end."""
