@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
@@ -28,6 +28,7 @@ from edi_bridge.provider import (
     Provider,
     ProviderContext,
     ProviderEvent,
+    RevocationRequest,
     SendRequest,
     SendResult,
 )
@@ -36,6 +37,7 @@ from edi_bridge.signing.verify import parse_signature
 from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .reading import EventReader, der
+from .revocation import Annulments
 from .settings import KEYS, SbisSettings
 from .stage import file_bytes, perform_send_stage
 from .wire import (
@@ -74,6 +76,7 @@ class SbisProvider(SbisPing, Provider):
             Capability.FETCH,
             Capability.ROUTES,
             Capability.FIND_SENT,
+            Capability.REVOCATION,
         }
     )
 
@@ -82,6 +85,8 @@ class SbisProvider(SbisPing, Provider):
         self.settings = SbisSettings.from_config(context.config)
         self.client = client or SbisClient(self.settings)
         self.reader = EventReader(self.client, self.settings.our_inn)
+        thumbprint = self.settings.certificate_thumbprint
+        self.annulments = Annulments(self.client, self._read, thumbprint)
 
     def __repr__(self) -> str:
         return f"<SbisProvider {self.settings.base_url} inn={self.settings.our_inn}>"
@@ -194,6 +199,20 @@ class SbisProvider(SbisPing, Provider):
     def read_event(self, raw: Mapping[str, Any]) -> list[ProviderEvent]:
         """A quarantined event's ``Документ`` entry read again."""
         return self.reader.again(raw)
+
+    # -- annulment (see .revocation) -------------------------------------
+
+    def awaiting_revocation(self, refs: Sequence[Mapping[str, str]]) -> None:
+        self.reader.watched = frozenset(r["document_id"] for r in refs if r.get("document_id"))
+
+    def request_revocation(self, request: RevocationRequest) -> None:
+        self.annulments.request(request)
+
+    def accept_revocation(self, request: RevocationRequest) -> None:
+        self.annulments.answer(request, accept=True)
+
+    def reject_revocation(self, request: RevocationRequest) -> None:
+        self.annulments.answer(request, accept=False)
 
     # -- reading back ----------------------------------------------------
 

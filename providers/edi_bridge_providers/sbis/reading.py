@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from edi_bridge.errors import SignatureError, TransientError
-from edi_bridge.provider import ProviderEvent, UnreadableEvent
+from edi_bridge.provider import EventFile, ProviderEvent, UnreadableEvent
 from edi_bridge.provider import ProviderEventKind as Kind
 from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 
@@ -57,6 +57,8 @@ class EventReader:
         # applied all or nothing, so without these an unsteady link would download
         # the same files again on every poll and never get through a long feed.
         self._signatures: OrderedDict[str, bytes] = OrderedDict()
+        # Documents with an open revocation request (the Bridge names them before a poll).
+        self.watched: frozenset[str] = frozenset()
 
     def page(
         self, ordered: Sequence[RawEvent]
@@ -91,8 +93,31 @@ class EventReader:
     def normalize(self, event: RawEvent) -> ProviderEvent | None:
         if not event.concerns_us:
             return None  # our own steps, and documents sent to us
-        signature = self._counterparty_signature(event) if event.kind is Kind.SIGNED else None
-        return event.normalized(signature)
+        kind = event.kind
+        if kind is Kind.REJECTED and event.document_id in self.watched:
+            # A refusal on a document with our open request to annul refuses the request
+            # (the document was signed: it cannot be refused any more); unconfirmed name.
+            kind = Kind.REVOCATION_REJECTED
+        signature = self._counterparty_signature(event) if kind is Kind.SIGNED else None
+        files = self._request_files(event) if kind is Kind.REVOCATION_REQUESTED else ()
+        return event.normalized(signature, kind=kind, files=files)
+
+    def _request_files(self, event: RawEvent) -> tuple[EventFile, ...]:
+        """The counterparty's signed agreement to annul, kept with the exchange."""
+        found = event.their_attachment(self.our_inn)
+        if found is None:
+            return ()
+        file, signature = found
+        return (
+            EventFile(
+                "revocation_request", "revocation-request.xml", file_bytes(self.client, file)
+            ),
+            EventFile(
+                "revocation_request_signature",
+                "revocation-request.xml.sig",
+                der(file_bytes(self.client, signature)),
+            ),
+        )
 
     def _counterparty_signature(self, event: RawEvent) -> bytes | None:
         file = event.their_signature_file(self.our_inn)

@@ -19,7 +19,8 @@ from ..wire import (
     as_list,
     parse_datetime,
 )
-from .views import document_view, stage_view
+from . import annulment
+from .views import document_view, prepared_view, stage_view
 from .world import (
     Attachment,
     Document,
@@ -144,6 +145,9 @@ class Methods:
         doc = self._document(params)
         doc_in = as_dict(params["Документ"])
         stage, action = self._stage_and_action(doc_in)
+        if doc.sent and action.get("Название") != ACTION_SEND:
+            files = annulment.prepare(self.world, doc, stage, action)
+            return prepared_view(self.world, base, doc, files)
         if stage.get("Название") not in (STAGE_SEND, None) or action.get("Название") != ACTION_SEND:
             raise FakeError("Действие недоступно", "Доступно только Отправка/Отправить")
         certs = [as_dict(c) for c in as_list(action.get("Сертификат"))]
@@ -163,6 +167,9 @@ class Methods:
         doc = self._document(params)
         doc_in = as_dict(params["Документ"])
         stage, action = self._stage_and_action(doc_in)
+        if doc.sent and action.get("Название") != ACTION_SEND:
+            annulment.execute(self.world, doc, stage, action)
+            return document_view(self.world, base, doc)
         if doc.sent:
             raise FakeError("Действие недоступно", "Этап «Отправка» уже выполнен")
         if stage.get("Идентификатор") not in (None, "", doc.stage_id):
