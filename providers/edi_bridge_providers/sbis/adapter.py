@@ -34,6 +34,7 @@ from edi_bridge.provider import (
 )
 from edi_bridge.signing.verify import parse_signature
 
+from . import service
 from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .reading import EventReader, der
@@ -213,6 +214,19 @@ class SbisProvider(SbisPing, Provider):
 
     def reject_revocation(self, request: RevocationRequest) -> None:
         self.annulments.answer(request, accept=False)
+
+    # -- the flow after the signature: service stages (see .service) -----
+
+    def pending_receipts(self, ref: Mapping[str, str]) -> list[dict[str, str]]:
+        return service.pending(self.client, ref)
+
+    def document_flow(self, ref: Mapping[str, str], answer: bool = True) -> dict[str, Any]:
+        """Finished when SBIS lists no service stage of ours; ``answer``: process them first
+        (not while our signer needs an МЧД, which SBIS cannot carry yet: docs/sbis.md)."""
+        poa = self.context.power_of_attorney
+        signer = None if poa is not None and poa() is not None else self.context.signer
+        thumbprint = self.settings.certificate_thumbprint
+        return service.follow(self.client, signer, thumbprint, ref, answer)
 
     # -- reading back ----------------------------------------------------
 

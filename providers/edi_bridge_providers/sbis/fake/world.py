@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
@@ -21,6 +21,9 @@ from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
 from ..wire import MSK, format_datetime
 from .cms import digest_matches, thumbprint_of
 from .employees import employee_signer
+
+if TYPE_CHECKING:
+    from .service import ServiceStage
 
 EVENT_NAMES = {
     Play.DELIVERED: "Получение",
@@ -126,6 +129,7 @@ class Document:
     annul_stage_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
     prepared_action: str | None = None
     pending: Attachment | None = None
+    service_stages: list[ServiceStage] = dataclasses.field(default_factory=list)
 
 
 class World(FakeWorld):
@@ -139,6 +143,7 @@ class World(FakeWorld):
         self.events: list[Event] = []
         self.files: dict[str, bytes] = {}
         self.rpc_calls = 0
+        self.receipts = False  # option receipts=1: our receipt is due after a send (.service)
         self.write_attempts: dict[str, int] = {}
         self._clock = dt.datetime.now(MSK).replace(microsecond=0)
 
