@@ -60,6 +60,13 @@ def test_event_names_are_classified_by_stem() -> None:
     assert classify("Отправка") is None
 
 
+def test_notices_of_acceptance_and_of_clarification_read_as_signed_and_rejected() -> None:
+    # As SBIS's own 1C processing reads its event names.
+    assert classify("Уведомление о приеме") is ProviderEventKind.SIGNED
+    assert classify("Уведомление об уточнении") is ProviderEventKind.REJECTED
+    assert classify("Извещение о получении") is ProviderEventKind.DELIVERED
+
+
 def test_cursor_round_trips_and_tolerates_garbage() -> None:
     cursor = Cursor("e9", "24.11.2026 10.00.00")
     assert Cursor.load(cursor.dump()) == cursor

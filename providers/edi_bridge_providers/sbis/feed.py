@@ -24,9 +24,11 @@ from .wire import YES, as_dict, as_list, format_datetime, parse_datetime
 
 # Stems of SBIS event names, by what they mean for a document we sent. A name about an
 # annulment is read first (see :func:`classify`).
+# «Уведомление о приеме» / «…об уточнении» are approval / refusal as SBIS's own published
+# 1C processing reads its events (saby-integration/vo2_core, ЛентаДокумента).
 _KIND_STEMS: tuple[tuple[ProviderEventKind, tuple[str, ...]], ...] = (
-    (ProviderEventKind.REJECTED, ("отклон", "отказ")),
-    (ProviderEventKind.SIGNED, ("утвержд", "подписан")),
+    (ProviderEventKind.REJECTED, ("отклон", "отказ", "уведомление об уточнении")),
+    (ProviderEventKind.SIGNED, ("утвержд", "подписан", "уведомление о приеме")),
     (ProviderEventKind.DELIVERED, ("получ", "доставк", "доставлен")),
 )
 # Events in the same second are applied in their natural order.

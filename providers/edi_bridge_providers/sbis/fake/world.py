@@ -226,7 +226,9 @@ class World(FakeWorld):
             doc.attachments.append(receipt)
             touched = (receipt.id,)
         elif play is Play.SIGNED:
-            main.signatures.append(self._counterparty_signature(doc, main))
+            from .titles import approve
+
+            touched = approve(self, doc, main)  # a УПД: the buyer signs its own title
         doc.state = play
         self.add_event(doc, EVENT_NAMES[play], reason or "", touched)
 
