@@ -130,6 +130,9 @@ class EventReader:
             files = self._request_files(event)
         elif kind is Kind.SIGNED:
             files = self._buyer_title(event)
+        elif kind in (Kind.REJECTED, Kind.REVOCATION_REJECTED):
+            role = "rejection" if kind is Kind.REJECTED else "revocation_rejection"
+            files = self._signed_files(event, role)
         return event.normalized(signature, kind=kind, files=files)
 
     def _buyer_title(self, event: RawEvent) -> tuple[EventFile, ...]:
@@ -143,19 +146,20 @@ class EventReader:
 
     def _request_files(self, event: RawEvent) -> tuple[EventFile, ...]:
         """The counterparty's signed agreement to annul, kept with the exchange."""
+        return self._signed_files(event, "revocation_request")
+
+    def _signed_files(self, event: RawEvent, role: str) -> tuple[EventFile, ...]:
+        """The file the counterparty signed for this event (its agreement to annul, its
+        refusal notice) and its signature, kept with the exchange; none when it lists none."""
         found = event.their_attachment(self.our_inn)
         if found is None:
             return ()
         file, signature = found
+        suffix = f"{role.replace('_', '-')}.xml"
+        content, sig = file_bytes(self.client, file), der(file_bytes(self.client, signature))
         return (
-            EventFile(
-                "revocation_request", "revocation-request.xml", file_bytes(self.client, file)
-            ),
-            EventFile(
-                "revocation_request_signature",
-                "revocation-request.xml.sig",
-                der(file_bytes(self.client, signature)),
-            ),
+            EventFile(role, suffix, content),
+            EventFile(f"{role}_signature", f"{suffix}.sig", sig),
         )
 
     def _counterparty_signature(self, event: RawEvent) -> bytes | None:

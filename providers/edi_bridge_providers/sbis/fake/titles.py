@@ -1,4 +1,4 @@
-"""How the SBIS fake's counterparty approves a УПД: with its own buyer's title.
+"""How the SBIS fake's counterparty approves a УПД (with its own buyer's title) and refuses.
 
 As SBIS (its own published 1C processing, saby-integration/vo2_core ``Титулы.1c``): the buyer
 approves a formalized УПД with the action «Утвердить», whose preparation yields the buyer's
@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import quoteattr
 
 from asn1crypto import x509
 
 from edi_bridge.closing.upd_buyer import read_buyer_title
 from edi_bridge.closing.upd_buyer_build import TitleSigner, build_buyer_title
 from edi_bridge.errors import EdiBridgeError
+from edi_bridge.fakes.scenario import Play
 from edi_bridge.signing.identity import identity_from_certificate
 
 if TYPE_CHECKING:
@@ -75,4 +77,28 @@ def approve(world: World, doc: Document, main: Attachment) -> tuple[str, ...]:
     return (title.id,)
 
 
-__all__ = ["approve", "buyer_title"]
+def refusal(world: World, doc: Document, reason: str) -> tuple[str, ...]:
+    """The counterparty's refusal: a notice (уведомление об уточнении) it signs, in the fake's
+    own format (*unconfirmed* that SBIS lists a signed notice with every refusal)."""
+    from .world import Attachment
+
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f"<УведомлениеОбУточнении Документ={quoteattr(doc.id)} "
+        f"Отправитель={quoteattr(doc.party_inn)} Текст={quoteattr(reason)}/>\n"
+    ).encode()
+    att = Attachment(str(uuid.uuid4()), f"Уведомление_об_уточнении_{doc.id}.xml", body)
+    att.to_sign = False
+    att.signatures.append(world._counterparty_signature(doc, att))
+    doc.attachments.append(att)
+    return (att.id,)
+
+
+def answer(
+    world: World, doc: Document, main: Attachment, play: Play, reason: str
+) -> tuple[str, ...]:
+    """The counterparty signs (:func:`approve`) or refuses (:func:`refusal`)."""
+    return approve(world, doc, main) if play is Play.SIGNED else refusal(world, doc, reason)
+
+
+__all__ = ["answer", "approve", "buyer_title", "refusal"]

@@ -225,10 +225,10 @@ class World(FakeWorld):
             receipt = self._receipt(doc)
             doc.attachments.append(receipt)
             touched = (receipt.id,)
-        elif play is Play.SIGNED:
-            from .titles import approve
+        elif play in (Play.SIGNED, Play.REJECTED):
+            from .titles import answer  # a УПД's title, or a signature; a refusal's notice
 
-            touched = approve(self, doc, main)  # a УПД: the buyer signs its own title
+            touched = answer(self, doc, main, play, reason or "")
         doc.state = play
         self.add_event(doc, EVENT_NAMES[play], reason or "", touched)
 
