@@ -12,7 +12,7 @@ from edi_bridge_providers.sbis.feed import classify
 from edi_bridge_providers.sbis.revocation import ACTION_ANNUL, STAGE_ANNUL
 
 from edi_bridge import Bridge, Exchange, ExchangeStatus
-from edi_bridge.errors import RejectedRequest
+from edi_bridge.errors import ConfigurationError, RejectedRequest
 from edi_bridge.provider import ProviderEventKind, RevocationRequest
 from edi_bridge.signing import parse_signature
 from edi_bridge.testing import sample_contract
@@ -173,3 +173,25 @@ def test_annulling_what_sbis_does_not_offer_is_refused_naming_the_state(
     with pytest.raises(RejectedRequest, match=r"Аннулирование/Аннулировать .*'Отправлен'"):
         adapter.request_revocation(request)
     assert agreements(fake, sent) == []
+
+
+def test_an_annulment_signed_under_our_mchd_is_refused_before_any_call(
+    sbis: SbisWorld, open_bridge: Callable[..., Bridge]
+) -> None:
+    fake, server = sbis
+    bridge = open_bridge(server)
+    exchange = signed(bridge, fake, "sign", "mchd")
+    fake.rpc_log.clear()
+    request = RevocationRequest(
+        exchange_id=exchange.id,
+        ref=exchange.provider_ref,
+        document_id=exchange.provider_ref["document_id"],
+        operation_key="k",
+        signer=bridge.signer,
+        reason="нет",
+        power_of_attorney=object(),  # type: ignore[arg-type]  # any МЧД: SBIS cannot carry one
+    )
+    with pytest.raises(ConfigurationError, match=r"signing\.power_of_attorney"):
+        bridge.provider("sbis").request_revocation(request)
+    assert fake.rpc_log == []
+    assert agreements(fake, exchange) == []
