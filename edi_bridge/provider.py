@@ -114,23 +114,40 @@ class ProviderEvent:
     # signed under, and the operator's own verdict on it, when it reports one.
     powers_of_attorney: tuple[bytes, ...] = ()
     operator_status: OperatorPoaStatus | None = None
-    files: tuple[EventFile, ...] = ()  # signed files kept with the exchange
-    # When the counterparty's signature covers a file of its own rather than our document
-    # (a УПД buyer's title, ON_NSCHFDOPPOK): that file, kept with the signature and what
-    # the signature is checked against; its name, and what the adapter read from it.
-    signed_content: bytes | None = None
-    signed_file_name: str | None = None
-    signed_summary: Mapping[str, Any] | None = None
+    # Files the event carries, kept with the exchange: a rejection's or revocation's signed
+    # XML, and (role ``buyer_title``) the file of the counterparty's own that its signature
+    # covers rather than our document (a УПД buyer's title, ON_NSCHFDOPPOK).
+    files: tuple[EventFile, ...] = ()
+
+    @property
+    def signed_file(self) -> EventFile | None:
+        """The file the counterparty's signature covers when it is not our document (the
+        signature is checked against it and it is kept beside it); None: our document."""
+        return next((f for f in self.files if f.role == BUYER_TITLE), None)
+
+
+BUYER_TITLE = "buyer_title"  # EventFile.role of the file a counterparty's signature covers
 
 
 @dataclasses.dataclass(frozen=True)
 class EventFile:
-    """A signed file an event carries (a rejection's XML, a revocation request), kept with
-    the exchange under ``role``; ``suffix`` ends its stored name (``rejection.xml``)."""
+    """A file an event carries, kept with the exchange under ``role``.
+
+    ``suffix`` ends its stored name (``rejection.xml``: ``<our file>.rejection.xml``), or
+    ``name`` is that name whole when the operator gives one; ``summary`` is what the
+    adapter read from it (a buyer's title: signer, acceptance date, disagreements), shown
+    in ``status``.
+    """
 
     role: str
     suffix: str
     content: bytes
+    name: str | None = None
+    summary: Mapping[str, Any] | None = None
+
+    def stored_name(self, our_file: str) -> str:
+        """Its name among the exchange's files, beside ``our_file``."""
+        return self.name or f"{our_file}.{self.suffix}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -310,6 +327,7 @@ class Provider(abc.ABC):
 
 
 __all__ = [
+    "BUYER_TITLE",
     "Capability",
     "ContentSource",
     "EventFile",

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from .errors import IllegalTransition
 from .lifecycle import EventKind, ExchangeStatus, ProviderEventKind, allowed_transitions, decide
 from .models import Exchange
-from .provider import ProviderEvent
+from .provider import BUYER_TITLE, ProviderEvent
 from .store import Store, read_connection, utcnow
 from .store.rows import (
     EventInsert,
@@ -240,16 +240,18 @@ class TransitionWriter:
         for exchange_id, event in matched:
             row = rows[exchange_id]
             detail: dict[str, Any] = {"provider_event_id": event.event_id}
-            # Signed files the event carries (a rejection's XML) are kept, news or not.
+            # Signed files the event carries (a rejection's XML) are kept, news or not; the
+            # file a counterparty's signature covers is kept with that signature, below.
             batch.signatures += [
                 SignatureInsert(
                     exchange_id=exchange_id,
                     role=f.role,
-                    file_name=f"{row.file_name}.{f.suffix}",
+                    file_name=f.stored_name(row.file_name),
                     content=f.content,
                     verdict=None,
                 )
                 for f in event.files
+                if f.role != BUYER_TITLE
             ]
             if event.kind is ProviderEventKind.SIGNED:
                 given = (verdicts or {}).get(event.event_id)
@@ -331,19 +333,20 @@ class TransitionWriter:
                 operator_status=_operator_status(event),
             )
         )
-        if event.signed_content is not None:
+        title = event.signed_file
+        if title is not None:
             # The buyer's title the signature covers, kept beside it (role buyer_title).
-            name = event.signed_file_name or f"{row.file_name}.buyer-title.xml"
+            name = title.stored_name(row.file_name)
             batch.signatures.append(
                 SignatureInsert(
                     exchange_id=row.id,
-                    role="buyer_title",
+                    role=BUYER_TITLE,
                     file_name=name,
-                    content=event.signed_content,
+                    content=title.content,
                     verdict=None,
                 )
             )
-            detail["buyer_title"] = dict(event.signed_summary or {"file_name": name})
+            detail["buyer_title"] = dict(title.summary or {"file_name": name})
         detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
         if verdict is not None:
             detail["verdict"] = verdict
@@ -420,7 +423,7 @@ def _check(check: SignatureCheck, exchange: Exchange, event: ProviderEvent) -> M
         event.signature,
         event.powers_of_attorney,
         event.operator_status,
-        event.signed_content,
+        None if event.signed_file is None else event.signed_file.content,
     )
 
 

@@ -60,6 +60,13 @@ def test_event_names_are_classified_by_stem() -> None:
     assert classify("Отправка") is None
 
 
+def test_notices_of_acceptance_and_of_clarification_read_as_signed_and_rejected() -> None:
+    # As SBIS's own 1C processing reads its event names.
+    assert classify("Уведомление о приеме") is ProviderEventKind.SIGNED
+    assert classify("Уведомление об уточнении") is ProviderEventKind.REJECTED
+    assert classify("Извещение о получении") is ProviderEventKind.DELIVERED
+
+
 def test_cursor_round_trips_and_tolerates_garbage() -> None:
     cursor = Cursor("e9", "24.11.2026 10.00.00")
     assert Cursor.load(cursor.dump()) == cursor
@@ -90,7 +97,9 @@ def test_repeated_unordered_pages_apply_each_change_once_in_order(
     _poll_twice(bridge)
     for exchange in exchanges:
         done = bridge.status(exchange.id)
-        assert [h.status for h in done.history] == ["queued", "sent", "delivered", "signed"]
+        statuses = [h.status for h in done.history]
+        # SBIS lists no service stage of ours: the flow is finished at the signature.
+        assert statuses == ["queued", "sent", "delivered", "signed", "flow_finished"]
         assert [s.role for s in done.signatures] == ["ours", "counterparty"]
     signed_events = [e for e in bridge.events() if e.kind == "signed"]
     assert len(signed_events) == 4
@@ -114,8 +123,9 @@ def test_rejection_and_revocation_carry_their_comments(
     _poll_twice(bridge)
     assert bridge.status(rejected.id).status == ExchangeStatus.REJECTED
     assert bridge.status(rejected.id).reason == "Нет доверенности"
-    assert bridge.status(revoked.id).status == ExchangeStatus.REVOKED
-    assert bridge.status(revoked.id).reason
+    # SBIS's annulment is a request the other side answers (no longer reported as done).
+    assert bridge.status(revoked.id).status == ExchangeStatus.REVOCATION_REQUESTED
+    assert bridge.status(revoked.id).reason == "the counterparty revoked its signature"
 
 
 def test_signed_event_carries_the_counterparty_signature_and_raw_state(

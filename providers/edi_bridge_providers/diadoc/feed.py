@@ -27,7 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from edi_bridge.errors import TransientError
-from edi_bridge.provider import EventFile, ProviderEvent, ProviderEventKind, UnreadableEvent
+from edi_bridge.provider import (
+    BUYER_TITLE,
+    EventFile,
+    ProviderEvent,
+    ProviderEventKind,
+    UnreadableEvent,
+)
 from edi_bridge.signing.authority import OperatorPoaStatus, diadoc_status
 
 from .feed_signed import ParentOf, our_request_answered, signed_files
@@ -221,9 +227,9 @@ def normalize(
                 },
                 powers_of_attorney=powers,
                 operator_status=operator,
-                files=files,
-                signed_content=title[1] if title else None,
-                signed_summary=title[2] if title else None,
+                files=files
+                if title is None
+                else (EventFile(BUYER_TITLE, "buyer-title.xml", title[1], summary=title[2]),),
             )
         )
     return out

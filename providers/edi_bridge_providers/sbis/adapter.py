@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from edi_bridge.errors import (
@@ -28,14 +28,17 @@ from edi_bridge.provider import (
     Provider,
     ProviderContext,
     ProviderEvent,
+    RevocationRequest,
     SendRequest,
     SendResult,
 )
 from edi_bridge.signing.verify import parse_signature
 
+from . import service
 from .client import SbisClient, SbisPing
 from .feed import Cursor, RawEvent, changes_filter, dedupe_sorted, events_of, has_more, stored_files
 from .reading import EventReader, der
+from .revocation import Annulments
 from .settings import KEYS, SbisSettings
 from .stage import file_bytes, perform_send_stage
 from .wire import (
@@ -74,6 +77,7 @@ class SbisProvider(SbisPing, Provider):
             Capability.FETCH,
             Capability.ROUTES,
             Capability.FIND_SENT,
+            Capability.REVOCATION,
         }
     )
 
@@ -82,6 +86,8 @@ class SbisProvider(SbisPing, Provider):
         self.settings = SbisSettings.from_config(context.config)
         self.client = client or SbisClient(self.settings)
         self.reader = EventReader(self.client, self.settings.our_inn)
+        thumbprint = self.settings.certificate_thumbprint
+        self.annulments = Annulments(self.client, self._read, thumbprint)
 
     def __repr__(self) -> str:
         return f"<SbisProvider {self.settings.base_url} inn={self.settings.our_inn}>"
@@ -194,6 +200,33 @@ class SbisProvider(SbisPing, Provider):
     def read_event(self, raw: Mapping[str, Any]) -> list[ProviderEvent]:
         """A quarantined event's ``Документ`` entry read again."""
         return self.reader.again(raw)
+
+    # -- annulment (see .revocation) -------------------------------------
+
+    def awaiting_revocation(self, refs: Sequence[Mapping[str, str]]) -> None:
+        self.reader.watched = frozenset(r["document_id"] for r in refs if r.get("document_id"))
+
+    def request_revocation(self, request: RevocationRequest) -> None:
+        self.annulments.request(request)
+
+    def accept_revocation(self, request: RevocationRequest) -> None:
+        self.annulments.answer(request, accept=True)
+
+    def reject_revocation(self, request: RevocationRequest) -> None:
+        self.annulments.answer(request, accept=False)
+
+    # -- the flow after the signature: service stages (see .service) -----
+
+    def pending_receipts(self, ref: Mapping[str, str]) -> list[dict[str, str]]:
+        return service.pending(self.client, ref)
+
+    def document_flow(self, ref: Mapping[str, str], answer: bool = True) -> dict[str, Any]:
+        """Finished when SBIS lists no service stage of ours; ``answer``: process them first
+        (not while our signer needs an МЧД, which SBIS cannot carry yet: docs/sbis.md)."""
+        poa = self.context.power_of_attorney
+        signer = None if poa is not None and poa() is not None else self.context.signer
+        thumbprint = self.settings.certificate_thumbprint
+        return service.follow(self.client, signer, thumbprint, ref, answer)
 
     # -- reading back ----------------------------------------------------
 

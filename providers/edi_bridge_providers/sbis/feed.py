@@ -18,15 +18,17 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from edi_bridge.provider import ProviderEvent, ProviderEventKind
+from edi_bridge.provider import EventFile, ProviderEvent, ProviderEventKind
 
 from .wire import YES, as_dict, as_list, format_datetime, parse_datetime
 
-# Stems of SBIS event names, by what they mean for a document we sent.
+# Stems of SBIS event names, by what they mean for a document we sent. A name about an
+# annulment is read first (see :func:`classify`).
+# «Уведомление о приеме» / «…об уточнении» are approval / refusal as SBIS's own published
+# 1C processing reads its events (saby-integration/vo2_core, ЛентаДокумента).
 _KIND_STEMS: tuple[tuple[ProviderEventKind, tuple[str, ...]], ...] = (
-    (ProviderEventKind.REVOKED, ("аннулир",)),
-    (ProviderEventKind.REJECTED, ("отклон", "отказ")),
-    (ProviderEventKind.SIGNED, ("утвержд", "подписан")),
+    (ProviderEventKind.REJECTED, ("отклон", "отказ", "уведомление об уточнении")),
+    (ProviderEventKind.SIGNED, ("утвержд", "подписан", "уведомление о приеме")),
     (ProviderEventKind.DELIVERED, ("получ", "доставк", "доставлен")),
 )
 # Events in the same second are applied in their natural order.
@@ -34,15 +36,44 @@ _RANK = {
     ProviderEventKind.DELIVERED: 0,
     ProviderEventKind.SIGNED: 1,
     ProviderEventKind.REJECTED: 1,
-    ProviderEventKind.REVOKED: 2,
+    ProviderEventKind.REVOCATION_REQUESTED: 2,
+    ProviderEventKind.REVOCATION_REJECTED: 2,
+    ProviderEventKind.REVOKED: 3,
 }
 
 
+# The reason kept when the event carries no comment.
+_REASONS = {
+    ProviderEventKind.REJECTED: "rejected without a comment",
+    ProviderEventKind.REVOKED: "the document was annulled",
+    ProviderEventKind.REVOCATION_REQUESTED: "the counterparty asks to annul the document",
+    ProviderEventKind.REVOCATION_REJECTED: "the counterparty refused to annul the document",
+}
+
+
+def _has(name: str, stem: str) -> bool:
+    return name.startswith(stem) or f" {stem}" in name
+
+
 def classify(event_name: str) -> ProviderEventKind | None:
-    """What an SBIS event name means; ``None`` for our own steps (Отправка…)."""
+    """What an SBIS event name means; ``None`` for our own steps (Отправка…).
+
+    About an annulment: «Получение соглашения об аннулировании» is the counterparty's request
+    (confirmed, sbis.ru/help/eng_api/get_inc_doc); our own (``Отправка…``) is not news; a
+    refusal of it (``Отклон…``/``Отказ…``, unconfirmed) leaves the document in force; any
+    other (``Аннулирование``) is the annulment done.
+    """
     name = event_name.strip().lower()
+    if _has(name, "аннулир"):
+        if name.startswith("получ"):
+            return ProviderEventKind.REVOCATION_REQUESTED
+        if name.startswith("отправ"):
+            return None
+        if _has(name, "отклон") or _has(name, "отказ"):
+            return ProviderEventKind.REVOCATION_REJECTED
+        return ProviderEventKind.REVOKED
     for kind, stems in _KIND_STEMS:
-        if any(name.startswith(stem) or f" {stem}" in name for stem in stems):
+        if any(_has(name, stem) for stem in stems):
             return kind
     return None
 
@@ -108,23 +139,36 @@ class RawEvent:
         ]
         return as_dict(theirs[-1].get("Файл")) if theirs else None
 
-    def normalized(self, signature: bytes | None) -> ProviderEvent:
+    def their_attachment(self, our_inn: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The event's file the counterparty signed (an agreement to annul), with the
+        ``Файл`` of its signature."""
+        for att in as_list(self.event.get("Вложение")):
+            found = as_dict(att)
+            for sig in as_list(found.get("Подпись")):
+                if as_dict(as_dict(sig).get("Сертификат")).get("ИНН") != our_inn:
+                    return as_dict(found.get("Файл")), as_dict(as_dict(sig).get("Файл"))
+        return None
+
+    def normalized(
+        self,
+        signature: bytes | None,
+        *,
+        kind: ProviderEventKind | None = None,
+        files: tuple[EventFile, ...] = (),
+    ) -> ProviderEvent:
         """The library's event (``kind`` must be set: see :attr:`concerns_us`)."""
-        kind = self.kind
+        kind = kind or self.kind
         assert kind is not None
-        reason = None
-        if kind is ProviderEventKind.REJECTED:
-            reason = self.comment or "rejected without a comment"
-        elif kind is ProviderEventKind.REVOKED:
-            reason = self.comment or "the document was annulled"
+        default = _REASONS.get(kind)
         return ProviderEvent(
             event_id=self.event_id,
             kind=kind,
             document_id=self.document_id,
             at=self.at,
-            reason=reason,
+            reason=(self.comment or default) if default else None,
             signature=signature,
             raw=self.raw(),
+            files=files,
         )
 
     def raw(self) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from edi_bridge.errors import SignatureError, TransientError
-from edi_bridge.provider import ProviderEvent, UnreadableEvent
+from edi_bridge.errors import EdiBridgeError, SignatureError, TransientError
+from edi_bridge.provider import BUYER_TITLE, EventFile, ProviderEvent, UnreadableEvent
 from edi_bridge.provider import ProviderEventKind as Kind
 from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
 
@@ -28,6 +28,19 @@ from .stage import file_bytes
 
 log = logging.getLogger("edi_bridge.sbis")
 SIGNATURES_KEPT = 2048  # signatures read by polls that failed later (a few KiB each)
+TITLE_PREFIX = "ON_NSCHFDOPPOK"  # a УПД buyer's title (ФНС file name)
+TITLE_KEYS = (
+    "file_id",
+    "version",
+    "seller_file_id",
+    "operation",
+    "accepted_on",
+    "result",
+    "result_text",
+    "disagreements",
+    "signer_name",
+    "signer_position",
+)
 
 
 def der(data: bytes) -> bytes:
@@ -36,6 +49,19 @@ def der(data: bytes) -> bytes:
         return decode_signature_bytes(data)
     except SignatureError:
         return data
+
+
+def title_summary(content: bytes) -> dict[str, Any]:
+    """What a buyer's title says (signer, acceptance, result, disagreements); one that cannot
+    be read is still kept with its signature, the reason shown instead."""
+    from edi_bridge.closing.upd_buyer import read_buyer_title
+
+    try:
+        data = read_buyer_title(content).as_json()
+    except EdiBridgeError as exc:
+        log.warning("sbis: a buyer's title could not be read: %s", exc)
+        return {"readable": False, "error": str(exc)}
+    return {"readable": True, **{k: data[k] for k in TITLE_KEYS}}
 
 
 def entry_of(event: RawEvent) -> dict[str, Any]:
@@ -57,6 +83,8 @@ class EventReader:
         # applied all or nothing, so without these an unsteady link would download
         # the same files again on every poll and never get through a long feed.
         self._signatures: OrderedDict[str, bytes] = OrderedDict()
+        # Documents with an open revocation request (the Bridge names them before a poll).
+        self.watched: frozenset[str] = frozenset()
 
     def page(
         self, ordered: Sequence[RawEvent]
@@ -91,8 +119,48 @@ class EventReader:
     def normalize(self, event: RawEvent) -> ProviderEvent | None:
         if not event.concerns_us:
             return None  # our own steps, and documents sent to us
-        signature = self._counterparty_signature(event) if event.kind is Kind.SIGNED else None
-        return event.normalized(signature)
+        kind = event.kind
+        if kind is Kind.REJECTED and event.document_id in self.watched:
+            # A refusal on a document with our open request to annul refuses the request
+            # (the document was signed: it cannot be refused any more); unconfirmed name.
+            kind = Kind.REVOCATION_REJECTED
+        signature = self._counterparty_signature(event) if kind is Kind.SIGNED else None
+        files: tuple[EventFile, ...] = ()
+        if kind is Kind.REVOCATION_REQUESTED:
+            files = self._request_files(event)
+        elif kind is Kind.SIGNED:
+            files = self._buyer_title(event)
+        elif kind in (Kind.REJECTED, Kind.REVOCATION_REJECTED):
+            role = "rejection" if kind is Kind.REJECTED else "revocation_rejection"
+            files = self._signed_files(event, role)
+        return event.normalized(signature, kind=kind, files=files)
+
+    def _buyer_title(self, event: RawEvent) -> tuple[EventFile, ...]:
+        """A УПД's buyer approves with its own title (ON_NSCHFDOPPOK), the file its signature
+        covers: kept beside the signature with what it says."""
+        found = event.their_attachment(self.our_inn)
+        if found is None or not str(found[0].get("Имя") or "").upper().startswith(TITLE_PREFIX):
+            return ()
+        content = file_bytes(self.client, found[0])
+        return (EventFile(BUYER_TITLE, "buyer-title.xml", content, summary=title_summary(content)),)
+
+    def _request_files(self, event: RawEvent) -> tuple[EventFile, ...]:
+        """The counterparty's signed agreement to annul, kept with the exchange."""
+        return self._signed_files(event, "revocation_request")
+
+    def _signed_files(self, event: RawEvent, role: str) -> tuple[EventFile, ...]:
+        """The file the counterparty signed for this event (its agreement to annul, its
+        refusal notice) and its signature, kept with the exchange; none when it lists none."""
+        found = event.their_attachment(self.our_inn)
+        if found is None:
+            return ()
+        file, signature = found
+        suffix = f"{role.replace('_', '-')}.xml"
+        content, sig = file_bytes(self.client, file), der(file_bytes(self.client, signature))
+        return (
+            EventFile(role, suffix, content),
+            EventFile(f"{role}_signature", f"{suffix}.sig", sig),
+        )
 
     def _counterparty_signature(self, event: RawEvent) -> bytes | None:
         file = event.their_signature_file(self.our_inn)

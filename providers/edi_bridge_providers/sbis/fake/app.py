@@ -30,12 +30,6 @@ from edi_bridge.models import Counterparty
 from ..wire import (
     AUTH_PATH,
     M_AUTH,
-    M_CHANGES,
-    M_EXECUTE,
-    M_PARTY,
-    M_PREPARE,
-    M_READ,
-    M_WRITE,
     OAUTH_PATH,
     SERVICE_PATH,
     SESSION_HEADER,
@@ -85,14 +79,8 @@ class SbisFake(Methods, FakeApp):
         for key, value in extra.items():
             if key.startswith("scenario."):
                 self._plan(key.partition(".")[2], scenario=value)
-        self.methods: dict[str, Handler] = {
-            M_WRITE: self._write,
-            M_PREPARE: self._prepare,
-            M_EXECUTE: self._execute,
-            M_READ: self._read,
-            M_CHANGES: self._changes,
-            M_PARTY: self._party,
-        }
+        self.world.receipts = flag(extra.get("receipts"), False)
+        self.methods: dict[str, Handler] = self.method_table()
         self.rpc_log: list[str] = []  # method names in call order, for tests
         self.route("POST", OAUTH_PATH, self._oauth, auth=False)
         # Both JSON-RPC paths check the session themselves: a dead one is a JSON-RPC error.

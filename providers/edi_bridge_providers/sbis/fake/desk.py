@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edi_bridge.fakes.page import SENT, DeskDocument
+from edi_bridge.fakes.page import DeskDocument
 from edi_bridge.fakes.scenario import Play
 
 from .world import Attachment, Document, World
@@ -42,7 +42,7 @@ class SbisDesk:
             main = self._main(doc)
             if not doc.sent or main is None:
                 continue
-            state = doc.state.value if isinstance(doc.state, Play) else SENT
+            state = doc.state.value if isinstance(doc.state, Play) else str(doc.state)
             party = f"{_party_name(doc)}, ИНН {doc.party_inn}"
             out.append(
                 DeskDocument(id=doc.id, counterparty=party, file_name=main.name, state=state)
@@ -60,7 +60,7 @@ class SbisDesk:
 
     def play(self, doc_id: str, play: Play, reason: str | None, *, employee: bool = False) -> None:
         doc = self._doc(doc_id)
-        doc.done = True  # the developer plays this counterparty from now on
+        doc.done = doc.manual = True  # the developer plays this counterparty from now on
         self.world._play(doc, play, reason)  # the scenario's own move
 
 

@@ -13,13 +13,21 @@ from typing import Any
 
 from ..wire import (
     ACTION_SEND,
+    M_CHANGES,
+    M_EXECUTE,
+    M_PARTY,
+    M_PREPARE,
+    M_READ,
+    M_WRITE,
     STAGE_SEND,
     YES,
     as_dict,
     as_list,
     parse_datetime,
 )
-from .views import document_view, stage_view
+from . import annulment, service
+from .party import party_answer
+from .views import document_view, prepared_view, stage_view
 from .world import (
     Attachment,
     Document,
@@ -49,6 +57,20 @@ class Methods:
     shuffle: bool
     repeat_rate: float
     sign_extra: bool
+
+    def method_table(self) -> dict[str, Any]:
+        """SBIS's method names and the fake's handlers (``handler(params, base)``)."""
+        world = self.world
+        return {
+            M_WRITE: self._write,
+            M_PREPARE: self._prepare,
+            M_EXECUTE: self._execute,
+            M_READ: self._read,
+            M_CHANGES: self._changes,
+            M_PARTY: lambda params, _base: party_answer(world, params),
+            service.M_SERVICE_INFO: lambda params, _base: service.info(world, params),
+            service.M_SERVICE_LIST: lambda params, base: service.listing(world, base, params),
+        }
 
     # -- methods ------------------------------------------------------------
 
@@ -144,6 +166,11 @@ class Methods:
         doc = self._document(params)
         doc_in = as_dict(params["Документ"])
         stage, action = self._stage_and_action(doc_in)
+        if doc.sent and action.get("Название") == service.ACTION_SERVICE:
+            return prepared_view(self.world, base, doc, service.prepare(self.world, doc, stage))
+        if doc.sent and action.get("Название") != ACTION_SEND:
+            files = annulment.prepare(self.world, doc, stage, action)
+            return prepared_view(self.world, base, doc, files)
         if stage.get("Название") not in (STAGE_SEND, None) or action.get("Название") != ACTION_SEND:
             raise FakeError("Действие недоступно", "Доступно только Отправка/Отправить")
         certs = [as_dict(c) for c in as_list(action.get("Сертификат"))]
@@ -163,6 +190,12 @@ class Methods:
         doc = self._document(params)
         doc_in = as_dict(params["Документ"])
         stage, action = self._stage_and_action(doc_in)
+        if doc.sent and action.get("Название") == service.ACTION_SERVICE:
+            service.execute(self.world, doc, stage)
+            return document_view(self.world, base, doc)
+        if doc.sent and action.get("Название") != ACTION_SEND:
+            annulment.execute(self.world, doc, stage, action)
+            return document_view(self.world, base, doc)
         if doc.sent:
             raise FakeError("Действие недоступно", "Этап «Отправка» уже выполнен")
         if stage.get("Идентификатор") not in (None, "", doc.stage_id):
@@ -205,6 +238,7 @@ class Methods:
         doc.scenario = self.world.scenario_for(doc.party_inn)
         doc.done = doc.scenario.last_poll == 0
         self.world.add_event(doc, "Отправка", "", tuple(a.id for a, _ in ours))
+        service.on_sent(self.world, doc)
         return document_view(self.world, base, doc)
 
     def _read(self, params: dict[str, Any], base: str) -> Any:
@@ -244,27 +278,6 @@ class Methods:
             self.rng.shuffle(entries)  # SBIS does not promise an order
         more = len(pending) > (page + 1) * size
         return {"Документ": entries, "Навигация": {"ЕстьЕще": YES if more else "Нет"}}
-
-    def _party(self, params: dict[str, Any], base: str) -> Any:
-        member = as_dict(_required(params, "Участник", "params"))
-        card = as_dict(member.get("СвЮЛ") or member.get("СвФЛ"))
-        inn = str(card.get("ИНН") or "")
-        if not inn:
-            raise invalid("Участник", "нужен СвЮЛ или СвФЛ с ИНН")
-        plan = self.world.plan(inn)
-        if not plan.reachable:
-            raise FakeError("Контрагент не найден", f"Участник ЭДО с ИНН {inn} не найден")
-        kpp = str(card.get("КПП") or "")
-        suffix = uuid.uuid5(uuid.NAMESPACE_OID, f"{inn}-{kpp}").hex
-        box = {
-            "ИдентификаторУчастника": f"{plan.operator}-{suffix}",
-            "Оператор": {"Идентификатор": plan.operator, "Название": "Оператор ЭДО"},
-            "Роуминг": "Нет" if plan.operator == "2BE" else YES,
-            "Основной": YES,
-            "СостояниеПодключения": {"Код": "1", "Описание": "Подключен"},
-        }
-        key = "СвЮЛ" if "СвЮЛ" in member else "СвФЛ"
-        return {"Идентификатор": [box], key: card}
 
 
 __all__ = ["Methods"]

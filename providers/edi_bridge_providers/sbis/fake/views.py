@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 from ..wire import ACTION_SEND, NO, STAGE_SEND, YES, format_datetime
+from . import annulment
 from .world import STATES, Attachment, Document, Event, Signature, World
 
 
@@ -73,6 +74,19 @@ def stage_view(world: World, base: str, doc: Document, with_files: bool) -> dict
     return stage
 
 
+def prepared_view(
+    world: World, base: str, doc: Document, files: list[Attachment]
+) -> dict[str, Any]:
+    """The answer to preparing an annulment stage: the stage with the files to sign."""
+    view = document_view(world, base, doc)
+    stage = dict(annulment.stages(doc)[0])
+    stage["Вложение"] = [
+        {"Идентификатор": a.id, "Файл": file_view(world, base, a.name, a.data)} for a in files
+    ]
+    view["Этап"] = [stage]
+    return view
+
+
 def document_view(
     world: World, base: str, doc: Document, *, events: list[Event] | None = None
 ) -> dict[str, Any]:
@@ -86,11 +100,20 @@ def document_view(
         "НашаОрганизация": doc.ours,
         "Контрагент": doc.party,
         "Состояние": state_view(doc),
-        "Этап": [] if doc.sent else [stage_view(world, base, doc, with_files=False)],
+        "Этап": annulment.stages(doc)
+        if doc.sent
+        else [stage_view(world, base, doc, with_files=False)],
         "Вложение": [attachment_view(world, base, a) for a in doc.attachments],
         "Событие": [event_view(world, base, doc, e) for e in shown],
         "СсылкаДляКонтрагент": f"{base}/shared/{doc.id}",
     }
 
 
-__all__ = ["attachment_view", "document_view", "event_view", "file_view", "stage_view"]
+__all__ = [
+    "attachment_view",
+    "document_view",
+    "event_view",
+    "file_view",
+    "prepared_view",
+    "stage_view",
+]

@@ -12,36 +12,38 @@ import dataclasses
 import datetime as dt
 import hashlib
 import uuid
-from typing import Any
-
-from asn1crypto import cms
+from typing import TYPE_CHECKING, Any
 
 from edi_bridge.fakes.base import FakeWorld
 from edi_bridge.fakes.identities import counterparty_signer
 from edi_bridge.fakes.scenario import Play, Scenario, parse_scenario
 
 from ..wire import MSK, format_datetime
+from .cms import digest_matches, thumbprint_of
 from .employees import employee_signer
 
-DIGESTS = {
-    "sha256": hashlib.sha256,
-    "sha384": hashlib.sha384,
-    "sha512": hashlib.sha512,
-}
+if TYPE_CHECKING:
+    from .service import ServiceStage
+
 EVENT_NAMES = {
     Play.DELIVERED: "Получение",
     Play.SIGNED: "Утверждение",
     Play.REJECTED: "Отклонение",
-    Play.REVOKED: "Аннулирование",
 }
-# The fake's own state codes (SBIS publishes no table); names follow the UI wording.
-STATES = {
-    "draft": ("1", "Не отправлен"),
-    "sent": ("2", "Отправлен"),
-    Play.DELIVERED: ("4", "Получен контрагентом, ожидает утверждения"),
+# State codes and names as SBIS's own published 1C processing lists them (saby-integration/
+# vo3_core, the task list's statuses); that ``Состояние.Код`` carries these codes is
+# *unconfirmed*. The annulment states are the fake's page states (edi_bridge.fakes.page).
+STATES: dict[str, tuple[str, str]] = {
+    "draft": ("0", "Документ редактируется"),
+    "sent": ("3", "Отправлен"),
+    Play.DELIVERED: ("4", "Доставлен"),
     Play.SIGNED: ("7", "Выполнение завершено успешно"),
-    Play.REJECTED: ("6", "Отклонен"),
-    Play.REVOKED: ("9", "Аннулирован"),
+    Play.REJECTED: ("9", "Выполнение завершено с проблемами"),
+    "revocation_requested": ("27", "Ожидает аннулирования"),  # the counterparty asked
+    "revocation_offered": ("27", "Ожидает аннулирования"),  # we asked
+    Play.REVOCATION_ACCEPTED: ("22", "Аннулирован по соглашению"),
+    # Refused: the document stays in force (unconfirmed which state SBIS shows then).
+    Play.REVOCATION_REJECTED: ("7", "Выполнение завершено успешно"),
 }
 
 
@@ -120,33 +122,14 @@ class Document:
     done: bool = False
     state: str | Play = "draft"
     writes: int = 0
-
-
-def digest_matches(signature: bytes, content: bytes) -> bool:
-    """Whether a detached CMS carries the content's digest (unknown algorithms pass)."""
-    info = cms.ContentInfo.load(signature)
-    signed = info["content"]
-    for signer in signed["signer_infos"]:
-        algo = signer["digest_algorithm"]["algorithm"].native
-        attrs = signer["signed_attrs"]
-        digest = next(
-            (a["values"][0].native for a in attrs if a["type"].native == "message_digest"),
-            None,
-        )
-        hasher = DIGESTS.get(algo)
-        if digest is None:
-            return False
-        if hasher is not None and hasher(content).digest() != digest:
-            return False
-    return True
-
-
-def thumbprint_of(signature: bytes) -> str:
-    signed = cms.ContentInfo.load(signature)["content"]
-    certs = signed["certificates"]
-    if not certs:
-        return ""
-    return hashlib.sha1(certs[0].chosen.dump()).hexdigest().upper()  # noqa: S324
+    manual: bool = False  # played from the counterparty page: no scenario answers
+    # Annulment: who asked ("ours"/"theirs", None: no open request), the stage that
+    # offers it, the action prepared and the agreement file awaiting our signature.
+    annulment: str | None = None
+    annul_stage_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    prepared_action: str | None = None
+    pending: Attachment | None = None
+    service_stages: list[ServiceStage] = dataclasses.field(default_factory=list)
 
 
 class World(FakeWorld):
@@ -160,6 +143,7 @@ class World(FakeWorld):
         self.events: list[Event] = []
         self.files: dict[str, bytes] = {}
         self.rpc_calls = 0
+        self.receipts = False  # option receipts=1: our receipt is due after a send (.service)
         self.write_attempts: dict[str, int] = {}
         self._clock = dt.datetime.now(MSK).replace(microsecond=0)
 
@@ -215,7 +199,10 @@ class World(FakeWorld):
 
     def advance(self) -> None:
         """Each open document's counterparty takes its next step."""
+        from . import annulment  # it builds on this module's classes
+
         for doc in self.documents.values():
+            annulment.answer_due(self, doc)  # our revocation request, answered now
             if not doc.sent or doc.done or doc.scenario is None:
                 continue
             doc.polls += 1
@@ -224,14 +211,24 @@ class World(FakeWorld):
                 self._play(doc, play, reason)
 
     def _play(self, doc: Document, play: Play, reason: str | None) -> None:
+        from . import annulment
+
+        if play is Play.REVOKED:
+            annulment.play_request(self, doc, reason or "")
+            return
+        if play in (Play.REVOCATION_ACCEPTED, Play.REVOCATION_REJECTED):
+            annulment.play_answer(self, doc, play, reason or "")
+            return
         main = doc.attachments[0]
         touched: tuple[str, ...] = (main.id,)
         if play is Play.DELIVERED:
             receipt = self._receipt(doc)
             doc.attachments.append(receipt)
             touched = (receipt.id,)
-        elif play is Play.SIGNED:
-            main.signatures.append(self._counterparty_signature(doc, main))
+        elif play in (Play.SIGNED, Play.REJECTED):
+            from .titles import answer  # a УПД's title, or a signature; a refusal's notice
+
+            touched = answer(self, doc, main, play, reason or "")
         doc.state = play
         self.add_event(doc, EVENT_NAMES[play], reason or "", touched)
 
