@@ -3,9 +3,9 @@ finished (receipts, confirmations), recorded once as a history entry and a chang
 
 ``signed`` stays the status; "flow finished" is a flag beside it (docs/design.md says why).
 An adapter that can tell offers ``document_flow(ref) -> {"finished", "waiting_for",
-"pending_receipts"}`` (Diadoc), and may offer ``document_flows(refs)`` (each state or the
+"pending_receipts"}`` (Diadoc, SBIS), and may offer ``document_flows(refs)`` (each state or the
 error that kept it unread, asked in batches) and ``document_flow_interval`` (seconds before a
-flow is asked again); for any other (the mock, SBIS, paper) the flow is finished when the
+flow is asked again); for any other (the mock, paper) the flow is finished when the
 document is signed.
 """
 

@@ -88,6 +88,7 @@ class SbisProvider(SbisPing, Provider):
         self.reader = EventReader(self.client, self.settings.our_inn)
         thumbprint = self.settings.certificate_thumbprint
         self.annulments = Annulments(self.client, self._read, thumbprint)
+        self.document_flow_interval = self.settings.docflow_interval  # seconds between asks
 
     def __repr__(self) -> str:
         return f"<SbisProvider {self.settings.base_url} inn={self.settings.our_inn}>"

@@ -18,6 +18,9 @@ from edi_bridge.requisites import check_inn, check_kpp
 DEFAULT_BASE_URL = "https://online.sbis.ru"
 TRANSPORT = Transport(timeout=30.0, rate=20.0, max_connections=5)
 MASK = "***"
+# Seconds before an open document flow is asked about again: SBIS answers one document per
+# call and allows 5 in flight, so asking every open flow on every poll would crowd out sends.
+DOCFLOW_INTERVAL = 300.0
 
 
 def _number(config: Mapping[str, str], key: str, default: float) -> float:
@@ -28,6 +31,13 @@ def _number(config: Mapping[str, str], key: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ValidationError(f"sbis.{key}", "must be a number") from None
+
+
+def _interval(config: Mapping[str, str]) -> float:
+    value = _number(config, "docflow_interval", DOCFLOW_INTERVAL)
+    if not value >= 0:  # also refuses NaN
+        raise ValidationError("sbis.docflow_interval", "must be 0 (every poll) or more seconds")
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +57,7 @@ class SbisSettings:
     page_size: int = 100
     max_pages: int = 50
     changes_since: str = "01.01.2020 00.00.00"
+    docflow_interval: float = DOCFLOW_INTERVAL
     transport: Transport = dataclasses.field(default_factory=lambda: TRANSPORT)
 
     @property
@@ -104,6 +115,7 @@ class SbisSettings:
             page_size=max(1, min(200, int(_number(config, "page_size", 100)))),
             max_pages=max(1, int(_number(config, "max_pages", 50))),
             changes_since=config.get("changes_since") or "01.01.2020 00.00.00",
+            docflow_interval=_interval(config),
             # SBIS allows at most 5 parallel requests per session.
             transport=Transport.from_config(
                 "sbis",
@@ -132,6 +144,7 @@ KEYS = TRANSPORT_KEYS | {
     "page_size",
     "max_pages",
     "changes_since",
+    "docflow_interval",
 }
 
 __all__ = ["DEFAULT_BASE_URL", "KEYS", "SbisSettings"]
