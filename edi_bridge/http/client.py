@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
+import requests.utils
 
 from ..errors import AuthError, ConfigurationError, RateLimited, TransientError
 from ..retry import RetryPolicy, before_request
@@ -115,6 +118,16 @@ class HttpClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.verify = verify
+        # requests reads the proxy variables, the CA bundle variables and ~/.netrc on
+        # every request (81 environment look-ups each): the environment is read here
+        # once instead, and the proxies once per host (no_proxy applied as requests does).
+        self._proxies: dict[tuple[str, str], dict[str, str]] = {}
+        self._env = self.session.trust_env
+        if self._env:
+            self.session.trust_env = False
+            if verify is True:
+                bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                self.session.verify = bundle or True
 
     @classmethod
     def over(
@@ -148,6 +161,17 @@ class HttpClient:
             return path  # an absolute address (a token endpoint, a file link)
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def proxies(self, url: str) -> dict[str, str]:
+        """The environment's proxies for ``url``'s host, read once per host."""
+        if not self._env:
+            return {}
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = requests.utils.get_environ_proxies(url)
+        return found
+
     def send_once(
         self,
         method: str,
@@ -161,7 +185,10 @@ class HttpClient:
         before_request()  # a send whose lease was lost stops here (LeaseLost)
         with self.limiter:
             try:
-                resp = self.session.request(method, self.url(path), timeout=self.timeout, **kwargs)
+                url = self.url(path)
+                resp = self.session.request(
+                    method, url, timeout=self.timeout, proxies=self.proxies(url), **kwargs
+                )
             except requests.RequestException as exc:
                 raise transport_error(
                     exc, f"{method} {path}", self.timeout, self.provider
