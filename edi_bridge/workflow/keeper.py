@@ -114,7 +114,7 @@ class Heartbeat:
                 self._thread = threading.Thread(target=self._run, name="lease-heartbeat")
                 self._thread.daemon = True
                 self._thread.start()
-            self._cond.notify()
+            self._cond.notify_all()  # the heartbeat, which may wait past this one's turn
 
     def remove(self, keeper: LeaseKeeper) -> None:
         with self._cond:
