@@ -116,3 +116,14 @@ def test_sends_in_flight_share_one_lease_heartbeat_thread(
                 t.join(30)
         assert names == ["lease-heartbeat"]
         assert {e.status for e in bridge.list()} == {"sent"}
+
+
+def test_a_dispatch_validates_a_counterparty_once_while_its_requisites_stay_the_same() -> None:
+    from edi_bridge.workflow.attempts import KnownCounterparties
+
+    known = KnownCounterparties()
+    stored = sample_counterparty("v1").model_dump(mode="json")
+    first = known.of("k", stored)
+    assert known.of("k", dict(stored)) is first
+    changed = {**stored, "name": "ООО Другое имя"}
+    assert known.of("k", changed).name == "ООО Другое имя"

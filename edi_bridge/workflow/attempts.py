@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -52,10 +52,39 @@ class Intent:
     previous_id: str | None = None
 
 
+class KnownCounterparties:
+    """Counterparties validated once per stored requisites: a worker sends many documents
+    to the same few, and validating one (its e-mail checks most) costs more than the rest
+    of reading its exchange. Kept by counterparty key; used only while the stored
+    requisites are equal to those it was validated from."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[dict[str, Any], Counterparty]] = {}
+
+    def of(self, key: str, stored: dict[str, Any]) -> Counterparty:
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == stored:
+            return kept[1]
+        model = Counterparty.model_validate(stored)
+        if len(self._kept) >= self.LIMIT:
+            self._kept.clear()
+        self._kept[key] = (stored, model)
+        return model
+
+
 def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
     """One intent = this document to this counterparty."""
     raw = f"{counterparty.key}|{document.kind}|{document.number}|{document.sha256}"
     return "auto-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-__all__ = ["Attempt", "Dispatched", "Finish", "Intent", "default_idempotency_key"]
+__all__ = [
+    "Attempt",
+    "Dispatched",
+    "Finish",
+    "Intent",
+    "KnownCounterparties",
+    "default_idempotency_key",
+]

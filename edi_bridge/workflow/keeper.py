@@ -47,6 +47,20 @@ def renew(store: Store, exchange_id: str, owner: str, seconds: float) -> bool:
         )
 
 
+def give_back(store: Store, owner: str, exchange_id: str, attempts: int) -> None:
+    """Release our lease on an exchange whose call did not happen, setting its attempts."""
+    with store.transaction() as conn:
+        leases.release_exchanges(conn, owner, [exchange_id])
+        store.update_exchange(conn, exchange_id, attempts=max(attempts, 0))
+
+
+def still_ours(store: Store, owner: str, exchange_id: str, seconds: float) -> bool:
+    """Checked right before the provider call: queued, and the lease is (still) ours."""
+    with store.transaction() as conn:
+        row = store.exchange_row(conn, exchange_id, for_update=True)
+        return row.status == "queued" and leases.take_exchange(conn, exchange_id, owner, seconds)
+
+
 class LeaseKeeper:
     """Renews one exchange's lease in the background; knows when it was lost."""
 
@@ -163,4 +177,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=HEARTBEAT._forget_thread)
 
 
-__all__ = ["HEARTBEAT", "RENEWALS_PER_LEASE", "Heartbeat", "LeaseKeeper", "renew"]
+__all__ = [
+    "HEARTBEAT",
+    "RENEWALS_PER_LEASE",
+    "Heartbeat",
+    "LeaseKeeper",
+    "give_back",
+    "renew",
+    "still_ours",
+]

@@ -44,10 +44,18 @@ from ..store import Store, leases, utcnow
 from ..store.limits import has_control
 from ..store.rows import ExchangeRow, new_exchange
 from ..transitions import TransitionWriter
-from .attempts import Attempt, Dispatched, Finish, Intent, T, default_idempotency_key
+from .attempts import (
+    Attempt,
+    Dispatched,
+    Finish,
+    Intent,
+    KnownCounterparties,
+    T,
+    default_idempotency_key,
+)
 from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
-from .keeper import LeaseKeeper
+from .keeper import LeaseKeeper, give_back, still_ours
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -88,6 +96,7 @@ class Sending:
         self._power_of_attorney = power_of_attorney
         self.owner = owner
         self.lease_seconds = lease_seconds
+        self._counterparties = KnownCounterparties()
 
     def record(self, intent: Intent, conn: Connection | None, lease: bool) -> Exchange | Attempt:
         """Record a send as ``queued``; with ``lease`` (a send right away) also prepare it.
@@ -306,7 +315,7 @@ class Sending:
                 conn,
                 exchange_id,
                 row.idempotency_key,
-                Counterparty.model_validate(row.counterparty),
+                self._counterparties.of(row.counterparty_key, row.counterparty),
                 document,
                 self._stored_content(conn, row.content_sha256, document.size),
                 row.scenario,
@@ -326,10 +335,10 @@ class Sending:
             adapter = self._adapter(name)
         except Exception:
             # Nothing reached the operator: the lease goes back, the attempt does not count.
-            self._give_back(exchange_id, attempts - 1)
+            give_back(self.store, self.owner, exchange_id, attempts - 1)
             raise
         stale = time.monotonic() - attempt.leased_at > self.lease_seconds / 4
-        if stale and not self._still_ours(exchange_id):
+        if stale and not still_ours(self.store, self.owner, exchange_id, self.lease_seconds):
             # Paused past the lease, and another worker took the exchange: it sends.
             log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
             with self.store.transaction() as conn:
@@ -360,7 +369,7 @@ class Sending:
         except ConfigurationError:
             # The operator may have been reached: the attempt counts (the next one
             # reconciles first), but the lease goes back for whoever is configured.
-            self._give_back(exchange_id, attempts)
+            give_back(self.store, self.owner, exchange_id, attempts)
             raise
         except ProviderError as exc:
             with self.store.transaction() as conn:
@@ -402,19 +411,6 @@ class Sending:
             outcome = finish(conn, exchange_id, status)
         self.outbox.dispatch_events()
         return outcome
-
-    def _give_back(self, exchange_id: str, attempts: int) -> None:
-        with self.store.transaction() as conn:
-            leases.release_exchanges(conn, self.owner, [exchange_id])
-            self.store.update_exchange(conn, exchange_id, attempts=max(attempts, 0))
-
-    def _still_ours(self, exchange_id: str) -> bool:
-        """Checked right before the provider call: queued, and the lease is (still) ours."""
-        with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id, for_update=True)
-            return row.status == ExchangeStatus.QUEUED and leases.take_exchange(
-                conn, exchange_id, self.owner, self.lease_seconds
-            )
 
     def send(self, intent: Intent) -> Exchange:
         """Record and deliver at once; an existing exchange finishes an interrupted send."""
