@@ -13,32 +13,13 @@ exceed the limit). Floor: the limit; ratio = value / limit.
 
 from __future__ import annotations
 
-import json
-import tempfile
-import threading
-import time
-from pathlib import Path
-
-from edi_bridge import Bridge
-from edi_bridge.signing import throwaway_signer
-from edi_bridge.testing import sample_counterparty
-from edi_bridge.worker import Worker
-
-from .common import FakeProcess, Result, contract, fake_process
+from .common import Result
+from .workerrun import run_worker
 
 LIMIT = 100.0  # requests/s, Diadoc's published limit and the client's default
 LATENCY = 0.2
 CONCURRENCY = 32
 TARGET = 0.9
-
-
-def _arrivals(fake: FakeProcess) -> list[float]:
-    assert fake.proc.stdin is not None
-    assert fake.proc.stdout is not None
-    fake.proc.stdin.write("arrivals\n")
-    fake.proc.stdin.flush()
-    times: list[float] = json.loads(fake.proc.stdout.readline())["arrivals"]
-    return sorted(times)
 
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:
@@ -52,31 +33,17 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
 
 
 def run(n: int) -> Result:
-    seed = "bench-ratelimit"
-    with (
-        fake_process("--counterparty", seed, "--latency", str(LATENCY), "--arrivals") as fake,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        counterparty = sample_counterparty(seed)
-        settings = fake.settings(rate=f"{LIMIT:g}", max_connections=str(CONCURRENCY))
-        with Bridge.open(Path(tmp) / "rate.db", settings=settings, signer=throwaway_signer()) as b:
-            # Warm: token and the counterparty's box, once.
-            b.send(counterparty, contract(-1, 8 * 1024, prefix="W"), provider="diadoc")
-            for i in range(n):
-                b.enqueue(counterparty, contract(i, 8 * 1024, prefix="R"), provider="diadoc")
-            _arrivals(fake)  # the warm-up's requests are not counted
-            worker = Worker(b, concurrency=CONCURRENCY, poll_interval=3600, idle_sleep=0.05)
-            thread = threading.Thread(target=worker.run, daemon=True)
-            cpu = time.process_time()
-            thread.start()
-            while worker.stats.sent + worker.stats.failed + worker.stats.errors < n:
-                time.sleep(0.005)
-            cpu = time.process_time() - cpu
-            worker.stop()
-            thread.join(timeout=60)
-            if worker.stats.sent != n:
-                raise RuntimeError(f"worker sent {worker.stats.sent} of {n}: {worker.stats}")
-            times = _arrivals(fake)
+    done = run_worker(
+        "ratelimit",
+        n,
+        size=8 * 1024,
+        concurrency=CONCURRENCY,
+        latency=LATENCY,
+        arrivals=True,
+        rate=f"{LIMIT:g}",
+        max_connections=str(CONCURRENCY),
+    )
+    times = done.arrivals
     span = times[-1] - times[0]
     rate = (len(times) - 1) / span if span > 0 else 0.0
     peak = max_in_window(times)
@@ -98,6 +65,6 @@ def run(n: int) -> Result:
         extra={
             "requests": len(times),
             "max_in_any_1s": peak,
-            "cpu_ms_per_send": round(1000 * cpu / n, 2),
+            "cpu_ms_per_send": done.cpu_ms_per_send,
         },
     )

@@ -281,8 +281,9 @@ class TransitionWriter:
 
     def apply_early_events(
         self, conn: Connection, provider: str, exchange_id: str, document_id: str
-    ) -> None:
-        """Apply, in order, what the operator reported before the send was recorded."""
+    ) -> bool:
+        """Apply, in order, what the operator reported before the send was recorded;
+        whether there was any (the exchange's status may have moved on)."""
         parked = self.store.take_early_events(conn, provider, document_id)
         events = [
             ProviderEvent(
@@ -298,6 +299,7 @@ class TransitionWriter:
             for row in parked
         ]
         self.apply_events(conn, provider, [(exchange_id, e) for e in events])
+        return bool(events)
 
     def _keep_signature(
         self,

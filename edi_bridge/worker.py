@@ -63,7 +63,8 @@ class Worker:
 
     def _send(self, exchange_id: str) -> None:
         try:
-            exchange = self.bridge.dispatch(exchange_id)
+            # The outcome only: the exchange is not read back after the call.
+            exchange = self.bridge.sending.dispatch_outcome(exchange_id)
         except Exception as exc:
             # Whatever broke (database, bug), the worker goes on; the lease
             # expires and the exchange is tried again.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -66,16 +67,24 @@ def test_the_loser_of_a_race_for_one_key_gets_the_existing_exchange(
     db = tmp_path / "edi.db"
     with Bridge.open(db) as winner, Bridge.open(db) as loser:
         first = winner.send(counterparty, sample_contract("R-1"), idempotency_key="race")
-        # The loser looked the key up before the winner committed: it saw nothing once.
+        # The loser does not look the key up before its insert (ON CONFLICT DO NOTHING
+        # skips it when the key is taken, however late the winner committed); it looks
+        # up once, after its insert was skipped, and returns the winner's exchange.
         looked_up = loser.store.exchange_id_for_key
+        inserted = loser.store.insert_exchange_new
         calls: list[str] = []
 
-        def first_look_misses(conn: sa.Connection, key: str) -> str | None:
+        def counted(conn: sa.Connection, key: str) -> str | None:
             calls.append(key)
-            return None if len(calls) == 1 else looked_up(conn, key)
+            return looked_up(conn, key)
 
-        monkeypatch.setattr(loser.store, "exchange_id_for_key", first_look_misses)
+        def insert(conn: sa.Connection, **values: Any) -> bool:
+            calls.append("insert")
+            return inserted(conn, **values)
+
+        monkeypatch.setattr(loser.store, "exchange_id_for_key", counted)
+        monkeypatch.setattr(loser.store, "insert_exchange_new", insert)
         second = loser.send(counterparty, sample_contract("R-1"), idempotency_key="race")
         assert second.id == first.id
-        assert len(calls) == 2  # it did reach the insert, and asked again after losing
+        assert calls == ["insert", "race"]
         assert [e.id for e in loser.list()] == [first.id]

@@ -14,12 +14,19 @@ from ..errors import ConfigurationError
 from ..retry import RetryPolicy
 from .answers import is_loopback
 
+# The operator counts arrivals, and a request reaches it some milliseconds after its
+# turn (the GIL of a busy worker, a new connection), later for some than for others:
+# turns spaced at exactly the rate then put more than ``rate`` arrivals into some
+# second. Turns are spaced this much wider, which absorbs up to 50 ms of such jitter.
+HEADROOM = 0.05
+
 
 class RateLimiter:
-    """At most ``rate`` starts per second (smoothed) and ``in_flight`` at once."""
+    """At most ``rate`` starts per second (smoothed, ``HEADROOM`` below it) and
+    ``in_flight`` at once."""
 
     def __init__(self, rate: float, in_flight: int) -> None:
-        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._interval = 1.0 / (rate * (1 - HEADROOM)) if rate > 0 else 0.0
         self._next = time.monotonic()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max(1, in_flight))
@@ -134,4 +141,4 @@ class Transport:
         )
 
 
-__all__ = ["TRANSPORT_KEYS", "RateLimiter", "Transport"]
+__all__ = ["HEADROOM", "TRANSPORT_KEYS", "RateLimiter", "Transport"]

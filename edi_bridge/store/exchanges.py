@@ -48,6 +48,12 @@ class _Q:
     insert_history = schema.history.insert()
     insert_signature = _s.insert()
     signatures = sa.select(_s).where(_s.c.exchange_id == sa.bindparam("id")).order_by(_s.c.id)
+    first_signature = (
+        sa.select(_s.c.sha256)
+        .where(_s.c.exchange_id == sa.bindparam("id"), _s.c.role == sa.bindparam("role"))
+        .order_by(_s.c.id)
+        .limit(1)
+    )
     histories = (
         sa.select(schema.history)
         .where(schema.history.c.exchange_id.in_(sa.bindparam("ids", expanding=True)))
@@ -93,6 +99,16 @@ class ExchangeStore(BlobStore):
 
     def insert_exchange(self, conn: Connection, **values: Unpack[NewExchange]) -> None:
         conn.execute(_Q.insert_exchange, dict(values))
+
+    def insert_exchange_new(self, conn: Connection, **values: Unpack[NewExchange]) -> bool:
+        """Insert unless the idempotency key is taken (False then, nothing written): ON
+        CONFLICT DO NOTHING, so a send needs no look-up statement before it."""
+        stmt = insert_ignoring(conn, schema.exchanges)
+        if stmt is None:  # a database without ON CONFLICT: look up first
+            if self.exchange_id_for_key(conn, values["idempotency_key"]) is not None:
+                return False
+            stmt = _Q.insert_exchange
+        return bool(conn.execute(stmt, dict(values)).rowcount)
 
     def update_exchange(
         self, conn: Connection, exchange_id: str, **values: Unpack[ExchangeChanges]
@@ -362,13 +378,7 @@ class ExchangeStore(BlobStore):
 
     def first_signature(self, conn: Connection, exchange_id: str, role: str) -> bytes | None:
         """The content of the first signature kept for ``exchange_id`` in ``role``."""
-        t = schema.signatures
-        sha = conn.execute(
-            sa.select(t.c.sha256)
-            .where(t.c.exchange_id == exchange_id, t.c.role == role)
-            .order_by(t.c.id)
-            .limit(1)
-        ).scalar_one_or_none()
+        sha = conn.execute(_Q.first_signature, {"id": exchange_id, "role": role}).scalar()
         return None if sha is None else self.read_blob(conn, sha)
 
     def signature_authority(

@@ -23,6 +23,13 @@ _APPLIED = sa.select(schema.applied_events.c.event_id).where(
     schema.applied_events.c.scope == sa.bindparam("scope"),
     schema.applied_events.c.event_id.in_(sa.bindparam("ids", expanding=True)),
 )
+# Asked on every send (news that came before it): built once.
+_E = schema.early_events
+_EARLY_MATCH = sa.and_(
+    _E.c.provider == sa.bindparam("provider"), _E.c.document_id == sa.bindparam("document_id")
+)
+_EARLY = sa.select(_E).where(_EARLY_MATCH).order_by(_E.c.id)
+_EARLY_DELETE = _E.delete().where(_EARLY_MATCH)
 
 
 class FeedStore(StoreBase):
@@ -83,8 +90,7 @@ class FeedStore(StoreBase):
     def take_early_events(
         self, conn: Connection, provider: str, document_id: str
     ) -> list[EarlyEventRow]:
-        t = schema.early_events
-        match = (t.c.provider == provider, t.c.document_id == fit_id(document_id))
+        params = {"provider": provider, "document_id": fit_id(document_id)}
         rows = [
             EarlyEventRow(
                 event_id=r.event_id,
@@ -96,10 +102,10 @@ class FeedStore(StoreBase):
                 powers_of_attorney=poa_files(r.powers_of_attorney),
                 operator_status=r.operator_status,
             )
-            for r in conn.execute(sa.select(t).where(*match).order_by(t.c.id)).all()
+            for r in conn.execute(_EARLY, params).all()
         ]
         if rows:
-            conn.execute(t.delete().where(*match))
+            conn.execute(_EARLY_DELETE, params)
         return rows
 
     def prune_early_events(self, conn: Connection, before: dt.datetime) -> int:

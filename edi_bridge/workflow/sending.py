@@ -16,8 +16,6 @@ does the retrying within a call).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
 import logging
 import secrets
 import time
@@ -46,9 +44,18 @@ from ..store import Store, leases, utcnow
 from ..store.limits import has_control
 from ..store.rows import ExchangeRow, new_exchange
 from ..transitions import TransitionWriter
+from .attempts import (
+    Attempt,
+    Dispatched,
+    Finish,
+    Intent,
+    KnownCounterparties,
+    T,
+    default_idempotency_key,
+)
 from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
-from .keeper import LeaseKeeper
+from .keeper import LeaseKeeper, give_back, still_ours
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -59,36 +66,6 @@ log = logging.getLogger("edi_bridge")
 # Content up to this size is held in memory for a send (signed and sent from one
 # copy); larger content streams from the store in chunks.
 INLINE_CONTENT = 8 << 20
-
-
-@dataclasses.dataclass(frozen=True)
-class Attempt:
-    """A send recorded (queued, content, our signature, attempt count) and leased."""
-
-    exchange_id: str
-    provider: str
-    request: SendRequest
-    attempts: int
-    # When the lease was taken (monotonic): past a quarter of it, it is checked again.
-    leased_at: float = dataclasses.field(default_factory=time.monotonic)
-
-
-@dataclasses.dataclass(frozen=True)
-class Intent:
-    """What the caller asked to send, before it is recorded."""
-
-    counterparty: Counterparty
-    document: Document
-    key: str | None
-    provider: str | None
-    scenario: str | None
-    previous_id: str | None = None
-
-
-def default_idempotency_key(counterparty: Counterparty, document: Document) -> str:
-    """One intent = this document to this counterparty."""
-    raw = f"{counterparty.key}|{document.kind}|{document.number}|{document.sha256}"
-    return "auto-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 class Sending:
@@ -119,6 +96,7 @@ class Sending:
         self._power_of_attorney = power_of_attorney
         self.owner = owner
         self.lease_seconds = lease_seconds
+        self._counterparties = KnownCounterparties()
 
     def record(self, intent: Intent, conn: Connection | None, lease: bool) -> Exchange | Attempt:
         """Record a send as ``queued``; with ``lease`` (a send right away) also prepare it.
@@ -135,14 +113,34 @@ class Sending:
         key = intent.key or default_idempotency_key(intent.counterparty, document)
         if not key.strip() or len(key) > 256 or has_control(key):
             raise ValidationError("idempotency_key", "must be 1 to 256 characters, no controls")
-        found = self._recorded(intent, key, conn)
-        if found is not None:
-            return found
+        if conn is not None:
+            # In the caller's transaction: looked up first (nothing of ours to roll back).
+            found = self._recorded(intent, key, conn)
+            if found is not None:
+                return found
         try:
-            return self._record_new(intent, key, conn, lease)
+            route = self._routed(intent)
+        except Exception:
+            # An exchange already recorded under the key is returned whatever the
+            # routing or the checks say now, as if it had been looked up first.
+            if conn is None and (found := self._recorded(intent, key, None)) is not None:
+                return found
+            raise
+        try:
+            if route.channel == Channel.PAPER:  # the desk records it, once per key
+                if conn is None and (found := self._recorded(intent, key, None)) is not None:
+                    return found
+                return self._paper().prepare(
+                    intent.counterparty,
+                    intent.document,
+                    idempotency_key=key,
+                    reason=route.reason,
+                    previous_id=intent.previous_id,
+                )
+            return self._record_new(intent, key, conn, lease, route)
         except DuplicateRecord:
-            # Another process recorded the same key between our look-up and our insert:
-            # the promise is that asking twice gives the one exchange, so return it.
+            # The key is taken (ON CONFLICT skipped our row, or another process inserted
+            # it between our look-up and our insert): asking twice gives the one exchange.
             if conn is not None or (found := self._recorded(intent, key, None)) is None:
                 raise
             return found
@@ -162,22 +160,15 @@ class Sending:
             )
         return found
 
-    def _record_new(
-        self, intent: Intent, key: str, conn: Connection | None, lease: bool
-    ) -> Exchange | Attempt:
+    def _routed(self, intent: Intent) -> RouteDecision:
+        """EDI (which provider) or paper, with every check made before storing."""
         counterparty, document, scenario = intent.counterparty, intent.document, intent.scenario
         decision = self._route(counterparty, intent.provider)
         if decision.channel == Channel.PAPER:
             if scenario is not None:
                 raise ValidationError("scenario", "the paper route plays no scenarios")
-            return self._paper().prepare(
-                counterparty,
-                document,
-                idempotency_key=key,
-                reason=decision.reason,
-                previous_id=intent.previous_id,
-            )
-        name, why = decision.provider, decision.reason
+            return decision
+        name = decision.provider
         adapter = self._adapter(name)  # configuration errors surface before anything is stored
         adapter.check(counterparty, document)  # and so do the operator's own input rules
         if scenario is not None:
@@ -192,6 +183,18 @@ class Sending:
                 f"provider {name!r} cannot attach our МЧД to the signature yet (how its API "
                 "carries one is not confirmed); the document is not sent without it",
             )
+        return decision
+
+    def _record_new(
+        self,
+        intent: Intent,
+        key: str,
+        conn: Connection | None,
+        lease: bool,
+        route: RouteDecision,
+    ) -> Exchange | Attempt:
+        counterparty, document, scenario = intent.counterparty, intent.document, intent.scenario
+        name, why = route.provider, route.reason
         exchange_id = "ex_" + secrets.token_hex(8)
         now = utcnow()
         source = document_source(document)
@@ -216,7 +219,10 @@ class Sending:
                 row["lease_owner"], row["lease_until"] = held["lease_owner"], held["lease_until"]
                 row["lease_host"], row["lease_pid"] = held["lease_host"], held["lease_pid"]
                 row["lease_started"] = held["lease_started"]
-            self.store.insert_exchange(tx, **row)
+            if conn is not None:
+                self.store.insert_exchange(tx, **row)  # looked up first, in the caller's
+            elif not self.store.insert_exchange_new(tx, **row):
+                raise DuplicateRecord(f"idempotency key {key!r} is recorded already")
             self.store.add_history(
                 tx, exchange_id, ExchangeStatus.QUEUED, f"send requested; routed: {why}"
             )
@@ -281,43 +287,62 @@ class Sending:
 
     def dispatch(self, exchange_id: str) -> Exchange:
         """Send a queued exchange to its provider (reconciling an earlier attempt)."""
+        return self._dispatch(exchange_id, self._loaded)
+
+    def dispatch_outcome(self, exchange_id: str) -> Dispatched:
+        """:meth:`dispatch` for a caller that needs only the outcome (a worker): the
+        exchange, its history and signatures are not read back after the call."""
+        return self._dispatch(exchange_id, self._outcome)
+
+    def _loaded(self, conn: Connection, exchange_id: str, status: str | None) -> Exchange:
+        return self.store.load_exchange(conn, exchange_id)
+
+    def _outcome(self, conn: Connection, exchange_id: str, status: str | None) -> Dispatched:
+        if status is None:  # not known here: read (the status alone)
+            status = self.store.exchange_row(conn, exchange_id).status
+        return Dispatched(exchange_id, status)
+
+    def _dispatch(self, exchange_id: str, finish: Finish[T]) -> T:
         with self.store.transaction() as conn:
             # The lease, the attempt and the row in one statement (the row is locked by it).
             taken = leases.take_queued(conn, exchange_id, self.owner, self.lease_seconds)
             if taken is None:
                 # Sent already, or another live worker holds it.
-                return self.store.load_exchange(conn, exchange_id)
+                return finish(conn, exchange_id, None)
             row = ExchangeRow.of(taken)
             document = Document.model_validate(row.document)
             request = self._request(
                 conn,
                 exchange_id,
                 row.idempotency_key,
-                Counterparty.model_validate(row.counterparty),
+                self._counterparties.of(row.counterparty_key, row.counterparty),
                 document,
                 self._stored_content(conn, row.content_sha256, document.size),
                 row.scenario,
                 signed=True,
             )
             attempts = row.attempts
-        return self.deliver(Attempt(exchange_id, row.provider, request, attempts))
+        return self._deliver(Attempt(exchange_id, row.provider, request, attempts), finish)
 
     def deliver(self, attempt: Attempt) -> Exchange:
         """The provider call for a recorded attempt, then the record of its outcome."""
+        return self._deliver(attempt, self._loaded)
+
+    def _deliver(self, attempt: Attempt, finish: Finish[T]) -> T:
         exchange_id, request, attempts = attempt.exchange_id, attempt.request, attempt.attempts
         name = attempt.provider
         try:
             adapter = self._adapter(name)
         except Exception:
             # Nothing reached the operator: the lease goes back, the attempt does not count.
-            self._give_back(exchange_id, attempts - 1)
+            give_back(self.store, self.owner, exchange_id, attempts - 1)
             raise
         stale = time.monotonic() - attempt.leased_at > self.lease_seconds / 4
-        if stale and not self._still_ours(exchange_id):
+        if stale and not still_ours(self.store, self.owner, exchange_id, self.lease_seconds):
             # Paused past the lease, and another worker took the exchange: it sends.
             log.warning("exchange %s: lease lost before the call; not sending", exchange_id)
             with self.store.transaction() as conn:
-                return self.store.load_exchange(conn, exchange_id)
+                return finish(conn, exchange_id, None)
         keeper = LeaseKeeper(self.store, exchange_id, self.owner, self.lease_seconds)
         try:
             result: SendResult | None = None
@@ -332,7 +357,7 @@ class Sending:
             if keeper.lost:  # another worker holds it now: its record, not ours
                 log.warning("exchange %s: lease lost during the call: %s", exchange_id, exc)
                 with self.store.transaction() as conn:
-                    return self.store.load_exchange(conn, exchange_id)
+                    return finish(conn, exchange_id, None)
             with self.store.transaction() as conn:
                 self.store.update_exchange(
                     conn, exchange_id, last_error=str(exc), lease_owner=None, lease_until=None
@@ -340,11 +365,11 @@ class Sending:
                 self.store.add_history(
                     conn, exchange_id, ExchangeStatus.QUEUED, f"send attempt failed: {exc}"
                 )
-                return self.store.load_exchange(conn, exchange_id)
+                return finish(conn, exchange_id, ExchangeStatus.QUEUED)
         except ConfigurationError:
             # The operator may have been reached: the attempt counts (the next one
             # reconciles first), but the lease goes back for whoever is configured.
-            self._give_back(exchange_id, attempts)
+            give_back(self.store, self.owner, exchange_id, attempts)
             raise
         except ProviderError as exc:
             with self.store.transaction() as conn:
@@ -360,11 +385,12 @@ class Sending:
                     lease_owner=None,
                     lease_until=None,
                 )
-                exchange = self.store.load_exchange(conn, exchange_id)
+                outcome = finish(conn, exchange_id, ExchangeStatus.FAILED)
             self.outbox.dispatch_events()
-            return exchange
+            return outcome
         with self.store.transaction() as conn:
             row = self.store.exchange_row(conn, exchange_id, for_update=True)
+            status: str | None = row.status
             if row.status == ExchangeStatus.QUEUED:
                 self.writer.write(
                     conn,
@@ -380,23 +406,11 @@ class Sending:
                     lease_owner=None,
                     lease_until=None,
                 )
-                self.writer.apply_early_events(conn, name, exchange_id, result.document_id)
-            exchange = self.store.load_exchange(conn, exchange_id)
+                early = self.writer.apply_early_events(conn, name, exchange_id, result.document_id)
+                status = None if early else ExchangeStatus.SENT  # news may have moved it on
+            outcome = finish(conn, exchange_id, status)
         self.outbox.dispatch_events()
-        return exchange
-
-    def _give_back(self, exchange_id: str, attempts: int) -> None:
-        with self.store.transaction() as conn:
-            leases.release_exchanges(conn, self.owner, [exchange_id])
-            self.store.update_exchange(conn, exchange_id, attempts=max(attempts, 0))
-
-    def _still_ours(self, exchange_id: str) -> bool:
-        """Checked right before the provider call: queued, and the lease is (still) ours."""
-        with self.store.transaction() as conn:
-            row = self.store.exchange_row(conn, exchange_id, for_update=True)
-            return row.status == ExchangeStatus.QUEUED and leases.take_exchange(
-                conn, exchange_id, self.owner, self.lease_seconds
-            )
+        return outcome
 
     def send(self, intent: Intent) -> Exchange:
         """Record and deliver at once; an existing exchange finishes an interrupted send."""
@@ -418,4 +432,11 @@ class Sending:
             return leases.release_exchanges(conn, self.owner, exchange_ids)
 
 
-__all__ = ["INLINE_CONTENT", "Attempt", "Intent", "Sending", "default_idempotency_key"]
+__all__ = [
+    "INLINE_CONTENT",
+    "Attempt",
+    "Dispatched",
+    "Intent",
+    "Sending",
+    "default_idempotency_key",
+]

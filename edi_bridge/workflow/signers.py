@@ -60,15 +60,20 @@ class Signing:
         certificate = self.signer.certificate
         if self._identity is None or self._identity[0] is not certificate:
             self._identity = (certificate, signer_identity(certificate))
+        return our_authority(self._identity[1], self._settings, self._environ())
+
+    def _environ(self) -> dict[str, str]:
         if self._variables is None:
             self._variables = {
                 k: v for k, v in os.environ.items() if k.startswith(config.ENV_PREFIX)
             }
-        return our_authority(self._identity[1], self._settings, self._variables)
+        return self._variables
 
     def refuse_test_certificate(self, name: str, endpoint: str | None) -> None:
         """A real operator must never get a contract signed by a throwaway certificate."""
-        if config.flag(config.SIGNING.read(self._settings).get("allow_test_certificate")):
+        # On every send: the variables as read once per Bridge, not the whole environment.
+        allowed = config.SIGNING.read(self._settings, self._environ()).get("allow_test_certificate")
+        if config.flag(allowed):
             return
         if endpoint is None or is_loopback(endpoint):
             return  # the mock, or a fake on this machine
