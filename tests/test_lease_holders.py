@@ -22,6 +22,7 @@ import edi_bridge
 from edi_bridge import Bridge, Registry, SendRequest, SendResult
 from edi_bridge.store import Store, clock, leases, schema
 from edi_bridge.testing import sample_contract, sample_counterparty
+from edi_bridge.workflow import keeper
 from edi_bridge.workflow.sending import Attempt, Intent
 
 
@@ -66,6 +67,7 @@ def test_a_worker_whose_clock_runs_ahead_takes_over_no_live_lease(database: str)
                 if name.startswith("edi_bridge") and getattr(module, "utcnow", None) is real:
                     mp.setattr(module, "utcnow", lambda: real() + dt.timedelta(minutes=5))
             assert edi_bridge.store.utcnow() - real() > dt.timedelta(minutes=4)
+            mp.setattr(keeper, "HOLDER_WAIT", 0.3)  # the first sends only after this
             again = fast.sending.send(_intent())  # the same key: finish it if nobody holds it
             assert again.status == "queued"
             assert fast.sending.claim_queued() == []

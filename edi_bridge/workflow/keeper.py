@@ -19,9 +19,12 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 import sqlalchemy as sa
 
+from ..lifecycle import ExchangeStatus
+from ..models import Exchange
 from ..retry import LeaseLost, checked_before_requests
 from ..store import Store, leases, schema
 
@@ -177,11 +180,44 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=HEARTBEAT._forget_thread)
 
 
+# A send usually answers within seconds; a caller is not kept longer than this behind one
+# that does not (it gets "queued", and the holder or a worker finishes the send).
+HOLDER_WAIT = 30.0
+
+
+class _Dispatching(Protocol):
+    owner: str
+    lease_seconds: float
+
+    def dispatch(self, exchange_id: str) -> Exchange: ...
+
+
+def after_holder(store: Store, exchange: Exchange, sending: _Dispatching) -> Exchange:
+    """``exchange`` once another live process, which holds its lease, has finished sending
+    it (the same idempotency key sent twice at one moment): its outcome, not "queued", is
+    the answer. Waits at most ``HOLDER_WAIT`` seconds (or one lease, if shorter); a holder
+    that dies is taken over by a dispatch."""
+    deadline = time.monotonic() + min(sending.lease_seconds, HOLDER_WAIT)
+    while exchange.status == ExchangeStatus.QUEUED and time.monotonic() < deadline:
+        with store.transaction() as conn:
+            holder = store.exchange_row(conn, exchange.id).lease_owner
+        if holder == sending.owner:
+            break
+        if holder is not None:
+            time.sleep(0.05)
+        exchange = sending.dispatch(exchange.id)  # its outcome now, or ours if it gave up
+        if holder is None:
+            break
+    return exchange
+
+
 __all__ = [
     "HEARTBEAT",
+    "HOLDER_WAIT",
     "RENEWALS_PER_LEASE",
     "Heartbeat",
     "LeaseKeeper",
+    "after_holder",
     "give_back",
     "renew",
     "still_ours",

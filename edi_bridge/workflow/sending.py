@@ -55,7 +55,7 @@ from .attempts import (
 )
 from .causes import failure_cause
 from .content import MemoryContent, StoredContent, document_source
-from .keeper import LeaseKeeper, give_back, still_ours
+from .keeper import LeaseKeeper, after_holder, give_back, still_ours
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -418,7 +418,8 @@ class Sending:
         if isinstance(exchange, Attempt):
             return self.deliver(exchange)
         if exchange.status == ExchangeStatus.QUEUED:
-            return self.dispatch(exchange.id)
+            # The same key sent at this moment by another process: its outcome is the answer.
+            return after_holder(self.store, self.dispatch(exchange.id), self)
         return exchange
 
     def claim_queued(self, limit: int = 100) -> list[str]:
