@@ -320,6 +320,7 @@ class TransitionWriter:
             verdict = kept = dict(_check(self.signature_check, exchange, event))
         elif verdict is None and self.unchecked_reason:
             kept = not_checked(self.unchecked_reason)
+        sha = hashlib.sha256(event.signature).hexdigest()
         batch.signatures.append(
             SignatureInsert(
                 exchange_id=row.id,
@@ -329,6 +330,7 @@ class TransitionWriter:
                 verdict=kept,
                 powers_of_attorney=_poa_texts(event),
                 operator_status=_operator_status(event),
+                sha256=sha,
             )
         )
         if event.signed_content is not None:
@@ -344,7 +346,7 @@ class TransitionWriter:
                 )
             )
             detail["buyer_title"] = dict(event.signed_summary or {"file_name": name})
-        detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
+        detail["signature_sha256"] = sha
         if verdict is not None:
             detail["verdict"] = verdict
         return verdict

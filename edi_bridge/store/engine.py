@@ -17,6 +17,7 @@ from .failures import wrap_errors
 from .migrations import migrate
 
 DEFAULT_DB = "edi-bridge.db"
+CACHE_KIB = 16 * 1024  # SQLite page cache per connection (see _sqlite_engine)
 
 
 def database_url(location: str | os.PathLike[str] | None = None) -> str:
@@ -56,6 +57,12 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # A page cache of up to 16 MiB per connection (SQLite's default is 2 MiB): a feed
+        # transaction of a thousand events touches far more pages than 2 MiB hold, in
+        # indexes keyed by random ids, and with the default cache it re-reads them and
+        # spills them to the WAL before the commit writes them again (about half the
+        # reads and writes of a poll). Memory only; what commits and when is unchanged.
+        cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")

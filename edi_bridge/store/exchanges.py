@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..models import Counterparty, Document, Exchange, HistoryEntry, SignatureRecord
 from . import schema
 from .blobs import BlobStore
-from .bulk import execute_many, insert_ignoring
+from .bulk import execute_many, insert_ignoring, rows_in
 from .clock import utcnow
 from .limits import clean_text, fit_id, fit_name
 from .rows import (
@@ -155,7 +155,7 @@ class ExchangeStore(BlobStore):
         query = _Q.states_locked if locked else _Q.states
         return {
             str(r[0]): ExchangeState(str(r[0]), str(r[1]), str(r[2]), str(r[3]))
-            for r in conn.execute(query, {"ids": wanted})
+            for r in rows_in(conn, query, "ids", wanted)
         }
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
@@ -176,10 +176,8 @@ class ExchangeStore(BlobStore):
             wanted.setdefault(fit_id(d), set()).add(d)
         if not wanted:
             return {}
-        rows = conn.execute(_Q.for_documents, {"provider": provider, "ids": list(wanted)}).all()
-        return {
-            asked: str(r.id) for r in rows for asked in wanted.get(str(r.provider_document_id), ())
-        }
+        rows = rows_in(conn, _Q.for_documents, "ids", list(wanted), {"provider": provider})
+        return {asked: str(i) for d, i in rows for asked in wanted.get(str(d), ())}
 
     def exchange_ids(
         self,
@@ -330,7 +328,7 @@ class ExchangeStore(BlobStore):
         if not items:
             return 0
         now = utcnow()
-        shas = self.put_blobs(conn, [i["content"] for i in items])
+        shas = self.put_blobs(conn, [i["content"] for i in items], [i.get("sha256") for i in items])
         insert = insert_ignoring(conn, schema.signatures)
         kept: set[tuple[str, str, str]] = set()
         if insert is None:  # neither SQLite nor PostgreSQL: look first
