@@ -159,6 +159,7 @@ class TransitionWriter:
         self.signature_check = signature_check
         # Why no check runs (kept with each signature, so ``status`` can say so).
         self.unchecked_reason = unchecked_reason
+        self._note: dict[str, Any] = {}
 
     def write(
         self,
@@ -227,13 +228,18 @@ class TransitionWriter:
         provider: str,
         matched: Sequence[tuple[str, ProviderEvent]],
         verdicts: Mapping[str, Mapping[str, Any]] | None = None,
+        states: Mapping[str, ExchangeState] | None = None,
     ) -> None:
         """Apply events already matched to exchanges (and claimed), in order; a signature
-        check's ``verdicts`` (see :meth:`judge_signatures`) are used where given."""
+        check's ``verdicts`` (see :meth:`judge_signatures`) are used where given.
+        ``states``: the exchanges' current states, by id, when the caller has just read
+        them (locked) in this transaction; read here otherwise."""
         if not matched:
             return
         store = self.store
-        rows = store.exchange_states(conn, (i for i, _ in matched), for_update=True)
+        rows = states
+        if rows is None:
+            rows = store.exchange_states(conn, (i for i, _ in matched), for_update=True)
         status = {i: r.status for i, r in rows.items()}
         now = utcnow()
         batch = _Batch()
@@ -319,7 +325,7 @@ class TransitionWriter:
             exchange = self.store.load_exchange(conn, row.id)
             verdict = kept = dict(_check(self.signature_check, exchange, event))
         elif verdict is None and self.unchecked_reason:
-            kept = not_checked(self.unchecked_reason)
+            kept = self._not_checked()
         sha = hashlib.sha256(event.signature).hexdigest()
         batch.signatures.append(
             SignatureInsert(
@@ -350,6 +356,14 @@ class TransitionWriter:
         if verdict is not None:
             detail["verdict"] = verdict
         return verdict
+
+    def _not_checked(self) -> dict[str, Any]:
+        """The note for unchecked signatures, one object while the reason stays: the batch
+        writer then encodes it to JSON once for a run of signatures, not once each. It is
+        only ever written, never changed."""
+        if self._note.get("reason") != self.unchecked_reason:
+            self._note = not_checked(str(self.unchecked_reason))
+        return self._note
 
 
 NOT_CHECKED = "not_checked"

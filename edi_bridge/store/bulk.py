@@ -119,7 +119,7 @@ def rows_in(
     padded = [*values, *([values[-1]] * (size - len(values)))]
     every = {**fixed, **given, **{f"{name}_{i + 1}": v for i, v in enumerate(padded)}}
     bound: Any = tuple(every[n] for n in names) if positional else {n: every[n] for n in names}
-    return list(conn.exec_driver_sql(sql, bound))
+    return list(conn.exec_driver_sql(sql, bound).fetchall())
 
 
 _IGNORING: dict[tuple[str, str], Any] = {}

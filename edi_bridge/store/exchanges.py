@@ -70,6 +70,17 @@ class _Q:
         _x.c.provider == sa.bindparam("provider"),
         _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
     )
+    states_for_documents = sa.select(
+        _x.c.provider_document_id,
+        _x.c.id,
+        _x.c.channel,
+        _x.c.status,
+        _x.c.document["file_name"].as_string(),
+    ).where(
+        _x.c.provider == sa.bindparam("provider"),
+        _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    states_for_documents_locked = states_for_documents.with_for_update()
 
 
 # Batch updates by the columns they set, built once (execute_many caches by statement).
@@ -178,6 +189,29 @@ class ExchangeStore(BlobStore):
             return {}
         rows = rows_in(conn, _Q.for_documents, "ids", list(wanted), {"provider": provider})
         return {asked: str(i) for d, i in rows for asked in wanted.get(str(d), ())}
+
+    def exchange_states_for_documents(
+        self,
+        conn: Connection,
+        provider: str,
+        document_ids: Iterable[str],
+        *,
+        for_update: bool = False,
+    ) -> dict[str, ExchangeState]:
+        """{provider document id: state} for those we sent: what
+        :meth:`exchange_ids_for_documents` and :meth:`exchange_states` answer, in one query
+        (a feed page reads both)."""
+        wanted: dict[str, set[str]] = {}
+        for d in document_ids:
+            wanted.setdefault(fit_id(d), set()).add(d)
+        locked = for_update and conn.dialect.name != "sqlite"
+        query = _Q.states_for_documents_locked if locked else _Q.states_for_documents
+        rows = rows_in(conn, query, "ids", list(wanted), {"provider": provider})
+        return {
+            asked: ExchangeState(str(r[1]), str(r[2]), str(r[3]), str(r[4]))
+            for r in rows
+            for asked in wanted.get(str(r[0]), ())
+        }
 
     def exchange_ids(
         self,

@@ -122,7 +122,11 @@ class Feeds:
         put aside (quarantine) the ones that cannot be applied."""
         events, unreadable = list(events), list(unreadable)
         store = self.store
-        ids = store.exchange_ids_for_documents(conn, name, (e.document_id for e in events))
+        # The exchanges' states (locked) come with their ids: one query for both.
+        found = store.exchange_states_for_documents(
+            conn, name, (e.document_id for e in events), for_update=True
+        )
+        ids = {d: s.id for d, s in found.items()}
         every_id = [*(e.event_id for e in events), *(u.event_id for u in unreadable)]
         applied = store.applied_event_ids(conn, scope, every_id)
         now = utcnow()
@@ -154,7 +158,8 @@ class Feeds:
                 matched.append((exchange_id, event))
         store.add_applied_events(conn, claimed)
         store.park_early_events(conn, name, early)
-        poison += apply_isolated(conn, self.writer, name, matched, verdicts)
+        states = {s.id: s for s in found.values()}
+        poison += apply_isolated(conn, self.writer, name, matched, verdicts, states)
         hold(conn, store, name, scope, poison)
 
 
