@@ -71,7 +71,9 @@ def event_step(
     decision = decide(provider, event.kind, channel, status, event.reason)
     if decision.target is None:
         return None
-    target = decision.target
+    # The plain text of the status: the sqlite3 driver binds an exact str directly, an
+    # enum member through its adapter look-up (three columns per event).
+    target = str(decision.target)
     if target == ExchangeStatus.REVOCATION_REQUESTED:
         # Who asked, and why, stay in the history when the answer replaces the reason.
         detail = {**detail, "requested_by": "counterparty", "reason": decision.reason}
