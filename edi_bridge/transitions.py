@@ -71,8 +71,7 @@ def event_step(
     decision = decide(provider, event.kind, channel, status, event.reason)
     if decision.target is None:
         return None
-    # The plain text of the status: the sqlite3 driver binds an exact str directly, an
-    # enum member through its adapter look-up (three columns per event).
+    # Plain text: the sqlite3 driver sends an enum member through its adapter look-up.
     target = str(decision.target)
     if target == ExchangeStatus.REVOCATION_REQUESTED:
         # Who asked, and why, stay in the history when the answer replaces the reason.
@@ -233,15 +232,13 @@ class TransitionWriter:
         states: Mapping[str, ExchangeState] | None = None,
     ) -> None:
         """Apply events already matched to exchanges (and claimed), in order; a signature
-        check's ``verdicts`` (see :meth:`judge_signatures`) are used where given.
-        ``states``: the exchanges' current states, by id, when the caller has just read
-        them (locked) in this transaction; read here otherwise."""
+        check's ``verdicts`` (see :meth:`judge_signatures`) are used where given, and the
+        exchanges' ``states`` when the caller has just read them (locked) in this transaction."""
         if not matched:
             return
         store = self.store
-        rows = states
-        if rows is None:
-            rows = store.exchange_states(conn, (i for i, _ in matched), for_update=True)
+        ids = (i for i, _ in matched)
+        rows = states if states is not None else store.exchange_states(conn, ids, for_update=True)
         status = {i: r.status for i, r in rows.items()}
         now = utcnow()
         batch = _Batch()
@@ -360,9 +357,7 @@ class TransitionWriter:
         return verdict
 
     def _not_checked(self) -> dict[str, Any]:
-        """The note for unchecked signatures, one object while the reason stays: the batch
-        writer then encodes it to JSON once for a run of signatures, not once each. It is
-        only ever written, never changed."""
+        # One object (never changed) while the reason stays: encoded once per batch.
         if self._note.get("reason") != self.unchecked_reason:
             self._note = not_checked(str(self.unchecked_reason))
         return self._note

@@ -66,21 +66,14 @@ class _Q:
     states = sa.select(_x.c.id, _x.c.channel, _x.c.status, _x.c.document["file_name"].as_string())
     states = states.where(_x.c.id.in_(sa.bindparam("ids", expanding=True)))
     states_locked = states.with_for_update()
-    for_documents = sa.select(_x.c.provider_document_id, _x.c.id).where(
+    _of_documents = (
         _x.c.provider == sa.bindparam("provider"),
         _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
     )
-    states_for_documents = sa.select(
-        _x.c.provider_document_id,
-        _x.c.id,
-        _x.c.channel,
-        _x.c.status,
-        _x.c.document["file_name"].as_string(),
-    ).where(
-        _x.c.provider == sa.bindparam("provider"),
-        _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
-    )
-    states_for_documents_locked = states_for_documents.with_for_update()
+    for_documents = sa.select(_x.c.provider_document_id, _x.c.id).where(*_of_documents)
+    by_document = sa.select(_x.c.provider_document_id, *states.selected_columns)
+    by_document = by_document.where(*_of_documents)
+    by_document_locked = by_document.with_for_update()
 
 
 # Batch updates by the columns they set, built once (execute_many caches by statement).
@@ -198,14 +191,12 @@ class ExchangeStore(BlobStore):
         *,
         for_update: bool = False,
     ) -> dict[str, ExchangeState]:
-        """{provider document id: state} for those we sent: what
-        :meth:`exchange_ids_for_documents` and :meth:`exchange_states` answer, in one query
-        (a feed page reads both)."""
+        """{provider document id: state} for those we sent, in one query (a feed page's)."""
         wanted: dict[str, set[str]] = {}
         for d in document_ids:
             wanted.setdefault(fit_id(d), set()).add(d)
         locked = for_update and conn.dialect.name != "sqlite"
-        query = _Q.states_for_documents_locked if locked else _Q.states_for_documents
+        query = _Q.by_document_locked if locked else _Q.by_document
         rows = rows_in(conn, query, "ids", list(wanted), {"provider": provider})
         return {
             asked: ExchangeState(str(r[1]), str(r[2]), str(r[3]), str(r[4]))
