@@ -135,3 +135,24 @@ def test_a_counterparty_signature_is_hashed_once_and_kept_in_one_blob_row(
         # Each signature is one blob row holding its bytes: no chunk row beside it.
         assert {bytes(r.data) for r in kept} == signatures
         assert chunks == 0
+
+
+def test_a_feed_transaction_has_a_larger_page_cache_only_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Bridge.open(tmp_path / "cache.db") as bridge:
+        for i in range(3):
+            bridge.send(sample_counterparty("cache"), sample_contract(f"C-{i}"))
+        seen: list[int] = []
+        apply_page = bridge.feeds.apply_page
+
+        def noting(conn: Any, *args: Any, **kwargs: Any) -> None:
+            seen.append(int(conn.exec_driver_sql("PRAGMA cache_size").scalar()))
+            apply_page(conn, *args, **kwargs)
+
+        monkeypatch.setattr(bridge.feeds, "apply_page", noting)
+        assert bridge.poll()
+        # 16 MiB (negative: KiB) while the events are written, SQLite's 2 MB after.
+        assert set(seen) == {-16384}
+        with bridge.store.transaction() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000

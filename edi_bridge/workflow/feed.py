@@ -81,7 +81,7 @@ class Feeds:
                     break
                 # Signature checks run before the write transaction, never inside it.
                 verdicts = self.judge(name, [e for p in pages for e in p.events])
-                with self.store.transaction() as conn:
+                with self.store.transaction(batch=True) as conn:
                     if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
                         log.warning("%s: lost the lease on feed %s; stopping", name, scope)
                         return
