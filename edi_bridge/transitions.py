@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import inspect
 import logging
@@ -160,7 +161,6 @@ class TransitionWriter:
         self.signature_check = signature_check
         # Why no check runs (kept with each signature, so ``status`` can say so).
         self.unchecked_reason = unchecked_reason
-        self._note: dict[str, Any] = {}
 
     def write(
         self,
@@ -237,8 +237,7 @@ class TransitionWriter:
         if not matched:
             return
         store = self.store
-        ids = (i for i, _ in matched)
-        rows = states if states is not None else store.exchange_states(conn, ids, for_update=True)
+        rows = states or store.exchange_states(conn, (i for i, _ in matched), for_update=True)
         status = {i: r.status for i, r in rows.items()}
         now = utcnow()
         batch = _Batch()
@@ -324,7 +323,7 @@ class TransitionWriter:
             exchange = self.store.load_exchange(conn, row.id)
             verdict = kept = dict(_check(self.signature_check, exchange, event))
         elif verdict is None and self.unchecked_reason:
-            kept = self._not_checked()
+            kept = _not_checked(self.unchecked_reason)
         sha = hashlib.sha256(event.signature).hexdigest()
         batch.signatures.append(
             SignatureInsert(
@@ -356,12 +355,6 @@ class TransitionWriter:
             detail["verdict"] = verdict
         return verdict
 
-    def _not_checked(self) -> dict[str, Any]:
-        # One object (never changed) while the reason stays: encoded once per batch.
-        if self._note.get("reason") != self.unchecked_reason:
-            self._note = not_checked(str(self.unchecked_reason))
-        return self._note
-
 
 NOT_CHECKED = "not_checked"
 
@@ -369,6 +362,10 @@ NOT_CHECKED = "not_checked"
 def not_checked(reason: str) -> dict[str, Any]:
     """The note kept with a signature no check looked at (it holds nothing back)."""
     return {"status": NOT_CHECKED, "ok": True, "reason": reason}
+
+
+# One note object per reason (never changed): the batch writer encodes it once per run.
+_not_checked = functools.lru_cache(maxsize=8)(not_checked)
 
 
 def operator_status_of(data: Mapping[str, Any] | None) -> OperatorPoaStatus | None:
