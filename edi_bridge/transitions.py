@@ -231,9 +231,8 @@ class TransitionWriter:
         verdicts: Mapping[str, Mapping[str, Any]] | None = None,
         states: Mapping[str, ExchangeState] | None = None,
     ) -> None:
-        """Apply events already matched to exchanges (and claimed), in order; a signature
-        check's ``verdicts`` (see :meth:`judge_signatures`) are used where given, and the
-        exchanges' ``states`` when the caller has just read them (locked) in this transaction."""
+        """Apply events already matched to exchanges (and claimed), in order, with the check's
+        ``verdicts`` (:meth:`judge_signatures`) and ``states`` read (locked) just before, if any."""
         if not matched:
             return
         store = self.store
