@@ -72,8 +72,7 @@ def event_step(
     decision = decide(provider, event.kind, channel, status, event.reason)
     if decision.target is None:
         return None
-    # Plain text: the sqlite3 driver sends an enum member through its adapter look-up.
-    target = str(decision.target)
+    target = str(decision.target)  # plain str: sqlite3 binds an enum via its adapter look-up
     if target == ExchangeStatus.REVOCATION_REQUESTED:
         # Who asked, and why, stay in the history when the answer replaces the reason.
         detail = {**detail, "requested_by": "counterparty", "reason": decision.reason}
@@ -363,8 +362,7 @@ def not_checked(reason: str) -> dict[str, Any]:
     return {"status": NOT_CHECKED, "ok": True, "reason": reason}
 
 
-# One note object per reason (never changed): the batch writer encodes it once per run.
-_not_checked = functools.lru_cache(maxsize=8)(not_checked)
+_not_checked = functools.lru_cache(maxsize=8)(not_checked)  # a shared note: JSON once per run
 
 
 def operator_status_of(data: Mapping[str, Any] | None) -> OperatorPoaStatus | None:
