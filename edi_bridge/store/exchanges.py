@@ -66,14 +66,6 @@ class _Q:
     states = sa.select(_x.c.id, _x.c.channel, _x.c.status, _x.c.document["file_name"].as_string())
     states = states.where(_x.c.id.in_(sa.bindparam("ids", expanding=True)))
     states_locked = states.with_for_update()
-    _of_documents = (
-        _x.c.provider == sa.bindparam("provider"),
-        _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
-    )
-    for_documents = sa.select(_x.c.provider_document_id, _x.c.id).where(*_of_documents)
-    by_document = sa.select(_x.c.provider_document_id, *states.selected_columns)
-    by_document = by_document.where(*_of_documents)
-    by_document_locked = by_document.with_for_update()
 
 
 # Batch updates by the columns they set, built once (execute_many caches by statement).
@@ -164,45 +156,6 @@ class ExchangeStore(BlobStore):
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
         return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
-
-    def exchange_id_for_document(
-        self, conn: Connection, provider: str, document_id: str
-    ) -> str | None:
-        return self.exchange_ids_for_documents(conn, provider, [document_id]).get(document_id)
-
-    def exchange_ids_for_documents(
-        self, conn: Connection, provider: str, document_ids: Iterable[str]
-    ) -> dict[str, str]:
-        """{provider document id: exchange id} for those we sent (one query)."""
-        # Stored ids are fitted (see limits.fit_id): look them up fitted, answer as asked.
-        wanted: dict[str, set[str]] = {}
-        for d in document_ids:
-            wanted.setdefault(fit_id(d), set()).add(d)
-        if not wanted:
-            return {}
-        rows = rows_in(conn, _Q.for_documents, "ids", list(wanted), {"provider": provider})
-        return {asked: str(i) for d, i in rows for asked in wanted.get(str(d), ())}
-
-    def exchange_states_for_documents(
-        self,
-        conn: Connection,
-        provider: str,
-        document_ids: Iterable[str],
-        *,
-        for_update: bool = False,
-    ) -> dict[str, ExchangeState]:
-        """{provider document id: state} for those we sent, in one query (a feed page's)."""
-        wanted: dict[str, set[str]] = {}
-        for d in document_ids:
-            wanted.setdefault(fit_id(d), set()).add(d)
-        locked = for_update and conn.dialect.name != "sqlite"
-        query = _Q.by_document_locked if locked else _Q.by_document
-        rows = rows_in(conn, query, "ids", list(wanted), {"provider": provider})
-        return {
-            asked: ExchangeState(str(r[1]), str(r[2]), str(r[3]), str(r[4]))
-            for r in rows
-            for asked in wanted.get(str(r[0]), ())
-        }
 
     def exchange_ids(
         self,
