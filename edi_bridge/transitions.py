@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import inspect
 import logging
@@ -71,7 +72,7 @@ def event_step(
     decision = decide(provider, event.kind, channel, status, event.reason)
     if decision.target is None:
         return None
-    target = decision.target
+    target = str(decision.target)  # plain str: sqlite3 binds an enum via its adapter look-up
     if target == ExchangeStatus.REVOCATION_REQUESTED:
         # Who asked, and why, stay in the history when the answer replaces the reason.
         detail = {**detail, "requested_by": "counterparty", "reason": decision.reason}
@@ -227,13 +228,14 @@ class TransitionWriter:
         provider: str,
         matched: Sequence[tuple[str, ProviderEvent]],
         verdicts: Mapping[str, Mapping[str, Any]] | None = None,
+        states: Mapping[str, ExchangeState] | None = None,
     ) -> None:
-        """Apply events already matched to exchanges (and claimed), in order; a signature
-        check's ``verdicts`` (see :meth:`judge_signatures`) are used where given."""
+        """Apply events already matched to exchanges (and claimed), in order, with the check's
+        ``verdicts`` (:meth:`judge_signatures`) and ``states`` read (locked) just before, if any."""
         if not matched:
             return
         store = self.store
-        rows = store.exchange_states(conn, (i for i, _ in matched), for_update=True)
+        rows = states or store.exchange_states(conn, (i for i, _ in matched), for_update=True)
         status = {i: r.status for i, r in rows.items()}
         now = utcnow()
         batch = _Batch()
@@ -323,7 +325,8 @@ class TransitionWriter:
             exchange = self.store.load_exchange(conn, row.id)
             verdict = kept = dict(_check(self.signature_check, exchange, event))
         elif verdict is None and self.unchecked_reason:
-            kept = not_checked(self.unchecked_reason)
+            kept = _not_checked(self.unchecked_reason)
+        sha = hashlib.sha256(event.signature).hexdigest()
         batch.signatures.append(
             SignatureInsert(
                 exchange_id=row.id,
@@ -333,6 +336,7 @@ class TransitionWriter:
                 verdict=kept,
                 powers_of_attorney=_poa_texts(event),
                 operator_status=_operator_status(event),
+                sha256=sha,
             )
         )
         title = event.signed_file
@@ -349,7 +353,7 @@ class TransitionWriter:
                 )
             )
             detail["buyer_title"] = dict(title.summary or {"file_name": name})
-        detail["signature_sha256"] = hashlib.sha256(event.signature).hexdigest()
+        detail["signature_sha256"] = sha
         if verdict is not None:
             detail["verdict"] = verdict
         return verdict
@@ -361,6 +365,9 @@ NOT_CHECKED = "not_checked"
 def not_checked(reason: str) -> dict[str, Any]:
     """The note kept with a signature no check looked at (it holds nothing back)."""
     return {"status": NOT_CHECKED, "ok": True, "reason": reason}
+
+
+_not_checked = functools.lru_cache(maxsize=8)(not_checked)  # a shared note: JSON once per run
 
 
 def operator_status_of(data: Mapping[str, Any] | None) -> OperatorPoaStatus | None:

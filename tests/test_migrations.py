@@ -127,3 +127,22 @@ def test_an_old_database_gains_the_lease_holder_columns(tmp_path: Path) -> None:
                 assert {"lease_host", "lease_pid", "lease_started"} <= have, table.name
     finally:
         store.close()
+
+
+def test_an_old_database_keeps_its_content_in_chunks_and_stores_new_content_in_the_row(
+    tmp_path: Path,
+) -> None:
+    with Bridge.open(_old_database(tmp_path)) as bridge:
+        with bridge.store.engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("edi_blobs")}
+        assert "data" in columns
+        (old,) = [e for e in bridge.list() if e.idempotency_key == "old-2"]
+        # Content stored before version 9 reads back from its chunks.
+        assert bridge.store.stored_document(old).sha256 == old.document.sha256
+        fresh = bridge.send(sample_counterparty("new-9"), sample_contract("NEW-9"))
+        with bridge.store.engine.connect() as conn:
+            data = conn.execute(
+                sa.select(schema.blobs.c.data).where(schema.blobs.c.sha256 == fresh.document.sha256)
+            ).scalar_one()
+        assert data is not None
+        assert len(data) == fresh.document.size

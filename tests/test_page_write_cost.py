@@ -96,3 +96,63 @@ def test_a_page_costs_the_same_statements_whatever_its_length(
             }
         assert len(history) == 110
         assert history == outbox
+
+
+def test_a_counterparty_signature_is_hashed_once_and_kept_in_one_blob_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    off = {"signing.check_counterparty": "false"}
+    with Bridge.open(tmp_path / "sig.db", settings=off) as bridge:
+        docs = _sent(bridge, 5, "H")
+        signatures = {f"sig-h-{i}".encode() for i in range(5)}
+        hashed: list[bytes] = []
+        real = hashlib.sha256
+
+        def counting(data: bytes = b"", **kwargs: Any) -> Any:
+            if data in signatures:
+                hashed.append(data)
+            return real(data, **kwargs)
+
+        monkeypatch.setattr(hashlib, "sha256", counting)
+        _apply(bridge, docs, "h")
+        monkeypatch.undo()
+        # The writer's hash (for the history detail) is the one the blob is stored by.
+        assert sorted(hashed) == sorted(signatures)
+        with bridge.store.transaction() as conn:
+            shas = [real(s).hexdigest() for s in signatures]
+            kept = conn.execute(
+                sa.select(schema.blobs.c.sha256, schema.blobs.c.data).where(
+                    schema.blobs.c.sha256.in_(shas)
+                )
+            ).all()
+            chunks = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(schema.blob_chunks)
+                .where(schema.blob_chunks.c.sha256.in_(shas))
+            ).scalar_one()
+        # Each signature is one blob row holding its bytes: no chunk row beside it.
+        assert {bytes(r.data) for r in kept} == signatures
+        assert chunks == 0
+
+
+def test_a_feed_transaction_has_a_larger_page_cache_only_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Bridge.open(tmp_path / "cache.db") as bridge:
+        for i in range(3):
+            bridge.send(sample_counterparty("cache"), sample_contract(f"C-{i}"))
+        seen: list[int] = []
+        apply_page = bridge.feeds.apply_page
+
+        def noting(conn: Any, *args: Any, **kwargs: Any) -> None:
+            seen.append(int(conn.exec_driver_sql("PRAGMA cache_size").scalar()))
+            apply_page(conn, *args, **kwargs)
+
+        monkeypatch.setattr(bridge.feeds, "apply_page", noting)
+        assert bridge.poll()
+        # 16 MiB (negative: KiB) while the events are written, SQLite's 2 MB after.
+        assert set(seen) == {-16384}
+        with bridge.store.transaction() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000

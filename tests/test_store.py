@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from edi_bridge import Bridge, ConfigurationError, Store
-from edi_bridge.store import database_url, migrations, schema
+from edi_bridge.store import database_url, migrations, schema, utcnow
 from edi_bridge.testing import sample_contract, sample_counterparty
 
 
@@ -70,6 +71,32 @@ def test_content_is_stored_once_in_chunks(tmp_path: Path) -> None:
     assert chunks == 3
     with store.open_blob(sha) as fh:
         assert fh.read() == data
+    store.close()
+
+
+def test_small_content_is_one_blob_row_and_content_in_chunks_still_reads(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "s.db")
+    small, older = os.urandom(5000), os.urandom(3000)
+    older_sha = hashlib.sha256(older).hexdigest()
+    with store.transaction() as conn:
+        sha = store.put_blob(conn, small)
+        # As a version before 9 stored it: no data in the blob row, one chunk.
+        blob = {"sha256": older_sha, "size": len(older), "created_at": utcnow()}
+        conn.execute(schema.blobs.insert().values(**blob))
+        conn.execute(schema.blob_chunks.insert().values(sha256=older_sha, seq=0, data=older))
+    with store.transaction() as conn:
+        count = sa.select(sa.func.count()).select_from(schema.blob_chunks)
+        assert conn.execute(count).scalar_one() == 1  # the older content's only
+        assert store.read_blob(conn, sha) == small
+        assert store.read_blob(conn, older_sha) == older
+        assert store.read_blobs(conn, [sha, older_sha]) == {sha: small, older_sha: older}
+    for digest, data in ((sha, small), (older_sha, older)):
+        with store.open_blob(digest) as fh:
+            assert fh.read(10) == data[:10]
+            fh.seek(2000)
+            assert fh.read() == data[2000:]
     store.close()
 
 

@@ -1,4 +1,9 @@
-"""Content: documents and signatures by SHA-256, in 1 MiB chunks."""
+"""Content: documents and signatures by SHA-256, in the blob row or in 1 MiB chunks.
+
+A content of at most :data:`CHUNK` bytes is kept in its ``edi_blobs`` row
+(``data``); a larger one (and any stored before schema version 9) has ``data``
+NULL and lives in ``edi_blob_chunks``. Readers take either.
+"""
 
 from __future__ import annotations
 
@@ -20,35 +25,35 @@ from .engine import StoreBase, read_connection
 
 CHUNK = 1 << 20
 
-_blob_exists = sa.select(schema.blobs.c.sha256).where(schema.blobs.c.sha256 == sa.bindparam("sha"))
-_insert_blob = schema.blobs.insert()
-_insert_chunk = schema.blob_chunks.insert()
-_chunks = (
-    sa.select(schema.blob_chunks.c.data)
-    .where(schema.blob_chunks.c.sha256 == sa.bindparam("sha"))
-    .order_by(schema.blob_chunks.c.seq)
+_b, _c = schema.blobs, schema.blob_chunks
+_blob_exists = sa.select(_b.c.sha256).where(_b.c.sha256 == sa.bindparam("sha"))
+_blob_row = sa.select(_b.c.size, _b.c.data).where(_b.c.sha256 == sa.bindparam("sha"))
+_insert_blob = _b.insert()
+_insert_chunk = _c.insert()
+_chunks = sa.select(_c.c.data).where(_c.c.sha256 == sa.bindparam("sha")).order_by(_c.c.seq)
+_chunk = sa.select(_c.c.data).where(
+    _c.c.sha256 == sa.bindparam("sha"), _c.c.seq == sa.bindparam("seq")
 )
-
-
+# IN lists as one expanding parameter each: built and compiled once, not per call.
 _chunks_of = (
-    sa.select(schema.blob_chunks.c.sha256, schema.blob_chunks.c.data)
-    .where(schema.blob_chunks.c.sha256.in_(sa.bindparam("shas", expanding=True)))
-    .order_by(schema.blob_chunks.c.sha256, schema.blob_chunks.c.seq)
+    sa.select(_c.c.sha256, _c.c.data)
+    .where(_c.c.sha256.in_(sa.bindparam("shas", expanding=True)))
+    .order_by(_c.c.sha256, _c.c.seq)
 )
-
-
-# An IN list as one expanding parameter: built and compiled once, not per call.
-_blobs_stored = sa.select(schema.blobs.c.sha256).where(
-    schema.blobs.c.sha256.in_(sa.bindparam("shas", expanding=True))
+_rows_of = sa.select(_b.c.sha256, _b.c.data).where(
+    _b.c.sha256.in_(sa.bindparam("shas", expanding=True))
 )
+_blobs_stored = sa.select(_b.c.sha256).where(_b.c.sha256.in_(sa.bindparam("shas", expanding=True)))
 
 
 class ContentReader(io.RawIOBase):
-    """Reads a blob chunk by chunk, one query per chunk; seekable (chunks are CHUNK long)."""
+    """Reads a blob chunk by chunk, one query per chunk; seekable (chunks are CHUNK long).
+    A content kept in its blob row (``inline``) is read from memory."""
 
-    def __init__(self, engine: Engine, sha256: str) -> None:
+    def __init__(self, engine: Engine, sha256: str, inline: bytes | None = None) -> None:
         self._engine = engine
         self._sha = sha256
+        self._inline = inline
         self._seq = 0
         self._buf = b""
         self._eof = False
@@ -80,13 +85,11 @@ class ContentReader(io.RawIOBase):
         return offset
 
     def _fill(self) -> None:
-        with read_connection(self._engine) as conn:
-            data = conn.execute(
-                sa.select(schema.blob_chunks.c.data).where(
-                    schema.blob_chunks.c.sha256 == self._sha,
-                    schema.blob_chunks.c.seq == self._seq,
-                )
-            ).scalar_one_or_none()
+        if self._inline is not None:
+            data: Any = self._inline[self._seq * CHUNK : (self._seq + 1) * CHUNK] or None
+        else:
+            with read_connection(self._engine) as conn:
+                data = conn.execute(_chunk, {"sha": self._sha, "seq": self._seq}).scalar()
         if data is None:
             self._eof = True
         else:
@@ -158,15 +161,27 @@ class BlobStore(StoreBase):
             )
         exists = conn.execute(_blob_exists, {"sha": sha}).first()
         if exists is None:
-            conn.execute(_insert_blob, {"sha256": sha, "size": size, "created_at": utcnow()})
             fh.seek(0)
-            for seq, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
-                conn.execute(_insert_chunk, {"sha256": sha, "seq": seq, "data": chunk})
+            inline = fh.read() if size <= CHUNK else None
+            row = {"sha256": sha, "size": size, "created_at": utcnow(), "data": inline}
+            conn.execute(_insert_blob, row)
+            if inline is None:
+                fh.seek(0)
+                for seq, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
+                    conn.execute(_insert_chunk, {"sha256": sha, "seq": seq, "data": chunk})
         return sha
 
-    def put_blobs(self, conn: Connection, contents: Sequence[bytes]) -> list[str]:
-        """Many small contents with a few statements; returns their SHA-256s."""
-        shas = [hashlib.sha256(c).hexdigest() for c in contents]
+    def put_blobs(
+        self,
+        conn: Connection,
+        contents: Sequence[bytes],
+        known: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """Many small contents with a few statements; returns their SHA-256s. ``known``:
+        SHA-256s the caller computed already, by position (None: hashed here); a caller
+        that passes one vouches that it is the content's."""
+        given = known or [None] * len(contents)
+        shas = [k or hashlib.sha256(c).hexdigest() for c, k in zip(contents, given, strict=True)]
         if not shas:
             return shas
         blob_stmt = insert_ignoring(conn, schema.blobs)
@@ -185,37 +200,51 @@ class BlobStore(StoreBase):
             if sha in stored:
                 continue
             stored.add(sha)
-            blobs.append({"sha256": sha, "size": len(content), "created_at": now})
-            for seq, start in enumerate(range(0, len(content), CHUNK)):
-                chunks.append({"sha256": sha, "seq": seq, "data": content[start : start + CHUNK]})
+            inline = content if len(content) <= CHUNK else None
+            blobs.append({"sha256": sha, "size": len(content), "created_at": now, "data": inline})
+            if inline is None:
+                for seq, start in enumerate(range(0, len(content), CHUNK)):
+                    chunk = content[start : start + CHUNK]
+                    chunks.append({"sha256": sha, "seq": seq, "data": chunk})
         execute_many(conn, blob_stmt, blobs)
         execute_many(conn, chunk_stmt, chunks)
         return shas
 
     def open_blob(self, sha256: str) -> IO[bytes]:
-        self.blob_size(sha256)  # raises NotFound for content never stored
-        return io.BufferedReader(ContentReader(self.engine, sha256), CHUNK)
+        with read_connection(self.engine) as conn:
+            row = conn.execute(_blob_row, {"sha": sha256}).first()
+        if row is None:
+            raise NotFound(f"no content with SHA-256 {sha256}")
+        inline = None if row.data is None else bytes(row.data)
+        return io.BufferedReader(ContentReader(self.engine, sha256, inline), CHUNK)
 
     def read_blob(self, conn: Connection, sha256: str) -> bytes:
-        """A stored content whole, read over ``conn`` in one query (for small content)."""
-        data = b"".join(bytes(chunk) for chunk in conn.execute(_chunks, {"sha": sha256}).scalars())
-        if not data:
-            # Empty content has no chunks; absent content has no blob row either.
-            size = conn.execute(
-                sa.select(schema.blobs.c.size).where(schema.blobs.c.sha256 == sha256)
-            ).scalar_one_or_none()
-            if size is None:
-                raise NotFound(f"no content with SHA-256 {sha256}")
-        return data
+        """A stored content whole, read over ``conn`` (for small content): one query when
+        it is kept in its blob row, two when in chunks."""
+        row = conn.execute(_blob_row, {"sha": sha256}).first()
+        if row is None:
+            raise NotFound(f"no content with SHA-256 {sha256}")
+        if row.data is not None:
+            return bytes(row.data)
+        return b"".join(bytes(chunk) for chunk in conn.execute(_chunks, {"sha": sha256}).scalars())
 
     def read_blobs(self, conn: Connection, shas: Sequence[str]) -> dict[str, bytes]:
-        """Several small stored contents whole, in one query; empty or absent ones are
-        left out (callers read those the usual way)."""
-        parts: dict[str, list[bytes]] = {}
+        """Several small stored contents whole, in one query (two when some are in
+        chunks); empty or absent ones are left out (callers read those the usual way)."""
+        found: dict[str, bytes] = {}
+        chunked: list[str] = []
         if shas:
-            for sha, data in conn.execute(_chunks_of, {"shas": list(set(shas))}):
+            for sha, data in conn.execute(_rows_of, {"shas": list(set(shas))}):
+                if data is None:
+                    chunked.append(str(sha))
+                elif data:
+                    found[str(sha)] = bytes(data)
+        parts: dict[str, list[bytes]] = {}
+        if chunked:
+            for sha, data in conn.execute(_chunks_of, {"shas": chunked}):
                 parts.setdefault(str(sha), []).append(bytes(data))
-        return {sha: b"".join(chunks) for sha, chunks in parts.items()}
+        found.update((sha, b"".join(chunks)) for sha, chunks in parts.items())
+        return found
 
     def blob_size(self, sha256: str) -> int:
         with read_connection(self.engine) as conn:

@@ -11,6 +11,7 @@ same values as SQLAlchemy would have bound.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -71,6 +72,56 @@ def execute_many(
     return int(conn.exec_driver_sql(sql, params).rowcount)
 
 
+_IN_CACHE: dict[tuple[int, str, int, str], tuple[str, tuple[str, ...], dict[str, Any], bool]] = {}
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def rows_in(
+    conn: Connection,
+    stmt: Any,
+    name: str,
+    values: Sequence[Any],
+    params: Mapping[str, Any] | None = None,
+) -> list[Any]:
+    """The rows of ``stmt`` (a SELECT built once and kept, with one expanding
+    parameter ``name``) for ``values`` and the other ``params``, as the driver returns
+    them (no result types: for columns of plain text and numbers).
+
+    SQLAlchemy renders an expanding parameter on every execution; here the SQL is
+    rendered once per statement, dialect and length, the list padded to a power of
+    two by repeating its last value (the same rows: IN ignores repeats), so a
+    statement has a few renderings, not one per page length.
+    """
+    if not values:
+        return []
+    given = params or {}
+    size = 1 << (len(values) - 1).bit_length()
+    dialect = conn.dialect
+    key = (id(stmt), name, size, dialect.name)
+    found = _IN_CACHE.get(key)
+    if found is None:
+        # Rendering needs a value for every parameter: placeholders, never the real ones.
+        sample = stmt.params({**dict.fromkeys(given, ""), name: [""] * size})
+        compiled = sample.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        positional = bool(compiled.positional)
+        sql = compiled.string
+        names = tuple(compiled.positiontup) if positional else tuple(_NAMED.findall(sql))
+        # Values the statement carries itself (a JSON path), as the driver takes them.
+        fixed: dict[str, Any] = {}
+        for n, bind in compiled.binds.items():
+            if n in names and n not in given:
+                proc = bind.type._cached_bind_processor(dialect)
+                value = bind.effective_value
+                fixed[n] = value if proc is None else proc(value)
+        _KEEP[id(stmt)] = stmt
+        found = _IN_CACHE[key] = (sql, names, fixed, positional)
+    sql, names, fixed, positional = found
+    padded = [*values, *([values[-1]] * (size - len(values)))]
+    every = {**fixed, **given, **{f"{name}_{i + 1}": v for i, v in enumerate(padded)}}
+    bound: Any = tuple(every[n] for n in names) if positional else {n: every[n] for n in names}
+    return list(conn.exec_driver_sql(sql, bound).fetchall())
+
+
 _IGNORING: dict[tuple[str, str], Any] = {}
 
 
@@ -112,4 +163,4 @@ def bind_processor(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], 
     return (lambda v: v) if proc is None else proc
 
 
-__all__ = ["bind_processor", "execute_many", "insert_ignoring"]
+__all__ = ["bind_processor", "execute_many", "insert_ignoring", "rows_in"]

@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..models import Counterparty, Document, Exchange, HistoryEntry, SignatureRecord
 from . import schema
 from .blobs import BlobStore
-from .bulk import execute_many, insert_ignoring
+from .bulk import execute_many, insert_ignoring, rows_in
 from .clock import utcnow
 from .limits import clean_text, fit_id, fit_name
 from .rows import (
@@ -72,10 +72,6 @@ class _Q:
     states = sa.select(_x.c.id, _x.c.channel, _x.c.status, _x.c.document["file_name"].as_string())
     states = states.where(_x.c.id.in_(sa.bindparam("ids", expanding=True)))
     states_locked = states.with_for_update()
-    for_documents = sa.select(_x.c.provider_document_id, _x.c.id).where(
-        _x.c.provider == sa.bindparam("provider"),
-        _x.c.provider_document_id.in_(sa.bindparam("ids", expanding=True)),
-    )
 
 
 # Batch updates by the columns they set, built once (execute_many caches by statement).
@@ -171,31 +167,11 @@ class ExchangeStore(BlobStore):
         query = _Q.states_locked if locked else _Q.states
         return {
             str(r[0]): ExchangeState(str(r[0]), str(r[1]), str(r[2]), str(r[3]))
-            for r in conn.execute(query, {"ids": wanted})
+            for r in rows_in(conn, query, "ids", wanted)
         }
 
     def exchange_id_for_key(self, conn: Connection, key: str) -> str | None:
         return conn.execute(_Q.exchange_by_key, {"key": key}).scalar_one_or_none()
-
-    def exchange_id_for_document(
-        self, conn: Connection, provider: str, document_id: str
-    ) -> str | None:
-        return self.exchange_ids_for_documents(conn, provider, [document_id]).get(document_id)
-
-    def exchange_ids_for_documents(
-        self, conn: Connection, provider: str, document_ids: Iterable[str]
-    ) -> dict[str, str]:
-        """{provider document id: exchange id} for those we sent (one query)."""
-        # Stored ids are fitted (see limits.fit_id): look them up fitted, answer as asked.
-        wanted: dict[str, set[str]] = {}
-        for d in document_ids:
-            wanted.setdefault(fit_id(d), set()).add(d)
-        if not wanted:
-            return {}
-        rows = conn.execute(_Q.for_documents, {"provider": provider, "ids": list(wanted)}).all()
-        return {
-            asked: str(r.id) for r in rows for asked in wanted.get(str(r.provider_document_id), ())
-        }
 
     def exchange_ids(
         self,
@@ -346,7 +322,7 @@ class ExchangeStore(BlobStore):
         if not items:
             return 0
         now = utcnow()
-        shas = self.put_blobs(conn, [i["content"] for i in items])
+        shas = self.put_blobs(conn, [i["content"] for i in items], [i.get("sha256") for i in items])
         insert = insert_ignoring(conn, schema.signatures)
         kept: set[tuple[str, str, str]] = set()
         if insert is None:  # neither SQLite nor PostgreSQL: look first

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import schema
-from .bulk import execute_many
+from .bulk import execute_many, rows_in
 from .clock import utcnow
 from .engine import StoreBase, read_connection
 from .limits import clean_text, fit_id, loaded_cursor, stored_cursor
@@ -53,8 +53,8 @@ class FeedStore(StoreBase):
             wanted.setdefault(fit_id(e), set()).add(e)
         if not wanted:
             return set()
-        found = conn.execute(_APPLIED, {"scope": scope, "ids": list(wanted)}).scalars()
-        return {asked for e in found for asked in wanted.get(str(e), ())}
+        found = rows_in(conn, _APPLIED, "ids", list(wanted), {"scope": scope})
+        return {asked for (e,) in found for asked in wanted.get(str(e), ())}
 
     def add_applied_events(self, conn: Connection, rows: Sequence[AppliedEvent]) -> None:
         """Record event ids as applied (``scope``, ``event_id``, ``exchange_id``, ``at``)."""

@@ -52,7 +52,9 @@ def fit_id(value: str, limit: int = EVENT_ID_LIMIT) -> str:
 
     Applying it twice gives the same id, so a lookup fits the id the same way.
     """
-    if len(value) <= limit and not _CONTROL.search(value):
+    # isprintable() clears most ids at once (a control character is never printable);
+    # an id with another unprintable character (a no-break space) goes to the pattern.
+    if len(value) <= limit and (value.isprintable() or not _CONTROL.search(value)):
         return value
     return (_HASHED_PREFIX + _digest(value))[:limit]
 
@@ -79,7 +81,8 @@ def clean_text(text: str | None, limit: int = TEXT_LIMIT) -> str | None:
     """Operators' text without control characters, cut with a marker past ``limit``."""
     if text is None:
         return None
-    text = _CONTROL.sub("", text)
+    if not text.isprintable():  # most text has nothing to clean (see fit_id)
+        text = _CONTROL.sub("", text)
     if len(text) > limit:
         text = text[: limit - len(CUT_MARKER)] + CUT_MARKER
     return text

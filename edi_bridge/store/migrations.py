@@ -82,6 +82,15 @@ def _v8_longer_early_event_kinds(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE edi_early_events ALTER COLUMN kind TYPE VARCHAR(32)"))
 
 
+def _v9_content_in_the_blob_row(conn: Connection) -> None:
+    # Content of at most one chunk is kept in its blob row; what was stored before stays
+    # in chunks (data NULL), and readers take either.
+    have = {c["name"] for c in sa.inspect(conn).get_columns(schema.blobs.name)}
+    if "data" not in have:
+        kind = schema.blobs.c.data.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {schema.blobs.name} ADD COLUMN data {kind}"))
+
+
 _MOCK_TABLES = (schema.mock_messages, schema.mock_events, schema.mock_calls)
 STEPS: dict[int, Step] = {
     2: _v2_early_events,
@@ -91,6 +100,7 @@ STEPS: dict[int, Step] = {
     6: _v6_lease_holders,
     7: _v7_signature_authority,
     8: _v8_longer_early_event_kinds,
+    9: _v9_content_in_the_blob_row,
 }
 
 

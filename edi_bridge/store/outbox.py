@@ -28,13 +28,9 @@ def fresh_events(conn: Connection, rows: Sequence[EventInsert]) -> list[dict[str
     """The rows to insert: keys fitted, reasons cleaned, keys already recorded (or
     repeated) left out."""
     # Keys carry operators' event ids and reasons operators' text (see store.limits).
+    # dispatched_at is left to its default (NULL): not bound per row.
     fitted: list[dict[str, Any]] = [
-        {
-            **r,
-            "key": fit_id(r["key"], EVENT_KEY_LIMIT),
-            "reason": clean_text(r["reason"]),
-            "dispatched_at": None,
-        }
+        {**r, "key": fit_id(r["key"], EVENT_KEY_LIMIT), "reason": clean_text(r["reason"])}
         for r in rows
     ]
     if not fitted:

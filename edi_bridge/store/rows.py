@@ -211,6 +211,8 @@ class SignatureInsert(TypedDict):
     verdict: dict[str, Any] | None
     powers_of_attorney: NotRequired[Sequence[bytes]]
     operator_status: NotRequired[dict[str, Any] | None]
+    # The content's SHA-256 when the caller computed it already (hashed once, not twice).
+    sha256: NotRequired[str]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

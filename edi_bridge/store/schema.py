@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -54,16 +54,20 @@ meta = sa.Table(
     sa.Column("value", sa.String(256), nullable=False),
 )
 
+# A content of at most one chunk (a signature, the usual document) is kept in its
+# blob row (``data``, version 9): one row and one index entry instead of two each.
+# Larger content has ``data`` NULL and lives in 1 MiB chunks, so large documents
+# stream in and out of the database on both engines without holding the whole file
+# in memory (so does any content stored before version 9).
 blobs = sa.Table(
     "edi_blobs",
     metadata,
     sa.Column("sha256", sa.String(64), primary_key=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("data", sa.LargeBinary),
 )
 
-# Content lives in 1 MiB chunks so large documents stream in and out of the
-# database on both engines without holding the whole file in memory.
 blob_chunks = sa.Table(
     "edi_blob_chunks",
     metadata,

@@ -81,7 +81,7 @@ class Feeds:
                     break
                 # Signature checks run before the write transaction, never inside it.
                 verdicts = self.judge(name, [e for p in pages for e in p.events])
-                with self.store.transaction() as conn:
+                with self.store.transaction(batch=True) as conn:
                     if not leases.take_feed(conn, scope, self.owner, self.lease_seconds):
                         log.warning("%s: lost the lease on feed %s; stopping", name, scope)
                         return
@@ -122,7 +122,11 @@ class Feeds:
         put aside (quarantine) the ones that cannot be applied."""
         events, unreadable = list(events), list(unreadable)
         store = self.store
-        ids = store.exchange_ids_for_documents(conn, name, (e.document_id for e in events))
+        # The exchanges' states (locked) come with their ids: one query for both.
+        found = store.exchange_states_for_documents(
+            conn, name, (e.document_id for e in events), for_update=True
+        )
+        ids = {d: s.id for d, s in found.items()}
         every_id = [*(e.event_id for e in events), *(u.event_id for u in unreadable)]
         applied = store.applied_event_ids(conn, scope, every_id)
         now = utcnow()
@@ -154,7 +158,8 @@ class Feeds:
                 matched.append((exchange_id, event))
         store.add_applied_events(conn, claimed)
         store.park_early_events(conn, name, early)
-        poison += apply_isolated(conn, self.writer, name, matched, verdicts)
+        states = {s.id: s for s in found.values()}
+        poison += apply_isolated(conn, self.writer, name, matched, verdicts, states)
         hold(conn, store, name, scope, poison)
 
 

@@ -34,7 +34,7 @@ from ..provider import Provider, ProviderEvent, UnreadableEvent
 from ..store import Store, utcnow
 from ..store.limits import fit_id
 from ..store.quarantine import QuarantineInsert
-from ..store.rows import EventInsert
+from ..store.rows import EventInsert, ExchangeState
 from ..transitions import TransitionWriter
 
 log = logging.getLogger("edi_bridge")
@@ -135,17 +135,20 @@ def apply_isolated(
     provider: str,
     matched: Sequence[tuple[str, ProviderEvent]],
     verdicts: Mapping[str, Mapping[str, Any]] | None = None,
+    states: Mapping[str, ExchangeState] | None = None,
 ) -> list[Poison]:
     """Apply matched events; those that raise are returned to be put aside.
 
     The batch is applied in one savepoint; when it fails, each event is applied
-    in its own savepoint, in order, so one poison event leaves the others applied.
+    in its own savepoint, in order, so one poison event leaves the others applied
+    (``states``, read before the batch, serve the batch only: one by one, each event
+    reads the state the one before it left).
     """
     if not matched:
         return []
     try:
         with conn.begin_nested():
-            writer.apply_events(conn, provider, matched, verdicts)
+            writer.apply_events(conn, provider, matched, verdicts, states)
         return []
     except NOT_POISON:
         raise
