@@ -287,20 +287,44 @@ class Sending:
             if taken is None:
                 # Sent already, or another live worker holds it.
                 return self.store.load_exchange(conn, exchange_id)
-            row = ExchangeRow.of(taken)
-            document = Document.model_validate(row.document)
-            request = self._request(
-                conn,
-                exchange_id,
-                row.idempotency_key,
-                Counterparty.model_validate(row.counterparty),
-                document,
-                self._stored_content(conn, row.content_sha256, document.size),
-                row.scenario,
-                signed=True,
-            )
-            attempts = row.attempts
-        return self.deliver(Attempt(exchange_id, row.provider, request, attempts))
+            attempt = self._prepare(conn, ExchangeRow.of(taken))
+        return self.deliver(attempt)
+
+    def dispatch_next(self) -> Exchange | None:
+        """Claim the oldest queued exchange no live worker holds and send it; None
+        when there is none. The claim is the first statement of the transaction that
+        prepares the send (no transaction of its own); should preparing fail, the
+        exchange stays leased to us, as a claimed one would, and the error is raised."""
+        taken_id: str | None = None
+        try:
+            with self.store.transaction() as conn:
+                taken = leases.take_next_queued(conn, self.owner, self.lease_seconds)
+                if taken is None:
+                    return None
+                taken_id = str(taken.id)
+                attempt = self._prepare(conn, ExchangeRow.of(taken))
+        except Exception:
+            if taken_id is not None:
+                with contextlib.suppress(Exception), self.store.transaction() as conn:
+                    leases.take_exchange(conn, taken_id, self.owner, self.lease_seconds)
+            raise
+        return self.deliver(attempt)
+
+    def _prepare(self, conn: Connection, row: ExchangeRow) -> Attempt:
+        """The attempt for an exchange just taken: its content read, our signature
+        kept (or reused)."""
+        document = Document.model_validate(row.document)
+        request = self._request(
+            conn,
+            row.id,
+            row.idempotency_key,
+            Counterparty.model_validate(row.counterparty),
+            document,
+            self._stored_content(conn, row.content_sha256, document.size),
+            row.scenario,
+            signed=True,
+        )
+        return Attempt(row.id, row.provider, request, row.attempts)
 
     def deliver(self, attempt: Attempt) -> Exchange:
         """The provider call for a recorded attempt, then the record of its outcome."""
