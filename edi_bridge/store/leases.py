@@ -15,11 +15,11 @@ lease names its holder process and a dead holder is recognised
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import schema
@@ -276,7 +276,8 @@ def take_feed(conn: Connection, scope: str, owner: str, seconds: float) -> bool:
     values = lease_values(owner, now + dt.timedelta(seconds=seconds))
     # A new feed: whichever worker inserts first holds it; the others' inserts do
     # nothing (no IntegrityError on a fresh database) and fall to the UPDATE below.
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # Loaded here, by name: a SQLite worker never loads PostgreSQL's dialect modules.
+    dialect: Any = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
     inserted = conn.execute(
         dialect.insert(t)
         .values(scope=scope, value=None, updated_at=now, **values)

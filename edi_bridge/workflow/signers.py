@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 
 from .. import config
 from ..errors import ConfigurationError
-from ..http import is_loopback
 from ..signing import (
     OurPowerOfAttorney,
     Signer,
@@ -70,6 +69,8 @@ class Signing:
         """A real operator must never get a contract signed by a throwaway certificate."""
         if config.flag(config.SIGNING.read(self._settings).get("allow_test_certificate")):
             return
+        from ..http import is_loopback  # the HTTP stack loads with an HTTP adapter only
+
         if endpoint is None or is_loopback(endpoint):
             return  # the mock, or a fake on this machine
         self.signer  # noqa: B018  (built now: that tells which certificate it is)
