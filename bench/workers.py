@@ -24,7 +24,8 @@ CPU, less disturbed by the shared machine than the wall time: ``idle_worker_cpu_
 ``cpu_ms_per_send`` (all workers' CPU in the run, less that start-up CPU per
 process, per exchange; PostgreSQL's own CPU is not in it). The mock provider keeps
 its own records in the same database (a few statements per send), so that work is
-counted here as well as ours.
+counted here as well as ours. Its counterparty stays silent (scenario ``silent``), so
+the workers' polls apply no signatures: the run measures sending.
 """
 
 from __future__ import annotations
@@ -93,7 +94,13 @@ def run(
     rate_limit: float = 100.0,
 ) -> dict[str, object]:
     with fresh_schema(dsn) as (url, engine, name):
-        env = {**os.environ, "EDI_BRIDGE_MOCK_LATENCY": str(latency)}
+        # The counterparty stays silent: the workers' last poll (``--until-idle``) then
+        # has no signatures to check, and the run measures sending.
+        env = {
+            **os.environ,
+            "EDI_BRIDGE_MOCK_LATENCY": str(latency),
+            "EDI_BRIDGE_MOCK_SCENARIO": "silent",
+        }
         cmd = [
             sys.executable,
             "-m",
