@@ -91,7 +91,7 @@ class Worker:
         )
         return True
 
-    def _slot(self, until_idle: bool) -> None:
+    def _slot(self, until_idle: bool, halt: threading.Event) -> None:
         """One send slot: claims and sends one exchange after another.
 
         Under load it goes straight from one send to the next (the claim is part of
@@ -100,7 +100,7 @@ class Worker:
         With ``until_idle`` the slot ends at its first empty claim.
         """
         try:
-            while not self._stop.is_set():
+            while not (self._stop.is_set() or halt.is_set()):
                 if self._send_next():
                     self._work.set()
                     continue
@@ -152,8 +152,9 @@ class Worker:
         )
         self._slots_left = self.concurrency
         self._slots_done.clear()
+        halt = threading.Event()  # this run's end; stop() ends every run, this one only
         slots = [
-            threading.Thread(target=self._slot, args=(until_idle,), name=f"edi-send-{n}")
+            threading.Thread(target=self._slot, args=(until_idle, halt), name=f"edi-send-{n}")
             for n in range(self.concurrency)
         ]
         try:
@@ -170,7 +171,7 @@ class Worker:
                 self._poll()  # apply what the sends caused before leaving
         finally:
             # Graceful stop: slots finish their in-flight send before leases go back.
-            self._stop.set()
+            halt.set()
             self._work.set()
             for slot in slots:
                 if slot.is_alive():
