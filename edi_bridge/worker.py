@@ -56,6 +56,7 @@ class Worker:
         self._work = threading.Event()
         self._slots_done = threading.Event()
         self._slots_left = 0
+        self._watching = False  # an idle slot is claiming again every idle_sleep
 
     def stop(self) -> None:
         """Ask the loop to end: no new work, in-flight sends finish, leases go back."""
@@ -69,7 +70,8 @@ class Worker:
     def _send_next(self) -> bool:
         """Claim and send one exchange; False when none was free (or the claim failed)."""
         try:
-            exchange = self.bridge.sending.dispatch_next()
+            # Once claimed, idle slots are woken: more may be queued.
+            exchange = self.bridge.sending.dispatch_next(claimed=self._work.set)
         except Exception as exc:
             # Whatever broke (database, bug), the worker goes on; the exchange stays
             # leased to us until its lease expires, then it is tried again.
@@ -95,24 +97,40 @@ class Worker:
         """One send slot: claims and sends one exchange after another.
 
         Under load it goes straight from one send to the next (the claim is part of
-        the send's first transaction). When it finds nothing it waits ``idle_sleep``,
-        or less: a slot that finds work wakes the idle ones, since more may be queued.
-        With ``until_idle`` the slot ends at its first empty claim.
+        the send's first transaction). When it finds nothing it waits (:meth:`_idle`);
+        a slot that finds work wakes the idle ones, since more may be queued. With
+        ``until_idle`` the slot ends at its first empty claim.
         """
         try:
             while not (self._stop.is_set() or halt.is_set()):
                 if self._send_next():
-                    self._work.set()
                     continue
                 if until_idle:
                     return
-                self._work.clear()
-                self._work.wait(self.idle_sleep)
+                self._idle(halt)
         finally:
             with self._stats_lock:
                 self._slots_left -= 1
                 if not self._slots_left:
                     self._slots_done.set()
+
+    def _idle(self, halt: threading.Event) -> None:
+        """Wait for work: one idle slot (the watcher) claims again every ``idle_sleep``;
+        the others wait until a slot finds work, so idle slots cost the database one
+        claim per ``idle_sleep`` together, not one each."""
+        with self._stats_lock:
+            watcher = not self._watching
+            self._watching = True
+        self._work.clear()
+        try:
+            # Checked after the clear: stop() and the run's end set the flag after theirs.
+            if not (self._stop.is_set() or halt.is_set()):
+                # Set by a slot that found work, by stop(), or at the run's end.
+                self._work.wait(self.idle_sleep if watcher else None)
+        finally:
+            if watcher:
+                with self._stats_lock:
+                    self._watching = False
 
     def _count(self, field: str) -> None:
         with self._stats_lock:

@@ -290,11 +290,12 @@ class Sending:
             attempt = self._prepare(conn, ExchangeRow.of(taken))
         return self.deliver(attempt)
 
-    def dispatch_next(self) -> Exchange | None:
+    def dispatch_next(self, claimed: Callable[[], object] | None = None) -> Exchange | None:
         """Claim the oldest queued exchange no live worker holds and send it; None
         when there is none. The claim is the first statement of the transaction that
         prepares the send (no transaction of its own); should preparing fail, the
-        exchange stays leased to us, as a claimed one would, and the error is raised."""
+        exchange stays leased to us, as a claimed one would, and the error is raised.
+        ``claimed`` is called once that transaction committed, before the call."""
         taken_id: str | None = None
         try:
             with self.store.transaction() as conn:
@@ -308,6 +309,8 @@ class Sending:
                 with contextlib.suppress(Exception), self.store.transaction() as conn:
                     leases.take_exchange(conn, taken_id, self.owner, self.lease_seconds)
             raise
+        if claimed is not None:
+            claimed()
         return self.deliver(attempt)
 
     def _prepare(self, conn: Connection, row: ExchangeRow) -> Attempt:
