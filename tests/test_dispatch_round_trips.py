@@ -131,9 +131,9 @@ def test_a_worker_send_is_two_transactions_with_its_claim_inside_the_first(
         claims = [s for s in worker.statements if s.startswith("WITH picked AS")]
         assert len(claims) == 6
         assert all("attempts" in s for s in claims)  # claim, lease and attempt at once
-        # Was 15 per send (the claim, then 14 for the dispatch); the last empty claim
+        # Was 12 per send (the claim, then 11 for the dispatch); the last empty claim
         # looks for dead holders, and the leases go back at the end.
-        assert len(worker.statements) <= 14 * 5 + 3, worker.statements
+        assert len(worker.statements) <= 11 * 5 + 3, worker.statements
 
 
 def test_a_pooled_connection_is_pinged_only_after_sitting_idle(
