@@ -3,15 +3,17 @@
     python -m bench.profile poll [--events 20000] [--top 25] [--out poll.pstats]
     python -m bench.profile send [--documents 300] [--top 25] [--out send.pstats]
     python -m bench.profile worker [--dsn postgresql://…] [--exchanges 200] [--latency 0.05]
+        [--concurrency 1]
     python -m bench.profile check [--documents 300] [--top 25] [--out check.pstats]
 
 The workloads are those of ``bench.poll`` and ``bench.send`` (the Diadoc fake in its
 own process, a SQLite store). The profile covers the calling thread: for poll that is
 the thread applying pages (the page reader runs in its own thread, and its HTTP and
 JSON work is what the poll floor measures); for send, the whole send; for worker
-(PostgreSQL, the mock answering after ``--latency``), each ``Bridge.dispatch`` of a
-``Worker(concurrency=1)``, with the statements of the claims counted apart and the
-mock's own (its ``mock_*`` tables) left out; for check, one ``Bridge.poll`` with the
+(PostgreSQL, the mock answering after ``--latency``), each claim-and-send of a
+``Worker(concurrency=1)`` send slot, with its statements, transactions and round trips
+per exchange (the worker's polls and the mock's own statements, on its ``mock_*``
+tables, left out) and the process's CPU per exchange; for check, one ``Bridge.poll`` with the
 counterparty signature check on (the default), after ``--documents`` sends to the mock,
 whose counterparties sign each document (a page of valid signatures, a signer each). Statements are
 counted at the driver (``before_cursor_execute``): one per round trip, an
@@ -26,6 +28,7 @@ import io
 import os
 import pstats
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,50 +180,94 @@ def _profiled(
     return _report(what, units, unit, seconds, counter, profile, top, out)
 
 
-def profile_worker(dsn: str, exchanges: int, latency: float, top: int, out: Path | None) -> str:
+def profile_worker(
+    dsn: str, exchanges: int, latency: float, top: int, out: Path | None, concurrency: int = 1
+) -> str:
     from edi_bridge.worker import Worker
 
     from .workers import enqueue, fresh_schema
 
     profile = cProfile.Profile()
-    claims = Statements()
+    polling = threading.local()
+    polls = Statements()
+    transactions = _Transactions(polling)
 
     class ProfiledWorker(Worker):
-        def _send(self, exchange_id: str) -> None:
-            profile.enable()  # this thread only; one send at a time
+        def _send_next(self) -> bool:
+            # One slot (concurrency 1) is profiled: cProfile follows one thread.
+            if concurrency == 1:
+                profile.enable()
             try:
-                super()._send(exchange_id)
+                return super()._send_next()
             finally:
-                profile.disable()
+                if concurrency == 1:
+                    profile.disable()
+
+        def _poll(self) -> None:
+            polling.on = True
+            try:
+                super()._poll()
+            finally:
+                polling.on = False
 
     with fresh_schema(dsn) as (url, _engine, _name):
         enqueue(url, exchanges)
         settings = {"mock.latency": str(latency)}
         with Bridge.open(url, settings=settings) as bridge:
-            original = bridge.claim_queued
-
-            def counted_claim(n: int) -> list[str]:
-                sa.event.listen(bridge.store.engine, "before_cursor_execute", claims)
-                try:
-                    return original(n)
-                finally:
-                    sa.event.remove(bridge.store.engine, "before_cursor_execute", claims)
-
-            bridge.claim_queued = counted_claim  # type: ignore[method-assign]
-            worker = ProfiledWorker(bridge, concurrency=1, poll_interval=3600)
-            with counting(bridge.store.engine) as counter:
+            engine = bridge.store.engine
+            worker = ProfiledWorker(bridge, concurrency=concurrency, poll_interval=3600)
+            with counting(engine) as counter:
+                sa.event.listen(engine, "before_cursor_execute", transactions.executed)
+                sa.event.listen(engine, "commit", transactions.ended)
+                sa.event.listen(engine, "rollback", transactions.ended)
+                cpu = time.process_time()
                 start = time.perf_counter()
                 stats = worker.run(until_idle=True)
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu
+                sa.event.remove(engine, "before_cursor_execute", transactions.executed)
+                sa.event.remove(engine, "commit", transactions.ended)
+                sa.event.remove(engine, "rollback", transactions.ended)
+                polls.statements = transactions.poll_statements
     if stats.sent != exchanges:
         raise RuntimeError(f"the worker sent {stats.sent} of {exchanges}")
-    counter.statements -= claims.statements
-    report = _report("worker dispatch", exchanges, "exchanges", seconds, counter, profile, top, out)
+    counter.statements -= polls.statements
+    report = _report("worker sends", exchanges, "exchanges", seconds, counter, profile, top, out)
+    n = exchanges
     return (
-        f"claims: {claims.statements} statements ({claims.statements / exchanges:.2f} per "
-        f"exchange); the mock's own: {counter.mock}; latency {latency} s per send, "
-        f"{seconds / exchanges * 1000:.1f} ms per exchange in all\n" + report
+        f"per exchange, claim included (the worker's two polls and the mock's own left out): "
+        f"{counter.statements / n:.2f} statements in {transactions.count / n:.2f} "
+        f"transactions = {(counter.statements + 2 * transactions.count) / n:.2f} round trips "
+        f"(BEGIN and COMMIT are one each); the mock's own: {counter.mock / n:.2f} statements; "
+        f"polls: {polls.statements} statements\n"
+        f"process CPU {cpu / n * 1000:.2f} ms per exchange (the mock's work included); "
+        f"latency {latency} s per send, {seconds / n * 1000:.1f} ms per exchange in all, "
+        f"concurrency {concurrency}\n" + report
     )
+
+
+class _Transactions:
+    """Transactions that ran at least one statement of ours (not the mock's, not a poll's)."""
+
+    def __init__(self, polling: threading.local) -> None:
+        self.polling = polling
+        self.count = 0
+        self.poll_statements = 0
+        self._open: set[int] = set()
+
+    def executed(self, conn: Any, _cur: Any, sql: str, *_: Any) -> None:
+        if "mock_" in sql:
+            return
+        thread = threading.current_thread().name
+        if getattr(self.polling, "on", False) or thread == "edi-bridge-feed":
+            self.poll_statements += 1
+            return
+        self._open.add(id(conn))
+
+    def ended(self, conn: Any) -> None:
+        if id(conn) in self._open:
+            self._open.discard(id(conn))
+            self.count += 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--exchanges", type=int, default=200, help="worker: exchanges")
     ap.add_argument("--latency", type=float, default=0.05, help="worker: mock latency, s")
+    ap.add_argument(
+        "--concurrency", type=int, default=1, help="worker: send slots (cProfile at 1 only)"
+    )
     ap.add_argument("--events", type=int, default=20_000, help="poll: box events")
     ap.add_argument("--documents", type=int, default=300, help="send, check: documents")
     ap.add_argument("--top", type=int, default=25)
@@ -247,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "check":
         print(profile_check(args.documents, args.top, args.out))
     else:
-        print(profile_worker(args.dsn, args.exchanges, args.latency, args.top, args.out))
+        print(
+            profile_worker(
+                args.dsn, args.exchanges, args.latency, args.top, args.out, args.concurrency
+            )
+        )
     return 0
 
 

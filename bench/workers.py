@@ -5,23 +5,37 @@
         [--rate-limit 100]
 
 The DSN defaults to ``EDI_BRIDGE_TEST_POSTGRES``. Each run gets a fresh schema;
-prints one JSON line per (workers, concurrency) with the wall time from the first
-worker's start to the last exchange sent (``idle_worker_s``: how long one worker
-takes to start and exit on an empty queue, part of that wall time), and the ratio
-to ideal: ideal sends/s = workers x concurrency / latency, capped by the operator's
-rate limit (Diadoc's is about 100 requests/s), since no number of workers may send
-faster than that. ``steady_per_s`` and ``steady_ratio`` count from the first send
-recorded to the last, leaving the processes' start-up out. The mock provider keeps
+prints one JSON line per (workers, concurrency). Ratios are to ideal: ideal sends/s =
+workers x concurrency / latency, capped by the operator's rate limit (Diadoc's is
+about 100 requests/s), since no number of workers may send faster than that.
+
+The wall time (first process started to last process exited) is split in three:
+
+- ``startup_s``: from starting the processes to the first send recorded (the
+  interpreter, imports, opening the database; ``idle_worker_s`` is one worker's
+  start and exit on an empty queue, for comparison);
+- the steady part, first to last send recorded: ``steady_per_s`` and
+  ``steady_ratio`` (``ratio`` and ``per_s`` count the whole wall time);
+- ``exit_s``: from the last send to the last process gone (a last empty claim,
+  a poll, releasing leases).
+
+CPU, less disturbed by the shared machine than the wall time: ``idle_worker_cpu_s``
+(one worker started and stopped on an empty queue, user + system) and
+``cpu_ms_per_send`` (all workers' CPU in the run, less that start-up CPU per
+process, per exchange; PostgreSQL's own CPU is not in it). The mock provider keeps
 its own records in the same database (a few statements per send), so that work is
-counted here as well as ours.
+counted here as well as ours. Its counterparty stays silent (scenario ``silent``), so
+the workers' polls apply no signatures: the run measures sending.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -56,6 +70,12 @@ def fresh_schema(dsn: str) -> Iterator[tuple[str, sa.Engine, str]]:
         engine.dispose()
 
 
+def _children_cpu() -> float:
+    """User + system CPU of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def enqueue(url: str, exchanges: int) -> None:
     """``exchanges`` contracts queued for the mock (not timed)."""
     cp = sample_counterparty("bench")
@@ -74,7 +94,13 @@ def run(
     rate_limit: float = 100.0,
 ) -> dict[str, object]:
     with fresh_schema(dsn) as (url, engine, name):
-        env = {**os.environ, "EDI_BRIDGE_MOCK_LATENCY": str(latency)}
+        # The counterparty stays silent: the workers' last poll (``--until-idle``) then
+        # has no signatures to check, and the run measures sending.
+        env = {
+            **os.environ,
+            "EDI_BRIDGE_MOCK_LATENCY": str(latency),
+            "EDI_BRIDGE_MOCK_SCENARIO": "silent",
+        }
         cmd = [
             sys.executable,
             "-m",
@@ -91,10 +117,14 @@ def run(
             "text",
         ]
         # One worker on an empty queue: its start and exit, part of every run's wall time.
+        cpu = _children_cpu()
         start = time.perf_counter()
         subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         startup = time.perf_counter() - start
+        idle_cpu = _children_cpu() - cpu
         enqueue(url, exchanges)
+        cpu = _children_cpu()
+        launched = dt.datetime.now(dt.UTC)  # the clock the workers record sends with
         start = time.perf_counter()
         procs = [
             subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -103,6 +133,7 @@ def run(
         for p in procs:
             p.wait()
         wall = time.perf_counter() - start
+        run_cpu = _children_cpu() - cpu
         with engine.connect() as conn:
             conn.exec_driver_sql(f"SET search_path TO {name}")
             queued = conn.execute(
@@ -118,6 +149,7 @@ def run(
         # Between the first and the last send recorded: the workers' start-up left out.
         span = (last - first).total_seconds() if first and last else 0.0
         steady = (exchanges - 1) / span if span > 0 else per_s
+        to_first = (first - launched).total_seconds() if first else wall
         return {
             "name": "workers",
             "workers": workers,
@@ -125,7 +157,11 @@ def run(
             "exchanges": exchanges,
             "latency_s": latency,
             "wall_s": round(wall, 2),
+            "startup_s": round(to_first, 2),
+            "exit_s": round(max(wall - to_first - span, 0.0), 2),
             "idle_worker_s": round(startup, 2),
+            "idle_worker_cpu_s": round(idle_cpu, 3),
+            "cpu_ms_per_send": round(max(run_cpu - workers * idle_cpu, 0.0) / exchanges * 1000, 2),
             "per_s": round(per_s, 1),
             "ideal_per_s": round(ideal_per_s, 1),
             "rate_limit": rate_limit,

@@ -12,14 +12,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .errors import EdiBridgeError
 from .models import ExchangeStatus
 from .workflow import Bridge
+from .workflow.claiming import dispatch_next
 
 log = logging.getLogger("edi_bridge.worker")
+
+MAX_POLLS_PER_SECOND = 20
 
 
 @dataclasses.dataclass
@@ -52,28 +53,35 @@ class Worker:
         self.stats = WorkerStats()
         self._stop = threading.Event()
         self._stats_lock = threading.Lock()
+        # Set when a slot found work: idle slots try again at once instead of sleeping.
+        self._work = threading.Event()
+        self._slots_done = threading.Event()
+        self._slots_left = 0
+        self._watching = False  # an idle slot is claiming again every idle_sleep
 
     def stop(self) -> None:
         """Ask the loop to end: no new work, in-flight sends finish, leases go back."""
         self._stop.set()
+        self._work.set()  # idle slots see it at once
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def _send(self, exchange_id: str) -> None:
+    def _send_next(self) -> bool:
+        """Claim and send one exchange; False when none was free (or the claim failed)."""
         try:
-            # The outcome only: the exchange is not read back after the call.
-            exchange = self.bridge.sending.dispatch_outcome(exchange_id)
+            # Once claimed, idle slots are woken: more may be queued. The outcome only:
+            # the exchange is not read back after the call.
+            exchange = dispatch_next(self.bridge.sending, claimed=self._work.set)
         except Exception as exc:
-            # Whatever broke (database, bug), the worker goes on; the lease
-            # expires and the exchange is tried again.
+            # Whatever broke (database, bug), the worker goes on; the exchange stays
+            # leased to us until its lease expires, then it is tried again.
             self._count("errors")
-            log.error(
-                "send failed",
-                extra={"exchange": exchange_id, "error": f"{type(exc).__name__}: {exc}"},
-            )
-            return
+            log.error("send failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+            return False
+        if exchange is None:
+            return False
         if exchange.status == ExchangeStatus.FAILED:
             self._count("failed")
         elif exchange.status == ExchangeStatus.QUEUED:
@@ -83,8 +91,52 @@ class Worker:
             self._count("sent")
         log.info(
             "dispatched",
-            extra={"exchange": exchange_id, "status": exchange.status, "owner": self.bridge.owner},
+            extra={
+                "exchange": exchange.exchange_id,
+                "status": exchange.status,
+                "owner": self.bridge.owner,
+            },
         )
+        return True
+
+    def _slot(self, until_idle: bool, halt: threading.Event) -> None:
+        """One send slot: claims and sends one exchange after another.
+
+        Under load it goes straight from one send to the next (the claim is part of
+        the send's first transaction). When it finds nothing it waits (:meth:`_idle`);
+        a slot that finds work wakes the idle ones, since more may be queued. With
+        ``until_idle`` the slot ends at its first empty claim.
+        """
+        try:
+            while not (self._stop.is_set() or halt.is_set()):
+                if self._send_next():
+                    continue
+                if until_idle:
+                    return
+                self._idle(halt)
+        finally:
+            with self._stats_lock:
+                self._slots_left -= 1
+                if not self._slots_left:
+                    self._slots_done.set()
+
+    def _idle(self, halt: threading.Event) -> None:
+        """Wait for work: one idle slot (the watcher) claims again every ``idle_sleep``;
+        the others wait until a slot finds work, so idle slots cost the database one
+        claim per ``idle_sleep`` together, not one each."""
+        with self._stats_lock:
+            watcher = not self._watching
+            self._watching = True
+        self._work.clear()
+        try:
+            # Checked after the clear: stop() and the run's end set the flag after theirs.
+            if not (self._stop.is_set() or halt.is_set()):
+                # Set by a slot that found work, by stop(), or at the run's end.
+                self._work.wait(self.idle_sleep if watcher else None)
+        finally:
+            if watcher:
+                with self._stats_lock:
+                    self._watching = False
 
     def _count(self, field: str) -> None:
         with self._stats_lock:
@@ -114,39 +166,40 @@ class Worker:
         if changes:
             log.info("polled", extra={"changes": changes})
 
+    def _handled(self) -> int:
+        with self._stats_lock:
+            return self.stats.sent + self.stats.still_queued + self.stats.failed
+
     def run(self, *, until_idle: bool = False) -> WorkerStats:
         log.info(
             "worker started", extra={"owner": self.bridge.owner, "concurrency": self.concurrency}
         )
-        in_flight: set[Future[None]] = set()
-        next_poll = 0.0
+        self._slots_left = self.concurrency
+        self._slots_done.clear()
+        halt = threading.Event()  # this run's end; stop() ends every run, this one only
+        slots = [
+            threading.Thread(target=self._slot, args=(until_idle, halt), name=f"edi-send-{n}")
+            for n in range(self.concurrency)
+        ]
         try:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="edi-send") as pool:
-                while not self._stop.is_set():
-                    claimed: list[str] = []
-                    free = self.concurrency - len(in_flight)
-                    if free > 0:
-                        claimed = self.bridge.claim_queued(free)
-                        in_flight |= {pool.submit(self._send, i) for i in claimed}
-                    polled = False
-                    if time.monotonic() >= next_poll:
-                        self._poll()
-                        polled = True
-                        next_poll = time.monotonic() + self.poll_interval
-                    if until_idle and not in_flight and not claimed:
-                        if not polled:
-                            self._poll()  # apply what the sends caused before leaving
-                        break
-                    if in_flight:
-                        done, _ = wait(
-                            in_flight, timeout=self.idle_sleep, return_when=FIRST_COMPLETED
-                        )
-                        in_flight -= done
-                    elif not claimed:
-                        self._stop.wait(self.idle_sleep)
-                # Graceful stop: let in-flight calls finish before leases go back.
-                wait(in_flight)
+            for slot in slots:
+                slot.start()
+            while True:
+                # Polls run here, beside the sends: a slow feed never holds a send slot.
+                polled_at = self._handled()
+                self._poll()
+                # At most MAX_POLLS_PER_SECOND, whatever the interval asked.
+                if self._slots_done.wait(max(self.poll_interval, 1 / MAX_POLLS_PER_SECOND)):
+                    break
+            if until_idle and self._handled() != polled_at:
+                self._poll()  # apply what the sends caused before leaving
         finally:
+            # Graceful stop: slots finish their in-flight send before leases go back.
+            halt.set()
+            self._work.set()
+            for slot in slots:
+                if slot.is_alive():
+                    slot.join()
             released = self.bridge.release()
             log.info(
                 "worker stopped",

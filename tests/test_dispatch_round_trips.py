@@ -4,6 +4,7 @@ read inside the statements rather than by a SELECT of its own."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from edi_bridge import Bridge
 from edi_bridge.lifecycle import ExchangeStatus
 from edi_bridge.testing import sample_contract, sample_counterparty
+from edi_bridge.worker import Worker
 
 pytestmark = pytest.mark.postgres
 
@@ -78,3 +80,85 @@ def test_dispatch_leaves_an_exchange_another_live_worker_holds(postgres_url: str
         assert untouched.status == ExchangeStatus.QUEUED
         assert untouched.attempts == 0
         assert holder.dispatch(exchange_id).status == ExchangeStatus.SENT
+
+
+class _CountedWorker(Worker):
+    """Counts the statements and transactions of its sends (claims included), not
+    of its polls nor the mock's own."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        super().__init__(bridge, concurrency=1, poll_interval=3600)
+        self.statements: list[str] = []
+        self.transactions = 0
+        self._polling = threading.local()
+        self._open: set[int] = set()
+        engine = bridge.store.engine
+        sa.event.listen(engine, "before_cursor_execute", self._executed)
+        sa.event.listen(engine, "commit", self._ended)
+        sa.event.listen(engine, "rollback", self._ended)
+
+    def _poll(self) -> None:
+        self._polling.on = True
+        try:
+            super()._poll()
+        finally:
+            self._polling.on = False
+
+    def _executed(self, conn: Any, _cur: Any, sql: str, *_: Any) -> None:
+        polling = getattr(self._polling, "on", False)
+        feed = threading.current_thread().name == "edi-bridge-feed"
+        if "mock_" not in sql and not polling and not feed:
+            self.statements.append(" ".join(sql.split()))
+            self._open.add(id(conn))
+
+    def _ended(self, conn: Any) -> None:
+        if id(conn) in self._open:
+            self._open.discard(id(conn))
+            self.transactions += 1
+
+
+def test_a_worker_send_is_two_transactions_with_its_claim_inside_the_first(
+    postgres_url: str,
+) -> None:
+    with Bridge.open(postgres_url) as bridge:
+        _enqueue(bridge, 5)
+        bridge.provider("mock")  # the mock's tables, before counting
+        worker = _CountedWorker(bridge)
+        assert worker.run(until_idle=True).sent == 5
+        # Was 3 per send: the claim had a transaction of its own. One more for the
+        # last, empty claim and one for giving leases back at the end.
+        assert worker.transactions <= 2 * 5 + 2
+        claims = [s for s in worker.statements if s.startswith("WITH picked AS")]
+        assert len(claims) == 6
+        assert all("attempts" in s for s in claims)  # claim, lease and attempt at once
+        # Was 12 per send (the claim, then 11 for the dispatch); the last empty claim
+        # looks for dead holders, and the leases go back at the end.
+        assert len(worker.statements) <= 11 * 5 + 3, worker.statements
+
+
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Bridge.open(postgres_url) as bridge:
+        engine = bridge.store.engine
+        pings: list[object] = []
+        real = engine.dialect.do_ping
+
+        def ping(dbapi_conn: Any) -> bool:
+            pings.append(dbapi_conn)
+            return real(dbapi_conn)
+
+        monkeypatch.setattr(engine.dialect, "do_ping", ping)
+        for _ in range(5):
+            bridge.store.last_event_seq()
+        # Was one ping (a round trip) before every transaction.
+        assert pings == []
+        # Idle past the threshold, and dropped by the server meanwhile: pinged, replaced.
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with sa.create_engine(engine.url).connect() as killer:
+            killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            killer.commit()
+        monkeypatch.setattr("edi_bridge.store.engine.PING_AFTER_IDLE_SECONDS", 0.0)
+        assert bridge.store.last_event_seq() == 0
+        assert len(pings) == 1

@@ -113,6 +113,25 @@ def test_import_edi_bridge_loads_no_heavy_dependency() -> None:
     assert [m for m in HEAVY if m in out] == []
 
 
+def test_a_worker_on_sqlite_loads_neither_the_http_stack_nor_postgresql(tmp_path: Path) -> None:
+    # Start-up of a worker process is mostly imports: it loads what its sends need.
+    code = (
+        "import sys\n"
+        "from edi_bridge import Bridge\n"
+        "from edi_bridge.worker import Worker\n"
+        f"with Bridge.open({str(tmp_path / 'edi.db')!r}) as bridge:\n"
+        "    Worker(bridge, poll_interval=3600).run(until_idle=True)\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "edi_bridge.worker" in out
+    loaded = {m.split(".")[0] for m in out}
+    assert [m for m in ("requests", "urllib3", "psycopg") if m in loaded] == []
+    assert not [m for m in out if m.startswith("sqlalchemy.dialects.postgresql")]
+
+
 def test_the_module_graph_has_no_cycle() -> None:
     graph = _graph()
     assert "edi_bridge.workflow.bridge" in graph["edi_bridge.workflow"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -86,11 +87,44 @@ def open_engine(location: str | os.PathLike[str] | None = None) -> Engine:
                 raise ConfigurationError(f"database directory does not exist: {parent}")
         return _sqlite_engine(url)
     try:
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url)
     except (ImportError, sa.exc.ArgumentError) as exc:
         raise ConfigurationError(
             f"cannot open database {sa.engine.make_url(url).render_as_string()}: {exc}"
         ) from None
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for this long is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 2.0
+_CHECKED_IN = "edi_bridge.checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle a while.
+
+    A connection the server dropped (a restart, an idle timeout) is replaced before
+    it fails a transaction. ``pool_pre_ping`` would ping at every checkout, one round
+    trip per transaction (a worker's send is two); one checked in moments ago is
+    live, and should it not be, the driver's disconnect error invalidates the pool
+    and the next transaction gets a new connection.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or in use moments ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool replaces the connection (and the others as old) and retries.
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 class StoreBase:
@@ -150,4 +184,11 @@ class StoreBase:
         self.engine.dispose()
 
 
-__all__ = ["DEFAULT_DB", "StoreBase", "database_url", "open_engine", "read_connection"]
+__all__ = [
+    "DEFAULT_DB",
+    "PING_AFTER_IDLE_SECONDS",
+    "StoreBase",
+    "database_url",
+    "open_engine",
+    "read_connection",
+]

@@ -15,11 +15,11 @@ lease names its holder process and a dead holder is recognised
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from . import schema
@@ -166,11 +166,7 @@ def take_queued(conn: Connection, exchange_id: str, owner: str, seconds: float) 
     """
     now, held_until = _now_and_until(conn, seconds)
     t = schema.exchanges
-    values = {
-        **lease_values(owner, held_until),
-        "attempts": sa.func.coalesce(t.c.attempts, 0) + 1,
-        "updated_at": utcnow(),
-    }
+    values = _attempt_values(owner, held_until)
     queued = sa.and_(t.c.id == exchange_id, t.c.status == QUEUED)
     row = conn.execute(
         t.update().where(queued, _free(t, now, owner)).values(**values).returning(*t.c)
@@ -182,6 +178,69 @@ def take_queued(conn: Connection, exchange_id: str, owner: str, seconds: float) 
             t.update().where(queued, _same_lease(t, held)).values(**values).returning(*t.c)
         ).first()
     return None
+
+
+def take_next_queued(conn: Connection, owner: str, seconds: float) -> Any | None:
+    """Claim the oldest queued exchange nobody (alive) holds, lease it, count the
+    attempt and read its row, in one statement on PostgreSQL; None when there is none.
+
+    A worker's send slot starts its send with this, inside the transaction that
+    prepares the send: the claim costs no transaction (and no round trips) of its
+    own, and the lease, the attempt and the row come back as :func:`take_queued`
+    gives them. If that transaction rolls back, the claim goes with it.
+    """
+    now, held_until = _now_and_until(conn, seconds)
+    t = schema.exchanges
+    values = _attempt_values(owner, held_until)
+    pick = (
+        sa.select(t.c.id)
+        .where(t.c.status == QUEUED, _free(t, now))
+        .order_by(t.c.created_at, t.c.id)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        picked = pick.with_for_update(skip_locked=True).cte("picked")
+        row = conn.execute(
+            t.update()
+            .where(t.c.id == picked.c.id, t.c.status == QUEUED)
+            .values(**values)
+            .returning(*t.c)
+        ).first()
+    else:
+        # SQLite: the transaction holds the write lock (BEGIN IMMEDIATE), so the
+        # pick cannot be taken by another process before the UPDATE.
+        picked_id = conn.execute(pick).scalar()
+        row = None
+        if picked_id is not None:
+            row = conn.execute(
+                t.update()
+                .where(t.c.id == picked_id, t.c.status == QUEUED, _free(t, now))
+                .values(**values)
+                .returning(*t.c)
+            ).first()
+    if row is not None:
+        return row
+    alive = sa.and_(t.c.status == QUEUED, t.c.lease_until >= now)
+    for held in _dead_held(conn, t, t.c.id, alive):
+        row = conn.execute(
+            t.update()
+            .where(t.c.id == held.id, alive, _same_lease(t, held))
+            .values(**values)
+            .returning(*t.c)
+        ).first()
+        if row is not None:
+            return row
+    return None
+
+
+def _attempt_values(owner: str, held_until: Any) -> dict[str, Any]:
+    """The lease for ``owner`` until ``held_until``, with one more attempt counted."""
+    t = schema.exchanges
+    return {
+        **lease_values(owner, held_until),
+        "attempts": sa.func.coalesce(t.c.attempts, 0) + 1,
+        "updated_at": utcnow(),
+    }
 
 
 def take_exchange(conn: Connection, exchange_id: str, owner: str, seconds: float) -> bool:
@@ -217,7 +276,8 @@ def take_feed(conn: Connection, scope: str, owner: str, seconds: float) -> bool:
     values = lease_values(owner, now + dt.timedelta(seconds=seconds))
     # A new feed: whichever worker inserts first holds it; the others' inserts do
     # nothing (no IntegrityError on a fresh database) and fall to the UPDATE below.
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # Loaded here, by name: a SQLite worker never loads PostgreSQL's dialect modules.
+    dialect: Any = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
     inserted = conn.execute(
         dialect.insert(t)
         .values(scope=scope, value=None, updated_at=now, **values)
@@ -256,6 +316,7 @@ __all__ = [
     "release_feed",
     "take_exchange",
     "take_feed",
+    "take_next_queued",
     "take_queued",
     "until",
 ]

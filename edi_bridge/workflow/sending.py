@@ -309,24 +309,31 @@ class Sending:
             if taken is None:
                 # Sent already, or another live worker holds it.
                 return finish(conn, exchange_id, None)
-            row = ExchangeRow.of(taken)
-            document = Document.model_validate(row.document)
-            request = self._request(
-                conn,
-                exchange_id,
-                row.idempotency_key,
-                self._counterparties.of(row.counterparty_key, row.counterparty),
-                document,
-                self._stored_content(conn, row.content_sha256, document.size),
-                row.scenario,
-                signed=True,
-            )
-            attempts = row.attempts
-        return self._deliver(Attempt(exchange_id, row.provider, request, attempts), finish)
+            attempt = self.prepare(conn, ExchangeRow.of(taken))
+        return self._deliver(attempt, finish)
+
+    def prepare(self, conn: Connection, row: ExchangeRow) -> Attempt:
+        """The attempt for an exchange just taken: content read, our signature kept."""
+        document = Document.model_validate(row.document)
+        request = self._request(
+            conn,
+            row.id,
+            row.idempotency_key,
+            self._counterparties.of(row.counterparty_key, row.counterparty),
+            document,
+            self._stored_content(conn, row.content_sha256, document.size),
+            row.scenario,
+            signed=True,
+        )
+        return Attempt(row.id, row.provider, request, row.attempts)
 
     def deliver(self, attempt: Attempt) -> Exchange:
         """The provider call for a recorded attempt, then the record of its outcome."""
         return self._deliver(attempt, self._loaded)
+
+    def deliver_outcome(self, attempt: Attempt) -> Dispatched:
+        """:meth:`deliver` without reading the exchange back (as :meth:`dispatch_outcome`)."""
+        return self._deliver(attempt, self._outcome)
 
     def _deliver(self, attempt: Attempt, finish: Finish[T]) -> T:
         exchange_id, request, attempts = attempt.exchange_id, attempt.request, attempt.attempts

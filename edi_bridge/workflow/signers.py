@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 
 from .. import config
 from ..errors import ConfigurationError
-from ..http import is_loopback
 from ..signing import (
     OurPowerOfAttorney,
     Signer,
@@ -75,6 +74,8 @@ class Signing:
         allowed = config.SIGNING.read(self._settings, self._environ()).get("allow_test_certificate")
         if config.flag(allowed):
             return
+        from ..http import is_loopback  # the HTTP stack loads with an HTTP adapter only
+
         if endpoint is None or is_loopback(endpoint):
             return  # the mock, or a fake on this machine
         self.signer  # noqa: B018  (built now: that tells which certificate it is)
