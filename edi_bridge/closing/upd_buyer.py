@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from typing import Any
 
 from lxml import etree
 
-from ..errors import ValidationError
+from ..errors import EdiBridgeError, ValidationError
 from ..safexml import MAX_XML_BYTES, parse_untrusted
 from .upd_read import FORMAT_VERSION, ReadUpd, format_version, signer_of, upd_from_root
 from .xmlread import XmlReader, file_prefix, full_name, not_this_file
+
+log = logging.getLogger("edi_bridge")
 
 PREFIX = "ON_NSCHFDOPPOK"
 RESULTS = {
@@ -95,6 +98,32 @@ class BuyerTitle:
 def read_buyer_title(data: bytes, *, limit: int = MAX_XML_BYTES) -> BuyerTitle:
     """Read a УПД buyer's title; raises UnsafeInput or ValidationError naming the element."""
     return buyer_title_from_root(parse_untrusted(data, limit=limit, what="buyer's title"))
+
+
+# What an event's summary of a buyer's title keeps: who signed it, when and what was decided.
+TITLE_SUMMARY_KEYS = (
+    "file_id",
+    "version",
+    "seller_file_id",
+    "operation",
+    "accepted_on",
+    "result",
+    "result_text",
+    "disagreements",
+    "signer_name",
+    "signer_position",
+)
+
+
+def title_summary(content: bytes) -> dict[str, Any]:
+    """What a buyer's title says, for the history and ``status``. A title that cannot be
+    read is still kept with its signature by the adapters: the reason is shown instead."""
+    try:
+        data = read_buyer_title(content).as_json()
+    except EdiBridgeError as exc:
+        log.warning("a buyer's title could not be read: %s", exc)
+        return {"readable": False, "error": str(exc)}
+    return {"readable": True, **{k: data[k] for k in TITLE_SUMMARY_KEYS}}
 
 
 def read_closing_xml(data: bytes, *, limit: int = MAX_XML_BYTES) -> ReadUpd | BuyerTitle:
@@ -224,10 +253,12 @@ def summary(read: ReadUpd | BuyerTitle) -> list[str]:
 
 __all__ = [
     "RESULTS",
+    "TITLE_SUMMARY_KEYS",
     "BuyerTitle",
     "Disagreements",
     "buyer_title_from_root",
     "read_buyer_title",
     "read_closing_xml",
     "summary",
+    "title_summary",
 ]

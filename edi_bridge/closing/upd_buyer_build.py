@@ -46,6 +46,23 @@ class TitleSigner:
     position: str
     authority: str = "1"
 
+    @classmethod
+    def from_certificate(cls, der: bytes, fallback_position: str | None = None) -> TitleSigner:
+        """The certificate's person (its full name split as surname, name, patronymic) and
+        title; a certificate that names no person signs as a placeholder head."""
+        from asn1crypto import x509
+
+        from ..signing.identity import identity_from_certificate
+
+        identity = identity_from_certificate(x509.Certificate.load(der))
+        parts = (identity.full_name or "Подписант Уполномоченный").split()
+        return cls(
+            surname=parts[0],
+            name=parts[1] if len(parts) > 1 else parts[0],
+            patronymic=" ".join(parts[2:]) or None,
+            position=identity.title or fallback_position or "Руководитель",
+        )
+
 
 def build_buyer_title(
     seller_xml: bytes,

@@ -19,8 +19,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from edi_bridge.errors import EdiBridgeError
-
 TITLE_TYPES = frozenset({"Title", "UniversalTransferDocumentBuyerTitle"})
 log = logging.getLogger("edi_bridge.diadoc")
 
@@ -41,29 +39,10 @@ def title_signature(
 
 
 def summary(content: bytes) -> dict[str, Any]:
-    """What the buyer's title says, for the history and ``status``; a title we cannot
-    read is still kept (with its signature), and the reason shown instead."""
-    from edi_bridge.closing.upd_buyer import read_buyer_title
+    """What the buyer's title says (the core's summary, shared by every adapter)."""
+    from edi_bridge.closing.upd_buyer import title_summary
 
-    try:
-        title = read_buyer_title(content)
-    except EdiBridgeError as exc:
-        log.warning("diadoc: a buyer's title could not be read: %s", exc)
-        return {"readable": False, "error": str(exc)}
-    data = title.as_json()
-    keep = (
-        "file_id",
-        "version",
-        "seller_file_id",
-        "operation",
-        "accepted_on",
-        "result",
-        "result_text",
-        "disagreements",
-        "signer_name",
-        "signer_position",
-    )
-    return {"readable": True, **{k: data[k] for k in keep}}
+    return title_summary(content)
 
 
 def title_parts(

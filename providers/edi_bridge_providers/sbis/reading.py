@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from edi_bridge.errors import EdiBridgeError, SignatureError, TransientError
+from edi_bridge.errors import SignatureError, TransientError
 from edi_bridge.provider import BUYER_TITLE, EventFile, ProviderEvent, UnreadableEvent
 from edi_bridge.provider import ProviderEventKind as Kind
 from edi_bridge.signing.verify import decode_signature_bytes, parse_signature
@@ -29,18 +29,6 @@ from .stage import file_bytes
 log = logging.getLogger("edi_bridge.sbis")
 SIGNATURES_KEPT = 2048  # signatures read by polls that failed later (a few KiB each)
 TITLE_PREFIX = "ON_NSCHFDOPPOK"  # a УПД buyer's title (ФНС file name)
-TITLE_KEYS = (
-    "file_id",
-    "version",
-    "seller_file_id",
-    "operation",
-    "accepted_on",
-    "result",
-    "result_text",
-    "disagreements",
-    "signer_name",
-    "signer_position",
-)
 
 
 def der(data: bytes) -> bytes:
@@ -52,16 +40,10 @@ def der(data: bytes) -> bytes:
 
 
 def title_summary(content: bytes) -> dict[str, Any]:
-    """What a buyer's title says (signer, acceptance, result, disagreements); one that cannot
-    be read is still kept with its signature, the reason shown instead."""
-    from edi_bridge.closing.upd_buyer import read_buyer_title
+    """What a buyer's title says (the core's summary, shared by every adapter)."""
+    from edi_bridge.closing.upd_buyer import title_summary as summarise
 
-    try:
-        data = read_buyer_title(content).as_json()
-    except EdiBridgeError as exc:
-        log.warning("sbis: a buyer's title could not be read: %s", exc)
-        return {"readable": False, "error": str(exc)}
-    return {"readable": True, **{k: data[k] for k in TITLE_KEYS}}
+    return summarise(content)
 
 
 def entry_of(event: RawEvent) -> dict[str, Any]:

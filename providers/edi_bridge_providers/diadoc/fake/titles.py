@@ -15,11 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from asn1crypto import x509
-
 from edi_bridge.closing.upd_buyer_build import TitleSigner, build_buyer_title
 from edi_bridge.errors import EdiBridgeError
-from edi_bridge.signing.identity import identity_from_certificate
 
 from .records import SentDocument
 
@@ -28,17 +25,6 @@ if TYPE_CHECKING:
 
 UPD_TYPE = "UniversalTransferDocument"
 TITLE_TYPE = "Title"
-
-
-def _title_signer(signer: Any, fallback_position: str | None) -> TitleSigner:
-    identity = identity_from_certificate(x509.Certificate.load(signer.certificate))
-    parts = (identity.full_name or "Подписант Уполномоченный").split()
-    return TitleSigner(
-        surname=parts[0],
-        name=parts[1] if len(parts) > 1 else parts[0],
-        patronymic=" ".join(parts[2:]) or None,
-        position=identity.title or fallback_position or "Руководитель",
-    )
 
 
 def buyer_title(doc: SentDocument, signer: Any) -> bytes | None:
@@ -52,7 +38,7 @@ def buyer_title(doc: SentDocument, signer: Any) -> bytes | None:
             doc.signature,
             buyer_name=org.name,
             buyer_inn=org.inn,
-            signer=_title_signer(signer, org.position),
+            signer=TitleSigner.from_certificate(signer.certificate, org.position),
             accepted_on=dt.datetime.now(dt.UTC).date(),
         )
     except EdiBridgeError:

@@ -13,30 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
-
-from asn1crypto import x509
 
 from edi_bridge.closing.upd_buyer import read_buyer_title
 from edi_bridge.closing.upd_buyer_build import TitleSigner, build_buyer_title
 from edi_bridge.errors import EdiBridgeError
 from edi_bridge.fakes.scenario import Play
-from edi_bridge.signing.identity import identity_from_certificate
 
 if TYPE_CHECKING:
     from .world import Attachment, Document, World
-
-
-def _title_signer(signer: Any) -> TitleSigner:
-    identity = identity_from_certificate(x509.Certificate.load(signer.certificate))
-    parts = (identity.full_name or "Подписант Уполномоченный").split()
-    return TitleSigner(
-        surname=parts[0],
-        name=parts[1] if len(parts) > 1 else parts[0],
-        patronymic=" ".join(parts[2:]) or None,
-        position=identity.title or "Руководитель",
-    )
 
 
 def buyer_title(world: World, doc: Document, main: Attachment) -> Attachment | None:
@@ -55,7 +41,7 @@ def buyer_title(world: World, doc: Document, main: Attachment) -> Attachment | N
             ours[0].data,
             buyer_name=name or doc.party_inn,
             buyer_inn=doc.party_inn,
-            signer=_title_signer(signer),
+            signer=TitleSigner.from_certificate(signer.certificate),
             accepted_on=dt.datetime.now(dt.UTC).date(),
         )
     except EdiBridgeError:
