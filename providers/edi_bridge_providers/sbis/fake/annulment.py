@@ -16,8 +16,6 @@ and that our own answers add no event.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
@@ -27,7 +25,7 @@ from edi_bridge.fakes.scenario import Play
 
 from ..revocation import ACTION_ANNUL, ACTION_APPROVE, ACTION_REJECT, STAGE_ANNUL
 from ..wire import YES, as_dict, as_list, format_datetime
-from .cms import digest_matches, thumbprint_of
+from .cms import stage_signature
 
 if TYPE_CHECKING:
     from .world import Attachment, Document, World
@@ -123,21 +121,7 @@ def execute(world: World, doc: Document, stage: dict[str, Any], action: dict[str
         raise _fail("Этап не найден", f"Этап {stage.get('Идентификатор')} не найден")
     pending = doc.pending
     if pending is not None:
-        given = {
-            str(as_dict(a).get("Идентификатор")): as_dict(a) for a in as_list(stage.get("Вложение"))
-        }
-        sig_in = [as_dict(s) for s in as_list(given.get(pending.id, {}).get("Подпись"))]
-        if not sig_in:
-            raise _invalid(f"Этап.Вложение[{pending.id}].Подпись", "нет подписи вложения")
-        file = as_dict(sig_in[0].get("Файл"))
-        try:
-            data = base64.b64decode(str(file.get("ДвоичныеДанные", "")), validate=True)
-            matches, thumb = digest_matches(data, pending.data), thumbprint_of(data)
-        except (binascii.Error, ValueError, TypeError, KeyError):
-            raise _invalid(f"Этап.Вложение[{pending.id}].Подпись", "не подпись CMS") from None
-        if not matches:
-            raise _fail("Подпись недействительна", f"Подпись не соответствует {pending.name}")
-        sig_name = str(file.get("Имя") or f"{pending.name}.sig")
+        data, thumb, sig_name = stage_signature(stage, pending.id, pending.name, pending.data)
         pending.signatures.append(Signature(sig_name, data, world.our_inn, "", thumb))
     comment = str(action.get("Комментарий") or "").strip()
     doc.prepared_action, doc.pending = None, None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 from asn1crypto import cms
 
@@ -40,4 +44,31 @@ def thumbprint_of(signature: bytes) -> str:
     return hashlib.sha1(certs[0].chosen.dump()).hexdigest().upper()  # noqa: S324
 
 
-__all__ = ["digest_matches", "thumbprint_of"]
+def stage_signature(
+    stage: Mapping[str, Any], attachment_id: str, name: str, content: bytes
+) -> tuple[bytes, str, str]:
+    """Our signature of one attachment, as ``ВыполнитьДействие`` gives it in
+    ``Этап.Вложение[].Подпись``: (CMS bytes, certificate thumbprint, file name). Refused as
+    SBIS refuses: missing, not CMS, or not over the attachment's content."""
+    from ..wire import as_dict, as_list
+    from .world import FakeError, invalid
+
+    given = {
+        str(as_dict(a).get("Идентификатор")): as_dict(a) for a in as_list(stage.get("Вложение"))
+    }
+    sig_in = [as_dict(s) for s in as_list(given.get(attachment_id, {}).get("Подпись"))]
+    field = f"Этап.Вложение[{attachment_id}].Подпись"
+    if not sig_in:
+        raise invalid(field, "нет подписи вложения")
+    file = as_dict(sig_in[0].get("Файл"))
+    try:
+        data = base64.b64decode(str(file.get("ДвоичныеДанные", "")), validate=True)
+        matches, thumb = digest_matches(data, content), thumbprint_of(data)
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        raise invalid(field, "не подпись CMS") from None
+    if not matches:
+        raise FakeError("Подпись недействительна", f"Подпись не соответствует {name}")
+    return data, thumb, str(file.get("Имя") or f"{name}.sig")
+
+
+__all__ = ["digest_matches", "stage_signature", "thumbprint_of"]

@@ -26,6 +26,7 @@ from ..wire import (
     parse_datetime,
 )
 from . import annulment, service
+from .cms import stage_signature
 from .party import party_answer
 from .views import document_view, prepared_view, stage_view
 from .world import (
@@ -34,9 +35,7 @@ from .world import (
     FakeError,
     Signature,
     World,
-    digest_matches,
     invalid,
-    thumbprint_of,
 )
 
 _DATE_RE = re.compile(r"\d{2}\.\d{2}\.\d{4}")
@@ -204,27 +203,13 @@ class Methods:
             raise FakeError("Действие недоступно", f"Действие {action.get('Название')!r}")
         if not doc.prepared:
             raise FakeError("Действие не подготовлено", "Сначала СБИС.ПодготовитьДействие")
-        given = {
-            str(as_dict(a).get("Идентификатор")): as_dict(a) for a in as_list(stage.get("Вложение"))
-        }
         ours: list[tuple[Attachment, Signature]] = []
         for att in doc.attachments:
             if not att.to_sign or att.service:
                 continue
-            sig_in = [as_dict(s) for s in as_list(given.get(att.id, {}).get("Подпись"))]
-            if not sig_in:
-                raise invalid(f"Этап.Вложение[{att.id}].Подпись", "нет подписи вложения")
-            file = as_dict(sig_in[0].get("Файл"))
-            try:
-                data = base64.b64decode(str(file.get("ДвоичныеДанные", "")), validate=True)
-                matches = digest_matches(data, att.data)
-                thumb = thumbprint_of(data)
-            except (binascii.Error, ValueError, TypeError, KeyError):
-                raise invalid(f"Этап.Вложение[{att.id}].Подпись", "не подпись CMS") from None
-            if not matches:
-                raise FakeError("Подпись недействительна", f"Подпись не соответствует {att.name}")
+            data, thumb, sig_name = stage_signature(stage, att.id, att.name, att.data)
             sig = Signature(
-                file_name=str(file.get("Имя") or f"{att.name}.sig"),
+                file_name=sig_name,
                 data=data,
                 inn=self.world.our_inn,
                 fio="",

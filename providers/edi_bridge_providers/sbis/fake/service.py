@@ -15,16 +15,14 @@ operator's confirmation.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 from ..service import M_SERVICE_INFO, M_SERVICE_LIST
-from ..wire import NO, YES, as_dict, as_list, format_datetime
-from .cms import digest_matches, thumbprint_of
+from ..wire import NO, YES, as_dict, format_datetime
+from .cms import stage_signature
 
 if TYPE_CHECKING:
     from .world import Attachment, Document, World
@@ -123,26 +121,13 @@ def prepare(world: World, doc: Document, stage_in: dict[str, Any]) -> list[Attac
 
 def execute(world: World, doc: Document, stage_in: dict[str, Any]) -> None:
     """Our signed receipt: kept as a service attachment; the stage is processed."""
-    from .world import FakeError, Signature, invalid
+    from .world import FakeError, Signature
 
     stage = _stage(doc, stage_in)
     receipt = stage.pending
     if receipt is None:
         raise FakeError("Действие не подготовлено", "Сначала СБИС.ПодготовитьДействие")
-    given = {
-        str(as_dict(a).get("Идентификатор")): as_dict(a) for a in as_list(stage_in.get("Вложение"))
-    }
-    sig_in = [as_dict(s) for s in as_list(given.get(receipt.id, {}).get("Подпись"))]
-    if not sig_in:
-        raise invalid(f"Этап.Вложение[{receipt.id}].Подпись", "нет подписи вложения")
-    file = as_dict(sig_in[0].get("Файл"))
-    try:
-        data = base64.b64decode(str(file.get("ДвоичныеДанные", "")), validate=True)
-        matches, thumb = digest_matches(data, receipt.data), thumbprint_of(data)
-    except (binascii.Error, ValueError, TypeError, KeyError):
-        raise invalid(f"Этап.Вложение[{receipt.id}].Подпись", "не подпись CMS") from None
-    if not matches:
-        raise FakeError("Подпись недействительна", f"Подпись не соответствует {receipt.name}")
+    data, thumb, _name = stage_signature(stage_in, receipt.id, receipt.name, receipt.data)
     receipt.signatures.append(Signature(f"{receipt.name}.sig", data, world.our_inn, "", thumb))
     doc.attachments.append(receipt)
     stage.done, stage.pending = True, None
