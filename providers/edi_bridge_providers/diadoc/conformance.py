@@ -91,6 +91,7 @@ def build(type_name: str, **fields: Any) -> dict[str, Any]:
 
 Check = Callable[[Any], bool]
 _TEXT = "text"  # a field whose every value is a JSON string: string, bytes (base64), enum
+_INT = "int"  # int32, int64: a JSON number, or a string of digits
 
 
 def _fits(value: Any, type_name: str) -> bool:
@@ -127,6 +128,9 @@ def _checker(type_name: str) -> Check:
             if kind is _TEXT:
                 if type(item) is not str and not isinstance(item, str):
                     return False
+            elif kind is _INT:
+                if type(item) is not int and not _scalar_ok("int64", item):
+                    return False
             elif not kind(item):
                 return False
         for name in required:  # noqa: SIM110  (a loop: no generator per object)
@@ -144,20 +148,33 @@ def _checker(type_name: str) -> Check:
 def _kind_check(kind: str) -> Any:
     if kind in _TEXT_KINDS or kind in ENUMS:
         return _TEXT  # an enum name newer than the model is accepted (tolerant)
+    if kind in ("int32", "int64"):
+        return _INT
     if kind in MODELS:
         return _checker(kind)
     return functools.partial(_scalar_ok, kind)
 
 
 def _repeated(kind: Any) -> Check:
+    one: Check = kind
+    if kind is _TEXT:
+        one = _is_str
+    elif kind is _INT:
+        one = functools.partial(_scalar_ok, "int64")
+
     def check(items: Any) -> bool:
         if type(items) is not list:
             return False
-        if kind is _TEXT:
-            return all(isinstance(item, str) for item in items)
-        return all(kind(item) for item in items)
+        for item in items:  # noqa: SIM110  (a loop: no generator per list)
+            if not one(item):
+                return False
+        return True
 
     return check
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 _TEXT_KINDS = frozenset({"string", "bytes"})
