@@ -5,6 +5,7 @@
     python -m bench.profile worker [--dsn postgresql://…] [--exchanges 200] [--latency 0.05]
         [--concurrency 1]
     python -m bench.profile check [--documents 300] [--top 25] [--out check.pstats]
+    python -m bench.profile read [--events 20000] [--top 25] [--out read.pstats]
 
 The workloads are those of ``bench.poll`` and ``bench.send`` (the Diadoc fake in its
 own process, a SQLite store). The profile covers the calling thread: for poll that is
@@ -15,7 +16,11 @@ JSON work is what the poll floor measures); for send, the whole send; for worker
 per exchange (the worker's polls and the mock's own statements, on its ``mock_*``
 tables, left out) and the process's CPU per exchange; for check, one ``Bridge.poll`` with the
 counterparty signature check on (the default), after ``--documents`` sends to the mock,
-whose counterparties sign each document (a page of valid signatures, a signer each). Statements are
+whose counterparties sign each document (a page of valid signatures, a signer each); for
+read, the Diadoc page reader alone (``DiadocProvider.poll`` page after page, as the feed's
+reader thread calls it, nothing applied), timed without the profiler first (process CPU
+per event beside the floor's: the same pages through a bare ``requests.Session`` and
+``json.loads``), then profiled. Statements are
 counted at the driver (``before_cursor_execute``): one per round trip, an
 ``executemany`` counted once, with the rows it carried counted apart.
 """
@@ -163,6 +168,73 @@ def profile_check(documents: int, top: int, out: Path | None) -> str:
     )
 
 
+def profile_read(events: int, top: int, out: Path | None) -> str:
+    from edi_bridge_providers.diadoc.adapter import DiadocProvider
+
+    from edi_bridge.provider import ProviderContext
+
+    seed = "bench-profile"
+    with fake_process("--counterparty", seed, "--feed-documents", str(events // 2)) as fake:
+        adapter = DiadocProvider(ProviderContext(config=fake.adapter_config()))
+        adapter.cursor_scope  # noqa: B018  warm: token and box
+
+        def read_all() -> int:
+            cursor, seen = None, 0
+            while True:
+                page = adapter.poll(cursor)
+                seen += len(page.events) + len(page.unreadable)
+                cursor = page.cursor
+                if not page.has_more or not page.events:
+                    return seen
+
+        floor_cpu = _floor_cpu(fake, adapter, events)
+        runs = []
+        for _ in range(3):
+            cpu = time.process_time()
+            seen = read_all()
+            runs.append(time.process_time() - cpu)
+        profile = cProfile.Profile()
+        start = time.perf_counter()
+        profile.runcall(read_all)
+        seconds = time.perf_counter() - start
+        adapter.close()
+    per = sorted(1e6 * r / events for r in runs)
+    head = (
+        f"process CPU per event, reader (3 runs, no profiler): "
+        f"{' / '.join(f'{p:.1f}' for p in per)} µs; floor: {1e6 * floor_cpu / events:.1f} µs "
+        f"({events} box events, {seen} normalized events)\n"
+    )
+    return head + _report("read", events, "events", seconds, Statements(), profile, top, out)
+
+
+def _floor_cpu(fake: Any, adapter: Any, events: int) -> float:
+    """Process CPU of bench.poll's floor: the same pages, requests and json.loads only."""
+    import requests
+
+    credential = adapter.client.auth
+    headers = {**credential.apply(credential.current(adapter.client.http))}
+    headers["Accept"] = "application/json"
+    best = float("inf")
+    with requests.Session() as session:
+        for _ in range(3):
+            cpu, after, seen = time.process_time(), None, 0
+            while True:
+                params: dict[str, Any] = {"boxId": fake.box_id, "limit": 100}
+                if after:
+                    params["afterIndexKey"] = after
+                url = fake.url + "/V8/GetNewEvents"
+                batch = session.get(url, params=params, headers=headers, timeout=60).json()
+                batch = batch["Events"]
+                seen += len(batch)
+                if not batch:
+                    break
+                after = batch[-1]["IndexKey"]
+            best = min(best, time.process_time() - cpu)
+    if seen != events:
+        raise RuntimeError(f"the floor read {seen} box events, expected {events}")
+    return best
+
+
 def _profiled(
     what: str,
     units: int,
@@ -272,7 +344,7 @@ class _Transactions:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    ap.add_argument("what", choices=("poll", "send", "worker", "check"))
+    ap.add_argument("what", choices=("poll", "send", "worker", "check", "read"))
     ap.add_argument(
         "--dsn",
         default=os.environ.get(
@@ -285,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--concurrency", type=int, default=1, help="worker: send slots (cProfile at 1 only)"
     )
-    ap.add_argument("--events", type=int, default=20_000, help="poll: box events")
+    ap.add_argument("--events", type=int, default=20_000, help="poll, read: box events")
     ap.add_argument("--documents", type=int, default=300, help="send, check: documents")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--out", type=Path, help="also write the raw profile (pstats)")
@@ -294,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         print(profile_poll(args.events, args.top, args.out))
     elif args.what == "send":
         print(profile_send(args.documents, args.top, args.out))
+    elif args.what == "read":
+        print(profile_read(args.events, args.top, args.out))
     elif args.what == "check":
         print(profile_check(args.documents, args.top, args.out))
     else:

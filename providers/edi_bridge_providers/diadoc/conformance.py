@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from edi_bridge.errors import ProviderError
@@ -88,55 +89,95 @@ def build(type_name: str, **fields: Any) -> dict[str, Any]:
     return body
 
 
+Check = Callable[[Any], bool]
+_TEXT = "text"  # a field whose every value is a JSON string: string, bytes (base64), enum
+_INT = "int"  # int32, int64: a JSON number, or a string of digits
+
+
 def _fits(value: Any, type_name: str) -> bool:
     """``not differences(value, type_name, strict=False)``, without building any path text.
 
     A feed page holds hundreds of events; naming every field's path for a check that
-    almost always passes cost more than reading the page. Only the fields present are
-    read (an unknown one is tolerated), then the required ones are looked for. On a
-    failure :func:`require` runs :func:`differences` for the names.
+    almost always passes cost more than reading the page. Each message type's check is
+    compiled once (:func:`_checker`): only the fields present are read (an unknown one is
+    tolerated), then the required ones are looked for. On a failure :func:`require` runs
+    :func:`differences` for the names.
     """
-    if type(value) is not dict and not isinstance(value, Mapping):
-        return False
-    fields, required = _plan(type_name)
-    for name, item in value.items():
-        field = fields.get(name)
-        if field is None or item is None:
-            continue
-        kind, repeated = field
-        if repeated:
-            if type(item) is not list or not all(_value_fits(i, kind) for i in item):
-                return False
-        elif not _value_fits(item, kind):
+    return _checker(type_name)(value)
+
+
+_CHECKS: dict[str, Check] = {}
+
+
+def _checker(type_name: str) -> Check:
+    """The compiled check of ``type_name``: per field what its value must be, decided once
+    (a text field only asks ``type(value) is str``, a message field calls its own check)."""
+    found = _CHECKS.get(type_name)
+    if found is not None:
+        return found
+    table: dict[str, Any] = {}
+    required = tuple(f.name for f in MODELS[type_name].fields.values() if f.required)
+
+    def check(value: Any) -> bool:
+        if type(value) is not dict and not isinstance(value, Mapping):
             return False
-    return all(value.get(name) is not None for name in required)
+        for name, item in value.items():
+            kind = table.get(name)
+            if kind is None or item is None:
+                continue  # unknown (newer than the model) or absent
+            if kind is _TEXT:
+                if type(item) is not str and not isinstance(item, str):
+                    return False
+            elif kind is _INT:
+                if type(item) is not int and not _scalar_ok("int64", item):
+                    return False
+            elif not kind(item):
+                return False
+        for name in required:  # noqa: SIM110  (a loop: no generator per object)
+            if value.get(name) is None:
+                return False
+        return True
+
+    _CHECKS[type_name] = check  # before the fields: a message may hold its own type
+    for field in MODELS[type_name].fields.values():
+        kind = _kind_check(field.type)
+        table[field.name] = _repeated(kind) if field.repeated else kind
+    return check
 
 
-_PLANS: dict[str, tuple[dict[str, tuple[str, bool]], tuple[str, ...]]] = {}
-
-
-def _plan(type_name: str) -> tuple[dict[str, tuple[str, bool]], tuple[str, ...]]:
-    plan = _PLANS.get(type_name)
-    if plan is None:
-        fields = MODELS[type_name].fields.values()
-        plan = _PLANS[type_name] = (
-            {f.name: (f.type, f.repeated) for f in fields},
-            tuple(f.name for f in fields if f.required),
-        )
-    return plan
-
-
-def _value_fits(value: Any, kind: str) -> bool:
-    if type(value) is str and (kind in _TEXT or kind in ENUMS):
-        return True  # the common case first; a newer enum name is accepted (tolerant)
+def _kind_check(kind: str) -> Any:
+    if kind in _TEXT_KINDS or kind in ENUMS:
+        return _TEXT  # an enum name newer than the model is accepted (tolerant)
+    if kind in ("int32", "int64"):
+        return _INT
     if kind in MODELS:
-        return _fits(value, kind)
-    if kind in ENUMS:
-        return isinstance(value, str)
-    return _scalar_ok(kind, value)
+        return _checker(kind)
+    return functools.partial(_scalar_ok, kind)
 
 
-_TEXT = frozenset({"string", "bytes"})
+def _repeated(kind: Any) -> Check:
+    one: Check = kind
+    if kind is _TEXT:
+        one = _is_str
+    elif kind is _INT:
+        one = functools.partial(_scalar_ok, "int64")
+
+    def check(items: Any) -> bool:
+        if type(items) is not list:
+            return False
+        for item in items:  # noqa: SIM110  (a loop: no generator per list)
+            if not one(item):
+                return False
+        return True
+
+    return check
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+_TEXT_KINDS = frozenset({"string", "bytes"})
 
 
 def require(value: Any, type_name: str, provider: str = "diadoc") -> Mapping[str, Any]:

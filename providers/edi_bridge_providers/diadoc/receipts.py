@@ -75,6 +75,14 @@ def pending(message: Mapping[str, Any], box: str, entity_id: str) -> list[dict[s
     ]
 
 
+def _asks(entities: Any) -> bool:
+    """Whether any entity is an operator's confirmation (a loop: no generator per event)."""
+    for e in entities or ():
+        if (type(e) is dict or isinstance(e, Mapping)) and e.get("AttachmentType") == CONFIRMATION:
+            return True
+    return False
+
+
 def _signed_by(entity: Mapping[str, Any], entities: Sequence[Mapping[str, Any]], box: str) -> bool:
     return any(
         s.get("EntityType") == "Signature"
@@ -129,6 +137,8 @@ def answer(
     body = box_event.get("Patch") or box_event.get("Message")
     if not isinstance(body, Mapping) or not body.get("MessageId"):
         return 0
+    if not _asks(body.get("Entities")):
+        return 0  # most box events: nothing asks a receipt of us (this runs for each one)
     sent = 0
     signer = context.signer
     for parent in wanted(body, box):
